@@ -1,0 +1,158 @@
+//! Security events for the audit log. Each names what happened and to what,
+//! never a secret: no password, token, TOTP secret or code.
+
+use serde::{Deserialize, Serialize};
+
+/// One security event. Serialized with an `event` tag, e.g.
+/// `{"event":"password_set","profile":"default"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// A profile's password was set (its tokens died).
+    PasswordSet {
+        /// Profile.
+        profile: String,
+        /// Tokens invalidated by the new epoch.
+        tokens_revoked: usize,
+    },
+    /// A profile's password was removed.
+    PasswordCleared {
+        /// Profile.
+        profile: String,
+        /// Tokens invalidated.
+        tokens_revoked: usize,
+    },
+    /// `password verify` ran.
+    PasswordVerified {
+        /// Profile.
+        profile: String,
+        /// Whether it matched.
+        matched: bool,
+    },
+    /// Unattended access turned on or off.
+    UnattendedChanged {
+        /// Profile.
+        profile: String,
+        /// New state.
+        on: bool,
+    },
+    /// "Allow other computers to save login information" changed.
+    SaveLoginChanged {
+        /// New state.
+        on: bool,
+    },
+    /// Interactive mode changed.
+    InteractiveChanged {
+        /// New mode.
+        mode: String,
+    },
+    /// All tokens cleared.
+    TokensCleared {
+        /// How many there were.
+        count: usize,
+    },
+    /// One token revoked.
+    TokenRevoked {
+        /// Its id.
+        id: String,
+        /// Its profile.
+        profile: String,
+    },
+    /// A token was issued.
+    TokenIssued {
+        /// Its id.
+        id: String,
+        /// Its profile.
+        profile: String,
+        /// Fingerprint of the device it is bound to.
+        device: String,
+    },
+    /// 2FA enrolment started (secret pending confirmation).
+    TwoFactorEnrollStarted,
+    /// 2FA turned on.
+    TwoFactorEnabled,
+    /// A wrong code was given to `2fa confirm`.
+    TwoFactorConfirmFailed,
+    /// 2FA turned off.
+    TwoFactorDisabled,
+    /// One of the two 2FA exemptions changed.
+    TwoFactorScopeChanged {
+        /// `tokens` or `reconnect`.
+        scope: String,
+        /// Whether 2FA now applies to it.
+        applies: bool,
+    },
+    /// A profile was created.
+    ProfileCreated {
+        /// New profile.
+        profile: String,
+        /// Copied from.
+        from: Option<String>,
+    },
+    /// A profile was renamed.
+    ProfileRenamed {
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// A profile was deleted.
+    ProfileDeleted {
+        /// Profile.
+        profile: String,
+        /// Tokens that died with it.
+        tokens_revoked: usize,
+    },
+    /// A profile was enabled or disabled.
+    ProfileEnabledChanged {
+        /// Profile.
+        profile: String,
+        /// New state.
+        enabled: bool,
+    },
+    /// A permission of a profile changed.
+    PermissionChanged {
+        /// Profile.
+        profile: String,
+        /// Permission name.
+        permission: String,
+        /// New state.
+        on: bool,
+    },
+    /// The default profile changed.
+    DefaultProfileChanged {
+        /// New default.
+        profile: String,
+    },
+}
+
+impl AuditEvent {
+    /// The event's tag, e.g. `password_set`.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_with_a_tag() {
+        let e = AuditEvent::PasswordSet {
+            profile: "default".into(),
+            tokens_revoked: 2,
+        };
+        let json = serde_json::to_string(&e).expect("json");
+        assert_eq!(
+            json,
+            r#"{"event":"password_set","profile":"default","tokens_revoked":2}"#
+        );
+        assert_eq!(e.name(), "password_set");
+        assert_eq!(serde_json::from_str::<AuditEvent>(&json).expect("parse"), e);
+    }
+}

@@ -1,0 +1,49 @@
+//! # latchkey-core: the rules of unattended access, with no I/O
+//!
+//! Everything that decides who may reach a Latchkey host lives here, as plain
+//! data and pure functions: no files, no sockets, no async runtime, no clock and
+//! no global randomness. Time comes in as a [`UnixTime`] argument and randomness
+//! as a `&mut impl CryptoRngCore`, so every rule can be unit-tested, property
+//! tested and fuzzed deterministically. The `store` crate persists what this
+//! crate produces; the `session` crate drives it over the network.
+//!
+//! # Layout
+//!
+//! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.
+//! - [`permission`]: the 14 permissions and sets of them.
+//! - [`profile`]: permission profiles, the four built-ins and the rules for editing them.
+//! - [`password_policy`]: what makes an unattended password acceptable (zxcvbn plus explicit rules).
+//! - [`pake`]: OPAQUE registration records and the two halves of a login, with Argon2id key stretching.
+//! - [`token`]: saved-login tokens, bound to a device key and a password epoch, kept only as hashes.
+//! - [`totp`]: the TOTP second factor: enrolment, codes with replay refusal, recovery codes.
+//! - [`throttle`]: back-off after failed logins per viewer key and per source address.
+//! - [`settings`]: the versioned settings model, its JSON form and migrations.
+//! - [`audit`]: the security events written to the audit log.
+//! - [`time`]: [`UnixTime`], the only notion of time in this crate.
+//! - [`error`]: the crate's error type.
+//!
+//! # Secrets
+//!
+//! Types that hold secrets ([`token::Token`], [`totp::TotpSecret`], [`pake::ServerSecret`],
+//! [`identity::DeviceKey`]) zeroize on drop and print as `REDACTED` through `Debug`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod error;
+pub mod identity;
+pub mod pake;
+pub mod password_policy;
+pub mod permission;
+pub mod profile;
+pub mod settings;
+pub mod throttle;
+pub mod time;
+pub mod token;
+pub mod totp;
+
+pub use error::{Error, Invalid};
+pub use time::UnixTime;
+
+/// Randomness source accepted by every function that needs it: a cryptographic RNG.
+pub use rand_core::CryptoRngCore;
