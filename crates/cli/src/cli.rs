@@ -1,0 +1,231 @@
+//! The command line, as clap sees it. The shape is a contract shared with the
+//! desktop app and the tests: change it only together with them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Latchkey: remote desktop access for the machine nobody sits at.
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration directory (default: the platform's, e.g. $XDG_CONFIG_HOME/latchkey).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Where secrets are kept: the OS keyring (default) or a 0600 file in the config dir.
+    #[arg(long, global = true, value_enum, value_name = "STORE")]
+    pub secret_store: Option<StoreArg>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--secret-store` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StoreArg {
+    /// The OS keyring (Secret Service on Linux).
+    Keyring,
+    /// `<config-dir>/secrets`, mode 0600.
+    File,
+}
+
+/// `on` / `off`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnOff {
+    /// Turn on.
+    On,
+    /// Turn off.
+    Off,
+}
+
+impl OnOff {
+    /// As a bool.
+    pub fn on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--profile P`.
+#[derive(Debug, Args)]
+pub struct ProfileArg {
+    /// Permission profile (default: the default profile).
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show this device's fingerprint, access settings and profiles.
+    Status(JsonFlag),
+    /// Unattended-access passwords (read from stdin, never from the command line).
+    #[command(subcommand)]
+    Password(PasswordCmd),
+    /// Turn unattended access on or off for a profile.
+    Unattended {
+        /// on or off.
+        state: OnOff,
+        #[command(flatten)]
+        profile: ProfileArg,
+    },
+    /// Allow other computers to save login information (new tokens).
+    SaveLogin {
+        /// on or off.
+        state: OnOff,
+    },
+    /// What happens when someone connects without a credential.
+    Interactive {
+        /// always | window (only while the main window is open) | never (exclusive unattended access).
+        mode: ModeArg,
+    },
+    /// Saved logins issued to viewers.
+    #[command(subcommand)]
+    Tokens(TokensCmd),
+    /// TOTP second factor.
+    #[command(name = "2fa", subcommand)]
+    TwoFactor(TwoFactorCmd),
+    /// Permission profiles.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Show the audit log.
+    Audit {
+        #[command(flatten)]
+        json: JsonFlag,
+        /// Only the last N events.
+        #[arg(long, value_name = "N")]
+        tail: Option<usize>,
+    },
+}
+
+/// Interactive modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// Always show the accept window.
+    Always,
+    /// Only while the main window is open.
+    Window,
+    /// Never: access is exclusively unattended.
+    Never,
+}
+
+/// `password ...`
+#[derive(Debug, Subcommand)]
+pub enum PasswordCmd {
+    /// Set a profile's password (stdin, or a no-echo prompt on a terminal).
+    Set(ProfileArg),
+    /// Check a password against a profile (exit 0 if it matches, 3 if not).
+    Verify(ProfileArg),
+    /// Judge a password (stdin) and print JSON {score, acceptable, warnings}.
+    Strength,
+    /// Remove a profile's password (turns its unattended access off).
+    Clear(ProfileArg),
+}
+
+/// `tokens ...`
+#[derive(Debug, Subcommand)]
+pub enum TokensCmd {
+    /// List saved logins.
+    List(JsonFlag),
+    /// Revoke one saved login.
+    Revoke {
+        /// Token id from `tokens list`.
+        id: String,
+    },
+    /// Revoke every saved login.
+    Clear,
+}
+
+/// `2fa ...`
+#[derive(Debug, Subcommand)]
+pub enum TwoFactorCmd {
+    /// Start enrolment: prints the otpauth:// URI and secret.
+    Enroll {
+        /// Also write the QR code as SVG to this file.
+        #[arg(long, value_name = "FILE.svg")]
+        qr: Option<PathBuf>,
+    },
+    /// Finish enrolment with a code from the authenticator app.
+    Confirm {
+        /// The 6-digit code.
+        code: String,
+    },
+    /// Turn the second factor off.
+    Disable,
+    /// Show 2FA state.
+    Status(JsonFlag),
+    /// Whether token logins need a code too.
+    Tokens {
+        /// on or off.
+        state: OnOff,
+    },
+    /// Whether the reconnect after a remote restart needs a code too.
+    Reconnect {
+        /// on or off.
+        state: OnOff,
+    },
+}
+
+/// `profile ...`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// List profiles.
+    List(JsonFlag),
+    /// Show one profile.
+    Show {
+        /// Profile name.
+        name: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Create a profile (view only, or a copy of another's permissions).
+    Create {
+        /// New name (1 to 32 of a-z 0-9 _ -).
+        name: String,
+        /// Copy permissions from this profile.
+        #[arg(long, value_name = "Q")]
+        from: Option<String>,
+    },
+    /// Rename a user profile.
+    Rename {
+        /// Current name.
+        name: String,
+        /// New name.
+        new_name: String,
+    },
+    /// Delete a user profile (its saved logins die with it).
+    Delete {
+        /// Profile name.
+        name: String,
+    },
+    /// Enable a profile.
+    Enable {
+        /// Profile name.
+        name: String,
+    },
+    /// Disable a profile (it cannot be granted; its password stops working).
+    Disable {
+        /// Profile name.
+        name: String,
+    },
+    /// Grant or withdraw a permission.
+    Set {
+        /// Profile name.
+        name: String,
+        /// One of the 14 permission names.
+        permission: String,
+        /// on or off.
+        state: OnOff,
+    },
+    /// Make a profile the default.
+    Default {
+        /// Profile name.
+        name: String,
+    },
+}

@@ -1,0 +1,65 @@
+//! Dispatch: one function per command group, each a thin layer over
+//! `latchkey_store::ops` that prints the result.
+
+mod access;
+mod password;
+mod profile;
+mod status;
+mod tokens;
+mod two_factor;
+
+use anyhow::anyhow;
+use serde::Serialize;
+use std::path::PathBuf;
+
+use latchkey_core::settings::SecretStoreKind;
+use latchkey_store::Config;
+
+use crate::cli::{Cli, Command, StoreArg};
+use crate::exit::CliError;
+
+/// Run one parsed command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = match cli.config_dir {
+        Some(d) => d,
+        None => default_config_dir()?,
+    };
+    let store = cli.secret_store.map(|s| match s {
+        StoreArg::Keyring => SecretStoreKind::Keyring,
+        StoreArg::File => SecretStoreKind::File,
+    });
+    let mut config = Config::open(&dir, store)?;
+    match cli.command {
+        Command::Status(f) => status::status(&mut config, f.json),
+        Command::Password(c) => password::run(&mut config, c),
+        Command::Unattended { state, profile } => access::unattended(&mut config, profile.profile.as_deref(), state.on()),
+        Command::SaveLogin { state } => access::save_login(&mut config, state.on()),
+        Command::Interactive { mode } => access::interactive(&mut config, mode),
+        Command::Tokens(c) => tokens::run(&mut config, c),
+        Command::TwoFactor(c) => two_factor::run(&mut config, c),
+        Command::Profile(c) => profile::run(&mut config, c),
+        Command::Audit { json, tail } => status::audit(&config, json.json, tail),
+    }
+}
+
+fn default_config_dir() -> Result<PathBuf, CliError> {
+    directories::ProjectDirs::from("", "", "latchkey")
+        .map(|d| d.config_dir().to_path_buf())
+        .ok_or_else(|| CliError::Other(anyhow!("cannot find a home directory for the configuration; pass --config-dir")))
+}
+
+/// Print a value as one line of JSON.
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string(value).map_err(|e| CliError::Other(e.into()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `on`/`off` for messages.
+pub(crate) fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}

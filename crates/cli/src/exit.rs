@@ -1,0 +1,51 @@
+//! Exit codes and the one-line error a person sees.
+
+use latchkey_store::Error as StoreError;
+
+/// Everything went well.
+pub const OK: u8 = 0;
+/// Anything not covered below.
+pub const OTHER: u8 = 1;
+/// Usage error or refused input.
+pub const USAGE: u8 = 2;
+/// Authentication failed.
+pub const AUTH: u8 = 3;
+/// The secret store is unavailable.
+pub const STORE: u8 = 4;
+
+/// An error on its way out of the CLI, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Refused input found by the CLI itself (bad stdin, ...).
+    #[error("{0}")]
+    Usage(String),
+    /// From the store (and through it, the core).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<latchkey_core::Invalid> for CliError {
+    fn from(e: latchkey_core::Invalid) -> Self {
+        CliError::Store(e.into())
+    }
+}
+
+impl CliError {
+    /// The exit code for this error.
+    pub fn code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => USAGE,
+            CliError::Store(e) => match e {
+                StoreError::SecretStoreUnavailable(_) => STORE,
+                StoreError::StoreMismatch { .. } => USAGE,
+                StoreError::Core(latchkey_core::Error::Invalid(_)) => USAGE,
+                StoreError::Core(latchkey_core::Error::AuthenticationFailed) => AUTH,
+                _ => OTHER,
+            },
+            CliError::Other(_) => OTHER,
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! [`Config`]: one configuration directory, opened. Every change goes through
+//! [`Config::update`], which takes the directory's lock, re-reads the settings
+//! (another process may have changed them), applies the change to a copy, saves
+//! it atomically and appends the change's audit events. If anything fails the
+//! file on disk is left as it was.
+
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::identity::DeviceKey;
+use latchkey_core::pake::ServerSecret;
+use latchkey_core::settings::{SecretStoreKind, Settings};
+use latchkey_core::UnixTime;
+use rand_core::OsRng;
+
+use crate::audit_log::{AuditLog, AuditRecord};
+use crate::secrets::{FileStore, KeyringStore, SecretName, SecretStore};
+use crate::{settings_file, Error};
+
+/// The clock, read at the edge (core never reads it).
+pub fn now() -> UnixTime {
+    UnixTime(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+}
+
+/// An opened configuration directory.
+pub struct Config {
+    /// The directory.
+    dir: PathBuf,
+    /// The settings as last read or written.
+    settings: Settings,
+    /// Whether `settings.json` exists on disk yet (a fresh config is written on first change).
+    saved: bool,
+    /// Where the secrets are.
+    secrets: Box<dyn SecretStore>,
+    /// The audit log.
+    audit: AuditLog,
+}
+
+/// Held while settings change; released on drop.
+struct DirLock(File);
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+impl Config {
+    /// Open `dir`. A missing directory or settings file is a fresh install (nothing
+    /// is written until the first change). `store` is the secret store asked for on
+    /// the command line: a new configuration adopts it (default: keyring); an
+    /// existing one must match what it was set up with.
+    pub fn open(dir: &Path, store: Option<SecretStoreKind>) -> Result<Config, Error> {
+        let settings_path = dir.join("settings.json");
+        let loaded = settings_file::load(&settings_path)?;
+        let saved = loaded.is_some();
+        let settings = match loaded {
+            Some(s) => {
+                if let Some(asked) = store {
+                    if asked != s.secret_store {
+                        return Err(Error::StoreMismatch { dir: dir.into(), configured: s.secret_store.name() });
+                    }
+                }
+                s
+            }
+            None => Settings::new(store.unwrap_or_default(), &mut OsRng),
+        };
+        let secrets: Box<dyn SecretStore> = match settings.secret_store {
+            SecretStoreKind::Keyring => Box::new(KeyringStore::new(&settings.instance)),
+            SecretStoreKind::File => Box::new(FileStore::new(&dir.join("secrets"))),
+        };
+        Ok(Config { dir: dir.to_path_buf(), settings, saved, secrets, audit: AuditLog::new(&dir.join("audit.log")) })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The settings as last read or written.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The secret store.
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
+    }
+
+    /// The audit log.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    fn settings_path(&self) -> PathBuf {
+        self.dir.join("settings.json")
+    }
+
+    fn ensure_dir(&self) -> Result<(), Error> {
+        if !self.dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(|e| Error::io("creating", &self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<DirLock, Error> {
+        self.ensure_dir()?;
+        let path = self.dir.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("opening", &path, e))?;
+        let _ = file.set_permissions(fs::Permissions::from_mode(0o600));
+        file.lock().map_err(|e| Error::io("locking", &path, e))?;
+        Ok(DirLock(file))
+    }
+
+    /// Apply a change under the lock. `change` gets the current settings (re-read
+    /// from disk) and the secret store, and returns a value and the audit events
+    /// to record. Nothing is saved if it fails.
+    pub fn update<T>(
+        &mut self,
+        change: impl FnOnce(&mut Settings, &dyn SecretStore) -> Result<(T, Vec<AuditEvent>), Error>,
+    ) -> Result<T, Error> {
+        let _lock = self.lock()?;
+        let mut settings = match settings_file::load(&self.settings_path())? {
+            Some(s) => s,
+            None => self.settings.clone(),
+        };
+        let (value, events) = change(&mut settings, self.secrets.as_ref())?;
+        settings_file::save(&self.settings_path(), &settings)?;
+        self.settings = settings;
+        self.saved = true;
+        for event in events {
+            self.record(event)?;
+        }
+        Ok(value)
+    }
+
+    /// Append one event to the audit log (and the tracing log).
+    pub fn record(&self, event: AuditEvent) -> Result<(), Error> {
+        tracing::info!(event = %event.name(), "audit");
+        self.ensure_dir()?;
+        self.audit.append(&AuditRecord::new(event, now()))
+    }
+
+    /// A secret that must exist once the device is set up: read it, or make it
+    /// with `make`, saving the settings first so the keyring namespace is stable.
+    fn get_or_create(
+        &mut self,
+        name: SecretName,
+        make: impl FnOnce() -> zeroize::Zeroizing<Vec<u8>>,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        if let Some(v) = self.secrets.get(&name)? {
+            return Ok(v);
+        }
+        let _lock = self.lock()?;
+        if !self.saved {
+            if settings_file::load(&self.settings_path())?.is_none() {
+                settings_file::save(&self.settings_path(), &self.settings)?;
+            }
+            self.saved = true;
+        }
+        if let Some(v) = self.secrets.get(&name)? {
+            return Ok(v);
+        }
+        let value = make();
+        self.secrets.set(&name, &value)?;
+        Ok(value)
+    }
+
+    /// This device's key, made on first use.
+    pub fn device_key(&mut self) -> Result<DeviceKey, Error> {
+        let bytes = self.get_or_create(SecretName::DeviceKey, || DeviceKey::generate(&mut OsRng).to_secret_bytes())?;
+        Ok(DeviceKey::from_secret_bytes(&bytes)?)
+    }
+
+    /// The OPAQUE server secret, made on first use.
+    pub fn server_secret(&mut self) -> Result<ServerSecret, Error> {
+        let bytes = self.get_or_create(SecretName::OpaqueServer, || ServerSecret::generate(&mut OsRng).to_bytes())?;
+        Ok(ServerSecret::from_bytes(&bytes)?)
+    }
+}

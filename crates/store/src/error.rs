@@ -1,0 +1,57 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+/// What can go wrong while remembering.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The secret store cannot be reached (no keyring running, locked keyring...).
+    #[error("{0}")]
+    SecretStoreUnavailable(String),
+    /// A file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// Which file.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The settings file is damaged or from a newer version: refused, left untouched.
+    #[error("cannot use {path}: {reason}. The file was left untouched: restore it from a backup, or move it away to start over")]
+    BadSettings {
+        /// The settings file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The secrets file or a secret in the keyring is damaged.
+    #[error("a stored secret is damaged: {0}")]
+    CorruptSecret(String),
+    /// The configuration asks for one secret store and the command for another.
+    #[error("{dir} keeps its secrets in the {configured} store; run with --secret-store {configured} (or without the option)")]
+    StoreMismatch {
+        /// The configuration directory.
+        dir: PathBuf,
+        /// The store it was set up with.
+        configured: &'static str,
+    },
+    /// A rule of the core refused the change, or a credential did not match.
+    #[error(transparent)]
+    Core(#[from] latchkey_core::Error),
+}
+
+impl From<latchkey_core::Invalid> for Error {
+    fn from(e: latchkey_core::Invalid) -> Self {
+        Error::Core(latchkey_core::Error::Invalid(e))
+    }
+}
+
+impl Error {
+    /// An I/O error with its context.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+}

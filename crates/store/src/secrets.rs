@@ -1,0 +1,217 @@
+//! The secret store: the device key, the OPAQUE server secret and the TOTP
+//! secret live here, never in the settings file.
+//!
+//! Two backends: [`KeyringStore`] (the OS keyring through the `keyring` crate;
+//! Secret Service on Linux) and [`FileStore`] (`<config-dir>/secrets`, mode
+//! 0600, atomic writes) for a machine-wide service that runs before anyone logs
+//! in, and for machines without a keyring. Keyring entries are namespaced by
+//! the configuration's random instance id, so several configurations (a user's
+//! and a test's) can share one keyring.
+
+use base64::Engine as _;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+use crate::atomic::write_atomic;
+use crate::Error;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Keyring service name of every Latchkey entry.
+pub const KEYRING_SERVICE: &str = "latchkey";
+
+/// The secrets a device keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretName {
+    /// The device's Ed25519 private key.
+    DeviceKey,
+    /// The OPAQUE server secret (OPRF seed and key pair).
+    OpaqueServer,
+    /// The confirmed TOTP secret.
+    Totp,
+    /// A TOTP secret waiting for `2fa confirm`.
+    TotpPending,
+}
+
+impl SecretName {
+    /// The entry's name inside the store.
+    pub fn key(&self) -> String {
+        match self {
+            SecretName::DeviceKey => "device-key".into(),
+            SecretName::OpaqueServer => "opaque-server".into(),
+            SecretName::Totp => "totp".into(),
+            SecretName::TotpPending => "totp-pending".into(),
+        }
+    }
+}
+
+/// A place to keep secrets. Values are bytes; implementations must not log them.
+pub trait SecretStore {
+    /// The value, or `None` when absent.
+    fn get(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>, Error>;
+    /// Store a value, replacing any previous one.
+    fn set(&self, name: &SecretName, value: &[u8]) -> Result<(), Error>;
+    /// Remove a value (absent is fine).
+    fn delete(&self, name: &SecretName) -> Result<(), Error>;
+    /// Where the secrets are, for messages.
+    fn describe(&self) -> String;
+}
+
+/// The OS keyring.
+pub struct KeyringStore {
+    namespace: String,
+}
+
+impl KeyringStore {
+    /// Entries of the configuration whose instance id is `namespace`.
+    pub fn new(namespace: &str) -> Self {
+        KeyringStore { namespace: namespace.to_string() }
+    }
+
+    fn entry(&self, name: &SecretName) -> Result<keyring::Entry, Error> {
+        keyring::Entry::new(KEYRING_SERVICE, &format!("{}/{}", self.namespace, name.key())).map_err(map_keyring)
+    }
+}
+
+/// Turn a keyring error into one a person can act on.
+fn map_keyring(e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            let detail = inner.to_string();
+            let detail = detail.lines().next().unwrap_or("").chars().take(160).collect::<String>();
+            Error::SecretStoreUnavailable(format!(
+                "the OS keyring is not available ({detail}): start a Secret Service such as gnome-keyring in this session and unlock it, or run with --secret-store file"
+            ))
+        }
+        keyring::Error::BadEncoding(_) => Error::CorruptSecret("a keyring entry is not valid text".into()),
+        other => Error::SecretStoreUnavailable(format!(
+            "the OS keyring refused the request ({other}); run with --secret-store file to use a protected file instead"
+        )),
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        match self.entry(name)?.get_password() {
+            Ok(text) => {
+                let text = Zeroizing::new(text);
+                let bytes = B64
+                    .decode(text.as_bytes())
+                    .map_err(|_| Error::CorruptSecret(format!("keyring entry '{}' is not base64", name.key())))?;
+                Ok(Some(Zeroizing::new(bytes)))
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    fn set(&self, name: &SecretName, value: &[u8]) -> Result<(), Error> {
+        let text = Zeroizing::new(B64.encode(value));
+        self.entry(name)?.set_password(&text).map_err(map_keyring)
+    }
+
+    fn delete(&self, name: &SecretName) -> Result<(), Error> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        "the OS keyring".into()
+    }
+}
+
+/// `<config-dir>/secrets`: a JSON map of base64 values, mode 0600.
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    /// The store in `path`.
+    pub fn new(path: &Path) -> Self {
+        FileStore { path: path.to_path_buf() }
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, Zeroizing<String>>, Error> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => Zeroizing::new(t),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(Error::io("reading", &self.path, e)),
+        };
+        let map: BTreeMap<String, String> = serde_json::from_str(&text)
+            .map_err(|_| Error::CorruptSecret(format!("{} is not a valid secrets file", self.path.display())))?;
+        Ok(map.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect())
+    }
+
+    fn write(&self, map: &BTreeMap<String, Zeroizing<String>>) -> Result<(), Error> {
+        let plain: BTreeMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let json = Zeroizing::new(serde_json::to_string_pretty(&plain).unwrap_or_default());
+        write_atomic(&self.path, json.as_bytes(), 0o600)
+    }
+}
+
+impl SecretStore for FileStore {
+    fn get(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let map = self.read()?;
+        match map.get(&name.key()) {
+            None => Ok(None),
+            Some(v) => B64
+                .decode(v.as_bytes())
+                .map(|b| Some(Zeroizing::new(b)))
+                .map_err(|_| Error::CorruptSecret(format!("secret '{}' is not base64", name.key()))),
+        }
+    }
+
+    fn set(&self, name: &SecretName, value: &[u8]) -> Result<(), Error> {
+        let mut map = self.read()?;
+        map.insert(name.key(), Zeroizing::new(B64.encode(value)));
+        self.write(&map)
+    }
+
+    fn delete(&self, name: &SecretName) -> Result<(), Error> {
+        let mut map = self.read()?;
+        if map.remove(&name.key()).is_some() {
+            self.write(&map)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("the file {}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn file_store_round_trip_and_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FileStore::new(&dir.path().join("secrets"));
+        assert_eq!(store.get(&SecretName::Totp).expect("get"), None);
+        store.set(&SecretName::Totp, b"\x00\x01secret").expect("set");
+        store.set(&SecretName::DeviceKey, &[7; 32]).expect("set");
+        assert_eq!(store.get(&SecretName::Totp).expect("get").as_deref().map(|v| v.as_slice()), Some(&b"\x00\x01secret"[..]));
+        let mode = fs::metadata(dir.path().join("secrets")).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        store.delete(&SecretName::Totp).expect("delete");
+        store.delete(&SecretName::Totp).expect("absent is fine");
+        assert_eq!(store.get(&SecretName::Totp).expect("get"), None);
+        assert!(store.get(&SecretName::DeviceKey).expect("get").is_some());
+    }
+
+    #[test]
+    fn damaged_file_is_an_error_not_an_empty_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("secrets"), "{not json").expect("write");
+        let store = FileStore::new(&dir.path().join("secrets"));
+        assert!(matches!(store.get(&SecretName::Totp), Err(Error::CorruptSecret(_))));
+        assert!(store.set(&SecretName::Totp, b"x").is_err(), "never overwrite a damaged file");
+    }
+}
