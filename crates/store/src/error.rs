@@ -38,6 +38,9 @@ pub enum Error {
         /// The store it was set up with.
         configured: &'static str,
     },
+    /// A password or code did not match; the message says which.
+    #[error("{0}")]
+    WrongCredential(String),
     /// A rule of the core refused the change, or a credential did not match.
     #[error(transparent)]
     Core(#[from] latchkey_core::Error),

@@ -142,7 +142,7 @@ pub fn set_password(config: &mut Config, profile: Option<&str>, password: &str) 
     })
 }
 
-/// Check a password with a full local OPAQUE login. `Err(Core(AuthenticationFailed))` when it does not match.
+/// Check a password with a full local OPAQUE login; [`Error::WrongCredential`] when it does not match.
 pub fn verify_password(config: &mut Config, profile: Option<&str>, password: &str) -> Result<(), Error> {
     let p = config.settings().profile(profile)?.clone();
     let result = match &p.password {
@@ -153,7 +153,15 @@ pub fn verify_password(config: &mut Config, profile: Option<&str>, password: &st
         }
     };
     config.record(AuditEvent::PasswordVerified { profile: p.name.clone(), matched: result.is_ok() })?;
-    Ok(result?)
+    match result {
+        Err(CoreError::AuthenticationFailed) if p.password.is_none() => {
+            Err(Error::WrongCredential(format!("profile '{}' has no password", p.name)))
+        }
+        Err(CoreError::AuthenticationFailed) => {
+            Err(Error::WrongCredential(format!("the password does not match profile '{}'", p.name)))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Remove a profile's password (unattended access turns off, tokens die).
@@ -263,7 +271,7 @@ pub fn confirm_two_factor(config: &mut Config, code: &str) -> Result<Vec<Zeroizi
         }
         let codes = s.two_factor.confirm(&pending, code, now(), &mut OsRng).map_err(|refusal| match refusal {
             totp::CodeRefusal::Malformed => Error::from(Invalid::MalformedCode),
-            _ => Error::Core(CoreError::AuthenticationFailed),
+            _ => Error::WrongCredential("the code is wrong or has expired: check the authenticator app's clock and try the current code".into()),
         })?;
         // The confirmed secret is stored before the settings that point to it.
         secrets.set(&SecretName::Totp, &pending.to_bytes())?;
@@ -275,7 +283,7 @@ pub fn confirm_two_factor(config: &mut Config, code: &str) -> Result<Vec<Zeroizi
             Ok(codes)
         }
         Err(e) => {
-            if matches!(e, Error::Core(CoreError::AuthenticationFailed)) {
+            if matches!(e, Error::WrongCredential(_)) {
                 config.record(AuditEvent::TwoFactorConfirmFailed)?;
             }
             Err(e)

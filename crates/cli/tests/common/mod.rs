@@ -1,0 +1,257 @@
+//! Test harness for the `latchkey` binary: a fresh config dir per test, a real
+//! Secret Service (private dbus-daemon + gnome-keyring-daemon) when asked, and
+//! helpers to run commands and compare what is on disk.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A strong password that passes the policy.
+pub const GOOD_PASSWORD: &str = "kettle-orbit-cactus-71";
+/// Another one.
+pub const OTHER_PASSWORD: &str = "unlikely walrus umbrella 9";
+
+/// What a finished command left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Assert success and return stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success, got {self:?}");
+        &self.stdout
+    }
+
+    /// Assert exit code `code` with exactly one line on stderr.
+    pub fn fails_with(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "wrong exit code: {self:?}");
+        assert_eq!(self.stderr.trim_end().lines().count(), 1, "expected a one-line message: {self:?}");
+        self.stderr.trim_end()
+    }
+
+    /// Parse stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok()).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+}
+
+/// A private Secret Service: its own D-Bus session bus and an unlocked
+/// gnome-keyring, both killed on drop.
+pub struct KeyringSession {
+    dir: tempfile::TempDir,
+    bus: Child,
+    keyring: Child,
+    pub address: String,
+}
+
+impl KeyringSession {
+    pub fn start() -> Self {
+        Self::launch(true)
+    }
+
+    /// A session bus with no Secret Service on it.
+    pub fn bus_only() -> Self {
+        Self::launch(false)
+    }
+
+    fn launch(with_keyring: bool) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("bus");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon must be installed (scripts/setup.sh installs it)");
+        let mut line = String::new();
+        BufReader::new(bus.stdout.take().expect("piped")).read_line(&mut line).expect("bus address");
+        let address = line.trim().to_string();
+        assert!(address.starts_with("unix:"), "dbus-daemon printed {address:?}");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let program = if with_keyring { "gnome-keyring-daemon" } else { "sleep" };
+        let args: &[&str] = if with_keyring { &["--foreground", "--unlock", "--components=secrets"] } else { &["600"] };
+        let mut keyring = Command::new(program)
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon must be installed (scripts/setup.sh installs it)");
+        // An empty line unlocks a new login keyring with an empty password.
+        let _ = keyring.stdin.take().expect("piped").write_all(b"\n");
+        let session = KeyringSession { dir, bus, keyring, address };
+        if with_keyring {
+            session.wait_for_secret_service();
+        }
+        session
+    }
+
+    fn wait_for_secret_service(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = Command::new("dbus-send")
+                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"])
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .output()
+                .expect("dbus-send");
+            if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the Secret Service did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Every latchkey item in the keyring, as `secret-tool` prints it (secrets included).
+    pub fn dump_items(&self) -> String {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "--unlock", "service", "latchkey"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("secret-tool must be installed (libsecret-tools)");
+        // secret-tool prints attributes on stderr and secrets on stdout.
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    }
+}
+
+impl Drop for KeyringSession {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+/// One device's configuration, driven through the binary.
+pub struct Device {
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    store: &'static str,
+    bus: Option<String>,
+}
+
+impl Device {
+    /// A device using the file secret store.
+    pub fn file() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("config");
+        Device { _tmp: tmp, dir, store: "file", bus: None }
+    }
+
+    /// A device that asks for the keyring with no session bus to reach one.
+    pub fn keyring_without_bus() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("config");
+        Device { _tmp: tmp, dir, store: "keyring", bus: None }
+    }
+
+    /// A device using the keyring of `session`.
+    pub fn keyring(session: &KeyringSession) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("config");
+        Device { _tmp: tmp, dir, store: "keyring", bus: Some(session.address.clone()) }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        cmd.arg("--config-dir").arg(&self.dir).arg("--secret-store").arg(self.store).args(args);
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS").env_remove("DISPLAY").env_remove("LATCHKEY_LOG");
+        if let Some(bus) = &self.bus {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
+        cmd
+    }
+
+    /// Run with no stdin.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).stdin(Stdio::null()).output().expect("spawn latchkey"))
+    }
+
+    /// Run with `input` on stdin (a writer thread, so a large input cannot deadlock).
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        let mut stdin = child.stdin.take().expect("piped");
+        let data = input.to_vec();
+        // The binary may stop reading early (input too long): a broken pipe is expected then.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+        let out = child.wait_with_output().expect("wait");
+        let _ = writer.join();
+        Run::from(out)
+    }
+
+    /// `password set` with `password` on stdin.
+    pub fn set_password(&self, profile: &str, password: &str) -> Run {
+        self.run_stdin(&["password", "set", "--profile", profile], format!("{password}\n").as_bytes())
+    }
+
+    /// `status --json`.
+    pub fn status(&self) -> serde_json::Value {
+        self.run(&["status", "--json"]).json()
+    }
+
+    /// The library's view of this config (for what only a host does, like issuing tokens).
+    pub fn open(&self) -> latchkey_store::Config {
+        let kind = if self.store == "file" {
+            latchkey_core::settings::SecretStoreKind::File
+        } else {
+            latchkey_core::settings::SecretStoreKind::Keyring
+        };
+        latchkey_store::Config::open(&self.dir, Some(kind)).expect("open config")
+    }
+
+    /// Every file under the config dir with its bytes.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        snapshot(&self.dir)
+    }
+}
+
+/// Every file under `dir` (recursively) with its bytes; empty when `dir` is missing.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(snapshot(&path));
+        } else {
+            out.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
