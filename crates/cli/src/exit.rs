@@ -42,7 +42,8 @@ impl CliError {
                 StoreError::SecretStoreUnavailable(_) => STORE,
                 StoreError::StoreMismatch { .. } => USAGE,
                 StoreError::Core(latchkey_core::Error::Invalid(_)) => USAGE,
-                StoreError::Core(latchkey_core::Error::AuthenticationFailed) | StoreError::WrongCredential(_) => AUTH,
+                StoreError::Core(latchkey_core::Error::AuthenticationFailed)
+                | StoreError::WrongCredential(_) => AUTH,
                 _ => OTHER,
             },
             CliError::Other(_) => OTHER,

@@ -13,9 +13,15 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// stdin, dropping one trailing newline.
 pub fn read_password(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
     if std::io::stdin().is_terminal() {
-        let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|e| CliError::Usage(format!("cannot read the password: {e}")))?);
+        let first = Zeroizing::new(
+            rpassword::prompt_password(prompt)
+                .map_err(|e| CliError::Usage(format!("cannot read the password: {e}")))?,
+        );
         if confirm {
-            let again = Zeroizing::new(rpassword::prompt_password("Repeat it: ").map_err(|e| CliError::Usage(format!("cannot read the password: {e}")))?);
+            let again = Zeroizing::new(
+                rpassword::prompt_password("Repeat it: ")
+                    .map_err(|e| CliError::Usage(format!("cannot read the password: {e}")))?,
+            );
             if *first != *again {
                 return Err(CliError::Usage("the two passwords differ".into()));
             }
@@ -37,15 +43,20 @@ pub fn parse_stdin(raw: &[u8]) -> Result<Zeroizing<String>, CliError> {
         bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
     }
     if bytes.len() > MAX_PASSWORD_BYTES {
-        return Err(CliError::Usage(format!("the password on stdin is longer than {MAX_PASSWORD_BYTES} bytes")));
+        return Err(CliError::Usage(format!(
+            "the password on stdin is longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| CliError::Usage("the password on stdin is not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| CliError::Usage("the password on stdin is not UTF-8 text".into()))?;
     check(Zeroizing::new(text.to_string()))
 }
 
 fn check(p: Zeroizing<String>) -> Result<Zeroizing<String>, CliError> {
     if p.is_empty() {
-        return Err(CliError::Usage("the password is empty (give it on stdin or at the prompt)".into()));
+        return Err(CliError::Usage(
+            "the password is empty (give it on stdin or at the prompt)".into(),
+        ));
     }
     Ok(p)
 }
@@ -56,8 +67,14 @@ mod tests {
 
     #[test]
     fn stdin_rules() {
-        assert_eq!(parse_stdin(b"secret pw\n").expect("ok").as_str(), "secret pw");
-        assert_eq!(parse_stdin(b"secret pw\r\n").expect("ok").as_str(), "secret pw");
+        assert_eq!(
+            parse_stdin(b"secret pw\n").expect("ok").as_str(),
+            "secret pw"
+        );
+        assert_eq!(
+            parse_stdin(b"secret pw\r\n").expect("ok").as_str(),
+            "secret pw"
+        );
         assert_eq!(parse_stdin(b"two\n\n").expect("ok").as_str(), "two\n");
         assert!(parse_stdin(b"").is_err());
         assert!(parse_stdin(b"\n").is_err());

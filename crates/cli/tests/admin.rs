@@ -21,15 +21,24 @@ fn fresh_install_defaults_in_status() {
     let fp = s["fingerprint"].as_str().expect("fingerprint");
     assert_eq!(fp.len(), 19);
     let profiles = s["profiles"].as_array().expect("profiles");
-    let names: Vec<_> = profiles.iter().map(|p| p["name"].as_str().expect("name")).collect();
-    assert_eq!(names, ["default", "full_access", "screen_sharing", "unattended"]);
+    let names: Vec<_> = profiles
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        ["default", "full_access", "screen_sharing", "unattended"]
+    );
     for p in profiles {
         assert_eq!(p["unattended"], false);
         assert_eq!(p["has_password"], false);
         assert_eq!(p["enabled"], true);
     }
     assert_eq!(profiles[2]["permissions"], json!([]));
-    assert_eq!(profiles[1]["permissions"].as_array().map(|a| a.len()), Some(14));
+    assert_eq!(
+        profiles[1]["permissions"].as_array().map(|a| a.len()),
+        Some(14)
+    );
     // The fingerprint is stable across runs.
     assert_eq!(d.status()["fingerprint"], fp);
 }
@@ -39,24 +48,44 @@ fn password_set_verify_clear_and_unattended() {
     let d = Device::file();
     d.run(&["unattended", "on"]).fails_with(2);
     d.set_password("default", GOOD_PASSWORD).ok();
-    d.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).ok();
-    d.run_stdin(&["password", "verify"], b"kettle-orbit-cactus-72\n").fails_with(3);
+    d.run_stdin(
+        &["password", "verify"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .ok();
+    d.run_stdin(&["password", "verify"], b"kettle-orbit-cactus-72\n")
+        .fails_with(3);
     d.run(&["unattended", "on"]).ok();
     let p = d.run(&["profile", "show", "default", "--json"]).json();
     assert_eq!(p["unattended"], true);
     assert_eq!(p["has_password"], true);
     // Per-profile passwords are independent.
     d.set_password("full_access", OTHER_PASSWORD).ok();
-    d.run_stdin(&["password", "verify", "--profile", "full_access"], format!("{GOOD_PASSWORD}\n").as_bytes()).fails_with(3);
-    d.run_stdin(&["password", "verify", "--profile", "full_access"], format!("{OTHER_PASSWORD}\n").as_bytes()).ok();
+    d.run_stdin(
+        &["password", "verify", "--profile", "full_access"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .fails_with(3);
+    d.run_stdin(
+        &["password", "verify", "--profile", "full_access"],
+        format!("{OTHER_PASSWORD}\n").as_bytes(),
+    )
+    .ok();
     d.run(&["password", "clear"]).ok();
     let p = d.run(&["profile", "show", "default", "--json"]).json();
     assert_eq!(p["unattended"], false);
     assert_eq!(p["has_password"], false);
-    d.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).fails_with(3);
+    d.run_stdin(
+        &["password", "verify"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .fails_with(3);
     // A weak password is refused and changes nothing.
     let before = d.snapshot();
-    let msg = d.set_password("default", "Password1").fails_with(2).to_string();
+    let msg = d
+        .set_password("default", "Password1")
+        .fails_with(2)
+        .to_string();
     assert!(msg.contains("refused"), "{msg}");
     assert_eq!(before, d.snapshot());
 }
@@ -68,10 +97,14 @@ fn strength_prints_json() {
     assert_eq!(weak["acceptable"], false);
     assert!(weak["score"].as_u64().expect("score") <= 1);
     assert!(!weak["warnings"].as_array().expect("warnings").is_empty());
-    let strong = d.run_stdin(&["password", "strength"], b"correct horse battery staple\n").json();
+    let strong = d
+        .run_stdin(&["password", "strength"], b"correct horse battery staple\n")
+        .json();
     assert_eq!(strong["acceptable"], true);
     assert!(strong["score"].as_u64().expect("score") >= 3);
-    let short = d.run_stdin(&["password", "strength"], b"vG7#pL2q!z\n").json();
+    let short = d
+        .run_stdin(&["password", "strength"], b"vG7#pL2q!z\n")
+        .json();
     assert!(short["warnings"].to_string().contains("12 or more"));
     let empty = d.run_stdin(&["password", "strength"], b"").json();
     assert_eq!(empty["acceptable"], false);
@@ -109,11 +142,27 @@ fn tokens_list_revoke_clear_and_password_epoch() {
     // The token still verifies until the password is set again, even to the same value.
     let mut c = d.open();
     let mut settings = c.settings().clone();
-    assert!(settings.tokens.verify(&token, &viewer, &settings.profiles, latchkey_store::config::now()).is_ok());
+    assert!(settings
+        .tokens
+        .verify(
+            &token,
+            &viewer,
+            &settings.profiles,
+            latchkey_store::config::now()
+        )
+        .is_ok());
     d.set_password("default", GOOD_PASSWORD).ok();
     c = d.open();
     settings = c.settings().clone();
-    assert!(settings.tokens.verify(&token, &viewer, &settings.profiles, latchkey_store::config::now()).is_err());
+    assert!(settings
+        .tokens
+        .verify(
+            &token,
+            &viewer,
+            &settings.profiles,
+            latchkey_store::config::now()
+        )
+        .is_err());
     assert_eq!(d.status()["tokens"], 0);
 
     // Saving login info off: existing tokens keep working, new ones are refused.
@@ -123,12 +172,32 @@ fn tokens_list_revoke_clear_and_password_epoch() {
     let mut c = d.open();
     assert!(ops::issue_token(&mut c, viewer, "default", "y").is_err());
     let mut settings = c.settings().clone();
-    assert!(settings.tokens.verify(&token, &viewer, &settings.profiles, latchkey_store::config::now()).is_ok());
+    assert!(settings
+        .tokens
+        .verify(
+            &token,
+            &viewer,
+            &settings.profiles,
+            latchkey_store::config::now()
+        )
+        .is_ok());
     d.run(&["tokens", "clear"]).ok();
     assert_eq!(d.status()["tokens"], 0);
     let audit = d.run(&["audit", "--json"]).json();
-    let events: Vec<_> = audit.as_array().expect("list").iter().map(|r| r["event"].as_str().expect("event").to_string()).collect();
-    for e in ["password_set", "unattended_changed", "save_login_changed", "token_issued", "token_revoked", "tokens_cleared"] {
+    let events: Vec<_> = audit
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["event"].as_str().expect("event").to_string())
+        .collect();
+    for e in [
+        "password_set",
+        "unattended_changed",
+        "save_login_changed",
+        "token_issued",
+        "token_revoked",
+        "tokens_cleared",
+    ] {
         assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
     }
 }
@@ -149,23 +218,43 @@ fn interactive_and_save_login() {
 fn profiles_create_copy_rename_delete_permissions() {
     let d = Device::file();
     d.run(&["profile", "create", "helpdesk"]).ok();
-    assert_eq!(d.run(&["profile", "show", "helpdesk", "--json"]).json()["permissions"], json!([]));
-    d.run(&["profile", "create", "admins", "--from", "full_access"]).ok();
-    assert_eq!(d.run(&["profile", "show", "admins", "--json"]).json()["permissions"].as_array().map(|a| a.len()), Some(14));
+    assert_eq!(
+        d.run(&["profile", "show", "helpdesk", "--json"]).json()["permissions"],
+        json!([])
+    );
+    d.run(&["profile", "create", "admins", "--from", "full_access"])
+        .ok();
+    assert_eq!(
+        d.run(&["profile", "show", "admins", "--json"]).json()["permissions"]
+            .as_array()
+            .map(|a| a.len()),
+        Some(14)
+    );
     d.run(&["profile", "create", "admins"]).fails_with(2);
     d.run(&["profile", "create", "Bad Name"]).fails_with(2);
     d.run(&["profile", "create", &"x".repeat(33)]).fails_with(2);
-    d.run(&["profile", "set", "helpdesk", "clipboard", "on"]).ok();
-    d.run(&["profile", "set", "helpdesk", "control_input", "on"]).ok();
-    d.run(&["profile", "set", "helpdesk", "clipboard", "off"]).ok();
-    assert_eq!(d.run(&["profile", "show", "helpdesk", "--json"]).json()["permissions"], json!(["control_input"]));
+    d.run(&["profile", "set", "helpdesk", "clipboard", "on"])
+        .ok();
+    d.run(&["profile", "set", "helpdesk", "control_input", "on"])
+        .ok();
+    d.run(&["profile", "set", "helpdesk", "clipboard", "off"])
+        .ok();
+    assert_eq!(
+        d.run(&["profile", "show", "helpdesk", "--json"]).json()["permissions"],
+        json!(["control_input"])
+    );
     d.run(&["profile", "rename", "helpdesk", "support"]).ok();
     d.run(&["profile", "show", "helpdesk"]).fails_with(2);
-    d.run(&["profile", "rename", "default", "main"]).fails_with(2);
-    d.run(&["profile", "delete", "screen_sharing"]).fails_with(2);
+    d.run(&["profile", "rename", "default", "main"])
+        .fails_with(2);
+    d.run(&["profile", "delete", "screen_sharing"])
+        .fails_with(2);
     d.run(&["profile", "disable", "default"]).fails_with(2);
     d.run(&["profile", "disable", "support"]).ok();
-    assert_eq!(d.run(&["profile", "show", "support", "--json"]).json()["enabled"], false);
+    assert_eq!(
+        d.run(&["profile", "show", "support", "--json"]).json()["enabled"],
+        false
+    );
     d.run(&["profile", "default", "support"]).fails_with(2);
     d.run(&["profile", "enable", "support"]).ok();
     d.run(&["profile", "default", "support"]).ok();
@@ -173,20 +262,43 @@ fn profiles_create_copy_rename_delete_permissions() {
     d.run(&["profile", "delete", "support"]).fails_with(2);
     // --profile defaults to the default profile.
     d.set_password("support", GOOD_PASSWORD).ok();
-    d.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).ok();
+    d.run_stdin(
+        &["password", "verify"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .ok();
     d.run(&["profile", "default", "default"]).ok();
     d.run(&["profile", "delete", "support"]).ok();
     d.run(&["profile", "disable", "full_access"]).ok();
     d.run(&["profile", "enable", "full_access"]).ok();
     let list = d.run(&["profile", "list", "--json"]).json();
-    let names: Vec<_> = list.as_array().expect("list").iter().map(|p| p["name"].as_str().expect("n").to_string()).collect();
-    assert_eq!(names, ["default", "full_access", "screen_sharing", "unattended", "admins"]);
+    let names: Vec<_> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| p["name"].as_str().expect("n").to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "default",
+            "full_access",
+            "screen_sharing",
+            "unattended",
+            "admins"
+        ]
+    );
 }
 
 fn secret_from_enroll(stdout: &str) -> TotpSecret {
-    let line = stdout.lines().find(|l| l.contains("by hand:")).expect("secret line");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("by hand:"))
+        .expect("secret line");
     let b32 = line.rsplit(' ').next().expect("secret");
-    let bytes = data_encoding::BASE32_NOPAD.decode(b32.as_bytes()).expect("base32");
+    let bytes = data_encoding::BASE32_NOPAD
+        .decode(b32.as_bytes())
+        .expect("base32");
     TotpSecret::from_bytes(&bytes).expect("secret")
 }
 
@@ -199,7 +311,10 @@ fn two_factor_enroll_confirm_disable() {
     let d = Device::file();
     d.run(&["2fa", "confirm", "123456"]).fails_with(2);
     let qr = d.dir.with_file_name("qr.svg");
-    let out = d.run(&["2fa", "enroll", "--qr", qr.to_str().expect("utf8")]).ok().to_string();
+    let out = d
+        .run(&["2fa", "enroll", "--qr", qr.to_str().expect("utf8")])
+        .ok()
+        .to_string();
     assert!(out.contains("otpauth://totp/Latchkey:"));
     let svg = std::fs::read_to_string(&qr).expect("qr written");
     assert!(svg.contains("<svg"));
@@ -208,15 +323,25 @@ fn two_factor_enroll_confirm_disable() {
     assert_eq!(st["enabled"], false);
     let secret = secret_from_enroll(&out);
     let right = secret.code_at_step(current_step()).expect("code");
-    let wrong = if right == "000000" { "000001" } else { "000000" };
+    let wrong = if right == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
     d.run(&["2fa", "confirm", wrong]).fails_with(3);
     d.run(&["2fa", "confirm", "12ab"]).fails_with(2);
     assert_eq!(d.status()["two_factor"]["enabled"], false);
     let out = d.run(&["2fa", "confirm", &right]).ok().to_string();
-    let codes: Vec<_> = out.lines().filter(|l| l.starts_with("  ") && l.trim().len() == 19).collect();
+    let codes: Vec<_> = out
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.trim().len() == 19)
+        .collect();
     assert_eq!(codes.len(), 10, "{out}");
     let st = d.run(&["2fa", "status", "--json"]).json();
-    assert_eq!(st, json!({"enabled": true, "pending": false, "apply_to_tokens": true, "apply_to_reconnect": true, "recovery_codes_left": 10}));
+    assert_eq!(
+        st,
+        json!({"enabled": true, "pending": false, "apply_to_tokens": true, "apply_to_reconnect": true, "recovery_codes_left": 10})
+    );
     // Recovery codes are stored only as hashes.
     let settings = std::fs::read_to_string(d.dir.join("settings.json")).expect("settings");
     for c in &codes {
@@ -226,11 +351,20 @@ fn two_factor_enroll_confirm_disable() {
     d.run(&["2fa", "tokens", "off"]).ok();
     d.run(&["2fa", "reconnect", "off"]).ok();
     let st = d.run(&["2fa", "status", "--json"]).json();
-    assert_eq!((st["apply_to_tokens"].clone(), st["apply_to_reconnect"].clone()), (json!(false), json!(false)));
+    assert_eq!(
+        (
+            st["apply_to_tokens"].clone(),
+            st["apply_to_reconnect"].clone()
+        ),
+        (json!(false), json!(false))
+    );
     d.run(&["2fa", "disable"]).ok();
     assert_eq!(d.status()["two_factor"]["enabled"], false);
     let secrets = std::fs::read_to_string(d.dir.join("secrets")).expect("secrets");
-    assert!(!secrets.contains("\"totp"), "the TOTP secret is forgotten on disable");
+    assert!(
+        !secrets.contains("\"totp"),
+        "the TOTP secret is forgotten on disable"
+    );
 }
 
 #[test]

@@ -33,13 +33,28 @@ fn unknown_command_profile_permission() {
     unchanged(&d, &["frobnicate"], None, 2);
     unchanged(&d, &["profile", "fly"], None, 2);
     unchanged(&d, &["status", "--bogus"], None, 2);
-    let m = unchanged(&d, &["password", "set", "--profile", "ghost"], Some(b"kettle-orbit-cactus-71\n"), 2);
+    let m = unchanged(
+        &d,
+        &["password", "set", "--profile", "ghost"],
+        Some(b"kettle-orbit-cactus-71\n"),
+        2,
+    );
     assert!(m.contains("unknown profile 'ghost'"), "{m}");
     unchanged(&d, &["unattended", "on", "--profile", "ghost"], None, 2);
     unchanged(&d, &["profile", "show", "ghost"], None, 2);
-    let m = unchanged(&d, &["profile", "set", "default", "teleport", "on"], None, 2);
+    let m = unchanged(
+        &d,
+        &["profile", "set", "default", "teleport", "on"],
+        None,
+        2,
+    );
     assert!(m.contains("unknown permission 'teleport'"), "{m}");
-    unchanged(&d, &["profile", "set", "default", "clipboard", "maybe"], None, 2);
+    unchanged(
+        &d,
+        &["profile", "set", "default", "clipboard", "maybe"],
+        None,
+        2,
+    );
     unchanged(&d, &["tokens", "revoke", "0000"], None, 2);
     unchanged(&d, &["--secret-store", "keyring", "status"], None, 2);
 }
@@ -55,21 +70,43 @@ fn empty_and_huge_passwords() {
     assert!(m.contains("longer than"), "{m}");
     unchanged(&d, &["password", "verify"], Some(&huge), 2);
     unchanged(&d, &["password", "strength"], Some(&huge), 2);
-    unchanged(&d, &["password", "set"], Some(&[0xff, 0xfe, 0x00, b'\n']), 2);
+    unchanged(
+        &d,
+        &["password", "set"],
+        Some(&[0xff, 0xfe, 0x00, b'\n']),
+        2,
+    );
     // The old password still works.
-    d.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).ok();
+    d.run_stdin(
+        &["password", "verify"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .ok();
 }
 
 #[test]
 fn corrupt_or_newer_settings_are_refused_and_kept() {
     let d = configured();
     let path = d.dir.join("settings.json");
-    for bad in [&b"{ this is not json"[..], b"", b"\x00\x01\x02", br#"{"version": 2}"#] {
+    for bad in [
+        &b"{ this is not json"[..],
+        b"",
+        b"\x00\x01\x02",
+        br#"{"version": 2}"#,
+    ] {
         std::fs::write(&path, bad).expect("damage");
         let m = unchanged(&d, &["status"], None, 1);
-        assert!(m.contains("settings.json") && m.contains("left untouched"), "{m}");
+        assert!(
+            m.contains("settings.json") && m.contains("left untouched"),
+            "{m}"
+        );
         unchanged(&d, &["save-login", "on"], None, 1);
-        unchanged(&d, &["password", "set"], Some(b"unlikely walrus umbrella 9\n"), 1);
+        unchanged(
+            &d,
+            &["password", "set"],
+            Some(b"unlikely walrus umbrella 9\n"),
+            1,
+        );
         assert_eq!(std::fs::read(&path).expect("read"), bad);
     }
     std::fs::write(&path, br#"{"version": 99, "from": "the future"}"#).expect("newer");
@@ -84,9 +121,18 @@ impl ReadOnly {
     fn new(dir: &std::path::Path) -> Self {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500)).expect("chmod");
-        let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false);
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false);
         if is_root {
-            let ok = Command::new("chattr").arg("+i").arg(dir).status().map(|s| s.success()).unwrap_or(false);
+            let ok = Command::new("chattr")
+                .arg("+i")
+                .arg(dir)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
             assert!(ok, "as root, a read-only directory needs 'chattr +i' (e2fsprogs) on a filesystem that supports it");
         }
         ReadOnly(dir.to_path_buf())
@@ -107,7 +153,12 @@ fn read_only_config_dir() {
     let _ro = ReadOnly::new(&d.dir);
     let m = unchanged(&d, &["save-login", "on"], None, 1);
     assert!(m.contains(&d.dir.display().to_string()), "{m}");
-    unchanged(&d, &["password", "set"], Some(b"unlikely walrus umbrella 9\n"), 1);
+    unchanged(
+        &d,
+        &["password", "set"],
+        Some(b"unlikely walrus umbrella 9\n"),
+        1,
+    );
     unchanged(&d, &["profile", "create", "newone"], None, 1);
     unchanged(&d, &["2fa", "enroll"], None, 1);
     // Reading still works.
@@ -119,7 +170,12 @@ fn store_failure_leaves_settings_alone() {
     // A damaged secrets file: refused, never overwritten.
     let d = configured();
     std::fs::write(d.dir.join("secrets"), b"{broken").expect("damage");
-    let m = unchanged(&d, &["password", "set"], Some(b"unlikely walrus umbrella 9\n"), 1);
+    let m = unchanged(
+        &d,
+        &["password", "set"],
+        Some(b"unlikely walrus umbrella 9\n"),
+        1,
+    );
     assert!(m.contains("damaged"), "{m}");
     unchanged(&d, &["status"], None, 1);
 }

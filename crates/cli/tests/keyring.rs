@@ -16,8 +16,12 @@ fn encodings(bytes: &[u8]) -> Vec<Vec<u8>> {
     vec![
         bytes.to_vec(),
         hex::encode(bytes).into_bytes(),
-        base64::engine::general_purpose::STANDARD.encode(bytes).into_bytes(),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes).into_bytes(),
+        base64::engine::general_purpose::STANDARD
+            .encode(bytes)
+            .into_bytes(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(bytes)
+            .into_bytes(),
         data_encoding::BASE32_NOPAD.encode(bytes).into_bytes(),
     ]
 }
@@ -34,7 +38,11 @@ fn leak_check(d: &Device, session: Option<&KeyringSession>) {
     d.set_password("default", GOOD_PASSWORD).ok();
     d.run(&["unattended", "on"]).ok();
     d.run(&["save-login", "on"]).ok();
-    d.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).ok();
+    d.run_stdin(
+        &["password", "verify"],
+        format!("{GOOD_PASSWORD}\n").as_bytes(),
+    )
+    .ok();
     d.run(&["2fa", "enroll"]).ok();
     let mut c = d.open();
     let viewer = DeviceKey::generate(&mut OsRng).public();
@@ -55,7 +63,12 @@ fn leak_check(d: &Device, session: Option<&KeyringSession>) {
     }
     if let Some(session) = session {
         let items = session.dump_items();
-        assert!(items.contains("device-key") && items.contains("opaque-server") && items.contains("totp-pending"), "keyring items: {items}");
+        assert!(
+            items.contains("device-key")
+                && items.contains("opaque-server")
+                && items.contains("totp-pending"),
+            "keyring items: {items}"
+        );
         assert_absent("the keyring", items.as_bytes(), &secrets);
         // Decode every stored secret too, in case one holds the password in another form.
         for line in items.lines().filter_map(|l| l.strip_prefix("secret = ")) {
@@ -80,7 +93,12 @@ fn keyring_store_works_and_leaks_nothing() {
     // Two configurations share one keyring without mixing their secrets.
     let other = Device::keyring(&session);
     assert_ne!(other.status()["fingerprint"], fp.as_str());
-    other.run_stdin(&["password", "verify"], format!("{GOOD_PASSWORD}\n").as_bytes()).fails_with(3);
+    other
+        .run_stdin(
+            &["password", "verify"],
+            format!("{GOOD_PASSWORD}\n").as_bytes(),
+        )
+        .fails_with(3);
 }
 
 #[test]
@@ -89,8 +107,18 @@ fn file_store_leaks_nothing() {
     leak_check(&d, None);
     let secrets = d.dir.join("secrets");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&secrets).expect("secrets").permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(&d.dir).expect("dir").permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&secrets)
+            .expect("secrets")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&d.dir).expect("dir").permissions().mode() & 0o777,
+        0o700
+    );
 }
 
 #[test]
@@ -101,7 +129,10 @@ fn missing_keyring_is_exit_4_and_writes_nothing() {
     let msg = no_bus.run(&["status"]).fails_with(4).to_string();
     assert!(msg.contains("--secret-store file"), "{msg}");
     assert!(no_bus.snapshot().is_empty(), "nothing written");
-    let msg = no_bus.set_password("default", GOOD_PASSWORD).fails_with(4).to_string();
+    let msg = no_bus
+        .set_password("default", GOOD_PASSWORD)
+        .fails_with(4)
+        .to_string();
     assert!(msg.contains("keyring"), "{msg}");
     assert!(no_bus.snapshot().is_empty());
     drop(d);

@@ -23,11 +23,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
             .mode(mode)
             .open(&tmp)
             .map_err(|e| Error::io("creating", &tmp, e))?;
-        file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+        file.write_all(bytes)
+            .map_err(|e| Error::io("writing", &tmp, e))?;
         file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
         fs::rename(&tmp, path).map_err(|e| Error::io("replacing", path, e))?;
         // Make the rename itself durable.
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing", dir, e))
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("syncing", dir, e))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -47,8 +50,14 @@ mod tests {
         write_atomic(&path, b"first version, rather long", 0o600).expect("write");
         write_atomic(&path, b"second", 0o600).expect("write");
         assert_eq!(fs::read(&path).expect("read"), b"second");
-        assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
-        let names: Vec<_> = fs::read_dir(dir.path()).expect("list").filter_map(|e| e.ok()).collect();
+        assert_eq!(
+            fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .collect();
         assert_eq!(names.len(), 1);
     }
 

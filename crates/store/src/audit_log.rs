@@ -34,7 +34,11 @@ impl AuditRecord {
     /// A record of `event` at `now`.
     pub fn new(event: AuditEvent, now: UnixTime) -> Self {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(now.0);
-        AuditRecord { time: humantime::format_rfc3339_seconds(t).to_string(), unix: now.0, event }
+        AuditRecord {
+            time: humantime::format_rfc3339_seconds(t).to_string(),
+            unix: now.0,
+            event,
+        }
     }
 
     /// `time event key=value ...`, for people.
@@ -64,7 +68,10 @@ pub struct AuditLog {
 impl AuditLog {
     /// The log at `path`, rotating at [`DEFAULT_MAX_BYTES`].
     pub fn new(path: &Path) -> Self {
-        AuditLog { path: path.to_path_buf(), max_bytes: DEFAULT_MAX_BYTES }
+        AuditLog {
+            path: path.to_path_buf(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
     }
 
     /// The same log with another rotation size (tests use a small one).
@@ -92,10 +99,12 @@ impl AuditLog {
             for n in (1..KEEP_ROTATED).rev() {
                 let from = self.rotated(n);
                 if from.exists() {
-                    fs::rename(&from, self.rotated(n + 1)).map_err(|e| Error::io("rotating", &from, e))?;
+                    fs::rename(&from, self.rotated(n + 1))
+                        .map_err(|e| Error::io("rotating", &from, e))?;
                 }
             }
-            fs::rename(&self.path, self.rotated(1)).map_err(|e| Error::io("rotating", &self.path, e))?;
+            fs::rename(&self.path, self.rotated(1))
+                .map_err(|e| Error::io("rotating", &self.path, e))?;
         }
         let mut file = OpenOptions::new()
             .create(true)
@@ -103,8 +112,10 @@ impl AuditLog {
             .mode(0o600)
             .open(&self.path)
             .map_err(|e| Error::io("opening", &self.path, e))?;
-        file.write_all(line.as_bytes()).map_err(|e| Error::io("appending to", &self.path, e))?;
-        file.sync_data().map_err(|e| Error::io("syncing", &self.path, e))
+        file.write_all(line.as_bytes())
+            .map_err(|e| Error::io("appending to", &self.path, e))?;
+        file.sync_data()
+            .map_err(|e| Error::io("syncing", &self.path, e))
     }
 
     /// Every record still kept, oldest first. Lines that do not parse (from a
@@ -119,7 +130,10 @@ impl AuditLog {
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io("reading", &f, e)),
             };
-            out.extend(text.lines().filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok()));
+            out.extend(
+                text.lines()
+                    .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok()),
+            );
         }
         Ok(out)
     }
@@ -134,8 +148,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = AuditLog::new(&dir.path().join("audit.log")).with_max_bytes(400);
         for i in 0..40u64 {
-            log.append(&AuditRecord::new(AuditEvent::SaveLoginChanged { on: i % 2 == 0 }, UnixTime(i)))
-                .expect("append");
+            log.append(&AuditRecord::new(
+                AuditEvent::SaveLoginChanged { on: i % 2 == 0 },
+                UnixTime(i),
+            ))
+            .expect("append");
         }
         assert!(dir.path().join("audit.log.1").exists());
         assert!(dir.path().join("audit.log.3").exists());
@@ -143,13 +160,30 @@ mod tests {
         let all = log.read_all().expect("read");
         assert!(all.len() < 40 && all.len() > 5);
         assert_eq!(all.last().map(|r| r.unix), Some(39));
-        assert!(all.windows(2).all(|w| w[0].unix < w[1].unix), "oldest first");
-        assert!(fs::metadata(dir.path().join("audit.log")).expect("meta").len() <= 400);
+        assert!(
+            all.windows(2).all(|w| w[0].unix < w[1].unix),
+            "oldest first"
+        );
+        assert!(
+            fs::metadata(dir.path().join("audit.log"))
+                .expect("meta")
+                .len()
+                <= 400
+        );
     }
 
     #[test]
     fn line_format() {
-        let r = AuditRecord::new(AuditEvent::PasswordSet { profile: "default".into(), tokens_revoked: 0 }, UnixTime(0));
-        assert_eq!(r.to_line(), "1970-01-01T00:00:00Z password_set profile=default tokens_revoked=0");
+        let r = AuditRecord::new(
+            AuditEvent::PasswordSet {
+                profile: "default".into(),
+                tokens_revoked: 0,
+            },
+            UnixTime(0),
+        );
+        assert_eq!(
+            r.to_line(),
+            "1970-01-01T00:00:00Z password_set profile=default tokens_revoked=0"
+        );
     }
 }

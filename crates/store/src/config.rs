@@ -22,7 +22,12 @@ use crate::{settings_file, Error};
 
 /// The clock, read at the edge (core never reads it).
 pub fn now() -> UnixTime {
-    UnixTime(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+    UnixTime(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
 }
 
 /// An opened configuration directory.
@@ -61,7 +66,10 @@ impl Config {
             Some(s) => {
                 if let Some(asked) = store {
                     if asked != s.secret_store {
-                        return Err(Error::StoreMismatch { dir: dir.into(), configured: s.secret_store.name() });
+                        return Err(Error::StoreMismatch {
+                            dir: dir.into(),
+                            configured: s.secret_store.name(),
+                        });
                     }
                 }
                 s
@@ -72,7 +80,13 @@ impl Config {
             SecretStoreKind::Keyring => Box::new(KeyringStore::new(&settings.instance)),
             SecretStoreKind::File => Box::new(FileStore::new(&dir.join("secrets"))),
         };
-        Ok(Config { dir: dir.to_path_buf(), settings, saved, secrets, audit: AuditLog::new(&dir.join("audit.log")) })
+        Ok(Config {
+            dir: dir.to_path_buf(),
+            settings,
+            saved,
+            secrets,
+            audit: AuditLog::new(&dir.join("audit.log")),
+        })
     }
 
     /// The directory.
@@ -180,13 +194,17 @@ impl Config {
 
     /// This device's key, made on first use.
     pub fn device_key(&mut self) -> Result<DeviceKey, Error> {
-        let bytes = self.get_or_create(SecretName::DeviceKey, || DeviceKey::generate(&mut OsRng).to_secret_bytes())?;
+        let bytes = self.get_or_create(SecretName::DeviceKey, || {
+            DeviceKey::generate(&mut OsRng).to_secret_bytes()
+        })?;
         Ok(DeviceKey::from_secret_bytes(&bytes)?)
     }
 
     /// The OPAQUE server secret, made on first use.
     pub fn server_secret(&mut self) -> Result<ServerSecret, Error> {
-        let bytes = self.get_or_create(SecretName::OpaqueServer, || ServerSecret::generate(&mut OsRng).to_bytes())?;
+        let bytes = self.get_or_create(SecretName::OpaqueServer, || {
+            ServerSecret::generate(&mut OsRng).to_bytes()
+        })?;
         Ok(ServerSecret::from_bytes(&bytes)?)
     }
 }

@@ -55,6 +55,10 @@ impl From<latchkey_core::Invalid> for Error {
 impl Error {
     /// An I/O error with its context.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { action, path: path.into(), source }
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 }

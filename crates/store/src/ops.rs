@@ -128,7 +128,11 @@ pub fn password_strength(config: &Config, profile: Option<&str>, password: &str)
 
 /// Set a profile's unattended password: policy check, OPAQUE registration
 /// (Argon2id), new epoch (its tokens die). Returns how many tokens died.
-pub fn set_password(config: &mut Config, profile: Option<&str>, password: &str) -> Result<usize, Error> {
+pub fn set_password(
+    config: &mut Config,
+    profile: Option<&str>,
+    password: &str,
+) -> Result<usize, Error> {
     let name = config.settings().profile_name(profile)?;
     let verdict = password_strength(config, Some(&name), password);
     if !verdict.acceptable {
@@ -138,12 +142,22 @@ pub fn set_password(config: &mut Config, profile: Option<&str>, password: &str) 
     let record = pake::register(&server, password.as_bytes(), KsfParams::DEFAULT, &mut OsRng)?;
     config.update(|s, _| {
         let revoked = s.set_password(&name, record)?;
-        Ok((revoked, vec![AuditEvent::PasswordSet { profile: name.clone(), tokens_revoked: revoked }]))
+        Ok((
+            revoked,
+            vec![AuditEvent::PasswordSet {
+                profile: name.clone(),
+                tokens_revoked: revoked,
+            }],
+        ))
     })
 }
 
 /// Check a password with a full local OPAQUE login; [`Error::WrongCredential`] when it does not match.
-pub fn verify_password(config: &mut Config, profile: Option<&str>, password: &str) -> Result<(), Error> {
+pub fn verify_password(
+    config: &mut Config,
+    profile: Option<&str>,
+    password: &str,
+) -> Result<(), Error> {
     let p = config.settings().profile(profile)?.clone();
     let result = match &p.password {
         None => Err(CoreError::AuthenticationFailed),
@@ -152,14 +166,18 @@ pub fn verify_password(config: &mut Config, profile: Option<&str>, password: &st
             pake::verify_locally(&server, record, password.as_bytes(), &mut OsRng)
         }
     };
-    config.record(AuditEvent::PasswordVerified { profile: p.name.clone(), matched: result.is_ok() })?;
+    config.record(AuditEvent::PasswordVerified {
+        profile: p.name.clone(),
+        matched: result.is_ok(),
+    })?;
     match result {
-        Err(CoreError::AuthenticationFailed) if p.password.is_none() => {
-            Err(Error::WrongCredential(format!("profile '{}' has no password", p.name)))
-        }
-        Err(CoreError::AuthenticationFailed) => {
-            Err(Error::WrongCredential(format!("the password does not match profile '{}'", p.name)))
-        }
+        Err(CoreError::AuthenticationFailed) if p.password.is_none() => Err(
+            Error::WrongCredential(format!("profile '{}' has no password", p.name)),
+        ),
+        Err(CoreError::AuthenticationFailed) => Err(Error::WrongCredential(format!(
+            "the password does not match profile '{}'",
+            p.name
+        ))),
         other => Ok(other?),
     }
 }
@@ -169,16 +187,32 @@ pub fn clear_password(config: &mut Config, profile: Option<&str>) -> Result<usiz
     let name = config.settings().profile_name(profile)?;
     config.update(|s, _| {
         let revoked = s.clear_password(&name)?;
-        Ok((revoked, vec![AuditEvent::PasswordCleared { profile: name.clone(), tokens_revoked: revoked }]))
+        Ok((
+            revoked,
+            vec![AuditEvent::PasswordCleared {
+                profile: name.clone(),
+                tokens_revoked: revoked,
+            }],
+        ))
     })
 }
 
 /// Turn unattended access on or off for a profile.
-pub fn set_unattended(config: &mut Config, profile: Option<&str>, on: bool) -> Result<String, Error> {
+pub fn set_unattended(
+    config: &mut Config,
+    profile: Option<&str>,
+    on: bool,
+) -> Result<String, Error> {
     let name = config.settings().profile_name(profile)?;
     config.update(|s, _| {
         s.set_unattended(&name, on)?;
-        Ok((name.clone(), vec![AuditEvent::UnattendedChanged { profile: name.clone(), on }]))
+        Ok((
+            name.clone(),
+            vec![AuditEvent::UnattendedChanged {
+                profile: name.clone(),
+                on,
+            }],
+        ))
     })
 }
 
@@ -194,7 +228,12 @@ pub fn set_save_login(config: &mut Config, on: bool) -> Result<(), Error> {
 pub fn set_interactive(config: &mut Config, mode: InteractiveMode) -> Result<(), Error> {
     config.update(|s, _| {
         s.interactive = mode;
-        Ok(((), vec![AuditEvent::InteractiveChanged { mode: mode.name().into() }]))
+        Ok((
+            (),
+            vec![AuditEvent::InteractiveChanged {
+                mode: mode.name().into(),
+            }],
+        ))
     })
 }
 
@@ -218,7 +257,13 @@ fn token_summary(r: &TokenRecord) -> TokenSummary {
 pub fn revoke_token(config: &mut Config, id: &str) -> Result<(), Error> {
     config.update(|s, _| {
         let r = s.tokens.revoke(id)?;
-        Ok(((), vec![AuditEvent::TokenRevoked { id: r.id, profile: r.profile }]))
+        Ok((
+            (),
+            vec![AuditEvent::TokenRevoked {
+                id: r.id,
+                profile: r.profile,
+            }],
+        ))
     })
 }
 
@@ -256,14 +301,26 @@ pub fn enroll_two_factor(config: &mut Config) -> Result<Enrollment, Error> {
     }
     let account = config.device_key()?.public().fingerprint();
     let e = totp::enroll(&account, &mut OsRng)?;
-    config.secrets().set(&SecretName::TotpPending, &e.secret.to_bytes())?;
+    config
+        .secrets()
+        .set(&SecretName::TotpPending, &e.secret.to_bytes())?;
     config.record(AuditEvent::TwoFactorEnrollStarted)?;
-    Ok(Enrollment { uri: e.uri, secret_base32: e.secret.base32(), qr_svg: e.qr_svg })
+    Ok(Enrollment {
+        uri: e.uri,
+        secret_base32: e.secret.base32(),
+        qr_svg: e.qr_svg,
+    })
 }
 
 /// Confirm enrolment with a code from the app; returns the recovery codes (shown once).
-pub fn confirm_two_factor(config: &mut Config, code: &str) -> Result<Vec<Zeroizing<String>>, Error> {
-    let pending = config.secrets().get(&SecretName::TotpPending)?.ok_or(Invalid::NoPendingEnrollment)?;
+pub fn confirm_two_factor(
+    config: &mut Config,
+    code: &str,
+) -> Result<Vec<Zeroizing<String>>, Error> {
+    let pending = config
+        .secrets()
+        .get(&SecretName::TotpPending)?
+        .ok_or(Invalid::NoPendingEnrollment)?;
     let pending = TotpSecret::from_bytes(&pending)?;
     let codes = config.update(|s, secrets| {
         if s.two_factor.enabled {
@@ -317,7 +374,11 @@ pub enum TwoFactorScope {
 }
 
 /// Whether 2FA applies to token logins or to reconnects.
-pub fn set_two_factor_scope(config: &mut Config, scope: TwoFactorScope, applies: bool) -> Result<(), Error> {
+pub fn set_two_factor_scope(
+    config: &mut Config,
+    scope: TwoFactorScope,
+    applies: bool,
+) -> Result<(), Error> {
     config.update(|s, _| {
         let name = match scope {
             TwoFactorScope::Tokens => {
@@ -329,7 +390,13 @@ pub fn set_two_factor_scope(config: &mut Config, scope: TwoFactorScope, applies:
                 "reconnect"
             }
         };
-        Ok(((), vec![AuditEvent::TwoFactorScopeChanged { scope: name.into(), applies }]))
+        Ok((
+            (),
+            vec![AuditEvent::TwoFactorScopeChanged {
+                scope: name.into(),
+                applies,
+            }],
+        ))
     })
 }
 
@@ -340,11 +407,21 @@ pub fn show_profile(config: &Config, name: &str) -> Result<ProfileSummary, Error
 }
 
 /// Create a profile (optionally copying another's permissions).
-pub fn create_profile(config: &mut Config, name: &str, from: Option<&str>) -> Result<ProfileSummary, Error> {
+pub fn create_profile(
+    config: &mut Config,
+    name: &str,
+    from: Option<&str>,
+) -> Result<ProfileSummary, Error> {
     config.update(|s, _| {
         s.profiles.create(name, from)?;
         let summary = s.summary(s.profiles.get(name)?);
-        Ok((summary, vec![AuditEvent::ProfileCreated { profile: name.into(), from: from.map(str::to_string) }]))
+        Ok((
+            summary,
+            vec![AuditEvent::ProfileCreated {
+                profile: name.into(),
+                from: from.map(str::to_string),
+            }],
+        ))
     })
 }
 
@@ -352,7 +429,13 @@ pub fn create_profile(config: &mut Config, name: &str, from: Option<&str>) -> Re
 pub fn rename_profile(config: &mut Config, name: &str, new_name: &str) -> Result<(), Error> {
     config.update(|s, _| {
         s.rename_profile(name, new_name)?;
-        Ok(((), vec![AuditEvent::ProfileRenamed { from: name.into(), to: new_name.into() }]))
+        Ok((
+            (),
+            vec![AuditEvent::ProfileRenamed {
+                from: name.into(),
+                to: new_name.into(),
+            }],
+        ))
     })
 }
 
@@ -360,7 +443,13 @@ pub fn rename_profile(config: &mut Config, name: &str, new_name: &str) -> Result
 pub fn delete_profile(config: &mut Config, name: &str) -> Result<usize, Error> {
     config.update(|s, _| {
         let n = s.delete_profile(name)?;
-        Ok((n, vec![AuditEvent::ProfileDeleted { profile: name.into(), tokens_revoked: n }]))
+        Ok((
+            n,
+            vec![AuditEvent::ProfileDeleted {
+                profile: name.into(),
+                tokens_revoked: n,
+            }],
+        ))
     })
 }
 
@@ -368,16 +457,34 @@ pub fn delete_profile(config: &mut Config, name: &str) -> Result<usize, Error> {
 pub fn set_profile_enabled(config: &mut Config, name: &str, enabled: bool) -> Result<(), Error> {
     config.update(|s, _| {
         s.set_enabled(name, enabled)?;
-        Ok(((), vec![AuditEvent::ProfileEnabledChanged { profile: name.into(), enabled }]))
+        Ok((
+            (),
+            vec![AuditEvent::ProfileEnabledChanged {
+                profile: name.into(),
+                enabled,
+            }],
+        ))
     })
 }
 
 /// Grant or withdraw one permission.
-pub fn set_permission(config: &mut Config, name: &str, permission: &str, on: bool) -> Result<(), Error> {
+pub fn set_permission(
+    config: &mut Config,
+    name: &str,
+    permission: &str,
+    on: bool,
+) -> Result<(), Error> {
     let perm: Permission = permission.parse()?;
     config.update(|s, _| {
         s.set_permission(name, perm, on)?;
-        Ok(((), vec![AuditEvent::PermissionChanged { profile: name.into(), permission: perm.name().into(), on }]))
+        Ok((
+            (),
+            vec![AuditEvent::PermissionChanged {
+                profile: name.into(),
+                permission: perm.name().into(),
+                on,
+            }],
+        ))
     })
 }
 
@@ -385,7 +492,12 @@ pub fn set_permission(config: &mut Config, name: &str, permission: &str, on: boo
 pub fn set_default_profile(config: &mut Config, name: &str) -> Result<(), Error> {
     config.update(|s, _| {
         s.set_default_profile(name)?;
-        Ok(((), vec![AuditEvent::DefaultProfileChanged { profile: name.into() }]))
+        Ok((
+            (),
+            vec![AuditEvent::DefaultProfileChanged {
+                profile: name.into(),
+            }],
+        ))
     })
 }
 

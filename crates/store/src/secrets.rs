@@ -68,11 +68,17 @@ pub struct KeyringStore {
 impl KeyringStore {
     /// Entries of the configuration whose instance id is `namespace`.
     pub fn new(namespace: &str) -> Self {
-        KeyringStore { namespace: namespace.to_string() }
+        KeyringStore {
+            namespace: namespace.to_string(),
+        }
     }
 
     fn entry(&self, name: &SecretName) -> Result<keyring::Entry, Error> {
-        keyring::Entry::new(KEYRING_SERVICE, &format!("{}/{}", self.namespace, name.key())).map_err(map_keyring)
+        keyring::Entry::new(
+            KEYRING_SERVICE,
+            &format!("{}/{}", self.namespace, name.key()),
+        )
+        .map_err(map_keyring)
     }
 }
 
@@ -98,9 +104,9 @@ impl SecretStore for KeyringStore {
         match self.entry(name)?.get_password() {
             Ok(text) => {
                 let text = Zeroizing::new(text);
-                let bytes = B64
-                    .decode(text.as_bytes())
-                    .map_err(|_| Error::CorruptSecret(format!("keyring entry '{}' is not base64", name.key())))?;
+                let bytes = B64.decode(text.as_bytes()).map_err(|_| {
+                    Error::CorruptSecret(format!("keyring entry '{}' is not base64", name.key()))
+                })?;
                 Ok(Some(Zeroizing::new(bytes)))
             }
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -133,7 +139,9 @@ pub struct FileStore {
 impl FileStore {
     /// The store in `path`.
     pub fn new(path: &Path) -> Self {
-        FileStore { path: path.to_path_buf() }
+        FileStore {
+            path: path.to_path_buf(),
+        }
     }
 
     fn read(&self) -> Result<BTreeMap<String, Zeroizing<String>>, Error> {
@@ -142,13 +150,21 @@ impl FileStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(Error::io("reading", &self.path, e)),
         };
-        let map: BTreeMap<String, String> = serde_json::from_str(&text)
-            .map_err(|_| Error::CorruptSecret(format!("{} is not a valid secrets file", self.path.display())))?;
-        Ok(map.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect())
+        let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|_| {
+            Error::CorruptSecret(format!(
+                "{} is not a valid secrets file",
+                self.path.display()
+            ))
+        })?;
+        Ok(map
+            .into_iter()
+            .map(|(k, v)| (k, Zeroizing::new(v)))
+            .collect())
     }
 
     fn write(&self, map: &BTreeMap<String, Zeroizing<String>>) -> Result<(), Error> {
-        let plain: BTreeMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let plain: BTreeMap<&str, &str> =
+            map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let json = Zeroizing::new(serde_json::to_string_pretty(&plain).unwrap_or_default());
         write_atomic(&self.path, json.as_bytes(), 0o600)
     }
@@ -162,7 +178,9 @@ impl SecretStore for FileStore {
             Some(v) => B64
                 .decode(v.as_bytes())
                 .map(|b| Some(Zeroizing::new(b)))
-                .map_err(|_| Error::CorruptSecret(format!("secret '{}' is not base64", name.key()))),
+                .map_err(|_| {
+                    Error::CorruptSecret(format!("secret '{}' is not base64", name.key()))
+                }),
         }
     }
 
@@ -195,10 +213,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = FileStore::new(&dir.path().join("secrets"));
         assert_eq!(store.get(&SecretName::Totp).expect("get"), None);
-        store.set(&SecretName::Totp, b"\x00\x01secret").expect("set");
+        store
+            .set(&SecretName::Totp, b"\x00\x01secret")
+            .expect("set");
         store.set(&SecretName::DeviceKey, &[7; 32]).expect("set");
-        assert_eq!(store.get(&SecretName::Totp).expect("get").as_deref().map(|v| v.as_slice()), Some(&b"\x00\x01secret"[..]));
-        let mode = fs::metadata(dir.path().join("secrets")).expect("meta").permissions().mode();
+        assert_eq!(
+            store
+                .get(&SecretName::Totp)
+                .expect("get")
+                .as_deref()
+                .map(|v| v.as_slice()),
+            Some(&b"\x00\x01secret"[..])
+        );
+        let mode = fs::metadata(dir.path().join("secrets"))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         store.delete(&SecretName::Totp).expect("delete");
         store.delete(&SecretName::Totp).expect("absent is fine");
@@ -211,7 +241,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::write(dir.path().join("secrets"), "{not json").expect("write");
         let store = FileStore::new(&dir.path().join("secrets"));
-        assert!(matches!(store.get(&SecretName::Totp), Err(Error::CorruptSecret(_))));
-        assert!(store.set(&SecretName::Totp, b"x").is_err(), "never overwrite a damaged file");
+        assert!(matches!(
+            store.get(&SecretName::Totp),
+            Err(Error::CorruptSecret(_))
+        ));
+        assert!(
+            store.set(&SecretName::Totp, b"x").is_err(),
+            "never overwrite a damaged file"
+        );
     }
 }

@@ -20,14 +20,22 @@ pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
         Err(e) => return Err(Error::io("reading", path, e)),
     };
     if meta.len() > MAX_SETTINGS_BYTES {
-        return Err(Error::BadSettings { path: path.into(), reason: format!("it is larger than {MAX_SETTINGS_BYTES} bytes") });
+        return Err(Error::BadSettings {
+            path: path.into(),
+            reason: format!("it is larger than {MAX_SETTINGS_BYTES} bytes"),
+        });
     }
     let bytes = fs::read(path).map_err(|e| Error::io("reading", path, e))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::BadSettings { path: path.into(), reason: "it is not UTF-8 text".into() })?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadSettings {
+        path: path.into(),
+        reason: "it is not UTF-8 text".into(),
+    })?;
     Settings::from_json(&text)
         .map(Some)
-        .map_err(|e| Error::BadSettings { path: path.into(), reason: e.to_string() })
+        .map_err(|e| Error::BadSettings {
+            path: path.into(),
+            reason: e.to_string(),
+        })
 }
 
 /// Write the settings atomically, mode 0600.

@@ -36,10 +36,13 @@ pub fn interactive(config: &mut Config, mode: ModeArg) -> Result<(), CliError> {
         ModeArg::Never => InteractiveMode::Never,
     };
     ops::set_interactive(config, mode)?;
-    println!("Incoming requests without a credential: {}.", match mode {
-        InteractiveMode::Always => "always ask the person at this computer",
-        InteractiveMode::Window => "ask only while the main window is open, otherwise refuse",
-        InteractiveMode::Never => "refused (exclusive unattended access)",
-    });
+    println!(
+        "Incoming requests without a credential: {}.",
+        match mode {
+            InteractiveMode::Always => "always ask the person at this computer",
+            InteractiveMode::Window => "ask only while the main window is open, otherwise refuse",
+            InteractiveMode::Never => "refused (exclusive unattended access)",
+        }
+    );
     Ok(())
 }

@@ -32,7 +32,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Status(f) => status::status(&mut config, f.json),
         Command::Password(c) => password::run(&mut config, c),
-        Command::Unattended { state, profile } => access::unattended(&mut config, profile.profile.as_deref(), state.on()),
+        Command::Unattended { state, profile } => {
+            access::unattended(&mut config, profile.profile.as_deref(), state.on())
+        }
         Command::SaveLogin { state } => access::save_login(&mut config, state.on()),
         Command::Interactive { mode } => access::interactive(&mut config, mode),
         Command::Tokens(c) => tokens::run(&mut config, c),
@@ -45,7 +47,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 fn default_config_dir() -> Result<PathBuf, CliError> {
     directories::ProjectDirs::from("", "", "latchkey")
         .map(|d| d.config_dir().to_path_buf())
-        .ok_or_else(|| CliError::Other(anyhow!("cannot find a home directory for the configuration; pass --config-dir")))
+        .ok_or_else(|| {
+            CliError::Other(anyhow!(
+                "cannot find a home directory for the configuration; pass --config-dir"
+            ))
+        })
 }
 
 /// Print a value as one line of JSON.

@@ -33,7 +33,9 @@ pub fn run(config: &mut Config, cmd: PasswordCmd) -> Result<(), CliError> {
         PasswordCmd::Strength => {
             let password = read_password("Password to judge: ", false).or_else(|e| match e {
                 // An empty password is simply very weak.
-                CliError::Usage(m) if m.starts_with("the password is empty") => Ok(Default::default()),
+                CliError::Usage(m) if m.starts_with("the password is empty") => {
+                    Ok(Default::default())
+                }
                 other => Err(other),
             })?;
             let verdict = ops::password_strength(config, None, &password);

@@ -8,11 +8,26 @@ use crate::cli::ProfileCmd;
 use crate::exit::CliError;
 
 fn print_profile(p: &ProfileSummary) {
-    println!("Profile:     {}{}{}", p.name, if p.builtin { " (built-in)" } else { "" }, if p.default { " (default)" } else { "" });
+    println!(
+        "Profile:     {}{}{}",
+        p.name,
+        if p.builtin { " (built-in)" } else { "" },
+        if p.default { " (default)" } else { "" }
+    );
     println!("Enabled:     {}", if p.enabled { "yes" } else { "no" });
     println!("Unattended:  {}", on_off(p.unattended));
-    println!("Password:    {}", if p.has_password { "set" } else { "not set" });
-    println!("Permissions: {}", if p.permissions.is_empty() { "none (view only)".into() } else { p.permissions.names().join(", ") });
+    println!(
+        "Password:    {}",
+        if p.has_password { "set" } else { "not set" }
+    );
+    println!(
+        "Permissions: {}",
+        if p.permissions.is_empty() {
+            "none (view only)".into()
+        } else {
+            p.permissions.names().join(", ")
+        }
+    );
 }
 
 /// Run a `profile` subcommand.
@@ -44,7 +59,11 @@ pub fn run(config: &mut Config, cmd: ProfileCmd) -> Result<(), CliError> {
         }
         ProfileCmd::Create { name, from } => {
             let p = ops::create_profile(config, &name, from.as_deref())?;
-            println!("Profile '{}' created{}.", p.name, from.map(|f| format!(" from '{f}'")).unwrap_or_default());
+            println!(
+                "Profile '{}' created{}.",
+                p.name,
+                from.map(|f| format!(" from '{f}'")).unwrap_or_default()
+            );
             Ok(())
         }
         ProfileCmd::Rename { name, new_name } => {
@@ -54,7 +73,14 @@ pub fn run(config: &mut Config, cmd: ProfileCmd) -> Result<(), CliError> {
         }
         ProfileCmd::Delete { name } => {
             let n = ops::delete_profile(config, &name)?;
-            println!("Profile '{name}' deleted{}.", if n > 0 { format!(" with {n} saved login(s)") } else { String::new() });
+            println!(
+                "Profile '{name}' deleted{}.",
+                if n > 0 {
+                    format!(" with {n} saved login(s)")
+                } else {
+                    String::new()
+                }
+            );
             Ok(())
         }
         ProfileCmd::Enable { name } => {
@@ -67,7 +93,11 @@ pub fn run(config: &mut Config, cmd: ProfileCmd) -> Result<(), CliError> {
             println!("Profile '{name}' disabled.");
             Ok(())
         }
-        ProfileCmd::Set { name, permission, state } => {
+        ProfileCmd::Set {
+            name,
+            permission,
+            state,
+        } => {
             ops::set_permission(config, &name, &permission, state.on())?;
             println!("Profile '{name}': {permission} {}.", on_off(state.on()));
             Ok(())

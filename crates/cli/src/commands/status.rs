@@ -12,16 +12,26 @@ pub fn status(config: &mut Config, json: bool) -> Result<(), CliError> {
         return print_json(&s);
     }
     println!("Fingerprint:        {}", s.fingerprint);
-    println!("Incoming requests:  {}", match s.interactive {
-        latchkey_core::settings::InteractiveMode::Always => "always ask the person at this computer",
-        latchkey_core::settings::InteractiveMode::Window => "ask only while the main window is open",
-        latchkey_core::settings::InteractiveMode::Never => "never ask (exclusive unattended access)",
-    });
+    println!(
+        "Incoming requests:  {}",
+        match s.interactive {
+            latchkey_core::settings::InteractiveMode::Always =>
+                "always ask the person at this computer",
+            latchkey_core::settings::InteractiveMode::Window =>
+                "ask only while the main window is open",
+            latchkey_core::settings::InteractiveMode::Never =>
+                "never ask (exclusive unattended access)",
+        }
+    );
     println!("Save login info:    {}", on_off(s.save_login));
     println!(
         "Two-factor:         {}{}",
         on_off(s.two_factor.enabled),
-        if s.two_factor.pending { " (enrolment pending confirmation)" } else { "" }
+        if s.two_factor.pending {
+            " (enrolment pending confirmation)"
+        } else {
+            ""
+        }
     );
     println!("Saved logins:       {}", s.tokens);
     println!("Secret store:       {}", s.secret_store);
@@ -34,7 +44,11 @@ pub fn status(config: &mut Config, json: bool) -> Result<(), CliError> {
             if p.enabled { "enabled" } else { "disabled" },
             on_off(p.unattended),
             if p.has_password { "set" } else { "-" },
-            if p.permissions.is_empty() { "view only".to_string() } else { p.permissions.names().join(",") }
+            if p.permissions.is_empty() {
+                "view only".to_string()
+            } else {
+                p.permissions.names().join(",")
+            }
         );
     }
     Ok(())

@@ -20,7 +20,10 @@ pub fn run(config: &mut Config, cmd: TwoFactorCmd) -> Result<(), CliError> {
             println!("  {}", e.uri.as_str());
             println!("or type the secret by hand: {}", e.secret_base32.as_str());
             if let Some(path) = qr {
-                println!("QR code written to {} (it holds the secret: delete it once scanned).", path.display());
+                println!(
+                    "QR code written to {} (it holds the secret: delete it once scanned).",
+                    path.display()
+                );
             }
             println!("Then turn two-factor authentication on with: latchkey 2fa confirm CODE");
             Ok(())
@@ -43,7 +46,15 @@ pub fn run(config: &mut Config, cmd: TwoFactorCmd) -> Result<(), CliError> {
             if f.json {
                 return print_json(&s);
             }
-            println!("Two-factor:            {}{}", on_off(s.enabled), if s.pending { " (enrolment pending)" } else { "" });
+            println!(
+                "Two-factor:            {}{}",
+                on_off(s.enabled),
+                if s.pending {
+                    " (enrolment pending)"
+                } else {
+                    ""
+                }
+            );
             println!("Applies to tokens:     {}", on_off(s.apply_to_tokens));
             println!("Applies to reconnects: {}", on_off(s.apply_to_reconnect));
             println!("Recovery codes left:   {}", s.recovery_codes_left);
@@ -51,12 +62,18 @@ pub fn run(config: &mut Config, cmd: TwoFactorCmd) -> Result<(), CliError> {
         }
         TwoFactorCmd::Tokens { state } => {
             ops::set_two_factor_scope(config, TwoFactorScope::Tokens, state.on())?;
-            println!("Saved-login (token) logins {} a second factor.", if state.on() { "need" } else { "do not need" });
+            println!(
+                "Saved-login (token) logins {} a second factor.",
+                if state.on() { "need" } else { "do not need" }
+            );
             Ok(())
         }
         TwoFactorCmd::Reconnect { state } => {
             ops::set_two_factor_scope(config, TwoFactorScope::Reconnect, state.on())?;
-            println!("Reconnects after a remote restart {} a second factor.", if state.on() { "need" } else { "do not need" });
+            println!(
+                "Reconnects after a remote restart {} a second factor.",
+                if state.on() { "need" } else { "do not need" }
+            );
             Ok(())
         }
     }

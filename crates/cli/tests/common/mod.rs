@@ -41,7 +41,11 @@ impl Run {
     /// Assert exit code `code` with exactly one line on stderr.
     pub fn fails_with(&self, code: i32) -> &str {
         assert_eq!(self.code, code, "wrong exit code: {self:?}");
-        assert_eq!(self.stderr.trim_end().lines().count(), 1, "expected a one-line message: {self:?}");
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "expected a one-line message: {self:?}"
+        );
         self.stderr.trim_end()
     }
 
@@ -81,13 +85,26 @@ impl KeyringSession {
             .spawn()
             .expect("dbus-daemon must be installed (scripts/setup.sh installs it)");
         let mut line = String::new();
-        BufReader::new(bus.stdout.take().expect("piped")).read_line(&mut line).expect("bus address");
+        BufReader::new(bus.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("bus address");
         let address = line.trim().to_string();
-        assert!(address.starts_with("unix:"), "dbus-daemon printed {address:?}");
+        assert!(
+            address.starts_with("unix:"),
+            "dbus-daemon printed {address:?}"
+        );
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
-        let program = if with_keyring { "gnome-keyring-daemon" } else { "sleep" };
-        let args: &[&str] = if with_keyring { &["--foreground", "--unlock", "--components=secrets"] } else { &["600"] };
+        let program = if with_keyring {
+            "gnome-keyring-daemon"
+        } else {
+            "sleep"
+        };
+        let args: &[&str] = if with_keyring {
+            &["--foreground", "--unlock", "--components=secrets"]
+        } else {
+            &["600"]
+        };
         let mut keyring = Command::new(program)
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &address)
@@ -101,7 +118,12 @@ impl KeyringSession {
             .expect("gnome-keyring-daemon must be installed (scripts/setup.sh installs it)");
         // An empty line unlocks a new login keyring with an empty password.
         let _ = keyring.stdin.take().expect("piped").write_all(b"\n");
-        let session = KeyringSession { dir, bus, keyring, address };
+        let session = KeyringSession {
+            dir,
+            bus,
+            keyring,
+            address,
+        };
         if with_keyring {
             session.wait_for_secret_service();
         }
@@ -112,14 +134,24 @@ impl KeyringSession {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = Command::new("dbus-send")
-                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"])
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
                 .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
                 .output()
                 .expect("dbus-send");
             if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
                 return;
             }
-            assert!(Instant::now() < deadline, "the Secret Service did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "the Secret Service did not come up"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -132,7 +164,11 @@ impl KeyringSession {
             .output()
             .expect("secret-tool must be installed (libsecret-tools)");
         // secret-tool prints attributes on stderr and secrets on stdout.
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 }
 
@@ -158,27 +194,48 @@ impl Device {
     pub fn file() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("config");
-        Device { _tmp: tmp, dir, store: "file", bus: None }
+        Device {
+            _tmp: tmp,
+            dir,
+            store: "file",
+            bus: None,
+        }
     }
 
     /// A device that asks for the keyring with no session bus to reach one.
     pub fn keyring_without_bus() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("config");
-        Device { _tmp: tmp, dir, store: "keyring", bus: None }
+        Device {
+            _tmp: tmp,
+            dir,
+            store: "keyring",
+            bus: None,
+        }
     }
 
     /// A device using the keyring of `session`.
     pub fn keyring(session: &KeyringSession) -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("config");
-        Device { _tmp: tmp, dir, store: "keyring", bus: Some(session.address.clone()) }
+        Device {
+            _tmp: tmp,
+            dir,
+            store: "keyring",
+            bus: Some(session.address.clone()),
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-        cmd.arg("--config-dir").arg(&self.dir).arg("--secret-store").arg(self.store).args(args);
-        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS").env_remove("DISPLAY").env_remove("LATCHKEY_LOG");
+        cmd.arg("--config-dir")
+            .arg(&self.dir)
+            .arg("--secret-store")
+            .arg(self.store)
+            .args(args);
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("DISPLAY")
+            .env_remove("LATCHKEY_LOG");
         if let Some(bus) = &self.bus {
             cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
         }
@@ -187,7 +244,12 @@ impl Device {
 
     /// Run with no stdin.
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).stdin(Stdio::null()).output().expect("spawn latchkey"))
+        Run::from(
+            self.command(args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("spawn latchkey"),
+        )
     }
 
     /// Run with `input` on stdin (a writer thread, so a large input cannot deadlock).
@@ -212,7 +274,10 @@ impl Device {
 
     /// `password set` with `password` on stdin.
     pub fn set_password(&self, profile: &str, password: &str) -> Run {
-        self.run_stdin(&["password", "set", "--profile", profile], format!("{password}\n").as_bytes())
+        self.run_stdin(
+            &["password", "set", "--profile", profile],
+            format!("{password}\n").as_bytes(),
+        )
     }
 
     /// `status --json`.
@@ -239,7 +304,9 @@ impl Device {
 /// Every file under `dir` (recursively) with its bytes; empty when `dir` is missing.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

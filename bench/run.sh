@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Run the benchmarks in release mode and print their figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo build --release --locked -p latchkey-cli -p latchkey-bench
+target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
+"$target/password-cost" "${1:-7}" "$target/latchkey"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install what Latchkey needs to build, run and test on Debian 12: the C
+# libraries our crates link to, a Secret Service for the OS keyring, and the
+# tools the tests drive. Safe to run again. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config       # C toolchain for -sys crates
+  libdbus-1-dev libsecret-1-dev    # keyring crate (Secret Service over D-Bus)
+  dbus dbus-x11                    # dbus-daemon, dbus-run-session
+  gnome-keyring libsecret-tools    # a real Secret Service, and secret-tool for the leak test
+  e2fsprogs                        # chattr: the read-only config dir test as root
+  time                             # GNU time: peak memory in benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  case "$p" in \#*) continue ;; esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: Rust is missing. Install Rust 1.89 or newer with rustup, then run this again." >&2
+  exit 1
+fi
+need="1.89"
+have=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  echo "setup: Rust $have is too old; Latchkey needs $need or newer (rustup update)." >&2
+  exit 1
+fi
