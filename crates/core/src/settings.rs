@@ -175,9 +175,9 @@ impl Settings {
     }
 
     /// The JSON form (pretty, stable field order).
-    pub fn to_json(&self) -> String {
-        // Serializing plain data with string keys cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::corrupt(format!("cannot serialize settings ({e})")))
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -165,7 +165,10 @@ impl FileStore {
     fn write(&self, map: &BTreeMap<String, Zeroizing<String>>) -> Result<(), Error> {
         let plain: BTreeMap<&str, &str> =
             map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let json = Zeroizing::new(serde_json::to_string_pretty(&plain).unwrap_or_default());
+        let json = Zeroizing::new(
+            serde_json::to_string_pretty(&plain)
+                .map_err(|e| Error::CorruptSecret(format!("cannot serialize secrets ({e})")))?,
+        );
         write_atomic(&self.path, json.as_bytes(), 0o600)
     }
 }

@@ -40,7 +40,7 @@ pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
 
 /// Write the settings atomically, mode 0600.
 pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
-    let mut json = settings.to_json();
+    let mut json = settings.to_json()?;
     json.push('\n');
     write_atomic(path, json.as_bytes(), 0o600)
 }

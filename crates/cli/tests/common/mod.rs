@@ -190,40 +190,48 @@ pub struct Device {
 }
 
 impl Device {
-    /// A device using the file secret store.
-    pub fn file() -> Self {
+    fn new(store: &'static str, bus: Option<String>) -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("config");
         Device {
             _tmp: tmp,
             dir,
-            store: "file",
-            bus: None,
+            store,
+            bus,
         }
+    }
+
+    /// A device using the file secret store.
+    pub fn file() -> Self {
+        Self::new("file", None)
     }
 
     /// A device that asks for the keyring with no session bus to reach one.
     pub fn keyring_without_bus() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("config");
-        Device {
-            _tmp: tmp,
-            dir,
-            store: "keyring",
-            bus: None,
-        }
+        Self::new("keyring", None)
     }
 
     /// A device using the keyring of `session`.
     pub fn keyring(session: &KeyringSession) -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("config");
-        Device {
-            _tmp: tmp,
-            dir,
-            store: "keyring",
-            bus: Some(session.address.clone()),
-        }
+        Self::new("keyring", Some(session.address.clone()))
+    }
+
+    /// Whether `token` presented by `viewer` would log in now (checked on the stored settings).
+    pub fn token_works(
+        &self,
+        token: &latchkey_core::token::Token,
+        viewer: &latchkey_core::identity::DevicePublicKey,
+    ) -> bool {
+        let mut settings = self.open().settings().clone();
+        settings
+            .tokens
+            .verify(
+                token,
+                viewer,
+                &settings.profiles,
+                latchkey_store::config::now(),
+            )
+            .is_ok()
     }
 
     fn command(&self, args: &[&str]) -> Command {

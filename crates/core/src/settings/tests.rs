@@ -146,7 +146,7 @@ fn deleting_a_profile_kills_its_tokens_and_rename_keeps_them() {
 #[test]
 fn refuses_newer_and_damaged_files() {
     let (s, _) = fresh();
-    let mut v: serde_json::Value = serde_json::from_str(&s.to_json()).expect("json");
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("json");
     v["version"] = serde_json::json!(SETTINGS_VERSION + 1);
     assert!(matches!(
         Settings::from_json(&v.to_string()),
@@ -166,10 +166,10 @@ fn refuses_newer_and_damaged_files() {
             "{bad:?}"
         );
     }
-    let mut v: serde_json::Value = serde_json::from_str(&s.to_json()).expect("json");
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("json");
     v["default_profile"] = serde_json::json!("ghost");
     assert!(Settings::from_json(&v.to_string()).is_err());
-    let mut v: serde_json::Value = serde_json::from_str(&s.to_json()).expect("json");
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("json");
     v["profiles"][0]["permissions"] = serde_json::json!(["fly"]);
     assert!(Settings::from_json(&v.to_string()).is_err());
 }
@@ -265,9 +265,9 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
 proptest! {
     #[test]
     fn json_round_trip(s in arb_settings()) {
-        let json = s.to_json();
+        let json = s.to_json().expect("json");
         let back = Settings::from_json(&json).expect("reads what it wrote");
         prop_assert_eq!(&back, &s);
-        prop_assert_eq!(back.to_json(), json);
+        prop_assert_eq!(back.to_json().expect("json"), json);
     }
 }
