@@ -16,7 +16,17 @@ if [ -z "${LATCHKEY_DEMO_INNER:-}" ] && [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; 
 fi
 
 cfg=$(mktemp -d)
-trap 'rm -rf "$cfg"' EXIT
+cleanup() {
+  # Remove the demo's keyring entries too, not only its directory.
+  inst=$(sed -n 's/.*"instance": "\([0-9a-f]*\)".*/\1/p' "$cfg/settings.json" 2>/dev/null || true)
+  if [ -n "$inst" ] && command -v secret-tool >/dev/null; then
+    for name in device-key opaque-server totp totp-pending; do
+      secret-tool clear service latchkey username "$inst/$name" 2>/dev/null || true
+    done
+  fi
+  rm -rf "$cfg"
+}
+trap cleanup EXIT
 lk() { echo; echo "\$ latchkey $*"; "$bin" --config-dir "$cfg" "$@"; }
 
 lk status
