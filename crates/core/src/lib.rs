@@ -17,6 +17,7 @@
 //! - [`token`]: saved-login tokens, bound to a device key and a password epoch, kept only as hashes.
 //! - [`totp`]: the TOTP second factor: enrolment, codes with replay refusal, recovery codes.
 //! - [`throttle`]: back-off after failed logins per viewer key and per source address.
+//! - [`signal`]: the rendezvous wire protocol (registration, presence, SDP/ICE relay).
 //! - [`settings`]: the versioned settings model, its JSON form and migrations.
 //! - [`audit`]: the security events written to the audit log.
 //! - [`time`]: [`UnixTime`], the only notion of time in this crate.
@@ -37,6 +38,7 @@ pub mod password_policy;
 pub mod permission;
 pub mod profile;
 pub mod settings;
+pub mod signal;
 pub mod throttle;
 pub mod time;
 pub mod token;
