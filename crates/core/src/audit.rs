@@ -125,6 +125,32 @@ pub enum AuditEvent {
         /// New default.
         profile: String,
     },
+    /// A session request was decided.
+    AccessDecision {
+        /// Fingerprint of the viewer's device key.
+        viewer: String,
+        /// The viewer's name as it gave it.
+        viewer_name: String,
+        /// Source address as the rendezvous saw it.
+        addr: Option<String>,
+        /// `token`, `password`, `ask`.
+        method: String,
+        /// Profile asked for or granted.
+        profile: Option<String>,
+        /// `granted` or `refused`.
+        outcome: String,
+        /// Why (a denial code, or a finer reason for the host owner).
+        reason: Option<String>,
+    },
+    /// A session message the granted permissions do not allow was dropped.
+    MessageDropped {
+        /// Fingerprint of the viewer's device key.
+        viewer: String,
+        /// Message kind.
+        kind: String,
+        /// The permission it needed.
+        permission: String,
+    },
 }
 
 impl AuditEvent {

@@ -9,6 +9,8 @@
 //!
 //! # Layout
 //!
+//! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
+//! - [`handshake`]: the session handshake messages and the signed transcript.
 //! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.
 //! - [`permission`]: the 14 permissions and sets of them.
 //! - [`profile`]: permission profiles, the four built-ins and the rules for editing them.
@@ -30,8 +32,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod audit;
 pub mod error;
+pub mod handshake;
 pub mod identity;
 pub mod pake;
 pub mod password_policy;

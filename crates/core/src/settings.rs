@@ -106,6 +106,12 @@ pub struct Settings {
     pub profiles: Profiles,
     /// Issued tokens (hashes only).
     pub tokens: Tokens,
+    /// The rendezvous server this device uses (`ws://` or `wss://`), once given.
+    #[serde(default)]
+    pub rendezvous: Option<String>,
+    /// The ID the rendezvous assigned to this device's key, once registered.
+    #[serde(default)]
+    pub device_id: Option<crate::signal::DeviceId>,
 }
 
 /// One profile as `status` and `profile show` report it.
@@ -143,6 +149,8 @@ impl Settings {
             default_profile: "default".to_string(),
             profiles: Profiles::default(),
             tokens: Tokens::default(),
+            rendezvous: None,
+            device_id: None,
         }
     }
 

@@ -89,6 +89,15 @@ impl Config {
         })
     }
 
+    /// Re-read the settings from disk (another process may have changed them).
+    pub fn reload(&mut self) -> Result<(), Error> {
+        if let Some(s) = settings_file::load(&self.settings_path())? {
+            self.settings = s;
+            self.saved = true;
+        }
+        Ok(())
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -13,6 +13,7 @@
 //! - [`audit_log`]: the append-only JSON-lines audit log with rotation.
 //! - [`ops`]: the administrative operations (set a password, clear tokens, edit
 //!   profiles...) shared by the CLI and the desktop app.
+//! - [`known_hosts`]: the viewer's memory of each host's device key.
 //! - [`atomic`]: write-to-temp, fsync, rename.
 //! - [`error`]: the crate's error type.
 //!
@@ -32,6 +33,7 @@ pub mod atomic;
 pub mod audit_log;
 pub mod config;
 pub mod error;
+pub mod known_hosts;
 pub mod ops;
 pub mod secrets;
 pub mod settings_file;

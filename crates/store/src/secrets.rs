@@ -34,6 +34,8 @@ pub enum SecretName {
     Totp,
     /// A TOTP secret waiting for `2fa confirm`.
     TotpPending,
+    /// As a viewer: the saved-login token a host issued to this device.
+    ViewerToken(latchkey_core::signal::DeviceId),
 }
 
 impl SecretName {
@@ -44,6 +46,7 @@ impl SecretName {
             SecretName::OpaqueServer => "opaque-server".into(),
             SecretName::Totp => "totp".into(),
             SecretName::TotpPending => "totp-pending".into(),
+            SecretName::ViewerToken(id) => format!("token-{id}"),
         }
     }
 }
