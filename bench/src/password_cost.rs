@@ -34,6 +34,10 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
+fn hex_decode_str(s: &str) -> Result<Vec<u8>, String> {
+    hex::decode(s).map_err(|e| e.to_string())
+}
+
 /// Run one operation in this (child) process and print "ms peak_kib".
 /// A login uses the server secret and record the parent made (`state`: two hex
 /// lines), so the registration's memory does not count towards the login's peak.
@@ -44,10 +48,10 @@ fn child(op: &str, state: Option<&str>) -> Result<(), String> {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
             let mut lines = text.lines();
-            let server = ServerSecret::from_bytes(&hex_decode(lines.next().unwrap_or(""))?)
+            let server = ServerSecret::from_bytes(&hex_decode_str(lines.next().unwrap_or(""))?)
                 .map_err(|e| e.to_string())?;
-            let registration = hex_decode(lines.next().unwrap_or(""))?;
-            let credential_id = hex_decode(lines.next().unwrap_or(""))?;
+            let registration = hex_decode_str(lines.next().unwrap_or(""))?;
+            let credential_id = hex_decode_str(lines.next().unwrap_or(""))?;
             (
                 server,
                 Some(pake::PasswordRecord {
@@ -91,19 +95,6 @@ fn child(op: &str, state: Option<&str>) -> Result<(), String> {
 struct Sample {
     ms: f64,
     peak_kib: u64,
-}
-
-fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
-    (0..s.len() / 2)
-        .map(|i| {
-            u8::from_str_radix(s.get(2 * i..2 * i + 2).unwrap_or("zz"), 16)
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn run_child(op: &str, state: Option<&std::path::Path>) -> Result<Sample, String> {
@@ -229,9 +220,9 @@ fn main() -> Result<(), String> {
         &state,
         format!(
             "{}\n{}\n{}\n",
-            hex_encode(&server.to_bytes()),
-            hex_encode(&record.registration),
-            hex_encode(&record.credential_id)
+            hex::encode(server.to_bytes()),
+            hex::encode(&record.registration),
+            hex::encode(&record.credential_id)
         ),
     )
     .map_err(|e| e.to_string())?;

@@ -102,6 +102,82 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         tail: Option<usize>,
     },
+    /// This device's ID (once it has registered with a rendezvous).
+    Id,
+    /// Run the host in the foreground until SIGINT or SIGTERM.
+    Host {
+        /// Rendezvous server, ws://HOST:PORT or wss://HOST (remembered once given).
+        #[arg(long, value_name = "URL")]
+        rendezvous: Option<String>,
+    },
+    /// Pending incoming requests on the running host.
+    Requests(JsonFlag),
+    /// Accept a pending request.
+    Accept {
+        /// Request id from `latchkey requests`.
+        request: String,
+        /// Grant this profile instead of the one asked for.
+        #[arg(long, value_name = "P")]
+        profile: Option<String>,
+        /// Withdraw a permission from the grant (repeatable).
+        #[arg(long = "deny-permission", value_name = "PERM")]
+        deny_permission: Vec<String>,
+    },
+    /// Deny a pending request.
+    Deny {
+        /// Request id from `latchkey requests`.
+        request: String,
+    },
+    /// Connect to a host by ID.
+    Connect(ConnectArgs),
+    /// Hosts whose keys this viewer remembers.
+    #[command(name = "known-hosts", subcommand)]
+    KnownHosts(KnownHostsCmd),
+    /// Run the rendezvous server (the same as `latchkey-rendezvous`).
+    Rendezvous(crate::rendezvous_cmd::RendezvousArgs),
+}
+
+/// `connect ...`
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The host's ID (spaces allowed: "123 456 789").
+    pub id: String,
+    /// Rendezvous server (remembered once given).
+    #[arg(long, value_name = "URL")]
+    pub rendezvous: Option<String>,
+    /// Profile to ask for.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Log in with the password read from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// TOTP (or recovery) code, if the host asks for one.
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+    /// Ask the host for a saved-login token ("log in automatically from now on").
+    #[arg(long)]
+    pub remember: bool,
+    /// Accept a host key that differs from the remembered one.
+    #[arg(long)]
+    pub accept_new_host_key: bool,
+    /// Authenticate, print the outcome and leave.
+    #[arg(long)]
+    pub probe: bool,
+    /// Print the outcome as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `known-hosts ...`
+#[derive(Debug, Subcommand)]
+pub enum KnownHostsCmd {
+    /// List remembered hosts.
+    List(JsonFlag),
+    /// Forget a host's key.
+    Forget {
+        /// The host's ID.
+        id: String,
+    },
 }
 
 /// Interactive modes.

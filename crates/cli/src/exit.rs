@@ -12,6 +12,10 @@ pub const USAGE: u8 = 2;
 pub const AUTH: u8 = 3;
 /// The secret store is unavailable.
 pub const STORE: u8 = 4;
+/// The host's key changed.
+pub const HOST_KEY: u8 = 5;
+/// The host is offline or the ID unknown.
+pub const OFFLINE: u8 = 6;
 
 /// An error on its way out of the CLI, with its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +29,12 @@ pub enum CliError {
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// A failure whose message was already printed (JSON mode), with its code.
+    #[error("")]
+    Reported(u8),
+    /// An error with an explicit exit code.
+    #[error("{1}")]
+    Coded(u8, String),
 }
 
 impl From<latchkey_core::Invalid> for CliError {
@@ -47,6 +57,7 @@ impl CliError {
                 _ => OTHER,
             },
             CliError::Other(_) => OTHER,
+            CliError::Reported(code) | CliError::Coded(code, _) => *code,
         }
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod exit;
 mod input;
+mod rendezvous_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -45,16 +46,21 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            if !matches!(e, exit::CliError::Reported(_)) {
+                eprintln!("latchkey: {e}");
+            }
             ExitCode::from(e.code())
         }
     }
 }
 
-/// Diagnostics go to stderr, quiet by default; `LATCHKEY_LOG=debug` shows more.
+/// Diagnostics go to stderr, quiet by default (our warnings, the WebRTC stack's
+/// errors only); `LATCHKEY_LOG=debug` (any `EnvFilter` directive) shows more.
 fn init_tracing() {
+    const DEFAULT: &str =
+        "error,latchkey=warn,latchkey_store=warn,latchkey_session=warn,latchkey_rendezvous=warn";
     let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

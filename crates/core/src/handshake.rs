@@ -28,7 +28,7 @@ use crate::signal::{DeviceId, Signature};
 /// Handshake protocol version.
 pub const VERSION: u32 = 1;
 /// Largest control message accepted, in bytes.
-pub const MAX_CONTROL_MESSAGE: usize = 16 * 1024;
+pub const MAX_CONTROL_MESSAGE: usize = 8 * 1024;
 /// Seconds the person at the host has to answer an accept window.
 pub const ASK_TIMEOUT_S: u64 = 60;
 
@@ -127,6 +127,11 @@ pub enum ViewerMessage {
     SecondFactor {
         /// The code.
         code: String,
+    },
+    /// The viewer gives up (e.g. OPAQUE failed on its side: a wrong password).
+    Abort {
+        /// Why, for the host's log.
+        reason: String,
     },
 }
 

@@ -52,7 +52,7 @@ impl SecretName {
 }
 
 /// A place to keep secrets. Values are bytes; implementations must not log them.
-pub trait SecretStore {
+pub trait SecretStore: Send + Sync {
     /// The value, or `None` when absent.
     fn get(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>, Error>;
     /// Store a value, replacing any previous one.

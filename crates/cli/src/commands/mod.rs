@@ -4,6 +4,7 @@
 mod access;
 mod password;
 mod profile;
+mod session;
 mod status;
 mod tokens;
 mod two_factor;
@@ -20,6 +21,10 @@ use crate::exit::CliError;
 
 /// Run one parsed command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Rendezvous(args) = cli.command {
+        return crate::rendezvous_cmd::run(args)
+            .map_err(|e| CliError::Coded(crate::exit::OTHER, e));
+    }
     let dir = match cli.config_dir {
         Some(d) => d,
         None => default_config_dir()?,
@@ -41,6 +46,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::TwoFactor(c) => two_factor::run(&mut config, c),
         Command::Profile(c) => profile::run(&mut config, c),
         Command::Audit { json, tail } => status::audit(&config, json.json, tail),
+        Command::Id => session::id(&config),
+        Command::Host { rendezvous } => session::host(&mut config, &dir, store, rendezvous),
+        Command::Requests(f) => session::requests(&dir, f.json),
+        Command::Accept {
+            request,
+            profile,
+            deny_permission,
+        } => session::accept(&dir, request, profile, deny_permission),
+        Command::Deny { request } => session::deny(&dir, request),
+        Command::Connect(args) => session::connect(&mut config, args),
+        Command::KnownHosts(c) => session::known_hosts(&config, c),
+        Command::Rendezvous(_) => Ok(()),
     }
 }
 

@@ -288,6 +288,50 @@ impl Device {
         )
     }
 
+    /// Spawn `args` with piped stdout (read line by line) and `stdin` written, if any.
+    pub fn spawn(&self, args: &[&str], stdin: Option<&str>) -> Proc {
+        let mut child = self
+            .command(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            let _ = pipe.write_all(text.as_bytes());
+        }
+        Proc::new(child)
+    }
+
+    /// Start `latchkey host` against `rv` and wait until it is registered.
+    pub fn start_host(&self, rv: &Rendezvous) -> Proc {
+        let mut host = self.spawn(&["host", "--rendezvous", &rv.url], None);
+        let line = host.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
+        host.id = line.rsplit("ID ").next().map(|s| s.replace(' ', ""));
+        host
+    }
+
+    /// `connect ID --probe --json` through `rv`, with extra arguments and stdin.
+    pub fn connect(&self, id: &str, rv: &Rendezvous, extra: &[&str], stdin: Option<&str>) -> Run {
+        let mut args = vec![
+            "connect",
+            id,
+            "--rendezvous",
+            rv.url.as_str(),
+            "--probe",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        match stdin {
+            Some(text) => self.run_stdin(&args, text.as_bytes()),
+            None => self.run(&args),
+        }
+    }
+
     /// `status --json`.
     pub fn status(&self) -> serde_json::Value {
         self.run(&["status", "--json"]).json()
@@ -329,4 +373,151 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// Whether `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A child process whose stdout lines are collected; killed on drop.
+pub struct Proc {
+    pub child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+    /// For hosts: the registered ID (digits).
+    pub id: Option<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Proc {
+    pub fn new(mut child: Child) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Ok(mut s) = sink.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                }
+            });
+        }
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+            id: None,
+            stderr,
+        }
+    }
+
+    /// Wait for a stdout line matching `pred` (panics after `limit`).
+    pub fn wait_line(&mut self, pred: impl Fn(&str) -> bool, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no matching line within {limit:?}; stdout so far: {:?}; stderr: {}",
+                    self.seen,
+                    self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+                ),
+            }
+        }
+    }
+
+    /// The registered ID of a host.
+    pub fn id(&self) -> &str {
+        self.id.as_deref().expect("a host with an ID")
+    }
+
+    /// Wait for the process to end (bounded) and collect its output.
+    pub fn finish(mut self, limit: Duration) -> Run {
+        let deadline = Instant::now() + limit;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not end within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let mut stdout = self.seen.join("\n");
+        while let Ok(line) = self.lines.try_recv() {
+            if !stdout.is_empty() {
+                stdout.push('\n');
+            }
+            stdout.push_str(&line);
+        }
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        Run {
+            code,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A `latchkey rendezvous` process on 127.0.0.1.
+pub struct Rendezvous {
+    pub proc: Proc,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Rendezvous {
+    /// Start on a free port (or `port`), with an optional SQLite file.
+    pub fn start(port: u16, db: Option<&Path>) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        cmd.args(["rendezvous", "--listen", &format!("127.0.0.1:{port}")]);
+        if let Some(db) = db {
+            cmd.arg("--db").arg(db);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rendezvous");
+        let mut proc = Proc::new(child);
+        let line = proc.wait_line(
+            |l| l.contains("listening on ws://"),
+            Duration::from_secs(20),
+        );
+        let url = line.rsplit(' ').next().expect("url").to_string();
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        Rendezvous { proc, url, port }
+    }
 }

@@ -1,0 +1,65 @@
+//! `latchkey rendezvous` and `latchkey-rendezvous`: run the ID and signaling
+//! server in the foreground until SIGINT or SIGTERM.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options of the rendezvous server.
+#[derive(Debug, Args)]
+pub struct RendezvousArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8765 (serves ws://127.0.0.1:8765).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// SQLite file keeping the ID of every host key (default: in memory, lost on restart).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// coturn `static-auth-secret`, to hand out short-lived TURN credentials.
+    #[arg(long, value_name = "S", requires = "turn_url")]
+    pub turn_secret: Option<String>,
+    /// TURN URL given with the credentials (repeatable), e.g. turn:turn.example.org:3478.
+    #[arg(long, value_name = "URL", requires = "turn_secret")]
+    pub turn_url: Vec<String>,
+}
+
+/// Run the server; returns the process exit code.
+pub fn run(args: RendezvousArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let config = latchkey_rendezvous::ServerConfig {
+            db_path: args.db,
+            turn: args
+                .turn_secret
+                .map(|secret| latchkey_rendezvous::TurnConfig {
+                    secret,
+                    urls: args.turn_url,
+                    ttl_s: 3600,
+                }),
+            ..Default::default()
+        };
+        println!("Latchkey rendezvous listening on ws://{local}");
+        latchkey_rendezvous::serve(listener, config, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+}

@@ -1,0 +1,179 @@
+//! The listener: HTTP routes, WebSocket upgrades with the connection cap,
+//! and graceful shutdown.
+//!
+//! Shutdown follows mini-redis: when the `shutdown` future completes, the
+//! HTTP side stops accepting, every WebSocket connection is told through a
+//! `watch` channel (it answers `Error { code: Unavailable }` and closes),
+//! and [`serve`] waits until each has dropped its clone of an `mpsc`
+//! sender before it returns.
+
+use std::future::{Future, IntoFuture as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt as _;
+use axum::Router;
+use latchkey_core::signal::{ErrorCode, PROTOCOL};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info};
+
+use crate::connection;
+use crate::db::IdStore;
+use crate::limits::Limits;
+use crate::state::Hub;
+use crate::turn::TurnConfig;
+use crate::Error;
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// The SQLite file that binds IDs to keys; `None` keeps it in memory, so
+    /// every ID is forgotten when the server stops (for tests).
+    pub db_path: Option<PathBuf>,
+    /// TURN credentials to hand out; `None` answers `TurnRequest` with `NoTurn`.
+    pub turn: Option<TurnConfig>,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+/// Serve the rendezvous protocol on `listener` until `shutdown` completes,
+/// then close every connection and return once they are all gone.
+///
+/// Routes: the WebSocket at `/` (and `/ws`), `GET /healthz` and
+/// `GET /metrics` (Prometheus text).
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let ServerConfig {
+        db_path,
+        turn,
+        limits,
+    } = config;
+    let db = tokio::task::spawn_blocking(move || IdStore::open(db_path.as_deref()))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+
+    // Tells every connection (and the HTTP side) that the server is shutting down.
+    let (notify_shutdown, shutdown_rx) = watch::channel(false);
+    // Each connection holds a clone of the sender; `recv` returns `None`
+    // once they are all dropped.
+    let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
+    let hub = Hub::new(db, limits, turn, shutdown_rx.clone(), shutdown_complete_tx);
+    let expiry = tokio::spawn(expire_sessions(hub.clone(), shutdown_rx.clone()));
+
+    let app = Router::new()
+        .route("/", get(websocket))
+        .route("/ws", get(websocket))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(hub.clone());
+    if let Ok(addr) = listener.local_addr() {
+        info!(%addr, "rendezvous server listening");
+    }
+    let http_shutdown = {
+        let mut rx = shutdown_rx;
+        async move {
+            // An error means the sender is gone: shut down as well.
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    // Signaling messages are small and latency matters: no Nagle delay.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            debug!(error = %e, "TCP_NODELAY");
+        }
+    });
+    let serving = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(http_shutdown)
+    .into_future();
+    tokio::pin!(serving);
+    let served = tokio::select! {
+        served = &mut serving => served,
+        () = shutdown => {
+            info!("shutting down");
+            notify_shutdown.send_replace(true);
+            serving.await
+        }
+    };
+
+    // Also when serving stopped on its own.
+    notify_shutdown.send_replace(true);
+    hub.stop_admitting();
+    drop(hub);
+    // Every connection has ended when the last sender is gone.
+    let _ = shutdown_complete_rx.recv().await;
+    expiry.await.map_err(|e| Error::Internal(e.to_string()))?;
+    info!("stopped");
+    served.map_err(Error::Io)
+}
+
+/// Ends pending sessions when their deadline passes, until shutdown.
+async fn expire_sessions(hub: Hub, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        let next = hub.expire(tokio::time::Instant::now());
+        tokio::select! {
+            () = async {
+                match next {
+                    Some(when) => tokio::time::sleep_until(when).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            () = hub.expiry_changed() => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `GET /` and `/ws`: upgrade to the signaling WebSocket.
+async fn websocket(
+    ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(hub): State<Hub>,
+) -> Response {
+    let Some(admission) = hub.admit() else {
+        hub.metrics().refused(ErrorCode::Unavailable);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "at capacity or shutting down; try again later\n",
+        )
+            .into_response();
+    };
+    let max = hub.limits().ws_max_bytes();
+    ws.protocols([PROTOCOL])
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(move |e| debug!(%peer, error = %e, "WebSocket upgrade failed"))
+        .on_upgrade(move |socket| connection::run(socket, peer, hub, admission))
+}
+
+/// `GET /healthz`.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /metrics`.
+async fn metrics(State(hub): State<Hub>) -> Response {
+    let (hosts, connections) = hub.gauges();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        hub.metrics().render(hosts, connections),
+    )
+        .into_response()
+}

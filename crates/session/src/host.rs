@@ -1,0 +1,207 @@
+//! The host: keeps a registered WebSocket to the rendezvous (reconnecting with
+//! backoff), answers each incoming session in its own task, and serves the
+//! local control socket. Runs until `shutdown` resolves.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+
+use latchkey_core::settings::SecretStoreKind;
+use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage};
+use latchkey_core::throttle::Throttle;
+use latchkey_store::Config;
+
+use crate::control_socket;
+use crate::host_session::{self, HostShared};
+use crate::peer::Peer;
+use crate::requests::Requests;
+use crate::signaling::SignalSocket;
+use crate::Error;
+
+/// Sessions handled at once.
+const MAX_SESSIONS: usize = 32;
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Keepalive interval on the signaling socket.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// How to run a host.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Configuration directory.
+    pub config_dir: PathBuf,
+    /// Secret store asked for on the command line.
+    pub store: Option<SecretStoreKind>,
+    /// Rendezvous URL.
+    pub rendezvous: String,
+    /// Whether a main window is open (the headless host: no).
+    pub window_open: bool,
+}
+
+/// Run the host until `shutdown` resolves.
+pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    crate::signaling::check_url(&options.rendezvous)?;
+    let mut config = Config::open(&options.config_dir, options.store)?;
+    let device_key = Arc::new(config.device_key()?);
+    config.server_secret()?;
+    let requests = Requests::default();
+    let socket_path = control_socket::socket_path(&options.config_dir);
+    let control = tokio::spawn(control_socket::serve(socket_path.clone(), requests.clone()));
+    // Fail early when another host owns the socket.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if control.is_finished() {
+        return match control.await {
+            Ok(Err(e)) => Err(e),
+            _ => Err(Error::Io("the control socket stopped".into())),
+        };
+    }
+    let shared = HostShared {
+        config_dir: options.config_dir.clone(),
+        store: options.store,
+        throttle: Arc::new(Mutex::new(Throttle::default())),
+        requests,
+        window_open: options.window_open,
+        device_id: config.settings().device_id.clone(),
+    };
+    let result = tokio::select! {
+        r = serve_rendezvous(&options, &mut config, device_key, shared) => r,
+        _ = shutdown => Ok(()),
+    };
+    control.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    tracing::info!("host stopped");
+    result
+}
+
+async fn serve_rendezvous(
+    options: &HostOptions,
+    config: &mut Config,
+    device_key: Arc<latchkey_core::identity::DeviceKey>,
+    mut shared: HostShared,
+) -> Result<(), Error> {
+    let limit = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match SignalSocket::connect(&options.rendezvous).await {
+            Ok(mut socket) => match socket.register(&device_key).await {
+                Ok(id) => {
+                    backoff = Duration::from_secs(1);
+                    remember_id(config, &id)?;
+                    shared.device_id = Some(id.clone());
+                    announce(&id);
+                    serve_connection(socket, &shared, &device_key, &limit).await;
+                    tracing::warn!("lost the rendezvous; reconnecting");
+                }
+                Err(e) => tracing::warn!(error = %e, "registration failed"),
+            },
+            Err(e) => tracing::warn!(error = %e, "rendezvous unreachable"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn remember_id(config: &mut Config, id: &DeviceId) -> Result<(), Error> {
+    config.reload()?;
+    if config.settings().device_id.as_ref() != Some(id) {
+        let id = id.clone();
+        config.update(|s, _| {
+            s.device_id = Some(id);
+            Ok(((), vec![]))
+        })?;
+    }
+    Ok(())
+}
+
+/// Tell whoever started us (a person, a test, a service manager) that we are reachable.
+fn announce(id: &DeviceId) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Latchkey host ready: ID {}", id.grouped());
+    let _ = out.flush();
+}
+
+async fn serve_connection(
+    mut socket: SignalSocket,
+    shared: &HostShared,
+    device_key: &Arc<latchkey_core::identity::DeviceKey>,
+    limit: &Arc<Semaphore>,
+) {
+    // Session tasks hand us what to send; we own the socket.
+    let (out_tx, mut out_rx) = mpsc::channel::<ClientMessage>(64);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut live: HashSet<String> = HashSet::new();
+    loop {
+        tokio::select! {
+            msg = socket.recv() => match msg {
+                Ok(Some(ServerMessage::Incoming { session, from_addr, sdp })) => {
+                    let Ok(permit) = limit.clone().try_acquire_owned() else {
+                        let _ = socket.send(&ClientMessage::Bye { session, reason: Some("host busy".into()) }).await;
+                        continue;
+                    };
+                    live.insert(session.clone());
+                    let shared = shared.clone();
+                    let key = device_key.clone();
+                    let out = out_tx.clone();
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        if let Err(e) = answer_session(shared, key, session.clone(), from_addr, sdp, out.clone()).await {
+                            tracing::info!(error = %e, "session ended");
+                        }
+                        let _ = out.send(ClientMessage::Bye { session, reason: None }).await;
+                    });
+                }
+                Ok(Some(ServerMessage::Bye { session, .. })) => {
+                    live.remove(&session);
+                }
+                Ok(Some(ServerMessage::Error { code, message, .. })) => {
+                    tracing::warn!(code = code.name(), %message, "rendezvous error");
+                    if code == latchkey_core::signal::ErrorCode::Replaced {
+                        return;
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return,
+            },
+            out = out_rx.recv() => {
+                if let Some(m) = out {
+                    if let ClientMessage::Bye { session, .. } = &m {
+                        if !live.remove(session) {
+                            continue;
+                        }
+                    }
+                    if socket.send(&m).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if socket.send(&ClientMessage::Ping).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn answer_session(
+    shared: HostShared,
+    key: Arc<latchkey_core::identity::DeviceKey>,
+    session: String,
+    from_addr: Option<String>,
+    offer: String,
+    out: mpsc::Sender<ClientMessage>,
+) -> Result<(), Error> {
+    let mut peer = Peer::new().await?;
+    let answer = peer.answer(&offer).await?;
+    out.send(ClientMessage::Answer {
+        session,
+        sdp: answer,
+    })
+    .await
+    .map_err(|_| Error::RendezvousLost("signaling loop gone".into()))?;
+    host_session::run(shared, peer, from_addr, key).await
+}

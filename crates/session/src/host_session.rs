@@ -1,0 +1,628 @@
+//! One incoming session on the host: WebRTC answer, then the handshake of
+//! DESIGN §2 and §5 on the `control` channel, deciding with the rules in
+//! `latchkey_core::access` against settings re-read for this request, and
+//! writing every decision to the audit log.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use latchkey_core::access::{self, AskDecision};
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::handshake::{self, DenialCode, HostMessage, Method, Role, ViewerMessage};
+use latchkey_core::identity::{DeviceKey, DevicePublicKey};
+use latchkey_core::pake::{HostLogin, KsfParams};
+use latchkey_core::permission::PermissionSet;
+use latchkey_core::settings::SecretStoreKind;
+use latchkey_core::signal::{DeviceId, Signature};
+use latchkey_core::throttle::{LoginOutcome, Throttle};
+use latchkey_core::token::Token;
+use latchkey_core::totp::{LoginKind, TotpSecret};
+use latchkey_store::config::now;
+use latchkey_store::{ops, Config, SecretName};
+use rand_core::OsRng;
+
+use crate::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
+use crate::requests::{Decision, RequestInfo, Requests};
+use crate::Error;
+
+/// How long each handshake step may take (the accept window has its own 60 s).
+const STEP: Duration = Duration::from_secs(15);
+
+/// What every session of one host shares.
+#[derive(Clone)]
+pub struct HostShared {
+    /// The host's configuration directory.
+    pub config_dir: std::path::PathBuf,
+    /// Its secret store.
+    pub store: Option<SecretStoreKind>,
+    /// Failure counters, shared by all sessions.
+    pub throttle: Arc<Mutex<Throttle>>,
+    /// Requests waiting for the person at the host.
+    pub requests: Requests,
+    /// Whether the main window is open (always false for the headless host).
+    pub window_open: bool,
+    /// This host's ID, once registered.
+    pub device_id: Option<DeviceId>,
+}
+
+/// The outcome as the audit log and the viewer see it.
+struct Verdict {
+    message: HostMessage,
+    outcome: LoginOutcome,
+    method: &'static str,
+    profile: Option<String>,
+    reason: Option<String>,
+}
+
+fn denied(
+    error: DenialCode,
+    method: &'static str,
+    profile: Option<String>,
+    reason: &str,
+    outcome: LoginOutcome,
+) -> Verdict {
+    let message = match error {
+        DenialCode::WrongCredentials => "wrong credentials",
+        DenialCode::SecondFactorRequired => "a second factor is required",
+        DenialCode::SecondFactorInvalid => "the second-factor code is wrong or was already used",
+        DenialCode::Denied => "the host refused the request",
+        DenialCode::Throttled => "too many failed attempts",
+        DenialCode::Protocol => "protocol error",
+    };
+    Verdict {
+        message: HostMessage::Denied {
+            error,
+            retry_after_s: None,
+            message: message.into(),
+        },
+        outcome,
+        method,
+        profile,
+        reason: Some(reason.to_string()),
+    }
+}
+
+/// Run one session to its end. `from_addr` is the viewer's address as the
+/// rendezvous reported it; `answer` sends our SDP answer through signaling.
+pub async fn run(
+    shared: HostShared,
+    mut peer: Peer,
+    from_addr: Option<String>,
+    device_key: Arc<DeviceKey>,
+) -> Result<(), Error> {
+    // Wait for the viewer's control channel.
+    let control = tokio::time::timeout(STEP, async {
+        loop {
+            match peer.next_event().await {
+                Some(PeerEvent::DataChannel(dc)) => {
+                    if dc
+                        .label()
+                        .await
+                        .map(|l| l == CONTROL_LABEL)
+                        .unwrap_or(false)
+                    {
+                        return Ok(Control::new(dc));
+                    }
+                }
+                Some(PeerEvent::State(s)) if is_dead(s) => return Err(Error::PeerGone),
+                Some(_) => {}
+                None => return Err(Error::PeerGone),
+            }
+        }
+    })
+    .await
+    .map_err(|_| Error::Timeout("waiting for the viewer's control channel"))??;
+
+    let (local_fp, remote_fp) = peer.fingerprints().await?;
+    let transcript = handshake::transcript(&remote_fp, &local_fp);
+
+    // Viewer hello.
+    let hello: ViewerMessage = recv(&control).await?;
+    let (viewer_key, viewer_name) = match hello {
+        ViewerMessage::Hello {
+            version,
+            device_key: key,
+            name,
+            signature,
+        } => {
+            if version != handshake::VERSION {
+                return refuse_protocol(&control, "unsupported handshake version").await;
+            }
+            if key
+                .verify(
+                    &handshake::hello_message(Role::Viewer, &transcript),
+                    &signature.0,
+                )
+                .is_err()
+            {
+                return refuse_protocol(&control, "the viewer's hello signature does not verify")
+                    .await;
+            }
+            (key, sanitize_name(&name))
+        }
+        _ => return refuse_protocol(&control, "expected hello").await,
+    };
+    let signature = Signature(device_key.sign(&handshake::hello_message(Role::Host, &transcript)));
+    control
+        .send(&HostMessage::Hello {
+            version: handshake::VERSION,
+            device_key: device_key.public(),
+            host_id: shared.device_id.clone(),
+            signature,
+        })
+        .await?;
+
+    let addr: IpAddr = from_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let begin = {
+        let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        t.begin(Some(viewer_key), addr, now())
+    };
+    let pending = match begin {
+        Ok(p) => p,
+        Err(refusal) => {
+            let msg = HostMessage::Denied {
+                error: DenialCode::Throttled,
+                retry_after_s: Some(refusal.retry_after_s()),
+                message: "too many failed attempts: wait before trying again".into(),
+            };
+            control.send(&msg).await?;
+            audit(
+                &shared,
+                &viewer_key,
+                &viewer_name,
+                &from_addr,
+                "-",
+                None,
+                "refused",
+                Some("throttled"),
+            );
+            linger(&control).await;
+            return Ok(());
+        }
+    };
+
+    let verdict = decide(
+        &shared,
+        &control,
+        &transcript,
+        &viewer_key,
+        &viewer_name,
+        &from_addr,
+    )
+    .await;
+    let verdict = match verdict {
+        Ok(v) => v,
+        Err(e) => {
+            // The viewer left or broke the protocol mid-way.
+            let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            t.finish(pending, LoginOutcome::Abandoned, now());
+            return Err(e);
+        }
+    };
+    {
+        let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        t.finish(pending, verdict.outcome, now());
+    }
+    let granted = matches!(verdict.message, HostMessage::Granted { .. });
+    let outcome = if granted { "granted" } else { "refused" };
+    audit(
+        &shared,
+        &viewer_key,
+        &viewer_name,
+        &from_addr,
+        verdict.method,
+        verdict.profile.clone(),
+        outcome,
+        verdict.reason.as_deref(),
+    );
+    control.send(&verdict.message).await?;
+    if granted {
+        tracing::info!(viewer = %viewer_key.fingerprint(), method = verdict.method, "session granted");
+        // Stay until the viewer leaves (media and input come with the next layer).
+        loop {
+            tokio::select! {
+                ev = control.recv() => if ev.is_err() { break },
+                ev = peer.next_event() => match ev {
+                    Some(PeerEvent::State(s)) if is_dead(s) => break,
+                    None => break,
+                    _ => {}
+                },
+            }
+        }
+    } else {
+        linger(&control).await;
+    }
+    peer.close().await;
+    Ok(())
+}
+
+/// Give the last message time to leave before closing.
+async fn linger(control: &Control) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), control.recv()).await;
+}
+
+fn is_dead(s: webrtc::peer_connection::RTCPeerConnectionState) -> bool {
+    use webrtc::peer_connection::RTCPeerConnectionState as S;
+    matches!(s, S::Failed | S::Closed | S::Disconnected)
+}
+
+async fn refuse_protocol(control: &Control, why: &str) -> Result<(), Error> {
+    let _ = control
+        .send(&HostMessage::Denied {
+            error: DenialCode::Protocol,
+            retry_after_s: None,
+            message: why.to_string(),
+        })
+        .await;
+    Err(Error::Protocol(why.to_string()))
+}
+
+async fn recv<T: for<'de> serde::Deserialize<'de>>(control: &Control) -> Result<T, Error> {
+    let bytes = tokio::time::timeout(STEP, control.recv())
+        .await
+        .map_err(|_| Error::Timeout("waiting for the viewer"))??;
+    handshake::parse(&bytes)
+        .map_err(|_| Error::Protocol("malformed or oversized control message".into()))
+}
+
+fn sanitize_name(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+fn open_config(shared: &HostShared) -> Result<Config, Error> {
+    Ok(Config::open(&shared.config_dir, shared.store)?)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    shared: &HostShared,
+    viewer: &DevicePublicKey,
+    name: &str,
+    addr: &Option<String>,
+    method: &str,
+    profile: Option<String>,
+    outcome: &str,
+    reason: Option<&str>,
+) {
+    let event = AuditEvent::AccessDecision {
+        viewer: viewer.fingerprint(),
+        viewer_name: name.to_string(),
+        addr: addr.clone(),
+        method: method.to_string(),
+        profile,
+        outcome: outcome.to_string(),
+        reason: reason.map(str::to_string),
+    };
+    match open_config(shared).and_then(|c| c.record(event).map_err(Error::from)) {
+        Ok(()) => {}
+        Err(e) => tracing::error!(error = %e, "cannot write the audit log"),
+    }
+}
+
+async fn decide(
+    shared: &HostShared,
+    control: &Control,
+    transcript: &[u8],
+    viewer_key: &DevicePublicKey,
+    viewer_name: &str,
+    from_addr: &Option<String>,
+) -> Result<Verdict, Error> {
+    let method: ViewerMessage = recv(control).await?;
+    // Fresh settings for every request: CLI changes apply at once.
+    let mut config = open_config(shared)?;
+    match method {
+        ViewerMessage::Token { token } => {
+            let Ok(token) = Token::parse(&token) else {
+                return Ok(denied(
+                    DenialCode::WrongCredentials,
+                    "token",
+                    None,
+                    "malformed token",
+                    LoginOutcome::Failure,
+                ));
+            };
+            let mut probe = config.settings().clone();
+            let profile = match access::check_token(&mut probe, &token, viewer_key, now()) {
+                Ok(p) => p,
+                Err(refusal) => {
+                    let reason = serde_json::to_value(refusal)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    return Ok(denied(
+                        DenialCode::WrongCredentials,
+                        "token",
+                        None,
+                        &format!("token: {reason}"),
+                        LoginOutcome::Failure,
+                    ));
+                }
+            };
+            // Persist "last used" (re-checked under the lock).
+            config.update(|s, _| {
+                access::check_token(s, &token, viewer_key, now())
+                    .map_err(|_| latchkey_core::Invalid::UnknownToken("changed".into()))?;
+                Ok(((), vec![]))
+            })?;
+            if access::needs_second_factor(config.settings(), LoginKind::Token) {
+                if let Some(v) = second_factor(&mut config, control, "token", &profile).await? {
+                    return Ok(v);
+                }
+            }
+            Ok(grant(&config, Method::Token, &profile, None, None))
+        }
+        ViewerMessage::Password {
+            profile,
+            request,
+            remember,
+        } => {
+            let target = access::password_target(config.settings(), profile.as_deref());
+            let server = config.server_secret()?;
+            let (login, response) = HostLogin::start(
+                &server,
+                target.record.as_ref(),
+                target.profile.as_bytes(),
+                &request,
+                transcript,
+                &mut OsRng,
+            )
+            .map_err(|_| Error::Protocol("bad OPAQUE request".into()))?;
+            let ksf = target
+                .record
+                .as_ref()
+                .map(|r| r.ksf)
+                .unwrap_or(KsfParams::DEFAULT);
+            control
+                .send(&HostMessage::PasswordChallenge { response, ksf })
+                .await?;
+            // A viewer that leaves here typed a wrong password: count it.
+            let finish: ViewerMessage = match recv(control).await {
+                Ok(m) => m,
+                Err(_) => {
+                    return Ok(denied(
+                        DenialCode::WrongCredentials,
+                        "password",
+                        Some(target.profile),
+                        "viewer left after the challenge",
+                        LoginOutcome::Failure,
+                    ))
+                }
+            };
+            let finalization = match finish {
+                ViewerMessage::PasswordFinish { finalization } => finalization,
+                ViewerMessage::Abort { .. } => {
+                    return Ok(denied(
+                        DenialCode::WrongCredentials,
+                        "password",
+                        Some(target.profile),
+                        "wrong password, or unattended access off for this profile",
+                        LoginOutcome::Failure,
+                    ))
+                }
+                _ => {
+                    return Ok(denied(
+                        DenialCode::Protocol,
+                        "password",
+                        Some(target.profile),
+                        "expected password_finish",
+                        LoginOutcome::Failure,
+                    ))
+                }
+            };
+            if target.record.is_none() || login.finish(&finalization).is_err() {
+                return Ok(denied(
+                    DenialCode::WrongCredentials,
+                    "password",
+                    Some(target.profile),
+                    "wrong password, or unattended access off for this profile",
+                    LoginOutcome::Failure,
+                ));
+            }
+            if access::needs_second_factor(config.settings(), LoginKind::Password) {
+                if let Some(v) =
+                    second_factor(&mut config, control, "password", &target.profile).await?
+                {
+                    return Ok(v);
+                }
+            }
+            let token = if remember && config.settings().save_login {
+                let label = if viewer_name.is_empty() {
+                    viewer_key.fingerprint()
+                } else {
+                    viewer_name.to_string()
+                };
+                match ops::issue_token(&mut config, *viewer_key, &target.profile, &label) {
+                    Ok((t, _)) => Some(t.expose().to_string()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no token issued");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            Ok(grant(
+                &config,
+                Method::Password,
+                &target.profile,
+                token,
+                None,
+            ))
+        }
+        ViewerMessage::Ask { profile } => {
+            let settings = config.settings();
+            let wanted = profile.unwrap_or_else(|| settings.default_profile.clone());
+            if access::interactive_decision(settings.interactive, shared.window_open)
+                == AskDecision::Refuse
+            {
+                let why = format!(
+                    "interactive mode '{}' refuses requests without a credential",
+                    settings.interactive
+                );
+                return Ok(denied(
+                    DenialCode::Denied,
+                    "ask",
+                    Some(wanted),
+                    &why,
+                    LoginOutcome::Abandoned,
+                ));
+            }
+            let info = RequestInfo {
+                id: String::new(),
+                viewer: viewer_key.fingerprint(),
+                viewer_name: viewer_name.to_string(),
+                profile: wanted.clone(),
+                addr: from_addr.clone(),
+                expires_in_s: handshake::ASK_TIMEOUT_S,
+            };
+            let timeout = Duration::from_secs(handshake::ASK_TIMEOUT_S);
+            let (id, rx) = shared.requests.add(info, timeout);
+            control
+                .send(&HostMessage::Waiting {
+                    timeout_s: handshake::ASK_TIMEOUT_S,
+                })
+                .await?;
+            let decision = tokio::select! {
+                d = tokio::time::timeout(timeout, rx) => d.ok().and_then(|r| r.ok()),
+                _ = control.recv() => None,
+            };
+            shared.requests.remove(&id);
+            match decision {
+                Some(Decision::Accept { profile, withdraw }) => {
+                    config.reload()?;
+                    let granted_profile = profile.unwrap_or(wanted);
+                    match access::accepted_grant(config.settings(), &granted_profile, &withdraw) {
+                        Ok(perms) => Ok(grant(
+                            &config,
+                            Method::Accepted,
+                            &granted_profile,
+                            None,
+                            Some(perms),
+                        )),
+                        Err(e) => Ok(denied(
+                            DenialCode::Denied,
+                            "ask",
+                            Some(granted_profile),
+                            &e.to_string(),
+                            LoginOutcome::Abandoned,
+                        )),
+                    }
+                }
+                Some(Decision::Deny) => Ok(denied(
+                    DenialCode::Denied,
+                    "ask",
+                    Some(wanted),
+                    "denied by the person at the host",
+                    LoginOutcome::Abandoned,
+                )),
+                None => Ok(denied(
+                    DenialCode::Denied,
+                    "ask",
+                    Some(wanted),
+                    "no answer within 60 s",
+                    LoginOutcome::Abandoned,
+                )),
+            }
+        }
+        _ => Ok(denied(
+            DenialCode::Protocol,
+            "-",
+            None,
+            "expected a login method",
+            LoginOutcome::Failure,
+        )),
+    }
+}
+
+fn grant(
+    config: &Config,
+    method: Method,
+    profile: &str,
+    token: Option<String>,
+    permissions: Option<PermissionSet>,
+) -> Verdict {
+    let permissions = permissions
+        .or_else(|| {
+            config
+                .settings()
+                .profiles
+                .get(profile)
+                .ok()
+                .map(|p| p.permissions)
+        })
+        .unwrap_or(PermissionSet::NONE);
+    Verdict {
+        message: HostMessage::Granted {
+            method,
+            profile: profile.to_string(),
+            permissions,
+            token,
+        },
+        outcome: LoginOutcome::Success,
+        method: method.name(),
+        profile: Some(profile.to_string()),
+        reason: None,
+    }
+}
+
+/// Ask for and check a second factor. `Some(verdict)` when it refuses.
+async fn second_factor(
+    config: &mut Config,
+    control: &Control,
+    method: &'static str,
+    profile: &str,
+) -> Result<Option<Verdict>, Error> {
+    control.send(&HostMessage::SecondFactorRequired).await?;
+    let code = match recv::<ViewerMessage>(control).await {
+        Ok(ViewerMessage::SecondFactor { code }) => zeroize::Zeroizing::new(code),
+        Ok(_) => {
+            return Ok(Some(denied(
+                DenialCode::Protocol,
+                method,
+                Some(profile.into()),
+                "expected a second factor",
+                LoginOutcome::Failure,
+            )))
+        }
+        Err(_) => {
+            return Ok(Some(denied(
+                DenialCode::SecondFactorRequired,
+                method,
+                Some(profile.into()),
+                "no second factor given",
+                LoginOutcome::Abandoned,
+            )))
+        }
+    };
+    let Some(secret) = config.secrets().get(&SecretName::Totp)? else {
+        return Ok(Some(denied(
+            DenialCode::SecondFactorInvalid,
+            method,
+            Some(profile.into()),
+            "2FA is on but its secret is missing",
+            LoginOutcome::Failure,
+        )));
+    };
+    let secret = TotpSecret::from_bytes(&secret)?;
+    let checked = config.update(|s, _| {
+        let used = access::check_second_factor(s, &secret, &code, now());
+        Ok((used, vec![]))
+    })?;
+    match checked {
+        Ok(_) => Ok(None),
+        Err(refusal) => {
+            let reason = format!("second factor {refusal:?}").to_lowercase();
+            Ok(Some(denied(
+                DenialCode::SecondFactorInvalid,
+                method,
+                Some(profile.into()),
+                &reason,
+                LoginOutcome::Failure,
+            )))
+        }
+    }
+}
