@@ -118,7 +118,11 @@ pub async fn run(
     let transcript = handshake::transcript(&remote_fp, &local_fp);
 
     // Viewer hello.
-    let hello: ViewerMessage = recv(&control).await?;
+    let hello: ViewerMessage = match recv(&control).await {
+        Ok(h) => h,
+        Err(Error::Protocol(why)) => return refuse_protocol(&control, &why).await,
+        Err(e) => return Err(e),
+    };
     let (viewer_key, viewer_name) = match hello {
         ViewerMessage::Hello {
             version,

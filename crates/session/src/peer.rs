@@ -96,8 +96,13 @@ pub fn sdp_fingerprint(sdp: &str) -> Option<String> {
 }
 
 impl Peer {
-    /// A new peer connection.
+    /// A new peer connection, binding [`bind_addrs`].
     pub async fn new() -> Result<Self, Error> {
+        Self::bound_to(bind_addrs()).await
+    }
+
+    /// A new peer connection binding these `IP:port` addresses.
+    pub async fn bound_to(addrs: Vec<String>) -> Result<Self, Error> {
         let (etx, erx) = mpsc::unbounded_channel();
         let (gtx, grx) = mpsc::unbounded_channel();
         let pc = PeerConnectionBuilder::new()
@@ -105,7 +110,7 @@ impl Peer {
                 events: etx,
                 gathered: gtx,
             }))
-            .with_udp_addrs(bind_addrs())
+            .with_udp_addrs(addrs)
             .build()
             .await
             .map_err(|e| Error::WebRtc(format!("cannot create a peer connection: {e}")))?;
