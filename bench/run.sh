@@ -6,3 +6,5 @@ bash scripts/setup.sh
 cargo build --release --locked -p latchkey-cli -p latchkey-bench
 target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
 "$target/password-cost" "${1:-7}" "$target/latchkey"
+echo
+"$target/connect-time" "${2:-20}" "$target/latchkey"

@@ -13,13 +13,17 @@ use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
-    RTCPeerConnectionState, RTCSessionDescription,
+    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 use crate::Error;
 
 /// Label of the reliable, ordered channel for the handshake and control messages.
 pub const CONTROL_LABEL: &str = "control";
+/// Time between ICE connectivity checks.
+const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+/// Checks per candidate pair (50 ms x 28 = the library's default 1.4 s).
+const ICE_MAX_BINDING_REQUESTS: u16 = 28;
 /// How long ICE gathering may take before we send what we have.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -105,7 +109,13 @@ impl Peer {
     pub async fn bound_to(addrs: Vec<String>) -> Result<Self, Error> {
         let (etx, erx) = mpsc::unbounded_channel();
         let (gtx, grx) = mpsc::unbounded_channel();
+        // ICE checks every 50 ms instead of 200 ms (same 1.4 s budget per
+        // candidate pair): connectivity is found sooner.
+        let settings = SettingEngineBuilder::new()
+            .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
+            .build();
         let pc = PeerConnectionBuilder::new()
+            .with_setting_engine(settings)
             .with_handler(Arc::new(Handler {
                 events: etx,
                 gathered: gtx,
