@@ -540,3 +540,49 @@ fn real_keyring_on_both_sides() {
     assert!(session.dump_items().contains(&format!("token-{id}")));
     assert!(!viewer.dir.join("secrets").exists());
 }
+
+#[test]
+fn second_factor_applies_to_token_logins_unless_exempted() {
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = unattended_host(&rv);
+    let id = h.id().to_string();
+    host.run(&["save-login", "on"]).ok();
+    let viewer = Device::file();
+    // Save a token before 2FA is on.
+    assert_eq!(
+        granted(&viewer.connect(
+            &id,
+            &rv,
+            &["--password-stdin", "--remember"],
+            Some(&pw(GOOD_PASSWORD))
+        ))["token_saved"],
+        true
+    );
+    let secret = secret_from_enroll(host.run(&["2fa", "enroll"]).ok());
+    let step = latchkey_store::config::now().0 / STEP_SECS;
+    host.run(&["2fa", "confirm", &secret.code_at_step(step).expect("code")])
+        .ok();
+    // By default a token login needs a code too.
+    refused(
+        &viewer.connect(&id, &rv, &[], None),
+        "second_factor_required",
+        3,
+    );
+    let code = secret.code_at_step(step + 1).expect("code");
+    assert_eq!(
+        granted(&viewer.connect(&id, &rv, &["--totp", &code], None))["method"],
+        "token"
+    );
+    // Exempted: the token alone is enough again.
+    host.run(&["2fa", "tokens", "off"]).ok();
+    assert_eq!(
+        granted(&viewer.connect(&id, &rv, &[], None))["method"],
+        "token"
+    );
+    // Password logins still need the code.
+    refused(
+        &viewer.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))),
+        "second_factor_required",
+        3,
+    );
+}
