@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use latchkey_core::identity::DeviceKey;
-use latchkey_core::totp::{TotpSecret, STEP_SECS};
+use latchkey_core::totp::STEP_SECS;
 use latchkey_store::ops;
 use rand_core::OsRng;
 use serde_json::json;
@@ -260,18 +260,6 @@ fn profiles_create_copy_rename_delete_permissions() {
             "admins"
         ]
     );
-}
-
-fn secret_from_enroll(stdout: &str) -> TotpSecret {
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("by hand:"))
-        .expect("secret line");
-    let b32 = line.rsplit(' ').next().expect("secret");
-    let bytes = data_encoding::BASE32_NOPAD
-        .decode(b32.as_bytes())
-        .expect("base32");
-    TotpSecret::from_bytes(&bytes).expect("secret")
 }
 
 fn current_step() -> u64 {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use latchkey_core::totp::{TotpSecret, STEP_SECS};
+use latchkey_core::totp::STEP_SECS;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -313,20 +313,6 @@ fn wait_request(host: &Device) -> Value {
         assert!(Instant::now() < deadline, "no request appeared");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn secret_from_enroll(stdout: &str) -> TotpSecret {
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("by hand:"))
-        .expect("secret line");
-    let b32 = line.rsplit(' ').next().expect("secret");
-    TotpSecret::from_bytes(
-        &data_encoding::BASE32_NOPAD
-            .decode(b32.as_bytes())
-            .expect("base32"),
-    )
-    .expect("secret")
 }
 
 #[test]

@@ -521,3 +521,16 @@ impl Rendezvous {
         Rendezvous { proc, url, port }
     }
 }
+
+/// The TOTP secret `2fa enroll` printed ("... by hand: BASE32").
+pub fn secret_from_enroll(stdout: &str) -> latchkey_core::totp::TotpSecret {
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("by hand:"))
+        .expect("secret line");
+    let b32 = line.rsplit(' ').next().expect("secret");
+    let bytes = data_encoding::BASE32_NOPAD
+        .decode(b32.as_bytes())
+        .expect("base32");
+    latchkey_core::totp::TotpSecret::from_bytes(&bytes).expect("secret")
+}
