@@ -44,6 +44,14 @@ pub struct Config {
     audit: AuditLog,
 }
 
+/// The secret store a configuration's settings name.
+fn secret_store(dir: &Path, settings: &Settings) -> Box<dyn SecretStore> {
+    match settings.secret_store {
+        SecretStoreKind::Keyring => Box::new(KeyringStore::new(&settings.instance)),
+        SecretStoreKind::File => Box::new(FileStore::new(&dir.join("secrets"))),
+    }
+}
+
 /// Held while settings change; released on drop.
 struct DirLock(File);
 
@@ -76,10 +84,7 @@ impl Config {
             }
             None => Settings::new(store.unwrap_or_default(), &mut OsRng),
         };
-        let secrets: Box<dyn SecretStore> = match settings.secret_store {
-            SecretStoreKind::Keyring => Box::new(KeyringStore::new(&settings.instance)),
-            SecretStoreKind::File => Box::new(FileStore::new(&dir.join("secrets"))),
-        };
+        let secrets = secret_store(dir, &settings);
         Ok(Config {
             dir: dir.to_path_buf(),
             settings,
@@ -177,7 +182,8 @@ impl Config {
     }
 
     /// A secret that must exist once the device is set up: read it, or make it
-    /// with `make`, saving the settings first so the keyring namespace is stable.
+    /// with `make`. A new configuration's settings are saved only after the
+    /// secret store accepted the secret, so a failing store leaves nothing behind.
     fn get_or_create(
         &mut self,
         name: SecretName,
@@ -186,18 +192,36 @@ impl Config {
         if let Some(v) = self.secrets.get(&name)? {
             return Ok(v);
         }
-        let _lock = self.lock()?;
+        let dir_existed = self.dir.exists();
+        let lock = self.lock()?;
         if !self.saved {
-            if settings_file::load(&self.settings_path())?.is_none() {
-                settings_file::save(&self.settings_path(), &self.settings)?;
+            // Another process may have created this configuration meanwhile: use its identity.
+            if let Some(on_disk) = settings_file::load(&self.settings_path())? {
+                self.secrets = secret_store(&self.dir, &on_disk);
+                self.settings = on_disk;
+                self.saved = true;
             }
-            self.saved = true;
         }
         if let Some(v) = self.secrets.get(&name)? {
             return Ok(v);
         }
         let value = make();
-        self.secrets.set(&name, &value)?;
+        if let Err(e) = self.secrets.set(&name, &value) {
+            if !dir_existed {
+                // Leave no trace of a configuration that could not be set up.
+                drop(lock);
+                let _ = fs::remove_file(self.dir.join(".lock"));
+                let _ = fs::remove_dir(&self.dir);
+            }
+            return Err(e);
+        }
+        if !self.saved {
+            if let Err(e) = settings_file::save(&self.settings_path(), &self.settings) {
+                let _ = self.secrets.delete(&name);
+                return Err(e);
+            }
+            self.saved = true;
+        }
         Ok(value)
     }
 

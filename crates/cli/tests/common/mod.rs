@@ -77,7 +77,14 @@ impl KeyringSession {
     fn launch(with_keyring: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = dir.path().join("bus");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        // The bus starts activatable services (a Secret Service, say) with its own
+        // environment: give it a throwaway HOME so nothing of the machine's leaks in.
         let mut bus = Command::new("dbus-daemon")
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", dir.path())
             .args(["--session", "--nofork", "--print-address=1"])
             .arg(format!("--address=unix:path={}", socket.display()))
             .stdout(Stdio::piped())
@@ -93,8 +100,6 @@ impl KeyringSession {
             address.starts_with("unix:"),
             "dbus-daemon printed {address:?}"
         );
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
         let program = if with_keyring {
             "gnome-keyring-daemon"
         } else {
