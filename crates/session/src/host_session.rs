@@ -15,7 +15,7 @@ use latchkey_core::pake::{HostLogin, KsfParams};
 use latchkey_core::permission::PermissionSet;
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::{DeviceId, Signature};
-use latchkey_core::throttle::{LoginOutcome, Throttle};
+use latchkey_core::throttle::{LoginOutcome, PendingLogin, Throttle};
 use latchkey_core::token::Token;
 use latchkey_core::totp::{LoginKind, TotpSecret};
 use latchkey_store::config::now;
@@ -26,6 +26,8 @@ use crate::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use crate::requests::{Decision, RequestInfo, Requests};
 use crate::Error;
 
+/// Requests waiting for the person at the host at once; more are refused.
+const MAX_WAITING_REQUESTS: usize = 8;
 /// How long each handshake step may take (the accept window has its own 60 s).
 const STEP: Duration = Duration::from_secs(15);
 
@@ -165,8 +167,8 @@ pub async fn run(
         let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
         t.begin(Some(viewer_key), addr, now())
     };
-    let pending = match begin {
-        Ok(p) => p,
+    let mut pending = match begin {
+        Ok(p) => Some(p),
         Err(refusal) => {
             let msg = HostMessage::Denied {
                 error: DenialCode::Throttled,
@@ -196,21 +198,18 @@ pub async fn run(
         &viewer_key,
         &viewer_name,
         &from_addr,
+        &mut pending,
     )
     .await;
     let verdict = match verdict {
         Ok(v) => v,
         Err(e) => {
             // The viewer left or broke the protocol mid-way.
-            let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
-            t.finish(pending, LoginOutcome::Abandoned, now());
+            finish_login(&shared, &mut pending, LoginOutcome::Abandoned);
             return Err(e);
         }
     };
-    {
-        let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        t.finish(pending, verdict.outcome, now());
-    }
+    finish_login(&shared, &mut pending, verdict.outcome);
     let granted = matches!(verdict.message, HostMessage::Granted { .. });
     let outcome = if granted { "granted" } else { "refused" };
     audit(
@@ -242,6 +241,14 @@ pub async fn run(
     }
     peer.close().await;
     Ok(())
+}
+
+/// Hand a pending login back to the throttle (once).
+fn finish_login(shared: &HostShared, pending: &mut Option<PendingLogin>, outcome: LoginOutcome) {
+    if let Some(p) = pending.take() {
+        let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        t.finish(p, outcome, now());
+    }
 }
 
 /// Give the last message time to leave before closing.
@@ -314,6 +321,7 @@ async fn decide(
     viewer_key: &DevicePublicKey,
     viewer_name: &str,
     from_addr: &Option<String>,
+    pending: &mut Option<PendingLogin>,
 ) -> Result<Verdict, Error> {
     let method: ViewerMessage = recv(control).await?;
     // Fresh settings for every request: CLI changes apply at once.
@@ -472,6 +480,18 @@ async fn decide(
                     "ask",
                     Some(wanted),
                     &why,
+                    LoginOutcome::Abandoned,
+                ));
+            }
+            // Waiting for a person is not a credential check: give the throttle's
+            // pending-login slot back, and cap waiting requests on their own.
+            finish_login(shared, pending, LoginOutcome::Abandoned);
+            if shared.requests.len() >= MAX_WAITING_REQUESTS {
+                return Ok(denied(
+                    DenialCode::Denied,
+                    "ask",
+                    Some(wanted),
+                    "too many requests are already waiting",
                     LoginOutcome::Abandoned,
                 ));
             }

@@ -80,6 +80,16 @@ impl Requests {
         (id, rx)
     }
 
+    /// How many requests are waiting.
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Take a request away (its session ended or timed out).
     pub fn remove(&self, id: &str) {
         self.inner
