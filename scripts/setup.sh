@@ -11,6 +11,11 @@ packages=(
   gnome-keyring libsecret-tools    # a real Secret Service, and secret-tool for the leak test
   e2fsprogs                        # chattr: the read-only config dir test as root
   time                             # GNU time: peak memory in benchmarks
+  libvpx-dev                       # VP8 encode/decode
+  libxtst-dev libxcb1-dev libxrandr-dev        # X11 input injection and capture
+  libpipewire-0.3-dev libspa-0.2-dev libwayland-dev libegl-dev libgbm-dev  # xcap's Wayland path
+  clang libclang-dev               # bindgen for xcap's PipeWire bindings
+  xvfb xdotool xclip               # tests: a real X server, pointer/keyboard and clipboard checks
 )
 
 missing=()

@@ -109,6 +109,9 @@ pub enum Command {
         /// Rendezvous server, ws://HOST:PORT or wss://HOST (remembered once given).
         #[arg(long, value_name = "URL")]
         rendezvous: Option<String>,
+        /// X display to share (default: $DISPLAY).
+        #[arg(long, value_name = ":N")]
+        display: Option<String>,
     },
     /// Pending incoming requests on the running host.
     Requests(JsonFlag),
@@ -163,9 +166,47 @@ pub struct ConnectArgs {
     /// Authenticate, print the outcome and leave.
     #[arg(long)]
     pub probe: bool,
+    /// Move the host's pointer to X,Y (after connecting), then leave.
+    #[arg(long = "move", value_name = "X,Y", value_parser = parse_point)]
+    pub move_to: Option<(i32, i32)>,
+    /// Click the left button (after --move, if given), then leave.
+    #[arg(long)]
+    pub click: bool,
+    /// Type this text on the host, then leave.
+    #[arg(long = "type", value_name = "TEXT")]
+    pub type_text: Option<String>,
+    /// Put this text on the host's clipboard, then leave.
+    #[arg(long, value_name = "TEXT")]
+    pub clipboard_set: Option<String>,
+    /// Print the host's clipboard text, then leave.
+    #[arg(long)]
+    pub clipboard_get: bool,
+    /// Save one decoded frame of the host's screen as PNG, then leave.
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<std::path::PathBuf>,
+    /// With --screenshot: save the N-th decoded frame (default 1).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "screenshot")]
+    pub after_frames: u32,
     /// Print the outcome as one JSON line.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parse `X,Y`.
+fn parse_point(s: &str) -> Result<(i32, i32), String> {
+    let (x, y) = s
+        .split_once(',')
+        .ok_or_else(|| format!("'{s}' is not X,Y"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<i32>()
+            .map_err(|_| format!("'{s}' is not X,Y"))
+    };
+    let (x, y) = (n(x)?, n(y)?);
+    if !(0..=32767).contains(&x) || !(0..=32767).contains(&y) {
+        return Err(format!("'{s}' is outside the screen"));
+    }
+    Ok((x, y))
 }
 
 /// `known-hosts ...`

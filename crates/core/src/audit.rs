@@ -142,7 +142,19 @@ pub enum AuditEvent {
         /// Why (a denial code, or a finer reason for the host owner).
         reason: Option<String>,
     },
-    /// A session message the granted permissions do not allow was dropped.
+    /// An open session ended.
+    SessionEnded {
+        /// Fingerprint of the viewer's device key.
+        viewer: String,
+        /// How long it lasted.
+        seconds: u64,
+        /// Video frames sent.
+        frames_sent: u64,
+        /// Messages dropped because the permissions did not allow them.
+        dropped_messages: u64,
+    },
+    /// A session message the granted permissions do not allow was dropped
+    /// (recorded once per kind and session; `session_ended` has the count).
     MessageDropped {
         /// Fingerprint of the viewer's device key.
         viewer: String,

@@ -158,6 +158,11 @@ async fn serve_connection(
                     live.remove(&session);
                 }
                 Ok(Some(ServerMessage::Error { code, message, .. })) => {
+                    if code == latchkey_core::signal::ErrorCode::UnknownSession {
+                        // A bye for a session the viewer already ended.
+                        tracing::debug!(%message, "rendezvous forgot a session first");
+                        continue;
+                    }
                     tracing::warn!(code = code.name(), %message, "rendezvous error");
                     if code == latchkey_core::signal::ErrorCode::Replaced {
                         return;
@@ -196,6 +201,13 @@ async fn answer_session(
     out: mpsc::Sender<ClientMessage>,
 ) -> Result<(), Error> {
     let mut peer = Peer::new().await?;
+    let video = match crate::video::add_sender(peer.connection()).await {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "no video track");
+            None
+        }
+    };
     let answer = peer.answer(&offer).await?;
     out.send(ClientMessage::Answer {
         session,
@@ -203,5 +215,5 @@ async fn answer_session(
     })
     .await
     .map_err(|_| Error::RendezvousLost("signaling loop gone".into()))?;
-    host_session::run(shared, peer, from_addr, key).await
+    host_session::run(shared, peer, video, from_addr, key).await
 }

@@ -90,6 +90,7 @@ fn denied(
 pub async fn run(
     shared: HostShared,
     mut peer: Peer,
+    video: Option<crate::video::VideoOut>,
     from_addr: Option<String>,
     device_key: Arc<DeviceKey>,
 ) -> Result<(), Error> {
@@ -225,16 +226,22 @@ pub async fn run(
     control.send(&verdict.message).await?;
     if granted {
         tracing::info!(viewer = %viewer_key.fingerprint(), method = verdict.method, "session granted");
-        // Stay until the viewer leaves (media and input come with the next layer).
-        loop {
-            tokio::select! {
-                ev = control.recv() => if ev.is_err() { break },
-                ev = peer.next_event() => match ev {
-                    Some(PeerEvent::State(s)) if is_dead(s) => break,
-                    None => break,
-                    _ => {}
-                },
-            }
+        if let HostMessage::Granted {
+            profile,
+            permissions,
+            ..
+        } = &verdict.message
+        {
+            crate::host_live::run(
+                shared.clone(),
+                &mut peer,
+                &control,
+                video,
+                viewer_key.fingerprint(),
+                profile.clone(),
+                *permissions,
+            )
+            .await;
         }
     } else {
         linger(&control).await;
@@ -256,7 +263,7 @@ async fn linger(control: &Control) {
     let _ = tokio::time::timeout(Duration::from_secs(2), control.recv()).await;
 }
 
-fn is_dead(s: webrtc::peer_connection::RTCPeerConnectionState) -> bool {
+pub(crate) fn is_dead(s: webrtc::peer_connection::RTCPeerConnectionState) -> bool {
     use webrtc::peer_connection::RTCPeerConnectionState as S;
     matches!(s, S::Failed | S::Closed | S::Disconnected)
 }

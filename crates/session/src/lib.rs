@@ -7,10 +7,13 @@
 //! # Layout
 //!
 //! - [`signaling`]: the WebSocket client for the rendezvous protocol.
+//! - [`messages`]: messages of an open session (input, clipboard, sync).
 //! - [`peer`]: the WebRTC peer connection and the `control` data channel.
 //! - [`host`]: the host's main loop (registration, reconnects, sessions).
+//! - [`host_live`]: an open session on the host: screen, input and clipboard, permission-checked.
 //! - [`host_session`]: one incoming session: the handshake and the decision.
 //! - [`viewer`]: connecting to a host: the viewer's half of the handshake.
+//! - [`video`]: the screen as a VP8 video track (host) and its decoding (viewer).
 //! - [`requests`]: requests waiting for the person at the host.
 //! - [`control_socket`]: the host's local socket for `requests`/`accept`/`deny`.
 //! - [`error`]: the crate's error type.
@@ -20,10 +23,13 @@
 pub mod control_socket;
 pub mod error;
 pub mod host;
+pub mod host_live;
 pub mod host_session;
+pub mod messages;
 pub mod peer;
 pub mod requests;
 pub mod signaling;
+pub mod video;
 pub mod viewer;
 
 pub use error::Error;

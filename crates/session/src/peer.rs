@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
     RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
@@ -33,6 +34,8 @@ pub enum PeerEvent {
     State(RTCPeerConnectionState),
     /// The remote side opened a data channel.
     DataChannel(Arc<dyn DataChannel>),
+    /// The remote side's media track (fires on its first RTP packet).
+    Track(Arc<dyn TrackRemote>),
 }
 
 impl std::fmt::Debug for PeerEvent {
@@ -40,6 +43,7 @@ impl std::fmt::Debug for PeerEvent {
         match self {
             PeerEvent::State(s) => write!(f, "State({s})"),
             PeerEvent::DataChannel(dc) => write!(f, "DataChannel({})", dc.id()),
+            PeerEvent::Track(_) => write!(f, "Track"),
         }
     }
 }
@@ -64,6 +68,10 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_data_channel(&self, dc: Arc<dyn DataChannel>) {
         let _ = self.events.send(PeerEvent::DataChannel(dc));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.events.send(PeerEvent::Track(track));
     }
 }
 
@@ -114,8 +122,11 @@ impl Peer {
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
             .build();
+        let (engine, registry) = crate::video::media_setup()?;
         let pc = PeerConnectionBuilder::new()
             .with_setting_engine(settings)
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
             .with_handler(Arc::new(Handler {
                 events: etx,
                 gathered: gtx,
@@ -139,6 +150,19 @@ impl Peer {
         };
         self.pc
             .create_data_channel(CONTROL_LABEL, Some(init))
+            .await
+            .map_err(webrtc_err)
+    }
+
+    /// Create the unordered, unreliable `pointer` channel (the viewer does, before its offer).
+    pub async fn create_pointer(&self) -> Result<Arc<dyn DataChannel>, Error> {
+        let init = RTCDataChannelInit {
+            ordered: false,
+            max_retransmits: Some(0),
+            ..Default::default()
+        };
+        self.pc
+            .create_data_channel(crate::messages::POINTER_LABEL, Some(init))
             .await
             .map_err(webrtc_err)
     }

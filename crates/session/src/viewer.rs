@@ -17,9 +17,13 @@ use latchkey_store::known_hosts::{HostKeyCheck, KnownHosts};
 use latchkey_store::{Config, SecretName};
 use rand_core::{OsRng, RngCore};
 
+use crate::messages::{HostSessionMessage, PointerMessage, ViewerSessionMessage};
 use crate::peer::{Control, ControlEvent, Peer, PeerEvent};
 use crate::signaling::SignalSocket;
+use crate::video::VideoIn;
 use crate::Error;
+use std::sync::Arc;
+use webrtc::media_stream::track_remote::TrackRemote;
 
 /// How long the host has to answer each step (the accept window gets its 60 s on top).
 const STEP: Duration = Duration::from_secs(10);
@@ -118,9 +122,154 @@ pub struct Session {
     /// The control channel.
     pub control: Control,
     signal: SignalSocket,
+    /// The host's screen track, once its first packet arrived.
+    track: Option<Arc<dyn TrackRemote>>,
+    /// The unordered, unreliable pointer channel.
+    pointer: Option<Control>,
+    /// Last pointer sequence number sent.
+    pointer_seq: u64,
+    /// Next sync id.
+    sync_id: u64,
+}
+
+/// A request of the session that the host refused (permission missing).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The granted permissions do not allow it.
+    #[error("the host does not allow {what} in this session (permission '{permission}')")]
+    Refused {
+        /// What was refused.
+        what: String,
+        /// The missing permission.
+        permission: String,
+    },
+    /// The session broke.
+    #[error(transparent)]
+    Broken(#[from] Error),
 }
 
 impl Session {
+    /// Send a key, button, wheel or text event (host drops it without `control_input`).
+    pub async fn send_input(&self, event: latchkey_media::InputEvent) -> Result<(), Error> {
+        self.control
+            .send(&ViewerSessionMessage::Input { event })
+            .await
+    }
+
+    /// Move the host's pointer (over the unordered pointer channel).
+    pub async fn move_pointer(&mut self, x: i32, y: i32) -> Result<(), Error> {
+        self.pointer_seq += 1;
+        let message = PointerMessage {
+            seq: self.pointer_seq,
+            x,
+            y,
+        };
+        match &self.pointer {
+            Some(p) => p.send(&message).await,
+            None => Err(Error::Protocol("no pointer channel".into())),
+        }
+    }
+
+    async fn host_reply(&mut self) -> Result<HostSessionMessage, Error> {
+        loop {
+            let bytes = tokio::time::timeout(STEP, self.control.recv())
+                .await
+                .map_err(|_| Error::Timeout("waiting for the host"))??;
+            match crate::messages::parse::<HostSessionMessage>(&bytes) {
+                Some(HostSessionMessage::Permissions { permissions }) => {
+                    tracing::info!(?permissions, "the host changed this session's permissions");
+                }
+                Some(m) => return Ok(m),
+                None => return Err(Error::Protocol("malformed message from the host".into())),
+            }
+        }
+    }
+
+    /// Wait until the host handled everything sent so far.
+    pub async fn sync(&mut self) -> Result<(), Error> {
+        self.sync_id += 1;
+        let id = self.sync_id;
+        let pointer_seq = (self.pointer_seq > 0).then_some(self.pointer_seq);
+        self.control
+            .send(&ViewerSessionMessage::Sync { id, pointer_seq })
+            .await?;
+        loop {
+            match self.host_reply().await? {
+                HostSessionMessage::SyncDone { id: got } if got == id => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Put text on the host's clipboard.
+    pub async fn clipboard_set(&mut self, text: &str) -> Result<(), SessionError> {
+        if text.len() > crate::messages::MAX_CLIPBOARD_TEXT {
+            return Err(Error::Usage(format!(
+                "clipboard text is limited to {} bytes",
+                crate::messages::MAX_CLIPBOARD_TEXT
+            ))
+            .into());
+        }
+        self.control
+            .send(&ViewerSessionMessage::ClipboardSet {
+                text: text.to_string(),
+            })
+            .await?;
+        self.sync_id += 1;
+        let id = self.sync_id;
+        self.control
+            .send(&ViewerSessionMessage::Sync {
+                id,
+                pointer_seq: None,
+            })
+            .await?;
+        loop {
+            match self.host_reply().await? {
+                HostSessionMessage::Refused { what, permission } => {
+                    return Err(SessionError::Refused { what, permission })
+                }
+                HostSessionMessage::SyncDone { id: got } if got == id => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Read the host's clipboard text.
+    pub async fn clipboard_get(&mut self) -> Result<Option<String>, SessionError> {
+        self.control
+            .send(&ViewerSessionMessage::ClipboardGet)
+            .await?;
+        loop {
+            match self.host_reply().await? {
+                HostSessionMessage::Refused { what, permission } => {
+                    return Err(SessionError::Refused { what, permission })
+                }
+                HostSessionMessage::ClipboardText { text } => return Ok(text),
+                _ => {}
+            }
+        }
+    }
+
+    /// The host's screen as decoded frames; waits up to `limit` for the track.
+    pub async fn video(&mut self, limit: Duration) -> Result<VideoIn, Error> {
+        if let Some(t) = self.track.take() {
+            return VideoIn::new(t);
+        }
+        let wait = async {
+            loop {
+                match self.peer.next_event().await {
+                    Some(PeerEvent::Track(t)) => return VideoIn::new(t),
+                    Some(PeerEvent::State(s)) if dead(s) => return Err(Error::PeerGone),
+                    None => return Err(Error::PeerGone),
+                    Some(_) => {}
+                }
+            }
+        };
+        tokio::time::timeout(limit, wait)
+            .await
+            .map_err(|_| Error::Timeout("waiting for the host's screen"))?
+    }
+
     /// End the session.
     pub async fn close(self) {
         self.control.close().await;
@@ -136,6 +285,7 @@ struct Link {
     control: Control,
     signal: SignalSocket,
     host: String,
+    track: Option<Arc<dyn TrackRemote>>,
 }
 
 impl Link {
@@ -200,7 +350,9 @@ pub async fn connect(
     let device_key = config.device_key().map_err(Error::from)?;
     let mut signal = SignalSocket::connect(&opts.rendezvous).await?;
     let mut peer = Peer::new().await?;
+    crate::video::add_receiver(peer.connection()).await?;
     let dc = peer.create_control().await?;
+    let pointer = Control::new(peer.create_pointer().await?);
     let control = Control::new(dc);
     let offer = peer.offer().await?;
     let mut session = [0u8; 16];
@@ -249,6 +401,7 @@ pub async fn connect(
         control,
         signal,
         host: host.clone(),
+        track: None,
     };
 
     // Wait for the channel to open, watching for the host vanishing meanwhile.
@@ -337,6 +490,7 @@ pub async fn connect(
                 peer,
                 control,
                 signal,
+                track,
                 ..
             } = link;
             Ok((
@@ -345,6 +499,10 @@ pub async fn connect(
                     peer,
                     control,
                     signal,
+                    track,
+                    pointer: Some(pointer),
+                    pointer_seq: 0,
+                    sync_id: 0,
                 },
             ))
         }

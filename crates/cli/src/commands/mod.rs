@@ -47,7 +47,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Profile(c) => profile::run(&mut config, c),
         Command::Audit { json, tail } => status::audit(&config, json.json, tail),
         Command::Id => session::id(&config),
-        Command::Host { rendezvous } => session::host(&mut config, &dir, store, rendezvous),
+        Command::Host {
+            rendezvous,
+            display,
+        } => session::host(&mut config, &dir, store, rendezvous, display),
         Command::Requests(f) => session::requests(&dir, f.json),
         Command::Accept {
             request,

@@ -65,14 +65,27 @@ pub fn id(config: &Config) -> Result<(), CliError> {
     }
 }
 
-/// `latchkey host [--rendezvous URL]`.
+/// `latchkey host [--rendezvous URL] [--display :N]`.
 pub fn host(
     config: &mut Config,
     dir: &Path,
     store: Option<SecretStoreKind>,
     rendezvous: Option<String>,
+    display: Option<String>,
 ) -> Result<(), CliError> {
     let url = rendezvous_url(config, rendezvous)?;
+    if let Some(d) = display {
+        if !d.contains(':') {
+            return Err(CliError::Usage(format!(
+                "'{d}' is not an X display (like :0)"
+            )));
+        }
+        // Capture and input read DISPLAY; set it before any thread starts.
+        // xcap would prefer a Wayland session it finds in the environment.
+        std::env::set_var("DISPLAY", d);
+        std::env::remove_var("WAYLAND_DISPLAY");
+        std::env::remove_var("XDG_SESSION_TYPE");
+    }
     let options = latchkey_session::host::HostOptions {
         config_dir: dir.to_path_buf(),
         store,
@@ -201,88 +214,223 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
     };
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let outcome = viewer::connect(config, options).await;
-        match outcome {
-            Ok((granted, session)) => {
-                if args.probe {
-                    session.close().await;
-                    Ok((granted, None))
-                } else {
-                    Ok((granted, Some(session)))
-                }
+        let (granted, mut session) = viewer::connect(config, options)
+            .await
+            .map_err(Shot::Connect)?;
+        let clipboard = match act(&mut session, &args).await {
+            Ok(c) => c,
+            Err(e) => {
+                session.close().await;
+                return Err(e);
             }
-            Err(e) => Err(e),
+        };
+        let acted = args.move_to.is_some()
+            || args.click
+            || args.type_text.is_some()
+            || args.clipboard_set.is_some()
+            || args.clipboard_get;
+        if let Some(path) = &args.screenshot {
+            let shot = screenshot(&mut session, path, args.after_frames).await;
+            session.close().await;
+            return shot.map(|size| (granted, None, Some(size), clipboard));
         }
+        if args.probe || acted {
+            session.close().await;
+            return Ok((granted, None, None, clipboard));
+        }
+        Ok((granted, Some(session), None, clipboard))
     });
-    match result {
-        Ok((granted, session)) => {
-            if args.json {
-                let mut v =
-                    serde_json::to_value(&granted).map_err(|e| CliError::Other(e.into()))?;
-                v["ok"] = json!(true);
-                print_json(&v)?;
-            } else {
-                println!(
-                    "Connected to {} ({}): profile {}, permissions: {}{}",
-                    DeviceId::parse(&granted.host_id)
-                        .map(|i| i.grouped())
-                        .unwrap_or(granted.host_id.clone()),
-                    granted.method.name(),
-                    granted.profile,
-                    if granted.permissions.is_empty() {
-                        "none (view only)".to_string()
-                    } else {
-                        granted.permissions.names().join(", ")
-                    },
-                    if granted.token_saved {
-                        "; login saved on this device"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            if let Some(session) = session {
-                // Hold the session until Ctrl-C or the host ends it.
-                rt.block_on(async {
-                    tokio::select! {
-                        _ = crate::rendezvous_cmd::shutdown_signal() => {},
-                        _ = session.control.recv() => {},
-                    }
-                    session.close().await;
-                });
-            }
-            Ok(())
+    let (granted, session, shot, clipboard) = match result {
+        Ok(v) => v,
+        Err(Shot::Frame(e)) => return Err(CliError::Coded(exit::OTHER, e)),
+        Err(Shot::Refused(e)) => return Err(CliError::Coded(exit::AUTH, e)),
+        Err(Shot::Connect(e)) => return Err(report_failure(&e, args.json)),
+    };
+    if args.json {
+        let mut v = serde_json::to_value(&granted).map_err(|e| CliError::Other(e.into()))?;
+        v["ok"] = json!(true);
+        if args.clipboard_get {
+            v["clipboard"] = json!(clipboard);
         }
-        Err(e) => {
-            let code = match &e {
-                ConnectError::Denied { .. } => exit::AUTH,
-                ConnectError::HostKeyChanged { .. } => exit::HOST_KEY,
-                ConnectError::HostOffline(_) | ConnectError::UnknownId(_) => exit::OFFLINE,
-                ConnectError::Local(latchkey_session::Error::RendezvousUnreachable(_)) => {
-                    exit::OFFLINE
-                }
-                ConnectError::Local(latchkey_session::Error::Store(
-                    latchkey_store::Error::SecretStoreUnavailable(_),
-                )) => exit::STORE,
-                _ => exit::OTHER,
-            };
-            if args.json {
-                let mut v = json!({"ok": false, "error": e.code(), "message": e.to_string()});
-                if let ConnectError::Denied {
-                    retry_after_s: Some(s),
-                    ..
-                } = &e
-                {
-                    v["retry_after_s"] = json!(s);
-                }
-                print_json(&v)?;
-                eprintln!("latchkey: {e}");
-                Err(CliError::Reported(code))
+        if let (Some((w, h)), Some(path)) = (shot, &args.screenshot) {
+            v["screenshot"] = json!(path.display().to_string());
+            v["width"] = json!(w);
+            v["height"] = json!(h);
+        }
+        print_json(&v)?;
+    } else {
+        println!(
+            "Connected to {} ({}): profile {}, permissions: {}{}",
+            DeviceId::parse(&granted.host_id)
+                .map(|i| i.grouped())
+                .unwrap_or(granted.host_id.clone()),
+            granted.method.name(),
+            granted.profile,
+            if granted.permissions.is_empty() {
+                "none (view only)".to_string()
             } else {
-                Err(CliError::Coded(code, e.to_string()))
+                granted.permissions.names().join(", ")
+            },
+            if granted.token_saved {
+                "; login saved on this device"
+            } else {
+                ""
+            }
+        );
+        if let (Some((w, h)), Some(path)) = (shot, &args.screenshot) {
+            println!("Saved a {w}x{h} frame of its screen to {}", path.display());
+        }
+        if args.clipboard_get {
+            match &clipboard {
+                Some(text) => println!("Host clipboard: {text}"),
+                None => println!("The host's clipboard holds no text."),
             }
         }
     }
+    if let Some(session) = session {
+        // Hold the session until Ctrl-C or the host ends it.
+        rt.block_on(async {
+            tokio::select! {
+                _ = crate::rendezvous_cmd::shutdown_signal() => {},
+                _ = session.control.recv() => {},
+            }
+            session.close().await;
+        });
+    }
+    Ok(())
+}
+
+/// Print a refused connection (JSON on stdout too with --json) and pick its exit code.
+fn report_failure(e: &ConnectError, json: bool) -> CliError {
+    let code = match e {
+        ConnectError::Denied { .. } => exit::AUTH,
+        ConnectError::HostKeyChanged { .. } => exit::HOST_KEY,
+        ConnectError::HostOffline(_) | ConnectError::UnknownId(_) => exit::OFFLINE,
+        ConnectError::Local(latchkey_session::Error::RendezvousUnreachable(_)) => exit::OFFLINE,
+        ConnectError::Local(latchkey_session::Error::Store(
+            latchkey_store::Error::SecretStoreUnavailable(_),
+        )) => exit::STORE,
+        _ => exit::OTHER,
+    };
+    if !json {
+        return CliError::Coded(code, e.to_string());
+    }
+    let mut v = json!({"ok": false, "error": e.code(), "message": e.to_string()});
+    if let ConnectError::Denied {
+        retry_after_s: Some(s),
+        ..
+    } = e
+    {
+        v["retry_after_s"] = json!(s);
+    }
+    if let Err(err) = print_json(&v) {
+        return err;
+    }
+    eprintln!("latchkey: {e}");
+    CliError::Reported(code)
+}
+
+/// Why `connect` failed: the connection, or what was done after it.
+enum Shot {
+    Connect(ConnectError),
+    Frame(String),
+    Refused(String),
+}
+
+/// The actions asked for after connecting, in a fixed order: move, click,
+/// type, clipboard set, clipboard get; then wait until the host handled them.
+async fn act(
+    session: &mut latchkey_session::viewer::Session,
+    args: &ConnectArgs,
+) -> Result<Option<String>, Shot> {
+    use latchkey_media::{InputEvent, MouseButton};
+    use latchkey_session::viewer::SessionError;
+    let broken = |e: latchkey_session::Error| Shot::Frame(format!("session: {e}"));
+    let refused = |e: SessionError| match e {
+        SessionError::Refused { .. } => Shot::Refused(e.to_string()),
+        SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
+    };
+    if let Some((x, y)) = args.move_to {
+        session.move_pointer(x, y).await.map_err(broken)?;
+    }
+    if args.click {
+        session
+            .send_input(InputEvent::ButtonDown {
+                button: MouseButton::Left,
+            })
+            .await
+            .map_err(broken)?;
+        session
+            .send_input(InputEvent::ButtonUp {
+                button: MouseButton::Left,
+            })
+            .await
+            .map_err(broken)?;
+    }
+    if let Some(text) = &args.type_text {
+        session
+            .send_input(InputEvent::Text { text: text.clone() })
+            .await
+            .map_err(broken)?;
+    }
+    if args.move_to.is_some() || args.click || args.type_text.is_some() {
+        session.sync().await.map_err(broken)?;
+    }
+    if let Some(text) = &args.clipboard_set {
+        session.clipboard_set(text).await.map_err(refused)?;
+    }
+    if args.clipboard_get {
+        return session.clipboard_get().await.map_err(refused);
+    }
+    Ok(None)
+}
+
+/// Decode `n` frames of the host's screen and save the last as PNG; returns its size.
+async fn screenshot(
+    session: &mut latchkey_session::viewer::Session,
+    path: &Path,
+    n: u32,
+) -> Result<(u32, u32), Shot> {
+    let fail = |e: String| Shot::Frame(e);
+    let mut video = session
+        .video(std::time::Duration::from_secs(15))
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let mut last = None;
+    for i in 0..n.max(1) {
+        // The host sends nothing while its screen is idle: after the first frame,
+        // two quiet seconds mean the picture we have is the current one.
+        let wait = if i == 0 { 15 } else { 2 };
+        match tokio::time::timeout(std::time::Duration::from_secs(wait), video.next_frame()).await {
+            Ok(Ok(Some(frame))) => last = Some(frame),
+            Ok(Ok(None)) => return Err(fail("the host's screen stream ended".into())),
+            Ok(Err(e)) => return Err(fail(e.to_string())),
+            Err(_) if last.is_some() => break,
+            Err(_) => return Err(fail("no frame from the host within 15 s".into())),
+        }
+    }
+    let frame = last.ok_or_else(|| fail("no frame".into()))?;
+    write_png(path, &frame).map_err(fail)?;
+    Ok((frame.width(), frame.height()))
+}
+
+/// Save a frame as an RGBA PNG.
+fn write_png(path: &Path, frame: &latchkey_media::Frame) -> Result<(), String> {
+    let (w, h) = (frame.width(), frame.height());
+    let mut rgba = Vec::with_capacity(w as usize * h as usize * 4);
+    for y in 0..h {
+        for x in 0..w {
+            rgba.extend_from_slice(&frame.rgba_at(x, y).unwrap_or([0, 0, 0, 255]));
+        }
+    }
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
 }
 
 /// `latchkey known-hosts list|forget`.

@@ -1,0 +1,96 @@
+//! Clipboard text (and images) through `arboard`.
+//!
+//! On X11 the clipboard is not a store: the program that last set it must stay
+//! alive and answer every paste. `arboard` does this from a background thread
+//! that lives as long as a [`Clipboard`] does, so **keep one `Clipboard` for the
+//! whole session** (the host's session owns it) rather than creating one per
+//! message: content set through a `Clipboard` that is then dropped disappears
+//! unless a clipboard manager takes it over (arboard offers it to one on drop,
+//! waiting briefly; Xvfb has none). Like capture, it talks to the process's `DISPLAY`.
+
+use crate::error::{Error, Result};
+
+/// An RGBA clipboard image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipboardImage {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Packed RGBA bytes, `width * height * 4`.
+    pub rgba: Vec<u8>,
+}
+
+fn cb_err(e: arboard::Error) -> Error {
+    Error::Clipboard(e.to_string())
+}
+
+/// A long-lived handle on the system clipboard (see the module docs for why it must live on).
+pub struct Clipboard {
+    inner: arboard::Clipboard,
+}
+
+impl std::fmt::Debug for Clipboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clipboard").finish_non_exhaustive()
+    }
+}
+
+impl Clipboard {
+    /// Connects to the clipboard of the current display.
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            inner: arboard::Clipboard::new().map_err(cb_err)?,
+        })
+    }
+
+    /// The clipboard's text, or `None` when it is empty or holds no text.
+    pub fn get_text(&mut self) -> Result<Option<String>> {
+        match self.inner.get_text() {
+            Ok(t) => Ok(Some(t)),
+            Err(arboard::Error::ContentNotAvailable) => Ok(None),
+            Err(e) => Err(cb_err(e)),
+        }
+    }
+
+    /// Replaces the clipboard with `text`; served for as long as `self` lives.
+    pub fn set_text(&mut self, text: &str) -> Result<()> {
+        self.inner.set_text(text).map_err(cb_err)
+    }
+
+    /// The clipboard's image, or `None` when it holds none.
+    pub fn get_image(&mut self) -> Result<Option<ClipboardImage>> {
+        match self.inner.get_image() {
+            Ok(img) => Ok(Some(ClipboardImage {
+                width: img.width,
+                height: img.height,
+                rgba: img.bytes.into_owned(),
+            })),
+            Err(arboard::Error::ContentNotAvailable) => Ok(None),
+            Err(e) => Err(cb_err(e)),
+        }
+    }
+
+    /// Replaces the clipboard with an image (offered to pasting programs as PNG).
+    pub fn set_image(&mut self, image: &ClipboardImage) -> Result<()> {
+        let need = image
+            .width
+            .checked_mul(image.height)
+            .and_then(|n| n.checked_mul(4));
+        if need != Some(image.rgba.len()) || image.width == 0 || image.height == 0 {
+            return Err(Error::BadFrame(format!(
+                "clipboard image {}x{} with {} bytes",
+                image.width,
+                image.height,
+                image.rgba.len()
+            )));
+        }
+        self.inner
+            .set_image(arboard::ImageData {
+                width: image.width,
+                height: image.height,
+                bytes: std::borrow::Cow::Borrowed(&image.rgba),
+            })
+            .map_err(cb_err)
+    }
+}

@@ -1,0 +1,327 @@
+//! An open session on the host, after the handshake granted it: the screen is
+//! streamed, and every input and clipboard message is checked against the
+//! session's permissions *on the host*, whatever the viewer's UI shows. What is
+//! not allowed is dropped and counted in the audit log. The permissions in
+//! force are the grant intersected with the profile as it is now, so a profile
+//! edited during the session takes effect at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, oneshot};
+
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::permission::{Permission, PermissionSet};
+use latchkey_media::{Clipboard, Injector, InputEvent};
+use latchkey_store::Config;
+
+use crate::host_session::HostShared;
+use crate::messages::{
+    self, HostSessionMessage, PointerMessage, ViewerSessionMessage, MAX_CLIPBOARD_TEXT,
+    POINTER_LABEL,
+};
+use crate::peer::{Control, Peer, PeerEvent};
+use crate::video::{self, StreamCounters, VideoOut};
+
+/// How often the profile is re-read (when the settings file changed).
+const PERMISSION_RECHECK: Duration = Duration::from_millis(200);
+
+/// Work for the desktop thread, which owns the injector and the clipboard.
+enum Job {
+    Input(InputEvent),
+    ClipboardSet(String),
+    ClipboardGet(oneshot::Sender<Option<String>>),
+    Barrier(oneshot::Sender<()>),
+}
+
+/// The desktop thread: X11 input and clipboard are blocking calls. On exit
+/// (the session ended or dropped) every key and button still held is released.
+fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
+    let mut injector = Injector::new();
+    let mut clipboard: Option<Clipboard> = None;
+    let mut warned = false;
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Input(event) => {
+                if let Err(e) = injector.apply(&event) {
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot inject input");
+                        warned = true;
+                    }
+                }
+            }
+            Job::ClipboardSet(text) => {
+                let cb = clipboard.get_or_insert_with_result();
+                if let Some(cb) = cb {
+                    if let Err(e) = cb.set_text(&text) {
+                        tracing::warn!(error = %e, "cannot set the clipboard");
+                    }
+                }
+            }
+            Job::ClipboardGet(reply) => {
+                let text = clipboard
+                    .get_or_insert_with_result()
+                    .and_then(|cb| cb.get_text().ok().flatten());
+                let _ = reply.send(text);
+            }
+            Job::Barrier(reply) => {
+                let _ = reply.send(());
+            }
+        }
+    }
+    if let Err(e) = injector.release_all() {
+        tracing::warn!(error = %e, "cannot release held keys");
+    }
+    // Keep serving what we put on the clipboard a moment longer is not possible
+    // once the session is gone: X11 selections die with their owner.
+    drop(clipboard);
+}
+
+/// `Option<Clipboard>` that opens the clipboard on first use.
+trait LazyClipboard {
+    fn get_or_insert_with_result(&mut self) -> Option<&mut Clipboard>;
+}
+
+impl LazyClipboard for Option<Clipboard> {
+    fn get_or_insert_with_result(&mut self) -> Option<&mut Clipboard> {
+        if self.is_none() {
+            match Clipboard::new() {
+                Ok(cb) => *self = Some(cb),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no clipboard");
+                    return None;
+                }
+            }
+        }
+        self.as_mut()
+    }
+}
+
+/// The permissions in force: the grant, within the profile as it is now.
+struct Permissions {
+    shared: HostShared,
+    profile: String,
+    granted: PermissionSet,
+    current: PermissionSet,
+    checked: Instant,
+    settings_mtime: Option<SystemTime>,
+}
+
+impl Permissions {
+    fn now(&mut self) -> (PermissionSet, bool) {
+        if self.checked.elapsed() < PERMISSION_RECHECK {
+            return (self.current, false);
+        }
+        self.checked = Instant::now();
+        let path = self.shared.config_dir.join("settings.json");
+        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        if mtime == self.settings_mtime {
+            return (self.current, false);
+        }
+        self.settings_mtime = mtime;
+        let profile = Config::open(&self.shared.config_dir, self.shared.store)
+            .ok()
+            .and_then(|c| {
+                c.settings()
+                    .profiles
+                    .get(&self.profile)
+                    .ok()
+                    .map(|p| (p.enabled, p.permissions))
+            });
+        let next = match profile {
+            Some((true, perms)) => self.granted.intersect(perms),
+            // Disabled or deleted: nothing is allowed any more.
+            _ => PermissionSet::NONE,
+        };
+        let changed = next != self.current;
+        self.current = next;
+        (next, changed)
+    }
+}
+
+/// Run the open session until the viewer leaves or the connection dies.
+pub async fn run(
+    shared: HostShared,
+    peer: &mut Peer,
+    control: &Control,
+    video: Option<VideoOut>,
+    viewer: String,
+    profile: String,
+    granted: PermissionSet,
+) {
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(StreamCounters::default());
+    if let Some(video) = video {
+        let (stop, counters) = (stop.clone(), counters.clone());
+        tokio::spawn(async move {
+            if let Err(e) = video::stream_screen(video, stop, counters).await {
+                tracing::warn!(error = %e, "screen streaming stopped");
+            }
+        });
+    }
+    let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+    let desktop = std::thread::Builder::new()
+        .name("latchkey-desktop".into())
+        .spawn(move || desktop_thread(job_rx));
+    let settings_mtime = std::fs::metadata(shared.config_dir.join("settings.json"))
+        .and_then(|m| m.modified())
+        .ok();
+    let mut perms = Permissions {
+        shared: shared.clone(),
+        profile,
+        granted,
+        current: granted,
+        checked: Instant::now(),
+        settings_mtime,
+    };
+    let (pointer_tx, mut pointer_rx) = mpsc::channel::<PointerMessage>(64);
+    let mut last_pointer_seq = 0u64;
+    let mut dropped: u64 = 0;
+    let mut reported: Vec<&'static str> = Vec::new();
+    let mut drop_message = |kind: &'static str, permission: Permission, dropped: &mut u64| {
+        *dropped += 1;
+        if !reported.contains(&kind) {
+            reported.push(kind);
+            let event = AuditEvent::MessageDropped {
+                viewer: viewer.clone(),
+                kind: kind.into(),
+                permission: permission.name().into(),
+            };
+            if let Err(e) =
+                Config::open(&shared.config_dir, shared.store).and_then(|c| c.record(event))
+            {
+                tracing::error!(error = %e, "cannot write the audit log");
+            }
+        }
+    };
+    loop {
+        tokio::select! {
+            msg = control.recv() => {
+                let Ok(bytes) = msg else { break };
+                let (allowed, changed) = perms.now();
+                if changed {
+                    let _ = control.send(&HostSessionMessage::Permissions { permissions: allowed }).await;
+                }
+                match messages::parse::<ViewerSessionMessage>(&bytes) {
+                    Some(ViewerSessionMessage::Input { event }) => {
+                        if allowed.contains(Permission::ControlInput) {
+                            let _ = jobs.send(Job::Input(event));
+                        } else {
+                            drop_message(input_kind(&event), Permission::ControlInput, &mut dropped);
+                        }
+                    }
+                    Some(ViewerSessionMessage::ClipboardSet { text }) => {
+                        if allowed.contains(Permission::Clipboard) && text.len() <= MAX_CLIPBOARD_TEXT {
+                            let _ = jobs.send(Job::ClipboardSet(text));
+                        } else {
+                            drop_message("clipboard_set", Permission::Clipboard, &mut dropped);
+                            let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_set".into(), permission: "clipboard".into() }).await;
+                        }
+                    }
+                    Some(ViewerSessionMessage::ClipboardGet) => {
+                        if allowed.contains(Permission::Clipboard) {
+                            let (tx, rx) = oneshot::channel();
+                            let _ = jobs.send(Job::ClipboardGet(tx));
+                            let text = rx.await.ok().flatten().filter(|t| t.len() <= MAX_CLIPBOARD_TEXT);
+                            let _ = control.send(&HostSessionMessage::ClipboardText { text }).await;
+                        } else {
+                            drop_message("clipboard_get", Permission::Clipboard, &mut dropped);
+                            let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_get".into(), permission: "clipboard".into() }).await;
+                        }
+                    }
+                    Some(ViewerSessionMessage::Sync { id, pointer_seq }) => {
+                        // Wait (briefly) for pointer motion still in flight on the unordered channel.
+                        let deadline = Instant::now() + Duration::from_secs(1);
+                        while pointer_seq.is_some_and(|n| n > last_pointer_seq) && Instant::now() < deadline {
+                            match tokio::time::timeout(Duration::from_millis(50), pointer_rx.recv()).await {
+                                Ok(Some(p)) => handle_pointer(p, &mut last_pointer_seq, &mut perms, &jobs, &mut drop_message, &mut dropped),
+                                Ok(None) => break,
+                                Err(_) => {}
+                            }
+                        }
+                        let (tx, rx) = oneshot::channel();
+                        let _ = jobs.send(Job::Barrier(tx));
+                        let _ = rx.await;
+                        let _ = control.send(&HostSessionMessage::SyncDone { id }).await;
+                    }
+                    None => tracing::debug!("ignoring a malformed session message"),
+                }
+            }
+            p = pointer_rx.recv() => {
+                if let Some(p) = p {
+                    handle_pointer(p, &mut last_pointer_seq, &mut perms, &jobs, &mut drop_message, &mut dropped);
+                }
+            }
+            ev = peer.next_event() => match ev {
+                Some(PeerEvent::DataChannel(dc)) if dc.label().await.map(|l| l == POINTER_LABEL).unwrap_or(false) => {
+                    {
+                        let tx = pointer_tx.clone();
+                        let channel = Control::new(dc);
+                        tokio::spawn(async move {
+                            while let Ok(bytes) = channel.recv().await {
+                                if let Some(p) = messages::parse::<PointerMessage>(&bytes) {
+                                    if tx.send(p).await.is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        });
+                    }
+                }
+                Some(PeerEvent::State(s)) if crate::host_session::is_dead(s) => break,
+                None => break,
+                _ => {}
+            },
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(jobs);
+    if let Ok(handle) = desktop {
+        let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+    }
+    let event = AuditEvent::SessionEnded {
+        viewer: viewer.clone(),
+        seconds: started.elapsed().as_secs(),
+        frames_sent: counters.sent.load(Ordering::Relaxed),
+        dropped_messages: dropped,
+    };
+    if let Err(e) = Config::open(&shared.config_dir, shared.store).and_then(|c| c.record(event)) {
+        tracing::error!(error = %e, "cannot write the audit log");
+    }
+}
+
+fn handle_pointer(
+    p: PointerMessage,
+    last_seq: &mut u64,
+    perms: &mut Permissions,
+    jobs: &std::sync::mpsc::Sender<Job>,
+    drop_message: &mut impl FnMut(&'static str, Permission, &mut u64),
+    dropped: &mut u64,
+) {
+    if p.seq <= *last_seq {
+        return; // Older than what we applied: the unordered channel reordered it.
+    }
+    *last_seq = p.seq;
+    let (allowed, _) = perms.now();
+    if allowed.contains(Permission::ControlInput) {
+        let _ = jobs.send(Job::Input(InputEvent::PointerMove { x: p.x, y: p.y }));
+    } else {
+        // With show_pointer and no control, the data reaches the host but moves nothing;
+        // drawing it for the person at the host comes with the desktop app.
+        drop_message("pointer_move", Permission::ControlInput, dropped);
+    }
+}
+
+fn input_kind(event: &InputEvent) -> &'static str {
+    match event {
+        InputEvent::PointerMove { .. } => "pointer_move",
+        InputEvent::ButtonDown { .. } | InputEvent::ButtonUp { .. } => "button",
+        InputEvent::Wheel { .. } => "wheel",
+        InputEvent::KeyDown { .. } | InputEvent::KeyUp { .. } => "key",
+        InputEvent::Text { .. } => "text",
+        #[allow(unreachable_patterns)]
+        _ => "input",
+    }
+}

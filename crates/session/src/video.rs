@@ -1,0 +1,357 @@
+//! The screen as a WebRTC video track: the host captures, skips unchanged
+//! frames, encodes VP8 and writes samples; the viewer reassembles RTP into VP8
+//! frames and decodes them into RGBA frames. Keyframes are sent at the start
+//! and on the viewer's PLI/FIR; the viewer asks for one whenever it lost part
+//! of a frame.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::interceptor::Registry;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_VP8};
+use rtc::rtp::packetizer::Depacketizer;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::Track;
+use webrtc::peer_connection::PeerConnection;
+use webrtc::rtp_transceiver::RtpSender;
+
+use latchkey_media::{
+    convert, Capturer, DamageTracker, EncoderConfig, Frame, Vp8Decoder, Vp8Encoder,
+};
+
+use crate::Error;
+
+/// Payload type we offer VP8 under.
+const VP8_PAYLOAD_TYPE: u8 = 96;
+/// Frames per second the host aims at on a changing screen.
+pub const FPS: u32 = 30;
+
+fn vp8_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_VP8.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: String::new(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// The media engine (VP8 only) and the default interceptors (NACK, RTX,
+/// reports), which both peers need: without them a large key frame loses
+/// packets to the loopback receive buffer (see STACK-NOTES).
+pub fn media_setup() -> Result<(MediaEngine, Registry), Error> {
+    let mut engine = MediaEngine::default();
+    let params = RTCRtpCodecParameters {
+        rtp_codec: vp8_codec(),
+        payload_type: VP8_PAYLOAD_TYPE,
+    };
+    engine
+        .register_codec(params, RtpCodecKind::Video)
+        .map_err(|e| Error::WebRtc(e.to_string()))?;
+    let registry = register_default_interceptors(Registry::new(), &mut engine)
+        .map_err(|e| Error::WebRtc(e.to_string()))?;
+    Ok((engine, registry))
+}
+
+/// Viewer: ask for one incoming video track (before the offer).
+pub async fn add_receiver(pc: &Arc<dyn PeerConnection>) -> Result<(), Error> {
+    pc.add_transceiver_from_kind(
+        RtpCodecKind::Video,
+        Some(RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Recvonly,
+            ..Default::default()
+        }),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| Error::WebRtc(e.to_string()))
+}
+
+/// The host's outgoing video track.
+#[derive(Clone)]
+pub struct VideoOut {
+    track: Arc<TrackLocalStaticSample>,
+    sender: Arc<dyn RtpSender>,
+}
+
+/// Host: add the screen track (after the offer was set, before the answer).
+pub async fn add_sender(pc: &Arc<dyn PeerConnection>) -> Result<VideoOut, Error> {
+    let mut ssrc = [0u8; 4];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut ssrc);
+    let track = Arc::new(
+        TrackLocalStaticSample::new(
+            Instant::now(),
+            MediaStreamTrack::new(
+                "latchkey-screen".into(),
+                "screen".into(),
+                "screen".into(),
+                RtpCodecKind::Video,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(u32::from_le_bytes(ssrc)),
+                        ..Default::default()
+                    },
+                    codec: vp8_codec(),
+                    ..Default::default()
+                }],
+            ),
+        )
+        .map_err(|e| Error::WebRtc(e.to_string()))?,
+    );
+    let sender = pc
+        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+        .await
+        .map_err(|e| Error::WebRtc(e.to_string()))?;
+    Ok(VideoOut { track, sender })
+}
+
+/// What the streaming loop counted.
+#[derive(Debug, Default)]
+pub struct StreamCounters {
+    /// Frames captured.
+    pub captured: AtomicU64,
+    /// Frames encoded and sent.
+    pub sent: AtomicU64,
+    /// Bytes of VP8 sent.
+    pub bytes: AtomicU64,
+}
+
+/// Stream the screen of the process's X display until `stop` is set or the
+/// connection goes. Capture and encoding run on their own thread.
+pub async fn stream_screen(
+    out: VideoOut,
+    stop: Arc<AtomicBool>,
+    counters: Arc<StreamCounters>,
+) -> Result<(), Error> {
+    let ssrc = *out
+        .track
+        .ssrcs()
+        .await
+        .first()
+        .ok_or_else(|| Error::WebRtc("track without SSRC".into()))?;
+    let payload_type = out
+        .sender
+        .get_parameters()
+        .await
+        .ok()
+        .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type))
+        .unwrap_or(VP8_PAYLOAD_TYPE);
+    let keyframe = Arc::new(AtomicBool::new(true));
+    // Keyframe requests (PLI, FIR) arrive as RTCP on the track.
+    let rtcp_track = out.track.clone();
+    let rtcp_keyframe = keyframe.clone();
+    let rtcp_stop = stop.clone();
+    tokio::spawn(async move {
+        while !rtcp_stop.load(Ordering::Relaxed) {
+            match rtcp_track.poll().await {
+                Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
+                    for p in packets {
+                        let any = p.as_any();
+                        if any.is::<rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication>()
+                            || any.is::<rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest>()
+                        {
+                            rtcp_keyframe.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    });
+    let (tx, mut rx) = mpsc::channel::<(Vec<u8>, Duration)>(4);
+    let thread_stop = stop.clone();
+    let thread_counters = counters.clone();
+    let worker = std::thread::Builder::new()
+        .name("latchkey-capture".into())
+        .spawn(move || capture_loop(tx, thread_stop, keyframe, thread_counters))
+        .map_err(|e| Error::Io(format!("cannot start the capture thread: {e}")))?;
+    while let Some((data, duration)) = rx.recv().await {
+        let sample = Sample {
+            data: Bytes::from(data),
+            duration,
+            ..Sample::new(Instant::now())
+        };
+        if let Err(e) = out
+            .track
+            .sample_writer(ssrc, payload_type)
+            .write_sample(&sample)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot send video");
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    match worker.join() {
+        Ok(result) => result,
+        Err(_) => Err(Error::Io("the capture thread panicked".into())),
+    }
+}
+
+/// Capture, skip unchanged frames, encode, hand packets over. Blocking.
+fn capture_loop(
+    tx: mpsc::Sender<(Vec<u8>, Duration)>,
+    stop: Arc<AtomicBool>,
+    keyframe: Arc<AtomicBool>,
+    counters: Arc<StreamCounters>,
+) -> Result<(), Error> {
+    let media = |e: latchkey_media::Error| Error::Io(format!("screen: {e}"));
+    let mut capturer = Capturer::primary().map_err(media)?;
+    let mut damage = DamageTracker::default();
+    let interval = Duration::from_secs(1) / FPS;
+    let mut encoder: Option<Vp8Encoder> = None;
+    let mut pts = 0u64;
+    let mut last_sent = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let tick = Instant::now();
+        let frame = capturer.capture().map_err(media)?;
+        counters.captured.fetch_add(1, Ordering::Relaxed);
+        let changed = !damage.update(&frame).is_empty();
+        let want_key = keyframe.swap(false, Ordering::Relaxed);
+        if changed || want_key {
+            let enc = match &mut encoder {
+                Some(e)
+                    if e.config().width == frame.width() && e.config().height == frame.height() =>
+                {
+                    e
+                }
+                slot => {
+                    let mut config = EncoderConfig::new(frame.width(), frame.height());
+                    config.fps = FPS;
+                    *slot = Some(Vp8Encoder::new(config).map_err(media)?);
+                    slot.as_mut().ok_or_else(|| Error::Io("encoder".into()))?
+                }
+            };
+            if want_key {
+                enc.request_keyframe();
+            }
+            let picture = convert::to_i420(&frame).map_err(media)?;
+            for packet in enc.encode(&picture, pts).map_err(media)? {
+                tracing::debug!(
+                    bytes = packet.data.len(),
+                    keyframe = packet.keyframe,
+                    "encoded"
+                );
+                counters.sent.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(packet.data.len() as u64, Ordering::Relaxed);
+                let duration = last_sent.elapsed().max(interval);
+                last_sent = Instant::now();
+                if tx.blocking_send((packet.data, duration)).is_err() {
+                    return Ok(());
+                }
+            }
+            pts += 1;
+        }
+        if let Some(rest) = interval.checked_sub(tick.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    Ok(())
+}
+
+/// The viewer's incoming video: RTP in, decoded frames out.
+pub struct VideoIn {
+    track: Arc<dyn TrackRemote>,
+    decoder: Vp8Decoder,
+    frame: Vec<u8>,
+    /// Whether the frame being assembled lost a packet (drop it, ask for a keyframe).
+    broken: bool,
+    last_seq: Option<u16>,
+    seen_keyframe: bool,
+}
+
+impl VideoIn {
+    /// Wrap a remote track.
+    pub fn new(track: Arc<dyn TrackRemote>) -> Result<Self, Error> {
+        let decoder = Vp8Decoder::new(2).map_err(|e| Error::Io(format!("decoder: {e}")))?;
+        Ok(VideoIn {
+            track,
+            decoder,
+            frame: Vec::new(),
+            broken: false,
+            last_seq: None,
+            seen_keyframe: false,
+        })
+    }
+
+    async fn request_keyframe(&self) {
+        if let Some(ssrc) = self.track.ssrcs().await.first().copied() {
+            let pli =
+                rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication {
+                    sender_ssrc: 0,
+                    media_ssrc: ssrc,
+                };
+            let _ = self.track.write_rtcp(vec![Box::new(pli)]).await;
+        }
+    }
+
+    /// The next decoded frame (`None` when the track ended).
+    pub async fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
+        loop {
+            let packet = match self.track.poll().await {
+                Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
+                Some(TrackRemoteEvent::OnEnded) | None => return Ok(None),
+                Some(_) => continue,
+            };
+            let seq = packet.header.sequence_number;
+            tracing::trace!(
+                seq,
+                marker = packet.header.marker,
+                bytes = packet.payload.len(),
+                "rtp"
+            );
+            if let Some(last) = self.last_seq {
+                if seq.wrapping_sub(last) != 1 {
+                    self.broken = true;
+                }
+            }
+            self.last_seq = Some(seq);
+            let mut depacketizer = rtc::rtp::codec::vp8::Vp8Packet::default();
+            let Ok(payload) = depacketizer.depacketize(&packet.payload) else {
+                self.broken = true;
+                continue;
+            };
+            if depacketizer.is_partition_head(&packet.payload) {
+                self.frame.clear();
+                self.broken = false;
+            }
+            self.frame.extend_from_slice(&payload);
+            if !packet.header.marker {
+                continue;
+            }
+            let keyframe = self.frame.first().is_some_and(|b| b & 0x01 == 0);
+            if self.broken || (!self.seen_keyframe && !keyframe) {
+                self.frame.clear();
+                self.broken = false;
+                self.request_keyframe().await;
+                continue;
+            }
+            self.seen_keyframe |= keyframe;
+            let data = std::mem::take(&mut self.frame);
+            match self.decoder.decode(&data) {
+                Ok(Some(frame)) => return Ok(Some(frame)),
+                Ok(None) => {}
+                Err(_) => {
+                    self.seen_keyframe = false;
+                    self.request_keyframe().await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Test support shared by Latchkey's crates (dev-dependency only): a private
+//! Xvfb per test, drawing RGBA pixels on it with x11rb, and a synthetic,
+//! desktop-like picture.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use x11rb::connection::{Connection, RequestConnection};
+use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+use x11rb::rust_connection::RustConnection;
+
+pub const WIDTH: u32 = 1920;
+pub const HEIGHT: u32 = 1080;
+
+/// An Xvfb server on a free display number, killed on drop.
+pub struct Xvfb {
+    child: Child,
+    /// Kept open: Xvfb wrote its display number here.
+    _stdout: BufReader<ChildStdout>,
+    /// E.g. `":3"`.
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Self {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1920x1080x24",
+                "-noreset",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb must be installed (Debian package xvfb)");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let res = reader.read_line(&mut line).map(|_| line);
+            let _ = tx.send((res, reader));
+        });
+        let (line, reader) = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok((Ok(line), reader)) => (line, reader),
+            other => {
+                let _ = child.kill();
+                panic!("Xvfb did not report a display: {:?}", other.map(|(r, _)| r));
+            }
+        };
+        let n: u32 = line.trim().parse().expect("Xvfb printed a display number");
+        let display = format!(":{n}");
+        // Belt and braces: the server answers before we hand it out.
+        let mut ok = false;
+        for _ in 0..100 {
+            if x11rb::connect(Some(&display)).is_ok() {
+                ok = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(ok, "cannot connect to Xvfb on {display}");
+        Self {
+            child,
+            _stdout: reader,
+            display,
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connect to `display` (e.g. `":3"`).
+pub fn connect(display: &str) -> (RustConnection, usize) {
+    x11rb::connect(Some(display)).expect("connect to Xvfb")
+}
+
+/// Draws packed RGBA pixels on the root window at (x, y) with PutImage.
+pub fn draw_rgba(conn: &RustConnection, screen: usize, x: i16, y: i16, w: u16, rgba: &[u8]) {
+    let s = &conn.setup().roots[screen];
+    assert_eq!(s.root_depth, 24, "tests assume a 24-bit TrueColor screen");
+    let root = s.root;
+    let gc = conn.generate_id().expect("id");
+    conn.create_gc(gc, root, &Default::default())
+        .expect("create_gc");
+    let row = usize::from(w) * 4;
+    let h = rgba.len() / row;
+    let max = conn.maximum_request_bytes() - 64;
+    let rows_per = (max / row).max(1);
+    let mut y0 = 0;
+    while y0 < h {
+        let n = rows_per.min(h - y0);
+        // ZPixmap, 32 bits per pixel, little-endian: B, G, R, pad.
+        let mut bgrx = Vec::with_capacity(n * row);
+        for p in rgba[y0 * row..(y0 + n) * row].chunks_exact(4) {
+            bgrx.extend_from_slice(&[p[2], p[1], p[0], 0]);
+        }
+        conn.put_image(
+            ImageFormat::Z_PIXMAP,
+            root,
+            gc,
+            w,
+            n as u16,
+            x,
+            y + y0 as i16,
+            0,
+            24,
+            &bgrx,
+        )
+        .expect("put_image");
+        y0 += n;
+    }
+    conn.free_gc(gc).expect("free_gc");
+    conn.get_input_focus()
+        .expect("sync")
+        .reply()
+        .expect("sync reply");
+}
+
+/// A deterministic desktop-like RGBA picture: flat background, a few windows
+/// with title bars, and lines of text-like glyphs. `variant` changes the text
+/// in the second window only.
+pub fn desktop(w: u32, h: u32, variant: u32) -> Vec<u8> {
+    let (w, h) = (w as usize, h as usize);
+    let mut px = vec![0u8; w * h * 4];
+    let fill = |x0: usize, y0: usize, x1: usize, y1: usize, c: [u8; 3], px: &mut Vec<u8>| {
+        for y in y0.min(h)..y1.min(h) {
+            for x in x0.min(w)..x1.min(w) {
+                let i = (y * w + x) * 4;
+                px[i..i + 4].copy_from_slice(&[c[0], c[1], c[2], 255]);
+            }
+        }
+    };
+    fill(0, 0, w, h, [46, 52, 64], &mut px); // desktop background
+    fill(0, h.saturating_sub(32), w, h, [30, 30, 36], &mut px); // panel
+    let windows = [
+        (w / 16, h / 12, w / 2, h / 2, [53, 132, 228]),
+        (w / 2, h / 3, w - w / 12, h - h / 8, [224, 108, 117]),
+    ];
+    for (wi, &(x0, y0, x1, y1, title)) in windows.iter().enumerate() {
+        fill(x0, y0, x1, y1, [250, 250, 250], &mut px);
+        fill(x0, y0, x1, y0 + 24, title, &mut px);
+        // Text: 7x12 cells with 5x9 glyphs from a small PRNG, 60% of lines filled.
+        let mut seed: u32 =
+            0x9e37_79b9 ^ (wi as u32 * 7919) ^ if wi == 1 { variant * 104_729 } else { 0 };
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let mut ty = y0 + 36;
+        while ty + 12 < y1 {
+            let line_len = (next() as usize % ((x1 - x0 - 24) / 7)).max(4);
+            for c in 0..line_len {
+                let gx = x0 + 12 + c * 7;
+                if next() % 6 == 0 {
+                    continue; // a space
+                }
+                let bits = next();
+                for gy in 0..9 {
+                    for gxx in 0..5 {
+                        if (bits >> ((gy * 5 + gxx) % 32)) & 1 == 1 && (gy + gxx) % 3 != 0 {
+                            let i = ((ty + gy) * w + gx + gxx) * 4;
+                            px[i..i + 4].copy_from_slice(&[40, 40, 48, 255]);
+                        }
+                    }
+                }
+            }
+            ty += if next() % 5 < 3 { 14 } else { 28 };
+        }
+    }
+    px
+}
