@@ -175,6 +175,11 @@ pub struct ConnectArgs {
     /// Type this text on the host, then leave.
     #[arg(long = "type", value_name = "TEXT")]
     pub type_text: Option<String>,
+    /// Press this key (DOM code, e.g. ShiftLeft) and keep it held while the
+    /// session stays open (repeatable): shows that the host lets go of every
+    /// key when a session drops.
+    #[arg(long = "hold-key", value_name = "CODE")]
+    pub hold_key: Vec<String>,
     /// Put this text on the host's clipboard, then leave.
     #[arg(long, value_name = "TEXT")]
     pub clipboard_set: Option<String>,

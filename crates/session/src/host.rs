@@ -66,6 +66,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         requests,
         window_open: options.window_open,
         device_id: config.settings().device_id.clone(),
+        desktop: crate::host_live::Desktop::start()?,
     };
     let result = tokio::select! {
         r = serve_rendezvous(&options, &mut config, device_key, shared) => r,

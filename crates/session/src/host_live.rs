@@ -33,10 +33,41 @@ enum Job {
     ClipboardSet(String),
     ClipboardGet(oneshot::Sender<Option<String>>),
     Barrier(oneshot::Sender<()>),
+    /// A session ended: release every key and button it left held.
+    ReleaseAll,
 }
 
-/// The desktop thread: X11 input and clipboard are blocking calls. On exit
-/// (the session ended or dropped) every key and button still held is released.
+/// The host's desktop: one thread for the whole host process that injects
+/// input and owns the clipboard (X11 input and clipboard calls block, and on
+/// X11 clipboard content is served only while its owner lives, so the owner
+/// must outlive any one session). Cheap to clone.
+#[derive(Clone)]
+pub struct Desktop {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Desktop {
+    /// Start the desktop thread (it ends when the last handle is dropped).
+    pub fn start() -> Result<Self, crate::Error> {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("latchkey-desktop".into())
+            .spawn(move || desktop_thread(rx))
+            .map_err(|e| crate::Error::Io(format!("cannot start the desktop thread: {e}")))?;
+        Ok(Desktop { jobs })
+    }
+
+    fn send(&self, job: Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    async fn barrier(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Barrier(tx));
+        let _ = rx.await;
+    }
+}
+
 fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
     let mut injector = Injector::new();
     let mut clipboard: Option<Clipboard> = None;
@@ -44,6 +75,7 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Input(event) => {
+                tracing::debug!(?event, "inject");
                 if let Err(e) = injector.apply(&event) {
                     if !warned {
                         tracing::warn!(error = %e, "cannot inject input");
@@ -52,8 +84,7 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
                 }
             }
             Job::ClipboardSet(text) => {
-                let cb = clipboard.get_or_insert_with_result();
-                if let Some(cb) = cb {
+                if let Some(cb) = clipboard.get_or_insert_with_result() {
                     if let Err(e) = cb.set_text(&text) {
                         tracing::warn!(error = %e, "cannot set the clipboard");
                     }
@@ -68,14 +99,14 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
             Job::Barrier(reply) => {
                 let _ = reply.send(());
             }
+            Job::ReleaseAll => {
+                if let Err(e) = injector.release_all() {
+                    tracing::warn!(error = %e, "cannot release held keys");
+                }
+            }
         }
     }
-    if let Err(e) = injector.release_all() {
-        tracing::warn!(error = %e, "cannot release held keys");
-    }
-    // Keep serving what we put on the clipboard a moment longer is not possible
-    // once the session is gone: X11 selections die with their owner.
-    drop(clipboard);
+    let _ = injector.release_all();
 }
 
 /// `Option<Clipboard>` that opens the clipboard on first use.
@@ -140,16 +171,31 @@ impl Permissions {
     }
 }
 
+/// Who got the session, and with what.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Fingerprint of the viewer's device key.
+    pub viewer: String,
+    /// The granted profile.
+    pub profile: String,
+    /// The permissions granted at the handshake (possibly lowered by the person accepting).
+    pub permissions: PermissionSet,
+}
+
 /// Run the open session until the viewer leaves or the connection dies.
 pub async fn run(
     shared: HostShared,
     peer: &mut Peer,
     control: &Control,
+    early_channels: Vec<Arc<dyn webrtc::data_channel::DataChannel>>,
     video: Option<VideoOut>,
-    viewer: String,
-    profile: String,
-    granted: PermissionSet,
+    grant: Grant,
 ) {
+    let Grant {
+        viewer,
+        profile,
+        permissions: granted,
+    } = grant;
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(StreamCounters::default());
@@ -161,10 +207,7 @@ pub async fn run(
             }
         });
     }
-    let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
-    let desktop = std::thread::Builder::new()
-        .name("latchkey-desktop".into())
-        .spawn(move || desktop_thread(job_rx));
+    let desktop = shared.desktop.clone();
     let settings_mtime = std::fs::metadata(shared.config_dir.join("settings.json"))
         .and_then(|m| m.modified())
         .ok();
@@ -177,6 +220,16 @@ pub async fn run(
         settings_mtime,
     };
     let (pointer_tx, mut pointer_rx) = mpsc::channel::<PointerMessage>(64);
+    for dc in early_channels {
+        if dc
+            .label()
+            .await
+            .map(|l| l == POINTER_LABEL)
+            .unwrap_or(false)
+        {
+            read_pointer(Control::new(dc), pointer_tx.clone());
+        }
+    }
     let mut last_pointer_seq = 0u64;
     let mut dropped: u64 = 0;
     let mut reported: Vec<&'static str> = Vec::new();
@@ -206,15 +259,16 @@ pub async fn run(
                 }
                 match messages::parse::<ViewerSessionMessage>(&bytes) {
                     Some(ViewerSessionMessage::Input { event }) => {
+                        tracing::debug!(kind = input_kind(&event), "input");
                         if allowed.contains(Permission::ControlInput) {
-                            let _ = jobs.send(Job::Input(event));
+                            desktop.send(Job::Input(event));
                         } else {
                             drop_message(input_kind(&event), Permission::ControlInput, &mut dropped);
                         }
                     }
                     Some(ViewerSessionMessage::ClipboardSet { text }) => {
                         if allowed.contains(Permission::Clipboard) && text.len() <= MAX_CLIPBOARD_TEXT {
-                            let _ = jobs.send(Job::ClipboardSet(text));
+                            desktop.send(Job::ClipboardSet(text));
                         } else {
                             drop_message("clipboard_set", Permission::Clipboard, &mut dropped);
                             let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_set".into(), permission: "clipboard".into() }).await;
@@ -223,7 +277,7 @@ pub async fn run(
                     Some(ViewerSessionMessage::ClipboardGet) => {
                         if allowed.contains(Permission::Clipboard) {
                             let (tx, rx) = oneshot::channel();
-                            let _ = jobs.send(Job::ClipboardGet(tx));
+                            desktop.send(Job::ClipboardGet(tx));
                             let text = rx.await.ok().flatten().filter(|t| t.len() <= MAX_CLIPBOARD_TEXT);
                             let _ = control.send(&HostSessionMessage::ClipboardText { text }).await;
                         } else {
@@ -236,14 +290,12 @@ pub async fn run(
                         let deadline = Instant::now() + Duration::from_secs(1);
                         while pointer_seq.is_some_and(|n| n > last_pointer_seq) && Instant::now() < deadline {
                             match tokio::time::timeout(Duration::from_millis(50), pointer_rx.recv()).await {
-                                Ok(Some(p)) => handle_pointer(p, &mut last_pointer_seq, &mut perms, &jobs, &mut drop_message, &mut dropped),
+                                Ok(Some(p)) => handle_pointer(p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
                                 Ok(None) => break,
                                 Err(_) => {}
                             }
                         }
-                        let (tx, rx) = oneshot::channel();
-                        let _ = jobs.send(Job::Barrier(tx));
-                        let _ = rx.await;
+                        desktop.barrier().await;
                         let _ = control.send(&HostSessionMessage::SyncDone { id }).await;
                     }
                     None => tracing::debug!("ignoring a malformed session message"),
@@ -251,24 +303,12 @@ pub async fn run(
             }
             p = pointer_rx.recv() => {
                 if let Some(p) = p {
-                    handle_pointer(p, &mut last_pointer_seq, &mut perms, &jobs, &mut drop_message, &mut dropped);
+                    handle_pointer(p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
                 }
             }
             ev = peer.next_event() => match ev {
                 Some(PeerEvent::DataChannel(dc)) if dc.label().await.map(|l| l == POINTER_LABEL).unwrap_or(false) => {
-                    {
-                        let tx = pointer_tx.clone();
-                        let channel = Control::new(dc);
-                        tokio::spawn(async move {
-                            while let Ok(bytes) = channel.recv().await {
-                                if let Some(p) = messages::parse::<PointerMessage>(&bytes) {
-                                    if tx.send(p).await.is_err() {
-                                        break;
-                                    }
-                                }
-                            }
-                        });
-                    }
+                    read_pointer(Control::new(dc), pointer_tx.clone());
                 }
                 Some(PeerEvent::State(s)) if crate::host_session::is_dead(s) => break,
                 None => break,
@@ -277,10 +317,8 @@ pub async fn run(
         }
     }
     stop.store(true, Ordering::Relaxed);
-    drop(jobs);
-    if let Ok(handle) = desktop {
-        let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-    }
+    // Whatever the viewer still held (it dropped mid-keypress, say) is let go.
+    desktop.send(Job::ReleaseAll);
     let event = AuditEvent::SessionEnded {
         viewer: viewer.clone(),
         seconds: started.elapsed().as_secs(),
@@ -292,11 +330,24 @@ pub async fn run(
     }
 }
 
+/// Forward pointer messages from the pointer channel to the session loop.
+fn read_pointer(channel: Control, tx: mpsc::Sender<PointerMessage>) {
+    tokio::spawn(async move {
+        while let Ok(bytes) = channel.recv().await {
+            if let Some(p) = messages::parse::<PointerMessage>(&bytes) {
+                if tx.send(p).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+}
+
 fn handle_pointer(
     p: PointerMessage,
     last_seq: &mut u64,
     perms: &mut Permissions,
-    jobs: &std::sync::mpsc::Sender<Job>,
+    desktop: &Desktop,
     drop_message: &mut impl FnMut(&'static str, Permission, &mut u64),
     dropped: &mut u64,
 ) {
@@ -306,7 +357,7 @@ fn handle_pointer(
     *last_seq = p.seq;
     let (allowed, _) = perms.now();
     if allowed.contains(Permission::ControlInput) {
-        let _ = jobs.send(Job::Input(InputEvent::PointerMove { x: p.x, y: p.y }));
+        desktop.send(Job::Input(InputEvent::PointerMove { x: p.x, y: p.y }));
     } else {
         // With show_pointer and no control, the data reaches the host but moves nothing;
         // drawing it for the person at the host comes with the desktop app.

@@ -46,6 +46,8 @@ pub struct HostShared {
     pub window_open: bool,
     /// This host's ID, once registered.
     pub device_id: Option<DeviceId>,
+    /// Input injection and the clipboard, shared by all sessions.
+    pub desktop: crate::host_live::Desktop,
 }
 
 /// The outcome as the audit log and the viewer see it.
@@ -94,20 +96,16 @@ pub async fn run(
     from_addr: Option<String>,
     device_key: Arc<DeviceKey>,
 ) -> Result<(), Error> {
-    // Wait for the viewer's control channel.
+    // Wait for the viewer's control channel; keep the pointer channel if it comes first.
+    let mut early = Vec::new();
     let control = tokio::time::timeout(STEP, async {
         loop {
             match peer.next_event().await {
-                Some(PeerEvent::DataChannel(dc)) => {
-                    if dc
-                        .label()
-                        .await
-                        .map(|l| l == CONTROL_LABEL)
-                        .unwrap_or(false)
-                    {
-                        return Ok(Control::new(dc));
-                    }
-                }
+                Some(PeerEvent::DataChannel(dc)) => match dc.label().await.ok().as_deref() {
+                    Some(CONTROL_LABEL) => return Ok(Control::new(dc)),
+                    Some(_) => early.push(dc),
+                    None => {}
+                },
                 Some(PeerEvent::State(s)) if is_dead(s) => return Err(Error::PeerGone),
                 Some(_) => {}
                 None => return Err(Error::PeerGone),
@@ -236,10 +234,13 @@ pub async fn run(
                 shared.clone(),
                 &mut peer,
                 &control,
+                early,
                 video,
-                viewer_key.fingerprint(),
-                profile.clone(),
-                *permissions,
+                crate::host_live::Grant {
+                    viewer: viewer_key.fingerprint(),
+                    profile: profile.clone(),
+                    permissions: *permissions,
+                },
             )
             .await;
         }

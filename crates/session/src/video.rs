@@ -38,6 +38,10 @@ use crate::Error;
 const VP8_PAYLOAD_TYPE: u8 = 96;
 /// Frames per second the host aims at on a changing screen.
 pub const FPS: u32 = 30;
+/// Once the screen stops changing, the unchanged picture is encoded this many
+/// more times so the encoder refines it (a keyframe at a real-time bitrate is
+/// blurry); then nothing is sent until the next change.
+pub const REFINE_FRAMES: u32 = 10;
 
 fn vp8_codec() -> RTCRtpCodec {
     RTCRtpCodec {
@@ -216,13 +220,20 @@ fn capture_loop(
     let mut encoder: Option<Vp8Encoder> = None;
     let mut pts = 0u64;
     let mut last_sent = Instant::now();
+    let mut refine_left = 0u32;
     while !stop.load(Ordering::Relaxed) {
         let tick = Instant::now();
         let frame = capturer.capture().map_err(media)?;
         counters.captured.fetch_add(1, Ordering::Relaxed);
         let changed = !damage.update(&frame).is_empty();
         let want_key = keyframe.swap(false, Ordering::Relaxed);
+        let refine = !changed && refine_left > 0;
         if changed || want_key {
+            refine_left = REFINE_FRAMES;
+        } else if refine {
+            refine_left -= 1;
+        }
+        if changed || want_key || refine {
             let enc = match &mut encoder {
                 Some(e)
                     if e.config().width == frame.width() && e.config().height == frame.height() =>

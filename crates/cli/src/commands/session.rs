@@ -190,6 +190,13 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
     let host_id = DeviceId::parse(&args.id)
         .ok_or_else(|| CliError::Usage(format!("'{}' is not a Latchkey ID (9 digits)", args.id)))?;
     let url = rendezvous_url(config, args.rendezvous.clone())?;
+    for code in &args.hold_key {
+        if !latchkey_media::input::is_key_code(code) {
+            return Err(CliError::Usage(format!(
+                "'{code}' is not a key code (like KeyA, ShiftLeft, Enter)"
+            )));
+        }
+    }
     let password = if args.password_stdin {
         Some(read_password("Password: ", false)?)
     } else {
@@ -290,9 +297,13 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
     if let Some(session) = session {
         // Hold the session until Ctrl-C or the host ends it.
         rt.block_on(async {
+            let ended = async {
+                // Until the host closes the channel; messages meanwhile are not ours to act on.
+                while session.control.recv().await.is_ok() {}
+            };
             tokio::select! {
                 _ = crate::rendezvous_cmd::shutdown_signal() => {},
-                _ = session.control.recv() => {},
+                _ = ended => {},
             }
             session.close().await;
         });
@@ -373,7 +384,14 @@ async fn act(
             .await
             .map_err(broken)?;
     }
-    if args.move_to.is_some() || args.click || args.type_text.is_some() {
+    for code in &args.hold_key {
+        session
+            .send_input(InputEvent::KeyDown { code: code.clone() })
+            .await
+            .map_err(broken)?;
+    }
+    if args.move_to.is_some() || args.click || args.type_text.is_some() || !args.hold_key.is_empty()
+    {
         session.sync().await.map_err(broken)?;
     }
     if let Some(text) = &args.clipboard_set {
@@ -396,16 +414,26 @@ async fn screenshot(
         .video(std::time::Duration::from_secs(15))
         .await
         .map_err(|e| fail(e.to_string()))?;
+    // The host sends nothing while its screen is idle, and refines a new
+    // picture over a few frames: after the n-th frame, a quiet second means the
+    // picture has settled; on a screen that keeps changing, stop 10 frames later.
+    let n = n.max(1) as usize;
     let mut last = None;
-    for i in 0..n.max(1) {
-        // The host sends nothing while its screen is idle: after the first frame,
-        // two quiet seconds mean the picture we have is the current one.
-        let wait = if i == 0 { 15 } else { 2 };
+    let mut count = 0usize;
+    loop {
+        let wait = if count == 0 { 15 } else { 1 };
         match tokio::time::timeout(std::time::Duration::from_secs(wait), video.next_frame()).await {
-            Ok(Ok(Some(frame))) => last = Some(frame),
+            Ok(Ok(Some(frame))) => {
+                last = Some(frame);
+                count += 1;
+                if count >= n + latchkey_session::video::REFINE_FRAMES as usize {
+                    break;
+                }
+            }
             Ok(Ok(None)) => return Err(fail("the host's screen stream ended".into())),
             Ok(Err(e)) => return Err(fail(e.to_string())),
-            Err(_) if last.is_some() => break,
+            Err(_) if count >= n => break,
+            Err(_) if count > 0 => {}
             Err(_) => return Err(fail("no frame from the host within 15 s".into())),
         }
     }

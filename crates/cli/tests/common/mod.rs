@@ -320,6 +320,17 @@ impl Device {
         host
     }
 
+    /// Start `latchkey host --display D` against `rv` and wait until it is registered.
+    pub fn start_host_on(&self, rv: &Rendezvous, display: &str) -> Proc {
+        let mut host = self.spawn(
+            &["host", "--rendezvous", &rv.url, "--display", display],
+            None,
+        );
+        let line = host.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
+        host.id = line.rsplit("ID ").next().map(|s| s.replace(' ', ""));
+        host
+    }
+
     /// `connect ID --probe --json` through `rv`, with extra arguments and stdin.
     pub fn connect(&self, id: &str, rv: &Rendezvous, extra: &[&str], stdin: Option<&str>) -> Run {
         let mut args = vec![

@@ -1,0 +1,388 @@
+//! The remote desktop end to end under a real X server (Xvfb): the viewer sees
+//! the host's screen, moves its pointer, types into a focused window, uses the
+//! clipboard both ways; the host enforces the profile's permissions and lets
+//! go of every key when a session drops.
+
+mod common;
+
+use common::*;
+use latchkey_media::{Frame, PixelFormat};
+use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, EventMask, InputFocus, WindowClass};
+use x11rb::protocol::Event;
+use x11rb::wrapper::ConnectionExt as _;
+
+fn pw() -> String {
+    format!("{GOOD_PASSWORD}\n")
+}
+
+fn json(run: &Run) -> Value {
+    serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
+}
+
+/// A host sharing `x`'s display, with a password on `profile` and unattended access on.
+fn host_on(x: &Xvfb, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
+    let host = Device::file();
+    host.set_password(profile, GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", profile]).ok();
+    let proc = host.start_host_on(rv, &x.display);
+    (host, proc)
+}
+
+fn xtool(display: &str, args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{} must be installed: {e}", args[0]));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pointer(display: &str) -> (i32, i32) {
+    let out = xtool(display, &["xdotool", "getmouselocation"]);
+    let field = |k: &str| -> i32 {
+        out.split_whitespace()
+            .find_map(|f| f.strip_prefix(k))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {k} in {out:?}"))
+    };
+    (field("x:"), field("y:"))
+}
+
+fn read_png(path: &std::path::Path) -> Frame {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(path).expect("png"),
+    ));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("png data");
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    buf.truncate(info.buffer_size());
+    Frame::packed(info.width, info.height, PixelFormat::Rgba, buf).expect("frame")
+}
+
+#[test]
+fn viewer_sees_the_hosts_screen() {
+    let x = Xvfb::start();
+    let (conn, screen) = latchkey_testkit::connect(&x.display);
+    let picture = desktop(WIDTH, HEIGHT, 0);
+    draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &picture);
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let shot = viewer.dir.with_file_name("shot.png");
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--password-stdin",
+            "--screenshot",
+            shot.to_str().expect("utf8"),
+        ],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = json(&run);
+    assert_eq!(
+        (v["width"].clone(), v["height"].clone()),
+        (Value::from(WIDTH), Value::from(HEIGHT))
+    );
+    let seen = read_png(&shot);
+    let drawn = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, picture).expect("frame");
+    let psnr = seen.psnr(&drawn).expect("same size");
+    assert!(psnr >= 30.0, "PSNR {psnr:.1} dB");
+    // A second picture: the viewer sees the change.
+    let changed = desktop(WIDTH, HEIGHT, 7);
+    draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &changed);
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--password-stdin",
+            "--screenshot",
+            shot.to_str().expect("utf8"),
+        ],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let seen = read_png(&shot);
+    let changed = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, changed).expect("frame");
+    assert!(seen.psnr(&changed).expect("psnr") >= 30.0);
+}
+
+/// A window over the whole screen that has the focus and records key presses.
+struct KeyWindow {
+    conn: x11rb::rust_connection::RustConnection,
+}
+
+impl KeyWindow {
+    fn open(display: &str) -> Self {
+        let (conn, screen) = latchkey_testkit::connect(display);
+        let root = conn.setup().roots[screen].root;
+        let win = conn.generate_id().expect("id");
+        conn.create_window(
+            0,
+            win,
+            root,
+            0,
+            0,
+            WIDTH as u16,
+            HEIGHT as u16,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new().event_mask(EventMask::KEY_PRESS),
+        )
+        .expect("window");
+        conn.map_window(win).expect("map");
+        conn.sync().expect("sync");
+        std::thread::sleep(Duration::from_millis(200));
+        conn.set_input_focus(InputFocus::POINTER_ROOT, win, x11rb::CURRENT_TIME)
+            .expect("focus");
+        conn.sync().expect("sync");
+        KeyWindow { conn }
+    }
+
+    /// Characters typed (by keysym of the pressed keycode, unshifted), collected for `limit`.
+    fn typed(&self, limit: Duration) -> String {
+        let setup = self.conn.setup();
+        let (min, max) = (setup.min_keycode, setup.max_keycode);
+        let map = self
+            .conn
+            .get_keyboard_mapping(min, max - min + 1)
+            .expect("mapping")
+            .reply()
+            .expect("mapping");
+        let per = map.keysyms_per_keycode as usize;
+        let mut out = String::new();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            match self.conn.poll_for_event().expect("event") {
+                Some(Event::KeyPress(e)) => {
+                    let sym = map.keysyms[(e.detail - min) as usize * per];
+                    if let Some(c) = char::from_u32(sym).filter(|c| c.is_ascii_graphic()) {
+                        out.push(c);
+                    }
+                }
+                Some(_) => {}
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn input_moves_the_pointer_and_types_into_the_focused_window() {
+    let x = Xvfb::start();
+    let window = KeyWindow::open(&x.display);
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &["--password-stdin", "--move", "300,200", "--type", "hi42"],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(pointer(&x.display), (300, 200));
+    assert_eq!(window.typed(Duration::from_secs(2)), "hi42");
+}
+
+#[test]
+fn view_only_profile_changes_nothing_and_the_host_audits_it() {
+    let x = Xvfb::start();
+    let window = KeyWindow::open(&x.display);
+    Command::new("xdotool")
+        .args(["mousemove", "10", "20"])
+        .env("DISPLAY", &x.display)
+        .status()
+        .expect("xdotool");
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = host_on(&x, &rv, "screen_sharing");
+    let viewer = Device::file();
+    let args = [
+        "--profile",
+        "screen_sharing",
+        "--password-stdin",
+        "--move",
+        "500,500",
+        "--click",
+        "--type",
+        "nope",
+    ];
+    let run = viewer.connect(h.id(), &rv, &args, Some(&pw()));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(json(&run)["permissions"], serde_json::json!([]));
+    assert_eq!(pointer(&x.display), (10, 20));
+    assert_eq!(window.typed(Duration::from_secs(2)), "");
+    // The host recorded the dropped input (once per kind) and the count.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let audit = host.run(&["audit", "--json"]).json();
+        let events = audit.as_array().expect("list");
+        let kinds: Vec<_> = events
+            .iter()
+            .filter(|e| e["event"] == "message_dropped")
+            .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+            .collect();
+        let ended = events.iter().find(|e| e["event"] == "session_ended");
+        if let Some(ended) = ended {
+            assert!(
+                kinds.contains(&"pointer_move".to_string())
+                    && kinds.contains(&"text".to_string())
+                    && kinds.contains(&"button".to_string()),
+                "{kinds:?}"
+            );
+            assert!(
+                ended["dropped_messages"].as_u64().unwrap_or(0) >= 4,
+                "{ended}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no session_ended in {audit}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn clipboard_both_ways_and_blocked_without_the_permission() {
+    let x = Xvfb::start();
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = host_on(&x, &rv, "default");
+    host.set_password("screen_sharing", OTHER_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", "screen_sharing"])
+        .ok();
+    let viewer = Device::file();
+    // Viewer to host.
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &["--password-stdin", "--clipboard-set", "from the viewer"],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
+        "from the viewer"
+    );
+    // Host to viewer.
+    let mut xclip = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard", "-loops", "1"])
+        .env("DISPLAY", &x.display)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    {
+        use std::io::Write;
+        xclip
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"from the host")
+            .expect("write");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &["--password-stdin", "--clipboard-get"],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(json(&run)["clipboard"], "from the host");
+    let _ = xclip.kill();
+    let _ = xclip.wait();
+    // Without the permission: refused both ways, and the host's clipboard is untouched.
+    let other = format!("{OTHER_PASSWORD}\n");
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--profile",
+            "screen_sharing",
+            "--password-stdin",
+            "--clipboard-get",
+        ],
+        Some(&other),
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("clipboard"), "{run:?}");
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--profile",
+            "screen_sharing",
+            "--password-stdin",
+            "--clipboard-set",
+            "sneaky",
+        ],
+        Some(&other),
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_ne!(
+        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
+        "sneaky"
+    );
+}
+
+fn keys_held(display: &str) -> usize {
+    let (conn, _) = latchkey_testkit::connect(display);
+    let map = conn
+        .query_keymap()
+        .expect("keymap")
+        .reply()
+        .expect("keymap");
+    map.keys.iter().map(|b| b.count_ones() as usize).sum()
+}
+
+#[test]
+fn a_session_dropped_mid_keypress_leaves_no_key_stuck() {
+    let x = Xvfb::start();
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let mut holding = viewer.spawn(
+        &[
+            "connect",
+            h.id(),
+            "--rendezvous",
+            &rv.url,
+            "--password-stdin",
+            "--hold-key",
+            "ShiftLeft",
+            "--hold-key",
+            "KeyA",
+        ],
+        Some(&pw()),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while keys_held(&x.display) < 2 {
+        if Instant::now() >= deadline {
+            holding.kill();
+            panic!(
+                "the keys never went down: {:?}",
+                holding.finish(Duration::from_secs(5))
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The viewer dies without a word.
+    holding.kill();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while keys_held(&x.display) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "keys still held after the session dropped"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
