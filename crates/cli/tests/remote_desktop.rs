@@ -76,10 +76,21 @@ fn viewer_sees_the_hosts_screen() {
     let rv = Rendezvous::start(0, None);
     let (_host, h) = host_on(&x, &rv, "default");
     let viewer = Device::file();
+    let psnr = screenshot_psnr(&viewer, h.id(), &rv, picture);
+    assert!(psnr >= 30.0, "PSNR {psnr:.1} dB");
+    // A second picture: the viewer sees the change.
+    let changed = desktop(WIDTH, HEIGHT, 7);
+    draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &changed);
+    let psnr = screenshot_psnr(&viewer, h.id(), &rv, changed);
+    assert!(psnr >= 30.0, "PSNR {psnr:.1} dB after the change");
+}
+
+/// `connect --screenshot` and the PSNR of what it saved against `expected` (RGBA, full screen).
+fn screenshot_psnr(viewer: &Device, id: &str, rv: &Rendezvous, expected: Vec<u8>) -> f64 {
     let shot = viewer.dir.with_file_name("shot.png");
     let run = viewer.connect(
-        h.id(),
-        &rv,
+        id,
+        rv,
         &[
             "--password-stdin",
             "--screenshot",
@@ -93,27 +104,8 @@ fn viewer_sees_the_hosts_screen() {
         (v["width"].clone(), v["height"].clone()),
         (Value::from(WIDTH), Value::from(HEIGHT))
     );
-    let seen = read_png(&shot);
-    let drawn = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, picture).expect("frame");
-    let psnr = seen.psnr(&drawn).expect("same size");
-    assert!(psnr >= 30.0, "PSNR {psnr:.1} dB");
-    // A second picture: the viewer sees the change.
-    let changed = desktop(WIDTH, HEIGHT, 7);
-    draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &changed);
-    let run = viewer.connect(
-        h.id(),
-        &rv,
-        &[
-            "--password-stdin",
-            "--screenshot",
-            shot.to_str().expect("utf8"),
-        ],
-        Some(&pw()),
-    );
-    assert_eq!(run.code, 0, "{run:?}");
-    let seen = read_png(&shot);
-    let changed = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, changed).expect("frame");
-    assert!(seen.psnr(&changed).expect("psnr") >= 30.0);
+    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
+    read_png(&shot).psnr(&expected).expect("same size")
 }
 
 /// A window over the whole screen that has the focus and records key presses.
