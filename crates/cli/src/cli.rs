@@ -186,6 +186,12 @@ pub struct ConnectArgs {
     /// Print the host's clipboard text, then leave.
     #[arg(long)]
     pub clipboard_get: bool,
+    /// Record the host's screen to a Y4M file (30 fps, I420) for --seconds, then leave.
+    #[arg(long, value_name = "FILE.y4m")]
+    pub record: Option<std::path::PathBuf>,
+    /// With --record: how long, in seconds (1 to 3600).
+    #[arg(long, value_name = "S", default_value_t = 5, requires = "record", value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub seconds: u32,
     /// Save one decoded frame of the host's screen as PNG, then leave.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<std::path::PathBuf>,

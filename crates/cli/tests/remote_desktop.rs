@@ -378,3 +378,45 @@ fn a_session_dropped_mid_keypress_leaves_no_key_stuck() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn record_writes_a_y4m_at_30_fps() {
+    let x = Xvfb::start();
+    let (conn, screen) = latchkey_testkit::connect(&x.display);
+    draw_rgba(
+        &conn,
+        screen,
+        0,
+        0,
+        WIDTH as u16,
+        &desktop(WIDTH, HEIGHT, 3),
+    );
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let file = viewer.dir.with_file_name("screen.y4m");
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--password-stdin",
+            "--record",
+            file.to_str().expect("utf8"),
+            "--seconds",
+            "1",
+        ],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let bytes = std::fs::read(&file).expect("recording");
+    let header_end = bytes.iter().position(|b| *b == b'\n').expect("header");
+    let header = String::from_utf8_lossy(&bytes[..header_end]);
+    assert!(
+        header.starts_with(&format!("YUV4MPEG2 W{WIDTH} H{HEIGHT} F30:1")),
+        "{header}"
+    );
+    let frame = 6 + (WIDTH * HEIGHT * 3 / 2) as usize;
+    assert_eq!((bytes.len() - header_end - 1) % frame, 0);
+    assert_eq!((bytes.len() - header_end - 1) / frame, 30);
+    let _ = std::fs::remove_file(&file);
+}

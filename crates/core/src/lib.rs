@@ -11,6 +11,7 @@
 //!
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
 //! - [`handshake`]: the session handshake messages and the signed transcript.
+//! - [`bitrate`]: loss-based send-bitrate control for the video track.
 //! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.
 //! - [`permission`]: the 14 permissions and sets of them.
 //! - [`profile`]: permission profiles, the four built-ins and the rules for editing them.
@@ -34,6 +35,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bitrate;
 pub mod error;
 pub mod handshake;
 pub mod identity;

@@ -4,7 +4,7 @@
 //! and on the viewer's PLI/FIR; the viewer asks for one whenever it lost part
 //! of a frame.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use webrtc::media_stream::Track;
 use webrtc::peer_connection::PeerConnection;
 use webrtc::rtp_transceiver::RtpSender;
 
+use latchkey_core::bitrate::BitrateController;
 use latchkey_media::{
     convert, Capturer, DamageTracker, EncoderConfig, Frame, Vp8Decoder, Vp8Encoder,
 };
@@ -36,6 +37,10 @@ use crate::Error;
 
 /// Payload type we offer VP8 under.
 const VP8_PAYLOAD_TYPE: u8 = 96;
+/// Starting video bitrate; the receiver's reports move it within MIN..=MAX.
+const START_KBPS: u32 = 2500;
+const MIN_KBPS: u32 = 150;
+const MAX_KBPS: u32 = 8000;
 /// Frames per second the host aims at on a changing screen.
 pub const FPS: u32 = 30;
 /// Once the screen stops changing, the unchanged picture is encoded this many
@@ -154,25 +159,48 @@ pub async fn stream_screen(
         .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type))
         .unwrap_or(VP8_PAYLOAD_TYPE);
     let keyframe = Arc::new(AtomicBool::new(true));
-    // Keyframe requests (PLI, FIR) arrive as RTCP on the track.
+    let bitrate = Arc::new(AtomicU32::new(START_KBPS));
+    // The receiver's RTCP: keyframe requests (PLI, FIR), loss reports and REMB.
     let rtcp_track = out.track.clone();
     let rtcp_keyframe = keyframe.clone();
+    let rtcp_bitrate = bitrate.clone();
     let rtcp_stop = stop.clone();
     tokio::spawn(async move {
+        use rtc::rtcp::payload_feedbacks::{
+            full_intra_request::FullIntraRequest, picture_loss_indication::PictureLossIndication,
+            receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate,
+        };
+        use rtc::rtcp::receiver_report::ReceiverReport;
+        let started = Instant::now();
+        let mut control = BitrateController::new(START_KBPS, MIN_KBPS, MAX_KBPS);
         while !rtcp_stop.load(Ordering::Relaxed) {
-            match rtcp_track.poll().await {
-                Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
-                    for p in packets {
-                        let any = p.as_any();
-                        if any.is::<rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication>()
-                            || any.is::<rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest>()
-                        {
-                            rtcp_keyframe.store(true, Ordering::Relaxed);
-                        }
-                    }
+            let Some(event) = rtcp_track.poll().await else {
+                break;
+            };
+            let TrackLocalEvent::OnRtcpPacket(packets) = event else {
+                continue;
+            };
+            for p in packets {
+                let any = p.as_any();
+                let now_ms = started.elapsed().as_millis() as u64;
+                let changed = if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
+                    rtcp_keyframe.store(true, Ordering::Relaxed);
+                    None
+                } else if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
+                    rr.reports
+                        .iter()
+                        .map(|r| r.fraction_lost)
+                        .max()
+                        .and_then(|lost| control.on_loss_report(lost, now_ms))
+                } else if let Some(remb) = any.downcast_ref::<ReceiverEstimatedMaximumBitrate>() {
+                    control.on_remb(remb.bitrate.max(0.0) as u64)
+                } else {
+                    None
+                };
+                if let Some(kbps) = changed {
+                    tracing::debug!(kbps, "video bitrate");
+                    rtcp_bitrate.store(kbps, Ordering::Relaxed);
                 }
-                Some(_) => {}
-                None => break,
             }
         }
     });
@@ -181,7 +209,7 @@ pub async fn stream_screen(
     let thread_counters = counters.clone();
     let worker = std::thread::Builder::new()
         .name("latchkey-capture".into())
-        .spawn(move || capture_loop(tx, thread_stop, keyframe, thread_counters))
+        .spawn(move || capture_loop(tx, thread_stop, keyframe, bitrate, thread_counters))
         .map_err(|e| Error::Io(format!("cannot start the capture thread: {e}")))?;
     while let Some((data, duration)) = rx.recv().await {
         let sample = Sample {
@@ -211,6 +239,7 @@ fn capture_loop(
     tx: mpsc::Sender<(Vec<u8>, Duration)>,
     stop: Arc<AtomicBool>,
     keyframe: Arc<AtomicBool>,
+    bitrate: Arc<AtomicU32>,
     counters: Arc<StreamCounters>,
 ) -> Result<(), Error> {
     let media = |e: latchkey_media::Error| Error::Io(format!("screen: {e}"));
@@ -243,12 +272,17 @@ fn capture_loop(
                 slot => {
                     let mut config = EncoderConfig::new(frame.width(), frame.height());
                     config.fps = FPS;
+                    config.bitrate_kbps = bitrate.load(Ordering::Relaxed);
                     *slot = Some(Vp8Encoder::new(config).map_err(media)?);
                     slot.as_mut().ok_or_else(|| Error::Io("encoder".into()))?
                 }
             };
             if want_key {
                 enc.request_keyframe();
+            }
+            let kbps = bitrate.load(Ordering::Relaxed);
+            if kbps != enc.bitrate_kbps() {
+                enc.set_bitrate_kbps(kbps).map_err(media)?;
             }
             let picture = convert::to_i420(&frame).map_err(media)?;
             for packet in enc.encode(&picture, pts).map_err(media)? {

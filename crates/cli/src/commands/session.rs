@@ -236,6 +236,11 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
             || args.type_text.is_some()
             || args.clipboard_set.is_some()
             || args.clipboard_get;
+        if let Some(path) = &args.record {
+            let frames = record(&mut session, path, args.seconds).await;
+            session.close().await;
+            return frames.map(|size| (granted, None, Some(size), clipboard));
+        }
         if let Some(path) = &args.screenshot {
             let shot = screenshot(&mut session, path, args.after_frames).await;
             session.close().await;
@@ -258,6 +263,11 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         v["ok"] = json!(true);
         if args.clipboard_get {
             v["clipboard"] = json!(clipboard);
+        }
+        if let (Some((w, h)), Some(path)) = (shot, &args.record) {
+            v["record"] = json!(path.display().to_string());
+            v["width"] = json!(w);
+            v["height"] = json!(h);
         }
         if let (Some((w, h)), Some(path)) = (shot, &args.screenshot) {
             v["screenshot"] = json!(path.display().to_string());
@@ -440,6 +450,63 @@ async fn screenshot(
     let frame = last.ok_or_else(|| fail("no frame".into()))?;
     write_png(path, &frame).map_err(fail)?;
     Ok((frame.width(), frame.height()))
+}
+
+/// Record `seconds` of the host's screen as Y4M at 30 fps (the latest picture
+/// is repeated while the host's screen is idle); returns the picture size.
+async fn record(
+    session: &mut latchkey_session::viewer::Session,
+    path: &Path,
+    seconds: u32,
+) -> Result<(u32, u32), Shot> {
+    use std::io::Write;
+    let fail = |e: String| Shot::Frame(e);
+    let mut video = session
+        .video(std::time::Duration::from_secs(15))
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let first =
+        match tokio::time::timeout(std::time::Duration::from_secs(15), video.next_frame()).await {
+            Ok(Ok(Some(f))) => f,
+            Ok(Ok(None)) => return Err(fail("the host's screen stream ended".into())),
+            Ok(Err(e)) => return Err(fail(e.to_string())),
+            Err(_) => return Err(fail("no frame from the host within 15 s".into())),
+        };
+    let (w, h) = (first.width(), first.height());
+    let file = std::fs::File::create(path)
+        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    let io = |e: std::io::Error| Shot::Frame(format!("writing {}: {e}", path.display()));
+    write!(
+        out,
+        "YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED\n"
+    )
+    .map_err(io)?;
+    let mut current = latchkey_media::convert::to_i420(&first).map_err(|e| fail(e.to_string()))?;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1) / 30);
+    for _ in 0..seconds * 30 {
+        tick.tick().await;
+        // Take every frame that arrived since the last tick; keep the newest.
+        while let Ok(next) =
+            tokio::time::timeout(std::time::Duration::from_millis(1), video.next_frame()).await
+        {
+            match next {
+                Ok(Some(f)) if f.width() == w && f.height() == h => {
+                    current =
+                        latchkey_media::convert::to_i420(&f).map_err(|e| fail(e.to_string()))?;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(fail("the host's screen stream ended".into())),
+                Err(e) => return Err(fail(e.to_string())),
+            }
+        }
+        out.write_all(b"FRAME\n").map_err(io)?;
+        out.write_all(current.y()).map_err(io)?;
+        out.write_all(current.u()).map_err(io)?;
+        out.write_all(current.v()).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    Ok((w, h))
 }
 
 /// Save a frame as an RGBA PNG.
