@@ -477,9 +477,9 @@ async fn record(
         .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
     let mut out = std::io::BufWriter::new(file);
     let io = |e: std::io::Error| Shot::Frame(format!("writing {}: {e}", path.display()));
-    write!(
+    writeln!(
         out,
-        "YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED\n"
+        "YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED"
     )
     .map_err(io)?;
     let mut current = latchkey_media::convert::to_i420(&first).map_err(|e| fail(e.to_string()))?;
