@@ -420,3 +420,81 @@ fn record_writes_a_y4m_at_30_fps() {
     assert_eq!((bytes.len() - header_end - 1) / frame, 30);
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn show_pointer_without_control_is_shown_not_moved() {
+    use std::io::{BufRead, BufReader, Write};
+    let x = Xvfb::start();
+    Command::new("xdotool")
+        .args(["mousemove", "10", "20"])
+        .env("DISPLAY", &x.display)
+        .status()
+        .expect("xdotool");
+    let rv = Rendezvous::start(0, None);
+    let host = Device::file();
+    host.run(&["profile", "create", "pointer-only"]).ok();
+    host.run(&["profile", "set", "pointer-only", "show_pointer", "on"])
+        .ok();
+    let (host, h) = {
+        host.set_password("pointer-only", GOOD_PASSWORD).ok();
+        host.run(&["unattended", "on", "--profile", "pointer-only"])
+            .ok();
+        let p = host.start_host_on(&rv, &x.display);
+        (host, p)
+    };
+    let viewer = Device::file();
+    let fingerprint = viewer.status()["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    // Hold the session open (a held key is simply dropped: no control) while we look.
+    let mut held = viewer.spawn(
+        &[
+            "connect",
+            h.id(),
+            "--rendezvous",
+            &rv.url,
+            "--profile",
+            "pointer-only",
+            "--password-stdin",
+            "--move",
+            "500,400",
+            "--hold-key",
+            "KeyA",
+        ],
+        Some(&pw()),
+    );
+    let ask = || {
+        let mut s =
+            std::os::unix::net::UnixStream::connect(host.dir.join("control.sock")).expect("socket");
+        s.write_all(b"{\"cmd\":\"pointers\"}\n").expect("write");
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).expect("answer");
+        serde_json::from_str::<Value>(&line).expect("json")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let shown = loop {
+        let v = ask();
+        if let Some(p) = v["pointers"].as_array().and_then(|a| a.first()) {
+            break p.clone();
+        }
+        assert!(Instant::now() < deadline, "no remote pointer shown: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (shown["x"].as_i64(), shown["y"].as_i64()),
+        (Some(500), Some(400))
+    );
+    assert_eq!(shown["viewer"], fingerprint.as_str());
+    assert_eq!(
+        pointer(&x.display),
+        (10, 20),
+        "the host's pointer did not move"
+    );
+    assert_eq!(
+        keys_held(&x.display),
+        0,
+        "no key pressed without control_input"
+    );
+    held.kill();
+}

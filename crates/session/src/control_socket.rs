@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use latchkey_core::permission::Permission;
 
-use crate::requests::{Decision, RequestInfo, Requests};
+use crate::requests::{Decision, RemotePointer, RemotePointers, RequestInfo, Requests};
 use crate::Error;
 
 /// Longest request line accepted.
@@ -48,6 +48,8 @@ pub enum ControlRequest {
         /// Request id.
         id: String,
     },
+    /// Pointers of viewers that may show theirs but not move the host's.
+    Pointers,
 }
 
 /// The answer.
@@ -58,6 +60,9 @@ pub struct ControlResponse {
     /// For `requests`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<Vec<RequestInfo>>,
+    /// For `pointers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointers: Option<Vec<RemotePointer>>,
     /// Machine-readable failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -70,6 +75,7 @@ fn failure(code: &str, error: impl Into<String>) -> ControlResponse {
     ControlResponse {
         ok: false,
         requests: None,
+        pointers: None,
         code: Some(code.into()),
         error: Some(error.into()),
     }
@@ -79,13 +85,14 @@ fn success() -> ControlResponse {
     ControlResponse {
         ok: true,
         requests: None,
+        pointers: None,
         code: None,
         error: None,
     }
 }
 
 /// Answer one request line.
-pub fn handle_line(line: &[u8], requests: &Requests) -> ControlResponse {
+pub fn handle_line(line: &[u8], requests: &Requests, pointers: &RemotePointers) -> ControlResponse {
     let req: ControlRequest = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(e) => return failure("malformed", format!("not a control request: {e}")),
@@ -113,6 +120,10 @@ pub fn handle_line(line: &[u8], requests: &Requests) -> ControlResponse {
                 failure("unknown_request", format!("no pending request '{id}'"))
             }
         }
+        ControlRequest::Pointers => ControlResponse {
+            pointers: Some(pointers.list()),
+            ..success()
+        },
         ControlRequest::Deny { id } => {
             if requests.decide(&id, Decision::Deny) {
                 success()
@@ -129,7 +140,11 @@ pub fn socket_path(config_dir: &Path) -> PathBuf {
 }
 
 /// Serve the control socket until the task is dropped.
-pub async fn serve(path: PathBuf, requests: Requests) -> Result<(), Error> {
+pub async fn serve(
+    path: PathBuf,
+    requests: Requests,
+    pointers: RemotePointers,
+) -> Result<(), Error> {
     if path.exists() {
         // A stale socket from a host that died; a live host would still answer.
         if UnixStream::connect(&path).await.is_ok() {
@@ -161,17 +176,21 @@ pub async fn serve(path: PathBuf, requests: Requests) -> Result<(), Error> {
             drop(stream);
             continue;
         };
-        let requests = requests.clone();
+        let (requests, pointers) = (requests.clone(), pointers.clone());
         tokio::spawn(async move {
             let _permit = permit;
-            if let Err(e) = serve_client(stream, &requests).await {
+            if let Err(e) = serve_client(stream, &requests, &pointers).await {
                 tracing::debug!(error = %e, "control client ended");
             }
         });
     }
 }
 
-async fn serve_client(stream: UnixStream, requests: &Requests) -> std::io::Result<()> {
+async fn serve_client(
+    stream: UnixStream,
+    requests: &Requests,
+    pointers: &RemotePointers,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(16 * MAX_LINE as u64));
     loop {
@@ -195,7 +214,7 @@ async fn serve_client(stream: UnixStream, requests: &Requests) -> std::io::Resul
             write_response(&mut write, &r).await?;
             return Ok(());
         } else {
-            handle_line(&line, requests)
+            handle_line(&line, requests, pointers)
         };
         write_response(&mut write, &response).await?;
     }
@@ -242,26 +261,21 @@ mod tests {
     #[test]
     fn lines_are_checked() {
         let r = Requests::default();
+        let p = RemotePointers::default();
+        let code = |line: &[u8]| handle_line(line, &r, &p).code;
+        assert_eq!(code(b"garbage").as_deref(), Some("malformed"));
         assert_eq!(
-            handle_line(b"garbage", &r).code.as_deref(),
-            Some("malformed")
-        );
-        assert_eq!(
-            handle_line(br#"{"cmd":"deny","id":"9"}"#, &r)
-                .code
-                .as_deref(),
+            code(br#"{"cmd":"deny","id":"9"}"#).as_deref(),
             Some("unknown_request")
         );
         assert_eq!(
-            handle_line(
-                br#"{"cmd":"accept","id":"9","deny_permissions":["fly"]}"#,
-                &r
-            )
-            .code
-            .as_deref(),
+            code(br#"{"cmd":"accept","id":"9","deny_permissions":["fly"]}"#).as_deref(),
             Some("invalid")
         );
-        let ok = handle_line(br#"{"cmd":"requests"}"#, &r);
+        let ok = handle_line(br#"{"cmd":"requests"}"#, &r, &p);
         assert!(ok.ok && ok.requests == Some(vec![]));
+        p.set("VIEW-ER", 5, 6);
+        let ok = handle_line(br#"{"cmd":"pointers"}"#, &r, &p);
+        assert_eq!(ok.pointers.map(|l| (l[0].x, l[0].y)), Some((5, 6)));
     }
 }

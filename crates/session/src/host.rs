@@ -49,8 +49,13 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
     let device_key = Arc::new(config.device_key()?);
     config.server_secret()?;
     let requests = Requests::default();
+    let pointers = crate::requests::RemotePointers::default();
     let socket_path = control_socket::socket_path(&options.config_dir);
-    let control = tokio::spawn(control_socket::serve(socket_path.clone(), requests.clone()));
+    let control = tokio::spawn(control_socket::serve(
+        socket_path.clone(),
+        requests.clone(),
+        pointers.clone(),
+    ));
     // Fail early when another host owns the socket.
     tokio::time::sleep(Duration::from_millis(50)).await;
     if control.is_finished() {
@@ -67,6 +72,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         window_open: options.window_open,
         device_id: config.settings().device_id.clone(),
         desktop: crate::host_live::Desktop::start()?,
+        pointers,
     };
     let result = tokio::select! {
         r = serve_rendezvous(&options, &mut config, device_key, shared) => r,

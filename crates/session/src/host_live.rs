@@ -290,7 +290,7 @@ pub async fn run(
                         let deadline = Instant::now() + Duration::from_secs(1);
                         while pointer_seq.is_some_and(|n| n > last_pointer_seq) && Instant::now() < deadline {
                             match tokio::time::timeout(Duration::from_millis(50), pointer_rx.recv()).await {
-                                Ok(Some(p)) => handle_pointer(p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
+                                Ok(Some(p)) => handle_pointer(&viewer, p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
                                 Ok(None) => break,
                                 Err(_) => {}
                             }
@@ -303,7 +303,7 @@ pub async fn run(
             }
             p = pointer_rx.recv() => {
                 if let Some(p) = p {
-                    handle_pointer(p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
+                    handle_pointer(&viewer, p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
                 }
             }
             ev = peer.next_event() => match ev {
@@ -319,6 +319,7 @@ pub async fn run(
     stop.store(true, Ordering::Relaxed);
     // Whatever the viewer still held (it dropped mid-keypress, say) is let go.
     desktop.send(Job::ReleaseAll);
+    shared.pointers.remove(&viewer);
     let event = AuditEvent::SessionEnded {
         viewer: viewer.clone(),
         seconds: started.elapsed().as_secs(),
@@ -344,6 +345,7 @@ fn read_pointer(channel: Control, tx: mpsc::Sender<PointerMessage>) {
 }
 
 fn handle_pointer(
+    viewer: &str,
     p: PointerMessage,
     last_seq: &mut u64,
     perms: &mut Permissions,
@@ -358,9 +360,10 @@ fn handle_pointer(
     let (allowed, _) = perms.now();
     if allowed.contains(Permission::ControlInput) {
         desktop.send(Job::Input(InputEvent::PointerMove { x: p.x, y: p.y }));
+    } else if allowed.contains(Permission::ShowPointer) {
+        // Shown to the person at the host (the desktop app draws it), never moved.
+        perms.shared.pointers.set(viewer, p.x, p.y);
     } else {
-        // With show_pointer and no control, the data reaches the host but moves nothing;
-        // drawing it for the person at the host comes with the desktop app.
         drop_message("pointer_move", Permission::ControlInput, dropped);
     }
 }

@@ -48,6 +48,8 @@ pub struct HostShared {
     pub device_id: Option<DeviceId>,
     /// Input injection and the clipboard, shared by all sessions.
     pub desktop: crate::host_live::Desktop,
+    /// Pointers of viewers that may show theirs but not move the host's.
+    pub pointers: crate::requests::RemotePointers,
 }
 
 /// The outcome as the audit log and the viewer see it.

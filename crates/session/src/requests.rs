@@ -126,3 +126,61 @@ impl Requests {
         }
     }
 }
+
+/// Where each viewer's pointer is, for viewers allowed to show it but not to
+/// move the host's (`show_pointer` without `control_input`): the desktop app
+/// draws these for the person at the host.
+#[derive(Clone, Default)]
+pub struct RemotePointers {
+    inner: Arc<Mutex<HashMap<String, PointerAt>>>,
+}
+
+/// A position and when it was reported.
+type PointerAt = (i32, i32, Instant);
+
+/// One viewer's pointer as the control socket reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RemotePointer {
+    /// Fingerprint of the viewer's device key.
+    pub viewer: String,
+    /// Position on the host's screen.
+    pub x: i32,
+    /// Position on the host's screen.
+    pub y: i32,
+    /// Milliseconds since it last moved.
+    pub age_ms: u64,
+}
+
+impl RemotePointers {
+    /// Record a viewer's pointer position.
+    pub fn set(&self, viewer: &str, x: i32, y: i32) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(viewer.to_string(), (x, y, Instant::now()));
+    }
+
+    /// Forget a viewer (its session ended).
+    pub fn remove(&self, viewer: &str) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(viewer);
+    }
+
+    /// Every viewer pointer shown now.
+    pub fn list(&self) -> Vec<RemotePointer> {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list: Vec<RemotePointer> = map
+            .iter()
+            .map(|(v, (x, y, t))| RemotePointer {
+                viewer: v.clone(),
+                x: *x,
+                y: *y,
+                age_ms: t.elapsed().as_millis() as u64,
+            })
+            .collect();
+        list.sort_by(|a, b| a.viewer.cmp(&b.viewer));
+        list
+    }
+}

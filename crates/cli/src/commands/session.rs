@@ -231,11 +231,13 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                 return Err(e);
             }
         };
-        let acted = args.move_to.is_some()
-            || args.click
-            || args.type_text.is_some()
-            || args.clipboard_set.is_some()
-            || args.clipboard_get;
+        // One-shot actions leave afterwards, unless keys are to stay held.
+        let acted = args.hold_key.is_empty()
+            && (args.move_to.is_some()
+                || args.click
+                || args.type_text.is_some()
+                || args.clipboard_set.is_some()
+                || args.clipboard_get);
         if let Some(path) = &args.record {
             let frames = record(&mut session, path, args.seconds).await;
             session.close().await;
