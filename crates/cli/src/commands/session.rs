@@ -415,6 +415,29 @@ async fn act(
     Ok(None)
 }
 
+/// The host's screen as decoded frames (waits up to 15 s for the track).
+async fn open_video(
+    session: &mut latchkey_session::viewer::Session,
+) -> Result<latchkey_session::video::VideoIn, Shot> {
+    session
+        .video(std::time::Duration::from_secs(15))
+        .await
+        .map_err(|e| Shot::Frame(e.to_string()))
+}
+
+/// The next decoded frame within `secs`; `Ok(None)` when none came in time.
+async fn frame_within(
+    video: &mut latchkey_session::video::VideoIn,
+    secs: u64,
+) -> Result<Option<latchkey_media::Frame>, Shot> {
+    match tokio::time::timeout(std::time::Duration::from_secs(secs), video.next_frame()).await {
+        Ok(Ok(Some(frame))) => Ok(Some(frame)),
+        Ok(Ok(None)) => Err(Shot::Frame("the host's screen stream ended".into())),
+        Ok(Err(e)) => Err(Shot::Frame(e.to_string())),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Decode `n` frames of the host's screen and save the last as PNG; returns its size.
 async fn screenshot(
     session: &mut latchkey_session::viewer::Session,
@@ -422,10 +445,7 @@ async fn screenshot(
     n: u32,
 ) -> Result<(u32, u32), Shot> {
     let fail = |e: String| Shot::Frame(e);
-    let mut video = session
-        .video(std::time::Duration::from_secs(15))
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let mut video = open_video(session).await?;
     // The host sends nothing while its screen is idle, and refines a new
     // picture over a few frames: after the n-th frame, a quiet second means the
     // picture has settled; on a screen that keeps changing, stop 10 frames later.
@@ -433,20 +453,17 @@ async fn screenshot(
     let mut last = None;
     let mut count = 0usize;
     loop {
-        let wait = if count == 0 { 15 } else { 1 };
-        match tokio::time::timeout(std::time::Duration::from_secs(wait), video.next_frame()).await {
-            Ok(Ok(Some(frame))) => {
+        match frame_within(&mut video, if count == 0 { 15 } else { 1 }).await? {
+            Some(frame) => {
                 last = Some(frame);
                 count += 1;
                 if count >= n + latchkey_session::video::REFINE_FRAMES as usize {
                     break;
                 }
             }
-            Ok(Ok(None)) => return Err(fail("the host's screen stream ended".into())),
-            Ok(Err(e)) => return Err(fail(e.to_string())),
-            Err(_) if count >= n => break,
-            Err(_) if count > 0 => {}
-            Err(_) => return Err(fail("no frame from the host within 15 s".into())),
+            None if count >= n => break,
+            None if count > 0 => {}
+            None => return Err(fail("no frame from the host within 15 s".into())),
         }
     }
     let frame = last.ok_or_else(|| fail("no frame".into()))?;
@@ -463,17 +480,10 @@ async fn record(
 ) -> Result<(u32, u32), Shot> {
     use std::io::Write;
     let fail = |e: String| Shot::Frame(e);
-    let mut video = session
-        .video(std::time::Duration::from_secs(15))
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let first =
-        match tokio::time::timeout(std::time::Duration::from_secs(15), video.next_frame()).await {
-            Ok(Ok(Some(f))) => f,
-            Ok(Ok(None)) => return Err(fail("the host's screen stream ended".into())),
-            Ok(Err(e)) => return Err(fail(e.to_string())),
-            Err(_) => return Err(fail("no frame from the host within 15 s".into())),
-        };
+    let mut video = open_video(session).await?;
+    let first = frame_within(&mut video, 15)
+        .await?
+        .ok_or_else(|| fail("no frame from the host within 15 s".into()))?;
     let (w, h) = (first.width(), first.height());
     let file = std::fs::File::create(path)
         .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
