@@ -14,6 +14,7 @@
 //! - [`host_session`]: one incoming session: the handshake and the decision.
 //! - [`viewer`]: connecting to a host: the viewer's half of the handshake.
 //! - [`video`]: the screen as a VP8 video track (host) and its decoding (viewer).
+//! - [`recording`]: a settled screenshot (PNG) or a recording (Y4M) of the host's screen.
 //! - [`requests`]: requests waiting for the person at the host.
 //! - [`control_socket`]: the host's local socket for `requests`/`accept`/`deny`.
 //! - [`error`]: the crate's error type.
@@ -27,6 +28,7 @@ pub mod host_live;
 pub mod host_session;
 pub mod messages;
 pub mod peer;
+pub mod recording;
 pub mod requests;
 pub mod signaling;
 pub mod video;
