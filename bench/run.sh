@@ -8,3 +8,5 @@ target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_dire
 "$target/password-cost" "${1:-7}" "$target/latchkey"
 echo
 "$target/connect-time" "${2:-20}" "$target/latchkey"
+echo
+"$target/desktop-stream" "$target/latchkey" "${3:-10}"

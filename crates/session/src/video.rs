@@ -319,6 +319,8 @@ pub struct VideoIn {
     broken: bool,
     last_seq: Option<u16>,
     seen_keyframe: bool,
+    /// RTP payload bytes received so far.
+    bytes: u64,
 }
 
 impl VideoIn {
@@ -332,6 +334,7 @@ impl VideoIn {
             broken: false,
             last_seq: None,
             seen_keyframe: false,
+            bytes: 0,
         })
     }
 
@@ -346,6 +349,11 @@ impl VideoIn {
         }
     }
 
+    /// RTP payload bytes received so far (for bitrate figures).
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes
+    }
+
     /// The next decoded frame (`None` when the track ended).
     pub async fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
         loop {
@@ -354,6 +362,7 @@ impl VideoIn {
                 Some(TrackRemoteEvent::OnEnded) | None => return Ok(None),
                 Some(_) => continue,
             };
+            self.bytes += packet.payload.len() as u64;
             let seq = packet.header.sequence_number;
             tracing::trace!(
                 seq,
