@@ -8,24 +8,17 @@
 //! Usage: `connect-time [RUNS] path/to/latchkey` (bench/run.sh passes both).
 //! Everything runs on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use latchkey_bench::start;
 use std::time::{Duration, Instant};
 
 use latchkey_core::pake::KsfParams;
 use latchkey_session::peer::{Control, Peer, PeerEvent};
 
 const PASSWORD: &str = "kettle-orbit-cactus-71";
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn latchkey(bin: &str, dir: &Path) -> Command {
     let mut c = Command::new(bin);
@@ -55,31 +48,6 @@ fn run(mut c: Command, stdin: Option<&str>) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Start a long-running child and wait for a stdout line containing `marker`.
-fn start(mut c: Command, marker: &str) -> Result<(Killed, String), String> {
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let child = Killed(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let marker = marker.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line.contains(&marker) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| "the process did not start in time".to_string())?;
-    Ok((child, line))
 }
 
 fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {

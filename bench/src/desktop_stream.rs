@@ -11,12 +11,13 @@
 //! Usage: `desktop-stream path/to/latchkey [SECONDS]`; needs Xvfb.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use latchkey_bench::start;
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::DeviceId;
 use latchkey_media::Frame;
@@ -26,39 +27,6 @@ use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 
 const PASSWORD: &str = "kettle-orbit-cactus-71";
 const BLOCK: u32 = 24;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(mut c: Command, marker: &str) -> Result<(Killed, String), String> {
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let child = Killed(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let marker = marker.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line.contains(&marker) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| "a process did not start".to_string())?;
-    Ok((child, line))
-}
 
 /// CPU seconds (user + system) a process used so far.
 fn cpu_seconds(pid: &str) -> f64 {

@@ -610,36 +610,33 @@ async fn second_factor(
     method: &'static str,
     profile: &str,
 ) -> Result<Option<Verdict>, Error> {
+    let refuse = |error, reason: &str, outcome| {
+        Some(denied(error, method, Some(profile.into()), reason, outcome))
+    };
     control.send(&HostMessage::SecondFactorRequired).await?;
     let code = match recv::<ViewerMessage>(control).await {
         Ok(ViewerMessage::SecondFactor { code }) => zeroize::Zeroizing::new(code),
         Ok(_) => {
-            return Ok(Some(denied(
+            return Ok(refuse(
                 DenialCode::Protocol,
-                method,
-                Some(profile.into()),
                 "expected a second factor",
                 LoginOutcome::Failure,
-            )))
+            ))
         }
         Err(_) => {
-            return Ok(Some(denied(
+            return Ok(refuse(
                 DenialCode::SecondFactorRequired,
-                method,
-                Some(profile.into()),
                 "no second factor given",
                 LoginOutcome::Abandoned,
-            )))
+            ))
         }
     };
     let Some(secret) = config.secrets().get(&SecretName::Totp)? else {
-        return Ok(Some(denied(
+        return Ok(refuse(
             DenialCode::SecondFactorInvalid,
-            method,
-            Some(profile.into()),
             "2FA is on but its secret is missing",
             LoginOutcome::Failure,
-        )));
+        ));
     };
     let secret = TotpSecret::from_bytes(&secret)?;
     let checked = config.update(|s, _| {
@@ -650,13 +647,11 @@ async fn second_factor(
         Ok(_) => Ok(None),
         Err(refusal) => {
             let reason = format!("second factor {refusal:?}").to_lowercase();
-            Ok(Some(denied(
+            Ok(refuse(
                 DenialCode::SecondFactorInvalid,
-                method,
-                Some(profile.into()),
                 &reason,
                 LoginOutcome::Failure,
-            )))
+            ))
         }
     }
 }
