@@ -315,14 +315,15 @@ pub fn valid_session_id(s: &str) -> bool {
 
 /// Parse a client frame (size checked first).
 pub fn parse_client(text: &str) -> Result<ClientMessage, ErrorCode> {
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(ErrorCode::TooLarge);
-    }
-    serde_json::from_str(text).map_err(|_| ErrorCode::Malformed)
+    parse_frame(text)
 }
 
 /// Parse a server frame (size checked first).
 pub fn parse_server(text: &str) -> Result<ServerMessage, ErrorCode> {
+    parse_frame(text)
+}
+
+fn parse_frame<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ErrorCode> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(ErrorCode::TooLarge);
     }
