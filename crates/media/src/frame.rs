@@ -107,6 +107,11 @@ impl Frame {
         self.data
     }
 
+    /// The raw bytes, for a capture source that patches changed areas in place.
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
     /// Row `y` without its padding (`width * 4` bytes). Panics if `y >= height`.
     pub fn row(&self, y: u32) -> &[u8] {
         let start = y as usize * self.stride;

@@ -19,7 +19,8 @@
 //!
 //! - [`error`]: the crate's [`Error`] enum.
 //! - [`frame`]: owned [`Frame`] (RGBA/BGRA) and [`I420Frame`] values, PSNR.
-//! - [`capture`]: [`list_displays`] and [`Capturer`] (xcap).
+//! - [`capture`]: [`list_displays`] and [`Capturer`] (xcap; the Wayland path).
+//! - [`x11_screen`]: [`X11Screen`], damage-driven grabs of one X11 monitor (the host's path on X11).
 //! - [`damage`]: [`DamageTracker`], tile-based change detection.
 //! - [`convert`]: RGBA/BGRA <-> I420 with SIMD (yuvutils-rs).
 //! - [`encode`] / [`decode`]: [`Vp8Encoder`] and [`Vp8Decoder`] (libvpx).
@@ -41,6 +42,7 @@ pub mod frame;
 pub mod input;
 mod platform;
 mod vpx;
+pub mod x11_screen;
 
 pub use capture::{list_displays, Capturer, DisplayInfo};
 pub use clipboard::{Clipboard, ClipboardImage};
@@ -50,6 +52,7 @@ pub use encode::{EncodedPacket, EncoderConfig, Vp8Encoder};
 pub use error::{Error, Result};
 pub use frame::{Frame, I420Frame, PixelFormat};
 pub use input::{Injector, InputEvent, MouseButton};
+pub use x11_screen::X11Screen;
 
 #[cfg(test)]
 mod tests {

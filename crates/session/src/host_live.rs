@@ -22,7 +22,7 @@ use crate::messages::{
     POINTER_LABEL,
 };
 use crate::peer::{Control, Peer, PeerEvent};
-use crate::video::{self, StreamCounters, VideoOut};
+use crate::video::{self, ScreenChoice, StreamCounters, VideoOut};
 
 /// How often the profile is re-read (when the settings file changed).
 const PERMISSION_RECHECK: Duration = Duration::from_millis(200);
@@ -199,10 +199,11 @@ pub async fn run(
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(StreamCounters::default());
+    let screen = Arc::new(ScreenChoice::default());
     if let Some(video) = video {
-        let (stop, counters) = (stop.clone(), counters.clone());
+        let (stop, counters, screen) = (stop.clone(), counters.clone(), screen.clone());
         tokio::spawn(async move {
-            if let Err(e) = video::stream_screen(video, stop, counters).await {
+            if let Err(e) = video::stream_screen(video, stop, counters, screen).await {
                 tracing::warn!(error = %e, "screen streaming stopped");
             }
         });
@@ -231,6 +232,9 @@ pub async fn run(
         }
     }
     let mut last_pointer_seq = 0u64;
+    // Clipboard text arriving in pieces, and whether it grew over the limit.
+    let mut clipboard_in = String::new();
+    let mut clipboard_overflow = false;
     let mut dropped: u64 = 0;
     let mut reported: Vec<&'static str> = Vec::new();
     let mut drop_message = |kind: &'static str, permission: Permission, dropped: &mut u64| {
@@ -266,31 +270,69 @@ pub async fn run(
                             drop_message(input_kind(&event), Permission::ControlInput, &mut dropped);
                         }
                     }
-                    Some(ViewerSessionMessage::ClipboardSet { text }) => {
-                        if allowed.contains(Permission::Clipboard) && text.len() <= MAX_CLIPBOARD_TEXT {
-                            desktop.send(Job::ClipboardSet(text));
-                        } else {
-                            drop_message("clipboard_set", Permission::Clipboard, &mut dropped);
-                            let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_set".into(), permission: "clipboard".into() }).await;
+                    Some(ViewerSessionMessage::ClipboardSet { text, more }) => {
+                        if !allowed.contains(Permission::Clipboard) {
+                            clipboard_in.clear();
+                            if !more {
+                                drop_message("clipboard_set", Permission::Clipboard, &mut dropped);
+                                let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_set".into(), permission: "clipboard".into() }).await;
+                            }
+                            continue;
+                        }
+                        if clipboard_in.len() + text.len() > MAX_CLIPBOARD_TEXT {
+                            clipboard_overflow = true;
+                            clipboard_in = String::new();
+                        } else if !clipboard_overflow {
+                            clipboard_in.push_str(&text);
+                        }
+                        if !more {
+                            if std::mem::take(&mut clipboard_overflow) {
+                                let _ = control.send(&HostSessionMessage::TooLarge { what: "clipboard_set".into(), limit: MAX_CLIPBOARD_TEXT }).await;
+                            } else {
+                                desktop.send(Job::ClipboardSet(std::mem::take(&mut clipboard_in)));
+                            }
                         }
                     }
                     Some(ViewerSessionMessage::ClipboardGet) => {
                         if allowed.contains(Permission::Clipboard) {
                             let (tx, rx) = oneshot::channel();
                             desktop.send(Job::ClipboardGet(tx));
-                            let text = rx.await.ok().flatten().filter(|t| t.len() <= MAX_CLIPBOARD_TEXT);
-                            let _ = control.send(&HostSessionMessage::ClipboardText { text }).await;
+                            match rx.await.ok().flatten() {
+                                Some(text) if text.len() > MAX_CLIPBOARD_TEXT => {
+                                    let _ = control.send(&HostSessionMessage::TooLarge { what: "clipboard_get".into(), limit: MAX_CLIPBOARD_TEXT }).await;
+                                }
+                                Some(text) => {
+                                    let chunks = messages::clipboard_chunks(&text);
+                                    let last = chunks.len() - 1;
+                                    for (i, piece) in chunks.into_iter().enumerate() {
+                                        let _ = control.send(&HostSessionMessage::ClipboardText { text: Some(piece.to_string()), more: i < last }).await;
+                                    }
+                                }
+                                None => {
+                                    let _ = control.send(&HostSessionMessage::ClipboardText { text: None, more: false }).await;
+                                }
+                            }
                         } else {
                             drop_message("clipboard_get", Permission::Clipboard, &mut dropped);
                             let _ = control.send(&HostSessionMessage::Refused { what: "clipboard_get".into(), permission: "clipboard".into() }).await;
                         }
+                    }
+                    Some(ViewerSessionMessage::ListDisplays) => {
+                        let _ = control.send(&displays_message(&screen, None).await).await;
+                    }
+                    Some(ViewerSessionMessage::SwitchDisplay { id }) => {
+                        let known = screen.state().is_some_and(|(all, _)| all.iter().any(|d| d.id == id));
+                        if known {
+                            screen.request(id);
+                        }
+                        let _ = control.send(&displays_message(&screen, known.then_some(id)).await).await;
                     }
                     Some(ViewerSessionMessage::Sync { id, pointer_seq }) => {
                         // Wait (briefly) for pointer motion still in flight on the unordered channel.
                         let deadline = Instant::now() + Duration::from_secs(1);
                         while pointer_seq.is_some_and(|n| n > last_pointer_seq) && Instant::now() < deadline {
                             match tokio::time::timeout(Duration::from_millis(50), pointer_rx.recv()).await {
-                                Ok(Some(p)) => handle_pointer(&viewer, p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
+                                Ok(Some(p)) => handle_pointer(&viewer, p, screen.origin(), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
                                 Ok(None) => break,
                                 Err(_) => {}
                             }
@@ -303,7 +345,7 @@ pub async fn run(
             }
             p = pointer_rx.recv() => {
                 if let Some(p) = p {
-                    handle_pointer(&viewer, p, &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
+                    handle_pointer(&viewer, p, screen.origin(), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
                 }
             }
             ev = peer.next_event() => match ev {
@@ -347,6 +389,7 @@ fn read_pointer(channel: Control, tx: mpsc::Sender<PointerMessage>) {
 fn handle_pointer(
     viewer: &str,
     p: PointerMessage,
+    origin: (i32, i32),
     last_seq: &mut u64,
     perms: &mut Permissions,
     desktop: &Desktop,
@@ -357,14 +400,42 @@ fn handle_pointer(
         return; // Older than what we applied: the unordered channel reordered it.
     }
     *last_seq = p.seq;
+    let (x, y) = (origin.0.saturating_add(p.x), origin.1.saturating_add(p.y));
     let (allowed, _) = perms.now();
     if allowed.contains(Permission::ControlInput) {
-        desktop.send(Job::Input(InputEvent::PointerMove { x: p.x, y: p.y }));
+        desktop.send(Job::Input(InputEvent::PointerMove { x, y }));
     } else if allowed.contains(Permission::ShowPointer) {
         // Shown to the person at the host (the desktop app draws it), never moved.
-        perms.shared.pointers.set(viewer, p.x, p.y);
+        perms.shared.pointers.set(viewer, x, y);
     } else {
         drop_message("pointer_move", Permission::ControlInput, dropped);
+    }
+}
+
+/// The `Displays` answer; with `switching`, first waits (briefly) until the
+/// capture thread streams that monitor.
+async fn displays_message(screen: &ScreenChoice, switching: Option<u32>) -> HostSessionMessage {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let state = screen.state();
+        let settled = match (&state, switching) {
+            (Some((_, current)), Some(id)) => current.id == id,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if settled || Instant::now() >= deadline {
+            return match state {
+                Some((displays, current)) => HostSessionMessage::Displays {
+                    displays,
+                    current: current.id,
+                },
+                None => HostSessionMessage::Displays {
+                    displays: Vec::new(),
+                    current: 0,
+                },
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -5,7 +5,7 @@
 //! of a frame.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,7 +30,8 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use latchkey_core::bitrate::BitrateController;
 use latchkey_media::{
-    convert, Capturer, DamageTracker, EncoderConfig, Frame, Vp8Decoder, Vp8Encoder,
+    convert, Capturer, DamageTracker, DisplayInfo, EncoderConfig, Frame, I420Frame, Vp8Decoder,
+    Vp8Encoder, X11Screen,
 };
 
 use crate::Error;
@@ -138,12 +139,57 @@ pub struct StreamCounters {
     pub bytes: AtomicU64,
 }
 
+/// Which monitor the stream shows, shared between the session loop (which
+/// asks for a switch and maps pointer positions) and the capture thread.
+#[derive(Debug, Default)]
+pub struct ScreenChoice {
+    /// A switch the viewer asked for, not yet made.
+    requested: Mutex<Option<u32>>,
+    /// Every monitor and the one being streamed, once capture started.
+    state: Mutex<Option<(Vec<DisplayInfo>, DisplayInfo)>>,
+}
+
+impl ScreenChoice {
+    /// Ask the capture thread to stream the monitor with this id.
+    pub fn request(&self, id: u32) {
+        *self.requested.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
+    }
+
+    fn take_request(&self) -> Option<u32> {
+        self.requested
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    fn publish(&self, all: Vec<DisplayInfo>, current: DisplayInfo) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some((all, current));
+    }
+
+    /// Every monitor, and the one being streamed (`None` before capture starts).
+    pub fn state(&self) -> Option<(Vec<DisplayInfo>, DisplayInfo)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The streamed monitor's top-left corner on the host's desktop: the
+    /// viewer's pointer positions are relative to it.
+    pub fn origin(&self) -> (i32, i32) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, d)| (d.x, d.y))
+            .unwrap_or((0, 0))
+    }
+}
+
 /// Stream the screen of the process's X display until `stop` is set or the
 /// connection goes. Capture and encoding run on their own thread.
 pub async fn stream_screen(
     out: VideoOut,
     stop: Arc<AtomicBool>,
     counters: Arc<StreamCounters>,
+    choice: Arc<ScreenChoice>,
 ) -> Result<(), Error> {
     let ssrc = *out
         .track
@@ -209,7 +255,7 @@ pub async fn stream_screen(
     let thread_counters = counters.clone();
     let worker = std::thread::Builder::new()
         .name("latchkey-capture".into())
-        .spawn(move || capture_loop(tx, thread_stop, keyframe, bitrate, thread_counters))
+        .spawn(move || capture_loop(tx, thread_stop, keyframe, bitrate, thread_counters, choice))
         .map_err(|e| Error::Io(format!("cannot start the capture thread: {e}")))?;
     while let Some((data, duration)) = rx.recv().await {
         let sample = Sample {
@@ -234,27 +280,114 @@ pub async fn stream_screen(
     }
 }
 
-/// Capture, skip unchanged frames, encode, hand packets over. Blocking.
+/// Where frames come from: the X server's damage-driven grabs, or `xcap`
+/// (its Wayland/PipeWire portal) when there is no X server to ask.
+enum Screen {
+    X11(X11Screen),
+    Portal(Capturer, Option<Frame>),
+}
+
+impl Screen {
+    fn open() -> Result<Self, latchkey_media::Error> {
+        match X11Screen::open(None) {
+            Ok(s) => Ok(Screen::X11(s)),
+            Err(e) if std::env::var_os("WAYLAND_DISPLAY").is_some() => {
+                tracing::info!(error = %e, "no X11 screen; capturing through the Wayland portal");
+                Ok(Screen::Portal(Capturer::primary()?, None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn displays(&self) -> Result<(Vec<DisplayInfo>, DisplayInfo), latchkey_media::Error> {
+        Ok(match self {
+            Screen::X11(s) => (s.list_displays()?, s.display().clone()),
+            Screen::Portal(c, _) => (vec![c.info().clone()], c.info().clone()),
+        })
+    }
+
+    fn select(&mut self, id: u32) -> Result<(), latchkey_media::Error> {
+        match self {
+            Screen::X11(s) => s.select(id),
+            Screen::Portal(c, last) => {
+                *c = Capturer::open(id)?;
+                *last = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the picture may have changed; waits up to `timeout` for it.
+    fn wait_change(&mut self, timeout: Duration) -> Result<bool, latchkey_media::Error> {
+        match self {
+            Screen::X11(s) => s.wait_damage(timeout),
+            // No change notifications: look at every frame.
+            Screen::Portal(..) => Ok(true),
+        }
+    }
+
+    fn grab(&mut self) -> Result<&Frame, latchkey_media::Error> {
+        match self {
+            Screen::X11(s) => s.grab(),
+            Screen::Portal(c, last) => Ok(last.insert(c.capture()?)),
+        }
+    }
+}
+
+/// How long the idle loop waits for damage before it looks at the stop flag again.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+/// Capture what changed, encode, hand packets over. Blocking.
+///
+/// On X11 an unchanged screen costs nothing: the loop sleeps until the
+/// server reports damage, grabs only the damaged area, and checks (tile by
+/// tile) that the pixels really changed before encoding. After a change it
+/// refines the still picture for [`REFINE_FRAMES`] frames, then goes quiet.
 fn capture_loop(
     tx: mpsc::Sender<(Vec<u8>, Duration)>,
     stop: Arc<AtomicBool>,
     keyframe: Arc<AtomicBool>,
     bitrate: Arc<AtomicU32>,
     counters: Arc<StreamCounters>,
+    choice: Arc<ScreenChoice>,
 ) -> Result<(), Error> {
     let media = |e: latchkey_media::Error| Error::Io(format!("screen: {e}"));
-    let mut capturer = Capturer::primary().map_err(media)?;
+    let mut screen = Screen::open().map_err(media)?;
+    let (all, current) = screen.displays().map_err(media)?;
+    choice.publish(all, current);
     let mut damage = DamageTracker::default();
     let interval = Duration::from_secs(1) / FPS;
     let mut encoder: Option<Vp8Encoder> = None;
+    let mut picture: Option<I420Frame> = None;
     let mut pts = 0u64;
     let mut last_sent = Instant::now();
+    let mut last_grab: Option<Instant> = None;
     let mut refine_left = 0u32;
     while !stop.load(Ordering::Relaxed) {
-        let tick = Instant::now();
-        let frame = capturer.capture().map_err(media)?;
+        if let Some(id) = choice.take_request() {
+            match screen.select(id) {
+                Ok(()) => {
+                    let (all, current) = screen.displays().map_err(media)?;
+                    tracing::info!(display = %current.name, "streaming another display");
+                    choice.publish(all, current);
+                    damage.reset();
+                    keyframe.store(true, Ordering::Relaxed);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot switch display"),
+            }
+        }
+        // At most FPS grabs a second.
+        if let Some(rest) = last_grab.and_then(|t| interval.checked_sub(t.elapsed())) {
+            std::thread::sleep(rest);
+        }
+        let due = refine_left > 0 || keyframe.load(Ordering::Relaxed);
+        if !due && !screen.wait_change(IDLE_WAIT).map_err(media)? {
+            continue;
+        }
+        last_grab = Some(Instant::now());
+        let frame = screen.grab().map_err(media)?;
         counters.captured.fetch_add(1, Ordering::Relaxed);
-        let changed = !damage.update(&frame).is_empty();
+        let changed = !damage.update(frame).is_empty();
         let want_key = keyframe.swap(false, Ordering::Relaxed);
         let refine = !changed && refine_left > 0;
         if changed || want_key {
@@ -262,50 +395,49 @@ fn capture_loop(
         } else if refine {
             refine_left -= 1;
         }
-        if changed || want_key || refine {
-            let enc = match &mut encoder {
-                Some(e)
-                    if e.config().width == frame.width() && e.config().height == frame.height() =>
-                {
-                    e
-                }
-                slot => {
-                    let mut config = EncoderConfig::new(frame.width(), frame.height());
-                    config.fps = FPS;
-                    config.bitrate_kbps = bitrate.load(Ordering::Relaxed);
-                    *slot = Some(Vp8Encoder::new(config).map_err(media)?);
-                    slot.as_mut().ok_or_else(|| Error::Io("encoder".into()))?
-                }
-            };
-            if want_key {
-                enc.request_keyframe();
-            }
-            let kbps = bitrate.load(Ordering::Relaxed);
-            if kbps != enc.bitrate_kbps() {
-                enc.set_bitrate_kbps(kbps).map_err(media)?;
-            }
-            let picture = convert::to_i420(&frame).map_err(media)?;
-            for packet in enc.encode(&picture, pts).map_err(media)? {
-                tracing::debug!(
-                    bytes = packet.data.len(),
-                    keyframe = packet.keyframe,
-                    "encoded"
-                );
-                counters.sent.fetch_add(1, Ordering::Relaxed);
-                counters
-                    .bytes
-                    .fetch_add(packet.data.len() as u64, Ordering::Relaxed);
-                let duration = last_sent.elapsed().max(interval);
-                last_sent = Instant::now();
-                if tx.blocking_send((packet.data, duration)).is_err() {
-                    return Ok(());
-                }
-            }
-            pts += 1;
+        if !(changed || want_key || refine) {
+            continue;
         }
-        if let Some(rest) = interval.checked_sub(tick.elapsed()) {
-            std::thread::sleep(rest);
+        let (w, h) = (frame.width(), frame.height());
+        let enc = match &mut encoder {
+            Some(e) if e.config().width == w && e.config().height == h => e,
+            slot => {
+                let mut config = EncoderConfig::new(w, h);
+                config.fps = FPS;
+                config.bitrate_kbps = bitrate.load(Ordering::Relaxed);
+                *slot = Some(Vp8Encoder::new(config).map_err(media)?);
+                slot.as_mut().ok_or_else(|| Error::Io("encoder".into()))?
+            }
+        };
+        if want_key {
+            enc.request_keyframe();
         }
+        let kbps = bitrate.load(Ordering::Relaxed);
+        if kbps != enc.bitrate_kbps() {
+            enc.set_bitrate_kbps(kbps).map_err(media)?;
+        }
+        let target = match &mut picture {
+            Some(p) if p.width() == w && p.height() == h => p,
+            slot => slot.insert(I420Frame::black(w, h).map_err(media)?),
+        };
+        convert::to_i420_into(frame, target).map_err(media)?;
+        for packet in enc.encode(target, pts).map_err(media)? {
+            tracing::debug!(
+                bytes = packet.data.len(),
+                keyframe = packet.keyframe,
+                "encoded"
+            );
+            counters.sent.fetch_add(1, Ordering::Relaxed);
+            counters
+                .bytes
+                .fetch_add(packet.data.len() as u64, Ordering::Relaxed);
+            let duration = last_sent.elapsed().max(interval);
+            last_sent = Instant::now();
+            if tx.blocking_send((packet.data, duration)).is_err() {
+                return Ok(());
+            }
+        }
+        pts += 1;
     }
     Ok(())
 }

@@ -17,11 +17,14 @@ use latchkey_store::known_hosts::{HostKeyCheck, KnownHosts};
 use latchkey_store::{Config, SecretName};
 use rand_core::{OsRng, RngCore};
 
-use crate::messages::{HostSessionMessage, PointerMessage, ViewerSessionMessage};
+use crate::messages::{
+    HostSessionMessage, PointerMessage, ViewerSessionMessage, MAX_CLIPBOARD_TEXT,
+};
 use crate::peer::{Control, ControlEvent, Peer, PeerEvent};
 use crate::signaling::SignalSocket;
 use crate::video::VideoIn;
 use crate::Error;
+use latchkey_media::DisplayInfo;
 use std::sync::Arc;
 use webrtc::media_stream::track_remote::TrackRemote;
 
@@ -143,6 +146,14 @@ pub enum SessionError {
         /// The missing permission.
         permission: String,
     },
+    /// Clipboard text over the limit.
+    #[error("{what}: the clipboard text is over the {limit}-byte limit")]
+    TooLarge {
+        /// What was dropped.
+        what: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The session broke.
     #[error(transparent)]
     Broken(#[from] Error),
@@ -201,20 +212,34 @@ impl Session {
         }
     }
 
-    /// Put text on the host's clipboard.
+    /// Put text on the host's clipboard (up to [`MAX_CLIPBOARD_TEXT`] bytes,
+    /// sent in pieces; every 16 pieces wait for the host, so a long text
+    /// never floods the channel).
     pub async fn clipboard_set(&mut self, text: &str) -> Result<(), SessionError> {
-        if text.len() > crate::messages::MAX_CLIPBOARD_TEXT {
-            return Err(Error::Usage(format!(
-                "clipboard text is limited to {} bytes",
-                crate::messages::MAX_CLIPBOARD_TEXT
-            ))
-            .into());
+        if text.len() > MAX_CLIPBOARD_TEXT {
+            return Err(SessionError::TooLarge {
+                what: "clipboard_set".into(),
+                limit: MAX_CLIPBOARD_TEXT,
+            });
         }
-        self.control
-            .send(&ViewerSessionMessage::ClipboardSet {
-                text: text.to_string(),
-            })
-            .await?;
+        let chunks = crate::messages::clipboard_chunks(text);
+        let last = chunks.len() - 1;
+        for (i, piece) in chunks.into_iter().enumerate() {
+            self.control
+                .send(&ViewerSessionMessage::ClipboardSet {
+                    text: piece.to_string(),
+                    more: i < last,
+                })
+                .await?;
+            if i % 16 == 15 || i == last {
+                self.answered_sync().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A sync whose wait also reports what the host refused meanwhile.
+    async fn answered_sync(&mut self) -> Result<(), SessionError> {
         self.sync_id += 1;
         let id = self.sync_id;
         self.control
@@ -223,12 +248,18 @@ impl Session {
                 pointer_seq: None,
             })
             .await?;
+        let mut refused = None;
         loop {
             match self.host_reply().await? {
                 HostSessionMessage::Refused { what, permission } => {
-                    return Err(SessionError::Refused { what, permission })
+                    refused = Some(SessionError::Refused { what, permission })
                 }
-                HostSessionMessage::SyncDone { id: got } if got == id => return Ok(()),
+                HostSessionMessage::TooLarge { what, limit } => {
+                    refused = Some(SessionError::TooLarge { what, limit })
+                }
+                HostSessionMessage::SyncDone { id: got } if got == id => {
+                    return refused.map_or(Ok(()), Err);
+                }
                 _ => {}
             }
         }
@@ -239,13 +270,63 @@ impl Session {
         self.control
             .send(&ViewerSessionMessage::ClipboardGet)
             .await?;
+        let mut whole: Option<String> = None;
         loop {
             match self.host_reply().await? {
                 HostSessionMessage::Refused { what, permission } => {
                     return Err(SessionError::Refused { what, permission })
                 }
-                HostSessionMessage::ClipboardText { text } => return Ok(text),
+                HostSessionMessage::TooLarge { what, limit } => {
+                    return Err(SessionError::TooLarge { what, limit })
+                }
+                HostSessionMessage::ClipboardText { text, more } => {
+                    if let Some(piece) = text {
+                        let buf = whole.get_or_insert_with(String::new);
+                        if buf.len() + piece.len() > MAX_CLIPBOARD_TEXT {
+                            return Err(
+                                Error::Protocol("clipboard text over the limit".into()).into()
+                            );
+                        }
+                        buf.push_str(&piece);
+                    }
+                    if !more {
+                        return Ok(whole);
+                    }
+                }
                 _ => {}
+            }
+        }
+    }
+
+    /// The host's monitors and the id of the one being streamed.
+    pub async fn displays(&mut self) -> Result<(Vec<DisplayInfo>, u32), Error> {
+        self.control
+            .send(&ViewerSessionMessage::ListDisplays)
+            .await?;
+        loop {
+            if let HostSessionMessage::Displays { displays, current } = self.host_reply().await? {
+                return Ok((displays, current));
+            }
+        }
+    }
+
+    /// Stream the host's monitor with this id instead (see [`Session::displays`]).
+    pub async fn switch_display(&mut self, id: u32) -> Result<DisplayInfo, Error> {
+        self.control
+            .send(&ViewerSessionMessage::SwitchDisplay { id })
+            .await?;
+        loop {
+            if let HostSessionMessage::Displays { displays, current } = self.host_reply().await? {
+                let available: Vec<String> = displays.iter().map(|d| d.id.to_string()).collect();
+                return displays
+                    .into_iter()
+                    .find(|d| d.id == id && current == id)
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "the host has no display {id} (it has: {})",
+                            available.join(", ")
+                        ))
+                    });
             }
         }
     }

@@ -263,6 +263,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         Ok(v) => v,
         Err(Shot::Frame(e)) => return Err(CliError::Coded(exit::OTHER, e)),
         Err(Shot::Refused(e)) => return Err(CliError::Coded(exit::AUTH, e)),
+        Err(Shot::TooLarge(e)) => return Err(CliError::Coded(exit::USAGE, e)),
         Err(Shot::Connect(e)) => return Err(report_failure(&e, args.json)),
     };
     if args.json {
@@ -363,6 +364,7 @@ enum Shot {
     Connect(ConnectError),
     Frame(String),
     Refused(String),
+    TooLarge(String),
 }
 
 /// The actions asked for after connecting, in a fixed order: move, click,
@@ -376,6 +378,7 @@ async fn act(
     let broken = |e: latchkey_session::Error| Shot::Frame(format!("session: {e}"));
     let refused = |e: SessionError| match e {
         SessionError::Refused { .. } => Shot::Refused(e.to_string()),
+        SessionError::TooLarge { .. } => Shot::TooLarge(e.to_string()),
         SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
     };
     if let Some((x, y)) = args.move_to {
