@@ -192,6 +192,18 @@ pub struct ConnectArgs {
     /// With --record: how long, in seconds (1 to 3600).
     #[arg(long, value_name = "S", default_value_t = 5, requires = "record", value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub seconds: u32,
+    /// Stream the host's display with this id (see --list-displays) before anything else.
+    #[arg(long, value_name = "ID")]
+    pub display: Option<u32>,
+    /// Print the host's displays (id, name, geometry; * marks the streamed one).
+    #[arg(long)]
+    pub list_displays: bool,
+    /// Stay connected and read commands from standard input, one per line,
+    /// answering each with a line of JSON: move X Y, click, type TEXT,
+    /// key CODE down|up, clipboard-set TEXT, clipboard-get, displays,
+    /// display ID, sync, quit.
+    #[arg(long, conflicts_with_all = ["record", "screenshot", "probe"])]
+    pub commands: bool,
     /// Save one decoded frame of the host's screen as PNG, then leave.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<std::path::PathBuf>,

@@ -1,7 +1,7 @@
 //! Reading a password: from stdin (bounded), or a no-echo prompt on a terminal.
 //! Never from the command line, where other users could read it.
 
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 use zeroize::Zeroizing;
 
 use crate::exit::CliError;
@@ -10,7 +10,7 @@ use crate::exit::CliError;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Read one password. On a terminal, prompt (twice when `confirm`); otherwise read
-/// stdin, dropping one trailing newline.
+/// stdin (its first line), dropping the newline.
 pub fn read_password(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
     if std::io::stdin().is_terminal() {
         let first = Zeroizing::new(
@@ -28,10 +28,12 @@ pub fn read_password(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, C
         }
         return check(first);
     }
+    // One line: what follows stays readable (`connect --commands` reads on).
     let mut buf = Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_BYTES + 2));
     std::io::stdin()
+        .lock()
         .take(MAX_PASSWORD_BYTES as u64 + 3)
-        .read_to_end(&mut buf)
+        .read_until(b'\n', &mut buf)
         .map_err(|e| CliError::Usage(format!("cannot read the password from stdin: {e}")))?;
     parse_stdin(&buf)
 }

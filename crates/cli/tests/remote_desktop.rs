@@ -498,3 +498,172 @@ fn show_pointer_without_control_is_shown_not_moved() {
     );
     held.kill();
 }
+
+/// `connect --commands` through `rv` with the password: the session stays
+/// open and takes commands one by one.
+fn scripted_session(viewer: &Device, id: &str, rv: &Rendezvous) -> Proc {
+    let mut v = viewer.spawn_piped(&[
+        "connect",
+        id,
+        "--rendezvous",
+        &rv.url,
+        "--password-stdin",
+        "--commands",
+        "--json",
+    ]);
+    v.send(GOOD_PASSWORD);
+    let line = v.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
+    assert!(line.contains("\"ok\":true"), "{line}");
+    v
+}
+
+fn dropped_kinds(host: &Device) -> Vec<String> {
+    host.run(&["audit", "--json"])
+        .json()
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|e| e["event"] == "message_dropped")
+        .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_profile_edited_mid_session_applies_at_once() {
+    let x = Xvfb::start();
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let mut v = scripted_session(&viewer, h.id(), &rv);
+    assert_eq!(v.command("move 100 120")["ok"], true);
+    assert_eq!(v.command("sync")["ok"], true);
+    assert_eq!(pointer(&x.display), (100, 120));
+
+    // The owner withdraws keyboard and mouse from the profile while the session runs.
+    host.run(&["profile", "set", "default", "control_input", "off"])
+        .ok();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(v.command("move 300 320")["ok"], true);
+    assert_eq!(v.command("click")["ok"], true);
+    assert_eq!(v.command("sync")["ok"], true);
+    assert_eq!(
+        pointer(&x.display),
+        (100, 120),
+        "the pointer must not move any more"
+    );
+    // (The profile still shows the viewer's pointer, so motion is not a
+    // drop; the click is.)
+    assert!(dropped_kinds(&host).contains(&"button".to_string()));
+
+    // And gives it back: it works again in the same session.
+    host.run(&["profile", "set", "default", "control_input", "on"])
+        .ok();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(v.command("move 200 220")["ok"], true);
+    assert_eq!(v.command("sync")["ok"], true);
+    assert_eq!(pointer(&x.display), (200, 220));
+    assert_eq!(v.command("quit")["ok"], true);
+    assert_eq!(v.finish(Duration::from_secs(20)).code, 0);
+}
+
+#[test]
+fn two_monitors_the_viewer_picks_one_and_points_on_it() {
+    let x = Xvfb::start_sized(2 * 800, 600);
+    latchkey_testkit::split_into_monitors(&x.display, 800, 2);
+    let (conn, screen) = latchkey_testkit::connect(&x.display);
+    let left = desktop(800, 600, 1);
+    let right = desktop(800, 600, 2);
+    draw_rgba(&conn, screen, 0, 0, 800, &left);
+    draw_rgba(&conn, screen, 800, 0, 800, &right);
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &["--password-stdin", "--list-displays"],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = json(&run);
+    let displays = v["displays"].as_array().expect("displays").clone();
+    let names: Vec<_> = displays
+        .iter()
+        .map(|d| d["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["left", "right"]);
+    assert_eq!(
+        v["display"], displays[0]["id"],
+        "the primary one streams first"
+    );
+    let right_id = displays[1]["id"].to_string();
+
+    // The right monitor's picture, and a pointer position on it.
+    let shot = viewer.dir.with_file_name("right.png");
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &[
+            "--password-stdin",
+            "--display",
+            &right_id,
+            "--move",
+            "10,20",
+            "--screenshot",
+            shot.to_str().expect("utf8"),
+        ],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let expected = Frame::packed(800, 600, PixelFormat::Rgba, right).expect("frame");
+    let psnr = read_png(&shot).psnr(&expected).expect("same size");
+    assert!(psnr >= 30.0, "PSNR {psnr:.1} dB");
+    assert_eq!(
+        pointer(&x.display),
+        (810, 20),
+        "positions are on the streamed monitor"
+    );
+
+    // An id the host does not have: a clear refusal, a usage exit code.
+    let run = viewer.connect(
+        h.id(),
+        &rv,
+        &["--password-stdin", "--display", "4242"],
+        Some(&pw()),
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no display 4242"), "{run:?}");
+}
+
+#[test]
+fn long_clipboard_text_travels_in_pieces_both_ways() {
+    let x = Xvfb::start();
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    // 200 KB of text with quotes, backslashes and non-ASCII (JSON escapes some).
+    let text: String = (0..20_000).map(|i| format!("{i:05}\"é\\ ")).collect();
+    let mut v = scripted_session(&viewer, h.id(), &rv);
+    assert_eq!(v.command(&format!("clipboard-set {text}"))["ok"], true);
+    assert_eq!(
+        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
+        text
+    );
+    let got = v.command("clipboard-get");
+    assert_eq!(got["text"].as_str().map(str::len), Some(text.len()));
+    assert_eq!(got["text"], text.as_str());
+    // Over the 1 MiB limit: refused whole, nothing half-set.
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let answer = v.command(&format!("clipboard-set {huge}"));
+    assert_eq!(answer["ok"], false, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap_or("").contains("limit"),
+        "{answer}"
+    );
+    assert_eq!(
+        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
+        text
+    );
+    assert_eq!(v.command("quit")["ok"], true);
+}

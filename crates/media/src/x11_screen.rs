@@ -174,7 +174,13 @@ impl X11Screen {
     /// whether anything on the watched monitor changed since the last grab
     /// (or no picture was grabbed yet).
     pub fn poll_damage(&mut self) -> Result<bool> {
-        let mut notified = false;
+        self.collect(false)
+    }
+
+    /// Reads pending events; on a damage notification, or always when
+    /// `force`, takes the accumulated damage from the server into `dirty`.
+    fn collect(&mut self, force: bool) -> Result<bool> {
+        let mut notified = force;
         while let Some(event) = self.conn.poll_for_event().map_err(x_err)? {
             if let Event::DamageNotify(_) = event {
                 notified = true;
@@ -193,16 +199,18 @@ impl X11Screen {
                 .reply()
                 .map_err(x_err)?;
             let e = reply.extents;
-            let drawn = Rect {
-                x: u32::try_from(e.x.max(0)).unwrap_or(0),
-                y: u32::try_from(e.y.max(0)).unwrap_or(0),
-                width: u32::from(e.width),
-                height: u32::from(e.height),
-            };
-            self.dirty = Some(match self.dirty {
-                Some(d) => union(d, drawn),
-                None => drawn,
-            });
+            if e.width > 0 && e.height > 0 {
+                let drawn = Rect {
+                    x: u32::try_from(e.x.max(0)).unwrap_or(0),
+                    y: u32::try_from(e.y.max(0)).unwrap_or(0),
+                    width: u32::from(e.width),
+                    height: u32::from(e.height),
+                };
+                self.dirty = Some(match self.dirty {
+                    Some(d) => union(d, drawn),
+                    None => drawn,
+                });
+            }
         }
         Ok(self.picture.is_none() || self.dirty_on_display().is_some())
     }
@@ -248,6 +256,9 @@ impl X11Screen {
     /// Brings the kept picture up to date (fetching only the damaged part)
     /// and returns it (BGRA, the monitor's size).
     pub fn grab(&mut self) -> Result<&Frame> {
+        // Take all damage done so far, notified or not: it is all in this grab
+        // (a notification still on its way finds an empty region later).
+        self.collect(true)?;
         let (w, h) = (self.display.width, self.display.height);
         let area = match &self.picture {
             Some(p) if p.width() == w && p.height() == h => self.dirty_on_display(),

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use latchkey_media::{
     convert, list_displays, Capturer, Clipboard, ClipboardImage, DamageTracker, EncoderConfig,
-    Error, Injector, InputEvent, MouseButton, Rect, Vp8Decoder, Vp8Encoder,
+    Error, Frame, Injector, InputEvent, MouseButton, PixelFormat, Rect, Vp8Decoder, Vp8Encoder,
+    X11Screen,
 };
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
@@ -98,6 +99,84 @@ xvfb_test!(damage_and_vp8_on_captured_frames => child_damage_codec {
     let psnr = changed.psnr(&out).expect("same size");
     assert!(psnr >= 30.0, "delta: {psnr:.1} dB");
 });
+
+xvfb_test!(x11_screen_grabs_what_was_drawn_and_nothing_while_idle => child_x11_screen {
+    let (conn, screen) = common::connect();
+    let picture = common::desktop(WIDTH, HEIGHT, 0);
+    common::draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &picture);
+    let mut s = X11Screen::open(None).expect("open");
+    assert!(s.poll_damage().expect("poll"), "nothing was grabbed yet");
+    let first = s.grab().expect("grab").clone();
+    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, picture).expect("frame");
+    assert_eq!(first.psnr(&expected).expect("same size"), f64::INFINITY, "the grab is the drawn picture");
+    assert!(!s.wait_damage(Duration::from_millis(300)).expect("wait"), "an idle screen reports no damage");
+
+    let patch: Vec<u8> = [255u8, 200, 0, 255].repeat(30 * 20);
+    common::draw_rgba(&conn, screen, 650, 330, 30, &patch);
+    assert!(s.wait_damage(Duration::from_secs(10)).expect("wait"), "drawing is reported");
+    let after = s.grab().expect("grab");
+    assert_eq!(after.rgba_at(660, 340), Some([255, 200, 0, 255]));
+    assert_eq!(after.rgba_at(100, 100), first.rgba_at(100, 100));
+    let d = DamageTracker::default().update(after);
+    assert!(d.is_full(), "a fresh tracker sees everything");
+    assert!(!s.poll_damage().expect("poll"), "the damage was taken by the grab");
+});
+
+#[test]
+fn x11_screen_lists_and_switches_monitors() {
+    let x = common::Xvfb::start_sized(1600, 600);
+    latchkey_testkit::split_into_monitors(&x.display, 800, 2);
+    common::run_child("child_monitors", &x.display);
+}
+
+#[test]
+#[ignore = "child half of an Xvfb test: run by its parent with DISPLAY set"]
+fn child_monitors() {
+    if common::child_display().is_none() {
+        return;
+    }
+    let (conn, screen) = common::connect();
+    common::draw_rgba(
+        &conn,
+        screen,
+        0,
+        0,
+        800,
+        &[255u8, 0, 0, 255].repeat(800 * 600),
+    );
+    common::draw_rgba(
+        &conn,
+        screen,
+        800,
+        0,
+        800,
+        &[0u8, 0, 255, 255].repeat(800 * 600),
+    );
+    let mut s = X11Screen::open(None).expect("open");
+    let displays = s.list_displays().expect("list");
+    let summary: Vec<_> = displays
+        .iter()
+        .map(|d| (d.name.as_str(), d.x, d.y, d.width, d.height, d.primary))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("left", 0, 0, 800, 600, true),
+            ("right", 800, 0, 800, 600, false)
+        ]
+    );
+    assert_eq!(s.display().name, "left", "the primary one first");
+    let left = s.grab().expect("grab");
+    assert_eq!((left.width(), left.height()), (800, 600));
+    assert_eq!(left.rgba_at(10, 10), Some([255, 0, 0, 255]));
+    s.select(displays[1].id).expect("select");
+    let right = s.grab().expect("grab");
+    assert_eq!(right.rgba_at(10, 10), Some([0, 0, 255, 255]));
+    assert!(matches!(
+        s.select(4242),
+        Err(Error::NoSuchDisplay { id: 4242, .. })
+    ));
+}
 
 /// Parses `x:123 y:456 screen:0 window:...` from `xdotool getmouselocation`.
 fn xdotool_pointer() -> (i32, i32) {

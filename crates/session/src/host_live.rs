@@ -25,7 +25,7 @@ use crate::peer::{Control, Peer, PeerEvent};
 use crate::video::{self, ScreenChoice, StreamCounters, VideoOut};
 
 /// How often the profile is re-read (when the settings file changed).
-const PERMISSION_RECHECK: Duration = Duration::from_millis(200);
+const PERMISSION_RECHECK: Duration = Duration::from_millis(50);
 
 /// Work for the desktop thread, which owns the injector and the clipboard.
 enum Job {
@@ -265,6 +265,14 @@ pub async fn run(
                     Some(ViewerSessionMessage::Input { event }) => {
                         tracing::debug!(kind = input_kind(&event), "input");
                         if allowed.contains(Permission::ControlInput) {
+                            let event = match event {
+                                // Positions are on the streamed monitor.
+                                InputEvent::PointerMove { x, y } => {
+                                    let (ox, oy) = screen.origin();
+                                    InputEvent::PointerMove { x: ox.saturating_add(x), y: oy.saturating_add(y) }
+                                }
+                                other => other,
+                            };
                             desktop.send(Job::Input(event));
                         } else {
                             drop_message(input_kind(&event), Permission::ControlInput, &mut dropped);
@@ -321,7 +329,11 @@ pub async fn run(
                         let _ = control.send(&displays_message(&screen, None).await).await;
                     }
                     Some(ViewerSessionMessage::SwitchDisplay { id }) => {
-                        let known = screen.state().is_some_and(|(all, _)| all.iter().any(|d| d.id == id));
+                        // The list, once capture started (it may still be starting).
+                        let known = match displays_message(&screen, None).await {
+                            HostSessionMessage::Displays { displays, .. } => displays.iter().any(|d| d.id == id),
+                            _ => false,
+                        };
                         if known {
                             screen.request(id);
                         }

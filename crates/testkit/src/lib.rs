@@ -24,14 +24,21 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
+    /// A 1920x1080 screen.
     pub fn start() -> Self {
+        Self::start_sized(WIDTH, HEIGHT)
+    }
+
+    /// A screen of this size (24-bit).
+    pub fn start_sized(width: u32, height: u32) -> Self {
+        let geometry = format!("{width}x{height}x24");
         let mut child = Command::new("Xvfb")
             .args([
                 "-displayfd",
                 "1",
                 "-screen",
                 "0",
-                "1920x1080x24",
+                &geometry,
                 "-noreset",
                 "-nolisten",
                 "tcp",
@@ -81,6 +88,52 @@ impl Drop for Xvfb {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Cut the screen of `display` into monitors side by side, each `width`
+/// pixels wide and as high as the screen, named `left`, `right`, `third`...:
+/// the first keeps the server's output (and is primary), the others are
+/// virtual RandR 1.5 monitors, as `xrandr --setmonitor` makes them.
+pub fn split_into_monitors(display: &str, width: u16, count: u16) {
+    use x11rb::protocol::randr::{self, ConnectionExt as _};
+    let (conn, screen) = connect(display);
+    let root = conn.setup().roots[screen].root;
+    let height = conn.setup().roots[screen].height_in_pixels;
+    conn.randr_query_version(1, 5)
+        .expect("randr")
+        .reply()
+        .expect("RandR 1.5");
+    let outputs = conn
+        .randr_get_screen_resources_current(root)
+        .expect("resources")
+        .reply()
+        .expect("resources")
+        .outputs;
+    let names = ["left", "right", "third", "fourth"];
+    for i in 0..count {
+        let name = conn
+            .intern_atom(false, names[usize::from(i)].as_bytes())
+            .expect("atom")
+            .reply()
+            .expect("atom")
+            .atom;
+        let monitor = randr::MonitorInfo {
+            name,
+            primary: i == 0,
+            automatic: false,
+            x: i16::try_from(u32::from(i) * u32::from(width)).expect("fits"),
+            y: 0,
+            width,
+            height,
+            width_in_millimeters: u32::from(width) / 4,
+            height_in_millimeters: u32::from(height) / 4,
+            outputs: if i == 0 { outputs.clone() } else { vec![] },
+        };
+        conn.randr_set_monitor(root, monitor)
+            .expect("set monitor")
+            .check()
+            .expect("the X server refused the monitor");
     }
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod password;
 mod profile;
+mod script;
 mod session;
 mod status;
 mod tokens;

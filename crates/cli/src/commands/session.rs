@@ -224,26 +224,28 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         let (granted, mut session) = viewer::connect(config, options)
             .await
             .map_err(Shot::Connect)?;
-        let clipboard = match act(&mut session, &args).await {
-            Ok(c) => c,
+        let acted = match act(&mut session, &args).await {
+            Ok(a) => a,
             Err(e) => {
                 session.close().await;
                 return Err(e);
             }
         };
         // One-shot actions leave afterwards, unless keys are to stay held.
-        let acted = args.hold_key.is_empty()
+        let one_shot = args.hold_key.is_empty()
+            && !args.commands
             && (args.move_to.is_some()
                 || args.click
                 || args.type_text.is_some()
                 || args.clipboard_set.is_some()
-                || args.clipboard_get);
+                || args.clipboard_get
+                || args.list_displays);
         if let Some(path) = &args.record {
             let frames = latchkey_session::recording::record(&mut session, path, args.seconds)
                 .await
                 .map_err(|e| Shot::Frame(e.to_string()));
             session.close().await;
-            return frames.map(|size| (granted, None, Some(size), clipboard));
+            return frames.map(|size| (granted, None, Some(size), acted));
         }
         if let Some(path) = &args.screenshot {
             let shot =
@@ -251,26 +253,30 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                     .await
                     .map_err(|e| Shot::Frame(e.to_string()));
             session.close().await;
-            return shot.map(|size| (granted, None, Some(size), clipboard));
+            return shot.map(|size| (granted, None, Some(size), acted));
         }
-        if args.probe || acted {
+        if args.probe || one_shot {
             session.close().await;
-            return Ok((granted, None, None, clipboard));
+            return Ok((granted, None, None, acted));
         }
-        Ok((granted, Some(session), None, clipboard))
+        Ok((granted, Some(session), None, acted))
     });
-    let (granted, session, shot, clipboard) = match result {
+    let (granted, session, shot, acted) = match result {
         Ok(v) => v,
         Err(Shot::Frame(e)) => return Err(CliError::Coded(exit::OTHER, e)),
         Err(Shot::Refused(e)) => return Err(CliError::Coded(exit::AUTH, e)),
-        Err(Shot::TooLarge(e)) => return Err(CliError::Coded(exit::USAGE, e)),
+        Err(Shot::Usage(e)) => return Err(CliError::Coded(exit::USAGE, e)),
         Err(Shot::Connect(e)) => return Err(report_failure(&e, args.json)),
     };
     if args.json {
         let mut v = serde_json::to_value(&granted).map_err(|e| CliError::Other(e.into()))?;
         v["ok"] = json!(true);
         if args.clipboard_get {
-            v["clipboard"] = json!(clipboard);
+            v["clipboard"] = json!(acted.clipboard);
+        }
+        if let Some((displays, current)) = &acted.displays {
+            v["displays"] = json!(displays);
+            v["display"] = json!(current);
         }
         if let (Some((w, h)), Some(path)) = (shot, &args.record) {
             v["record"] = json!(path.display().to_string());
@@ -305,14 +311,36 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         if let (Some((w, h)), Some(path)) = (shot, &args.screenshot) {
             println!("Saved a {w}x{h} frame of its screen to {}", path.display());
         }
+        if let Some((displays, current)) = &acted.displays {
+            for d in displays {
+                println!(
+                    "{} display {}  {}  {}x{} at {},{}{}",
+                    if d.id == *current { "*" } else { " " },
+                    d.id,
+                    d.name,
+                    d.width,
+                    d.height,
+                    d.x,
+                    d.y,
+                    if d.primary { "  (primary)" } else { "" }
+                );
+            }
+        }
         if args.clipboard_get {
-            match &clipboard {
+            match &acted.clipboard {
                 Some(text) => println!("Host clipboard: {text}"),
                 None => println!("The host's clipboard holds no text."),
             }
         }
     }
-    if let Some(session) = session {
+    if let Some(mut session) = session {
+        if args.commands {
+            rt.block_on(async {
+                super::script::run(&mut session).await;
+                session.close().await;
+            });
+            return Ok(());
+        }
         // Hold the session until Ctrl-C or the host ends it.
         rt.block_on(async {
             let ended = async {
@@ -364,23 +392,38 @@ enum Shot {
     Connect(ConnectError),
     Frame(String),
     Refused(String),
-    TooLarge(String),
+    Usage(String),
 }
 
-/// The actions asked for after connecting, in a fixed order: move, click,
-/// type, clipboard set, clipboard get; then wait until the host handled them.
+/// What the actions after connecting brought back.
+#[derive(Default)]
+struct Acted {
+    clipboard: Option<String>,
+    displays: Option<(Vec<latchkey_media::DisplayInfo>, u32)>,
+}
+
+/// The actions asked for after connecting, in a fixed order: display switch,
+/// move, click, type, clipboard set, clipboard get, display list; then wait
+/// until the host handled them.
 async fn act(
     session: &mut latchkey_session::viewer::Session,
     args: &ConnectArgs,
-) -> Result<Option<String>, Shot> {
+) -> Result<Acted, Shot> {
     use latchkey_media::{InputEvent, MouseButton};
     use latchkey_session::viewer::SessionError;
     let broken = |e: latchkey_session::Error| Shot::Frame(format!("session: {e}"));
     let refused = |e: SessionError| match e {
         SessionError::Refused { .. } => Shot::Refused(e.to_string()),
-        SessionError::TooLarge { .. } => Shot::TooLarge(e.to_string()),
+        SessionError::TooLarge { .. } => Shot::Usage(e.to_string()),
         SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
     };
+    let mut acted = Acted::default();
+    if let Some(id) = args.display {
+        session.switch_display(id).await.map_err(|e| match e {
+            latchkey_session::Error::Usage(m) => Shot::Usage(m),
+            other => broken(other),
+        })?;
+    }
     if let Some((x, y)) = args.move_to {
         session.move_pointer(x, y).await.map_err(broken)?;
     }
@@ -418,9 +461,12 @@ async fn act(
         session.clipboard_set(text).await.map_err(refused)?;
     }
     if args.clipboard_get {
-        return session.clipboard_get().await.map_err(refused);
+        acted.clipboard = session.clipboard_get().await.map_err(refused)?;
     }
-    Ok(None)
+    if args.list_displays {
+        acted.displays = Some(session.displays().await.map_err(broken)?);
+    }
+    Ok(acted)
 }
 
 /// `latchkey known-hosts list|forget`.

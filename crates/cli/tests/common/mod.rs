@@ -312,6 +312,21 @@ impl Device {
         Proc::new(child)
     }
 
+    /// Spawn `args` with stdin kept open for [`Proc::send`].
+    pub fn spawn_piped(&self, args: &[&str]) -> Proc {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        let stdin = child.stdin.take();
+        let mut proc = Proc::new(child);
+        proc.stdin = stdin;
+        proc
+    }
+
     /// Start `latchkey host` against `rv` and wait until it is registered.
     pub fn start_host(&self, rv: &Rendezvous) -> Proc {
         let mut host = self.spawn(&["host", "--rendezvous", &rv.url], None);
@@ -399,6 +414,8 @@ pub struct Proc {
     /// For hosts: the registered ID (digits).
     pub id: Option<String>,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Kept open by [`Device::spawn_piped`].
+    stdin: Option<std::process::ChildStdin>,
 }
 
 impl Proc {
@@ -431,7 +448,23 @@ impl Proc {
             seen: Vec::new(),
             id: None,
             stderr,
+            stdin: None,
         }
+    }
+
+    /// Write `line` (and a newline) to the process's stdin.
+    pub fn send(&mut self, line: &str) {
+        let pipe = self.stdin.as_mut().expect("spawned with spawn_piped");
+        pipe.write_all(format!("{line}\n").as_bytes())
+            .expect("write to the process");
+        pipe.flush().expect("flush");
+    }
+
+    /// Send a `connect --commands` command and return its JSON answer.
+    pub fn command(&mut self, line: &str) -> serde_json::Value {
+        self.send(line);
+        let answer = self.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"))
     }
 
     /// Wait for a stdout line matching `pred` (panics after `limit`).
