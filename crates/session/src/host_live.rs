@@ -344,7 +344,7 @@ pub async fn run(
                         let deadline = Instant::now() + Duration::from_secs(1);
                         while pointer_seq.is_some_and(|n| n > last_pointer_seq) && Instant::now() < deadline {
                             match tokio::time::timeout(Duration::from_millis(50), pointer_rx.recv()).await {
-                                Ok(Some(p)) => handle_pointer(&viewer, p, screen.origin(), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
+                                Ok(Some(p)) => handle_pointer(&viewer, to_desktop(p, screen.origin()), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped),
                                 Ok(None) => break,
                                 Err(_) => {}
                             }
@@ -357,7 +357,7 @@ pub async fn run(
             }
             p = pointer_rx.recv() => {
                 if let Some(p) = p {
-                    handle_pointer(&viewer, p, screen.origin(), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
+                    handle_pointer(&viewer, to_desktop(p, screen.origin()), &mut last_pointer_seq, &mut perms, &desktop, &mut drop_message, &mut dropped);
                 }
             }
             ev = peer.next_event() => match ev {
@@ -398,10 +398,18 @@ fn read_pointer(channel: Control, tx: mpsc::Sender<PointerMessage>) {
     });
 }
 
+/// A pointer position on the streamed monitor, moved onto the whole desktop.
+fn to_desktop(p: PointerMessage, origin: (i32, i32)) -> PointerMessage {
+    PointerMessage {
+        x: origin.0.saturating_add(p.x),
+        y: origin.1.saturating_add(p.y),
+        ..p
+    }
+}
+
 fn handle_pointer(
     viewer: &str,
     p: PointerMessage,
-    origin: (i32, i32),
     last_seq: &mut u64,
     perms: &mut Permissions,
     desktop: &Desktop,
@@ -412,7 +420,7 @@ fn handle_pointer(
         return; // Older than what we applied: the unordered channel reordered it.
     }
     *last_seq = p.seq;
-    let (x, y) = (origin.0.saturating_add(p.x), origin.1.saturating_add(p.y));
+    let (x, y) = (p.x, p.y);
     let (allowed, _) = perms.now();
     if allowed.contains(Permission::ControlInput) {
         desktop.send(Job::Input(InputEvent::PointerMove { x, y }));

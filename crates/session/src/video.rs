@@ -283,14 +283,14 @@ pub async fn stream_screen(
 /// Where frames come from: the X server's damage-driven grabs, or `xcap`
 /// (its Wayland/PipeWire portal) when there is no X server to ask.
 enum Screen {
-    X11(X11Screen),
+    X11(Box<X11Screen>),
     Portal(Capturer, Option<Frame>),
 }
 
 impl Screen {
     fn open() -> Result<Self, latchkey_media::Error> {
         match X11Screen::open(None) {
-            Ok(s) => Ok(Screen::X11(s)),
+            Ok(s) => Ok(Screen::X11(Box::new(s))),
             Err(e) if std::env::var_os("WAYLAND_DISPLAY").is_some() => {
                 tracing::info!(error = %e, "no X11 screen; capturing through the Wayland portal");
                 Ok(Screen::Portal(Capturer::primary()?, None))
