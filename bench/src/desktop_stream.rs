@@ -5,8 +5,10 @@
 //! frames per second, capture-to-decoded latency (median, p95), CPU per side,
 //! bitrate while changing and while idle, and time to first frame.
 //!
-//! Not yet here (see the media issue): the in-run reference (ffmpeg x11grab +
-//! libvpx) and its ratio.
+//! Then, in the same run and on the same display with the same animation,
+//! the reference pipeline: `ffmpeg -f x11grab` encoding VP8 with libvpx in
+//! real-time mode (one thread, the same bitrate), and our host's CPU per
+//! frame as a ratio to ffmpeg's; and both again on an idle screen.
 //!
 //! Usage: `desktop-stream path/to/latchkey [SECONDS]`; needs Xvfb.
 
@@ -75,6 +77,14 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
     (v[v.len() / 2], v[((v.len() - 1) as f64 * 0.95) as usize])
 }
 
+/// Our figures the reference is compared with.
+struct Numbers {
+    fps: f64,
+    /// Host CPU while changing, % of one core.
+    host_cpu: f64,
+    idle_host_cpu: f64,
+}
+
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let bin = args
@@ -132,26 +142,9 @@ fn main() -> Result<(), String> {
     let host_pid = host.0.id().to_string();
     let id = DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?).ok_or("bad id")?;
 
-    // The animator: a band moving down the screen and the counter, 30 times a second.
     let sent: Arc<Mutex<HashMap<u16, Instant>>> = Arc::default();
     let animate = Arc::new(AtomicBool::new(true));
-    let (sent2, animate2, display) = (sent.clone(), animate.clone(), x.display.clone());
-    let animator = std::thread::spawn(move || {
-        let (conn, screen) = latchkey_testkit::connect(&display);
-        let band_h = 120u32;
-        let mut n: u16 = 1;
-        let mut tick = Instant::now();
-        while animate2.load(Ordering::Relaxed) {
-            let y = (u32::from(n) * 8) % (HEIGHT - band_h - BLOCK) + BLOCK;
-            let band = desktop(WIDTH, band_h, u32::from(n));
-            draw_rgba(&conn, screen, 0, y as i16, WIDTH as u16, &band);
-            draw_rgba(&conn, screen, 0, 0, (BLOCK * 16) as u16, &counter_pixels(n));
-            sent2.lock().map(|mut m| m.insert(n, Instant::now())).ok();
-            n = n.wrapping_add(1).max(1);
-            tick += Duration::from_millis(33);
-            std::thread::sleep(tick.saturating_duration_since(Instant::now()));
-        }
-    });
+    let animator = start_animator(&x.display, sent.clone(), animate.clone());
 
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let report = rt.block_on(async {
@@ -207,7 +200,8 @@ fn main() -> Result<(), String> {
         let idle_host_cpu = (cpu_seconds(&host_pid) - hc) / idle * 100.0;
         session.close().await;
         let (lat_med, lat_p95) = stats(latencies.clone());
-        Ok::<String, String>(format!(
+        let numbers = Numbers { fps: f64::from(frames) / changing, host_cpu, idle_host_cpu };
+        Ok::<(String, Numbers), String>((format!(
             "1920x1080 Xvfb, loopback, {seconds} s changing + 5 s idle\n\
              time to first frame:              {:.0} ms\n\
              frames decoded per second:        {:.1}\n\
@@ -220,11 +214,150 @@ fn main() -> Result<(), String> {
             first_frame.as_secs_f64() * 1000.0,
             f64::from(frames) / changing,
             latencies.len()
-        ))
+        ), numbers))
     })?;
+    let (report, numbers) = report;
     animate.store(false, Ordering::Relaxed);
     let _ = animator.join();
-    println!("{report}");
     drop(host);
+    println!("{report}");
+
+    // The reference on the same display: changing, then idle.
+    let animate = Arc::new(AtomicBool::new(true));
+    let animator = start_animator(&x.display, Arc::default(), animate.clone());
+    let changing = ffmpeg_vp8(&x.display, seconds)?;
+    animate.store(false, Ordering::Relaxed);
+    let _ = animator.join();
+    let idle = ffmpeg_vp8(&x.display, 5)?;
+    println!(
+        "reference: ffmpeg x11grab + libvpx VP8 (realtime, cpu-used 6, 1 thread, {START_KBPS} kbit/s)\n\
+         reference frames per second:      {:.1} changing, {:.1} idle\n\
+         reference CPU:                    {:.0}% of one core changing, {:.1}% idle\n\
+         reference bitrate:                {:.0} kbit/s changing, {:.1} kbit/s idle",
+        changing.fps, idle.fps, changing.cpu, idle.cpu, changing.kbps, idle.kbps
+    );
+    let ours_per_frame = numbers.host_cpu / numbers.fps.max(0.001);
+    let theirs_per_frame = changing.cpu / changing.fps.max(0.001);
+    println!(
+        "ratio, host CPU per frame (ours / ffmpeg): {:.2} ({:.1} vs {:.1} ms of CPU per frame)\n\
+         ratio, CPU on an idle screen (ours / ffmpeg): {:.3}",
+        ours_per_frame / theirs_per_frame,
+        ours_per_frame * 10.0,
+        theirs_per_frame * 10.0,
+        numbers.idle_host_cpu / idle.cpu.max(0.001)
+    );
     Ok(())
+}
+
+/// Bitrate both pipelines start from, kbit/s.
+const START_KBPS: u32 = 2500;
+
+/// A band moving down the screen and the frame counter, 30 times a second,
+/// until `run` is cleared; `sent` records when each counter value was drawn.
+fn start_animator(
+    display: &str,
+    sent: Arc<Mutex<HashMap<u16, Instant>>>,
+    run: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let display = display.to_string();
+    std::thread::spawn(move || {
+        let (conn, screen) = latchkey_testkit::connect(&display);
+        let band_h = 120u32;
+        let mut n: u16 = 1;
+        let mut tick = Instant::now();
+        while run.load(Ordering::Relaxed) {
+            let y = (u32::from(n) * 8) % (HEIGHT - band_h - BLOCK) + BLOCK;
+            let band = desktop(WIDTH, band_h, u32::from(n));
+            draw_rgba(&conn, screen, 0, y as i16, WIDTH as u16, &band);
+            draw_rgba(&conn, screen, 0, 0, (BLOCK * 16) as u16, &counter_pixels(n));
+            sent.lock().map(|mut m| m.insert(n, Instant::now())).ok();
+            n = n.wrapping_add(1).max(1);
+            tick += Duration::from_millis(33);
+            std::thread::sleep(tick.saturating_duration_since(Instant::now()));
+        }
+    })
+}
+
+/// What one ffmpeg run measured.
+struct Reference {
+    fps: f64,
+    /// CPU, % of one core.
+    cpu: f64,
+    kbps: f64,
+}
+
+/// `ffmpeg -f x11grab` of `display` for `seconds`, VP8 through libvpx in
+/// real time, into a file; CPU from GNU time.
+fn ffmpeg_vp8(display: &str, seconds: u64) -> Result<Reference, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let out = dir.path().join("reference.webm");
+    let kbps = format!("{START_KBPS}k");
+    let secs = seconds.to_string();
+    let size = format!("{WIDTH}x{HEIGHT}");
+    let output = Command::new("/usr/bin/time")
+        .args([
+            "-f",
+            "LKTIME %e %U %S",
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+        ])
+        .args([
+            "-f",
+            "x11grab",
+            "-framerate",
+            "30",
+            "-video_size",
+            &size,
+            "-i",
+            display,
+        ])
+        .args([
+            "-t",
+            &secs,
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "6",
+        ])
+        .args([
+            "-threads", "1", "-b:v", &kbps, "-minrate", &kbps, "-maxrate", &kbps,
+        ])
+        .args(["-g", "100000", "-progress", "pipe:1", "-y"])
+        .arg(&out)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("ffmpeg and GNU time must be installed (scripts/setup.sh): {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("ffmpeg failed: {stderr}"));
+    }
+    let frames: f64 = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("frame="))
+        .filter_map(|v| v.trim().parse().ok())
+        .last()
+        .ok_or_else(|| format!("ffmpeg reported no frames: {stdout}"))?;
+    let times: Vec<f64> = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("LKTIME "))
+        .ok_or_else(|| format!("no timing from GNU time: {stderr}"))?
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [_wall, user, system] = times[..] else {
+        return Err(format!("unexpected timing line: {times:?}"));
+    };
+    let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64;
+    let secs = seconds as f64;
+    Ok(Reference {
+        fps: frames / secs,
+        cpu: (user + system) / secs * 100.0,
+        kbps: bytes * 8.0 / secs / 1000.0,
+    })
 }

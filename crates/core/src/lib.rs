@@ -12,6 +12,7 @@
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
 //! - [`handshake`]: the session handshake messages and the signed transcript.
 //! - [`bitrate`]: loss-based send-bitrate control for the video track.
+//! - [`deep_link`]: `latchkey://connect/ID` links, refused whole when they carry secrets.
 //! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.
 //! - [`permission`]: the 14 permissions and sets of them.
 //! - [`profile`]: permission profiles, the four built-ins and the rules for editing them.
@@ -36,6 +37,7 @@
 pub mod access;
 pub mod audit;
 pub mod bitrate;
+pub mod deep_link;
 pub mod error;
 pub mod handshake;
 pub mod identity;
