@@ -1,0 +1,560 @@
+// An in-memory stand-in for the Rust backend, for the mock build and the e2e tests only.
+// It implements every command of src/bindings.ts with believable rules, rejects with the same
+// AppError shapes, and emits the same events. Special host IDs trigger each connect error.
+import type {
+  AppError,
+  AppStatus,
+  ConnectRequest,
+  DisplayInfo,
+  Enrollment,
+  InputEvent,
+  InteractiveMode,
+  KnownHost,
+  LinkOutcome,
+  Permission,
+  PermissionInfo,
+  ProfileSummary,
+  RequestInfo,
+  SessionInfo,
+  Strength,
+  TokenSummary,
+} from '../src/lib/api';
+
+export interface MockConfig {
+  /** What the frames socket of every session is (the e2e test serves it). */
+  framesUrl?: string;
+  /** The session that `session_info` returns (viewer window tests). */
+  session?: Partial<SessionInfo>;
+  requests?: RequestInfo[];
+  deviceId?: string | null;
+  online?: AppStatus['online'];
+  hostMode?: AppStatus['host_mode'];
+  interactive?: InteractiveMode;
+  twoFactorEnabled?: boolean;
+  /** How long `connect` takes, in ms (the "connecting" state is visible meanwhile). */
+  connectDelayMs?: number;
+  /** What `pending_deep_link` returns once (a link that started the app). */
+  pendingLink?: LinkOutcome | null;
+}
+
+export const PASSWORD = 'open sesame 42';
+export const TOTP = '123456';
+/** Host IDs with a fixed behaviour. */
+export const HOSTS = {
+  unknown: '111111111',
+  offline: '222222222',
+  passwordAnd2fa: '333333333',
+  keyChanged: '444444444',
+  throttled: '555555555',
+  denied: '666666666',
+  protocol: '777777777',
+  local: '888888888',
+  badInput: '999999999',
+  slow: '100000001',
+  saved: '123456789',
+  plain: '987654321',
+} as const;
+
+const ALL: Permission[] = [
+  'hear_sound',
+  'control_input',
+  'clipboard',
+  'clipboard_files',
+  'block_input',
+  'restart',
+  'file_manager',
+  'lock_on_end',
+  'system_info',
+  'print',
+  'whiteboard',
+  'tcp_tunnel',
+  'privacy_mode',
+  'show_pointer',
+];
+
+const PERMISSION_INFO: PermissionInfo[] = [
+  ['hear_sound', 'Hear sound', 'Hear the host’s sound.'],
+  ['control_input', 'Keyboard and mouse', 'Use the host’s keyboard and mouse.'],
+  ['clipboard', 'Clipboard', 'Share the clipboard (text and images).'],
+  ['clipboard_files', 'Copy files', 'Copy files through the clipboard.'],
+  ['block_input', 'Block local input', 'Block the host’s local keyboard and mouse.'],
+  ['restart', 'Restart', 'Restart the host.'],
+  ['file_manager', 'File manager', 'Use the file manager.'],
+  ['lock_on_end', 'Lock when done', 'Lock the host’s session when the remote session ends.'],
+  ['system_info', 'System information', 'See system information.'],
+  ['print', 'Print', 'Print to the viewer’s printer.'],
+  ['whiteboard', 'Whiteboard', 'Draw on the whiteboard.'],
+  ['tcp_tunnel', 'TCP tunnels', 'Open TCP tunnels.'],
+  ['privacy_mode', 'Privacy mode', 'Black out the host’s screen.'],
+  ['show_pointer', 'Show pointer', 'Show the viewer’s pointer on the host.'],
+].map(([id, label, description]) => ({ id: id as Permission, label, description }));
+
+const DEFAULT_PERMS = ALL.filter((p) => p !== 'privacy_mode' && p !== 'tcp_tunnel');
+
+function appError(code: string, message = '', extra: Partial<AppError> = {}): AppError {
+  return { code, message, retry_after_s: null, expected: null, got: null, ...extra };
+}
+
+interface Profile {
+  name: string;
+  builtin: boolean;
+  enabled: boolean;
+  unattended: boolean;
+  password: string | null;
+  permissions: Set<Permission>;
+}
+
+const COMMON = ['password', 'qwerty', 'letmein', 'welcome', 'admin', 'iloveyou', 'monkey', 'latchkey'];
+
+/** A small imitation of the Rust policy: same rules, simpler scoring. */
+export function judgePassword(pw: string, context: string[]): Strength {
+  const chars = [...pw];
+  const refusals: string[] = [];
+  const advice: string[] = [];
+  if (chars.length < 8) refusals.push('use at least 8 characters');
+  if (chars.length > 0) {
+    const unit = [1, 2, 3, 4].find((p) => p < chars.length && chars.every((c, i) => i < p || c === chars[i - p]));
+    const codes = chars.map((c) => c.toLowerCase().charCodeAt(0));
+    const step = codes[1] - codes[0];
+    const seq = codes.length >= 3 && Math.abs(step) === 1 && codes.every((c, i) => i === 0 || c - codes[i - 1] === step);
+    if (unit) refusals.push(`it only repeats "${chars.slice(0, unit).join('')}"`);
+    else if (seq) refusals.push('it is a sequence (like 12345678 or abcdefgh)');
+    else if (new Set(chars).size < 5) refusals.push('use at least 5 different characters');
+    const bare = pw.toLowerCase().replace(/[^a-z]/g, '').replace(/0/g, 'o');
+    const word = [...COMMON, ...context.map((c) => c.toLowerCase())].find((w) => w && bare.includes(w));
+    if (word) refusals.push(`it is a common password or a variation of "${word}"`);
+  }
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(pw)).length;
+  let score = Math.max(0, Math.min(4, Math.floor(chars.length / 4) + classes - 2));
+  if (chars.length > 0 && score < 2 && refusals.length === 0) refusals.push('it is too easy to guess');
+  if (chars.length >= 8 && chars.length < 12) advice.push('12 or more characters are recommended');
+  if (chars.length > 0 && classes === 1) advice.push('mix upper and lower case letters, digits and symbols');
+  const acceptable = refusals.length === 0;
+  if (!acceptable) score = Math.min(score, 1);
+  return { score, acceptable, refusals, warnings: [...refusals, ...advice] };
+}
+
+/** A fake "QR code": a deterministic pattern of squares, as SVG markup. */
+function fakeQrSvg(seed: string): string {
+  const n = 21;
+  let h = 2166136261;
+  let rects = '';
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      h = Math.imul(h ^ (seed.charCodeAt((x + y) % seed.length) + x * 31 + y), 16777619);
+      const finder = (x < 7 && y < 7) || (x >= n - 7 && y < 7) || (x < 7 && y >= n - 7);
+      const on = finder
+        ? x % 6 === 0 || y % 6 === 0 || (x % 7 >= 2 && x % 7 <= 4 && y % 7 >= 2 && y % 7 <= 4) ||
+          (x >= n - 7 && ((x - (n - 7)) % 6 === 0 || ((x - (n - 7)) >= 2 && (x - (n - 7)) <= 4 && y >= 2 && y <= 4)))
+        : (h >>> 7) & 1;
+      if (on) rects += `<rect x="${x}" y="${y}" width="1" height="1"/>`;
+    }
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 ${n + 4} ${n + 4}" shape-rendering="crispEdges"><rect x="-2" y="-2" width="${n + 4}" height="${n + 4}" fill="#fff"/><g fill="#000">${rects}</g></svg>`;
+}
+
+export class FakeBackend {
+  readonly calls: { cmd: string; args: unknown }[] = [];
+  private failures = new Map<string, AppError>();
+  private profiles: Profile[];
+  private defaultProfile = 'default';
+  private interactive: InteractiveMode;
+  private saveLogin = false;
+  private twoFactor = { enabled: false, pending: false, apply_to_tokens: true, apply_to_reconnect: true, recovery_codes_left: 0 };
+  private tokens: TokenSummary[];
+  private requests: RequestInfo[];
+  private knownHosts: KnownHost[];
+  private sessions = new Map<string, SessionInfo>();
+  private nextSession = 1;
+  clipboard = 'Text on the remote clipboard';
+  readonly inputs: InputEvent[] = [];
+  readonly pointer: { x: number; y: number }[] = [];
+  readonly answers: { id: string; accept: boolean; permissions: Permission[] | null }[] = [];
+
+  constructor(
+    private config: MockConfig,
+    private emit: (event: string, payload: unknown) => void,
+  ) {
+    const mk = (name: string, perms: Permission[], extra: Partial<Profile> = {}): Profile => ({
+      name,
+      builtin: true,
+      enabled: true,
+      unattended: false,
+      password: null,
+      permissions: new Set(perms),
+      ...extra,
+    });
+    this.profiles = [
+      mk('default', DEFAULT_PERMS),
+      mk('full_access', ALL),
+      mk('screen_sharing', []),
+      mk('unattended', DEFAULT_PERMS, { unattended: true, password: 'Correct-Horse-9' }),
+      mk('support', ['control_input', 'clipboard', 'show_pointer'], { builtin: false }),
+    ];
+    this.interactive = config.interactive ?? 'always';
+    if (config.twoFactorEnabled) {
+      this.twoFactor = { ...this.twoFactor, enabled: true, recovery_codes_left: 8 };
+    }
+    this.tokens = [
+      { id: 't1', label: 'Alice’s laptop', profile: 'unattended', created: '2026-03-02T09:15:00Z', last_used: '2026-07-30T17:02:00Z', device: 'QWER-TYUI-OPAS-DFGH' },
+      { id: 't2', label: 'Office desktop', profile: 'unattended', created: '2026-05-11T12:00:00Z', last_used: null, device: 'ZXCV-BNMQ-WERT-YUIO' },
+      { id: 't3', label: 'Bob’s phone', profile: 'default', created: '2026-06-20T08:30:00Z', last_used: '2026-07-01T10:00:00Z', device: 'LKJH-GFDS-APOI-UYTR' },
+      { id: 't4', label: 'Carol’s tablet', profile: 'support', created: '2026-07-14T16:45:00Z', last_used: '2026-07-28T11:20:00Z', device: 'HGFD-SAPO-IUYT-REWQ' },
+    ];
+    this.requests = config.requests ?? [];
+    this.knownHosts = [
+      { id: HOSTS.saved, fingerprint: 'MNBV-CXZL-KJHG-FDSA', has_token: true, last_connected: '2026-07-29T14:00:00Z' },
+      { id: HOSTS.plain, fingerprint: 'POIU-YTRE-WQLK-JHGF', has_token: false, last_connected: '2026-06-02T09:00:00Z' },
+    ];
+  }
+
+  /** Make the next call of `cmd` fail with `error`. */
+  failNext(cmd: string, error: Partial<AppError> & { code: string }): void {
+    this.failures.set(cmd, appError(error.code, error.message ?? '', error));
+  }
+
+  status(): AppStatus {
+    const unattended = this.profiles.some((p) => p.enabled && p.unattended && p.password);
+    return {
+      device_id: this.config.deviceId === undefined ? '418207351' : this.config.deviceId,
+      fingerprint: 'K7QF-2XMA-9VTR-HP4D',
+      online: this.config.online ?? 'online',
+      rendezvous: 'rendezvous.latchkey.test',
+      host_mode: this.config.hostMode ?? 'in_app',
+      access: this.interactive === 'never' ? 'exclusive' : unattended ? 'unattended' : 'attended',
+      interactive: this.interactive,
+      save_login: this.saveLogin,
+      two_factor: { ...this.twoFactor },
+      default_profile: this.defaultProfile,
+      tokens: this.tokens.length,
+      profiles: this.profiles.map((p) => this.summary(p)),
+      secret_store: 'keyring',
+      config_dir: '/home/user/.config/latchkey',
+    };
+  }
+
+  private summary(p: Profile): ProfileSummary {
+    return {
+      name: p.name,
+      builtin: p.builtin,
+      enabled: p.enabled,
+      unattended: p.unattended,
+      has_password: p.password !== null,
+      default: p.name === this.defaultProfile,
+      permissions: ALL.filter((x) => p.permissions.has(x)),
+    };
+  }
+
+  private changed(): void {
+    this.emit('status_changed', this.status());
+  }
+
+  private profile(name: string): Profile {
+    const p = this.profiles.find((x) => x.name === name);
+    if (!p) throw appError('not_found', `no profile named "${name}"`);
+    return p;
+  }
+
+  /** Simulate a change made from the tray or the CLI. */
+  external(change: { interactive?: InteractiveMode; saveLogin?: boolean; online?: AppStatus['online']; revokeAll?: boolean }): void {
+    if (change.interactive) this.interactive = change.interactive;
+    if (change.saveLogin !== undefined) this.saveLogin = change.saveLogin;
+    if (change.online) this.config.online = change.online;
+    if (change.revokeAll) this.tokens = [];
+    this.changed();
+  }
+
+  setRequests(list: RequestInfo[]): void {
+    this.requests = list;
+    this.emit('requests_changed', list);
+  }
+
+  private revokeAll(): number {
+    const n = this.tokens.length;
+    this.tokens = [];
+    return n;
+  }
+
+  async handle(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    this.calls.push({ cmd, args });
+    const failure = this.failures.get(cmd);
+    if (failure) {
+      this.failures.delete(cmd);
+      throw failure;
+    }
+    switch (cmd) {
+      case 'get_status':
+        return this.status();
+      case 'set_interactive':
+        this.interactive = args.mode as InteractiveMode;
+        this.changed();
+        return this.status();
+      case 'set_save_login':
+        this.saveLogin = args.on as boolean;
+        this.changed();
+        return this.status();
+      case 'list_tokens':
+        return this.tokens.map((t) => ({ ...t }));
+      case 'revoke_token': {
+        const before = this.tokens.length;
+        this.tokens = this.tokens.filter((t) => t.id !== args.id);
+        if (this.tokens.length === before) throw appError('not_found', 'no such saved login');
+        this.changed();
+        return null;
+      }
+      case 'clear_tokens': {
+        const n = this.revokeAll();
+        this.changed();
+        return n;
+      }
+      case 'enroll_two_factor': {
+        this.twoFactor = { ...this.twoFactor, pending: true };
+        this.changed();
+        const secret = 'JBSWY3DPEHPK3PXPJBSWY3DP';
+        const e: Enrollment = {
+          uri: `otpauth://totp/Latchkey:418207351?secret=${secret}&issuer=Latchkey`,
+          secret_base32: secret,
+          qr_svg: fakeQrSvg(secret),
+        };
+        return e;
+      }
+      case 'confirm_two_factor': {
+        if (!this.twoFactor.pending) throw appError('not_found', 'no enrolment is pending');
+        if (args.code !== TOTP) throw appError('second_factor_invalid', 'the code does not match');
+        const codes = ['7QHD-KX2M-PL4R-WZ9B', 'C3NV-8TQA-YF5J-M2KE', 'R6WB-JD4Z-Q7LX-H3NP', 'T9ME-2VKC-5HRS-A8YQ', 'F4GZ-N7PW-K3TD-X6JB', 'L2QS-9YHV-E5MC-R8WA', 'P7XK-4BDN-J2TF-Z6HQ', 'W3RJ-6MAE-V9PL-C4YT'];
+        this.twoFactor = { ...this.twoFactor, enabled: true, pending: false, recovery_codes_left: codes.length };
+        this.changed();
+        return codes;
+      }
+      case 'disable_two_factor':
+        this.twoFactor = { enabled: false, pending: false, apply_to_tokens: true, apply_to_reconnect: true, recovery_codes_left: 0 };
+        this.changed();
+        return null;
+      case 'set_two_factor_scope':
+        if (args.scope === 'tokens') this.twoFactor.apply_to_tokens = args.on as boolean;
+        else if (args.scope === 'reconnect') this.twoFactor.apply_to_reconnect = args.on as boolean;
+        else throw appError('bad_input', `unknown scope ${String(args.scope)}`);
+        this.changed();
+        return null;
+      case 'list_permissions':
+        return PERMISSION_INFO;
+      case 'create_profile': {
+        const name = String(args.name).trim();
+        if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw appError('bad_input', 'use letters, digits, _ and - (at most 32)');
+        if (this.profiles.some((p) => p.name === name)) throw appError('exists', `a profile named "${name}" exists`);
+        const from = args.copyFrom ? this.profile(String(args.copyFrom)) : null;
+        const p: Profile = { name, builtin: false, enabled: true, unattended: false, password: null, permissions: new Set(from ? from.permissions : []) };
+        this.profiles.push(p);
+        this.changed();
+        return this.summary(p);
+      }
+      case 'rename_profile': {
+        const p = this.profile(String(args.name));
+        if (p.builtin) throw appError('builtin', 'built-in profiles keep their names');
+        const newName = String(args.newName);
+        if (this.profiles.some((x) => x.name === newName)) throw appError('exists', `a profile named "${newName}" exists`);
+        for (const t of this.tokens) if (t.profile === p.name) t.profile = newName;
+        if (this.defaultProfile === p.name) this.defaultProfile = newName;
+        p.name = newName;
+        this.changed();
+        return null;
+      }
+      case 'delete_profile': {
+        const p = this.profile(String(args.name));
+        if (p.builtin) throw appError('builtin', 'built-in profiles cannot be deleted');
+        const before = this.tokens.length;
+        this.tokens = this.tokens.filter((t) => t.profile !== p.name);
+        this.profiles = this.profiles.filter((x) => x !== p);
+        if (this.defaultProfile === p.name) this.defaultProfile = 'default';
+        this.changed();
+        return before - this.tokens.length;
+      }
+      case 'set_profile_enabled':
+        this.profile(String(args.name)).enabled = args.enabled as boolean;
+        this.changed();
+        return null;
+      case 'set_permission': {
+        const p = this.profile(String(args.profile));
+        const perm = args.permission as Permission;
+        if (!ALL.includes(perm)) throw appError('bad_input', `unknown permission ${perm}`);
+        if (args.on) p.permissions.add(perm);
+        else p.permissions.delete(perm);
+        this.changed();
+        return null;
+      }
+      case 'set_default_profile':
+        this.profile(String(args.name));
+        this.defaultProfile = String(args.name);
+        this.changed();
+        return null;
+      case 'set_unattended': {
+        const p = this.profile(String(args.profile));
+        if (args.on && !p.password) throw appError('no_password', `profile "${p.name}" has no password`);
+        p.unattended = args.on as boolean;
+        this.changed();
+        return null;
+      }
+      case 'password_strength':
+        return judgePassword(String(args.password), [String(args.profile), '418207351']);
+      case 'set_password': {
+        const p = this.profile(String(args.profile));
+        const s = judgePassword(String(args.password), [p.name, '418207351']);
+        if (!s.acceptable) throw appError('weak_password', `This password is refused: ${s.refusals.join('; ')}.`);
+        p.password = String(args.password);
+        const n = this.revokeAll();
+        this.changed();
+        return n;
+      }
+      case 'clear_password': {
+        const p = this.profile(String(args.profile));
+        p.password = null;
+        p.unattended = false;
+        this.changed();
+        return null;
+      }
+      case 'list_requests':
+        return this.requests.map((r) => ({ ...r }));
+      case 'answer_request': {
+        const id = String(args.id);
+        if (!this.requests.some((r) => r.id === id)) throw appError('not_found', 'no such request');
+        this.answers.push({ id, accept: args.accept as boolean, permissions: (args.permissions as Permission[] | null) ?? null });
+        this.setRequests(this.requests.filter((r) => r.id !== id));
+        return null;
+      }
+      case 'known_hosts':
+        return this.knownHosts.map((h) => ({ ...h }));
+      case 'connect':
+        return this.connect(args.request as ConnectRequest);
+      case 'session_info': {
+        const id = String(args.sessionId);
+        const s = this.sessions.get(id) ?? this.configuredSession(id);
+        if (!s) throw appError('not_found', 'no such session');
+        return s;
+      }
+      case 'send_input':
+        this.session(args.sessionId);
+        this.inputs.push(args.input as InputEvent);
+        return null;
+      case 'move_pointer':
+        this.session(args.sessionId);
+        this.pointer.push({ x: args.x as number, y: args.y as number });
+        return null;
+      case 'clipboard_get':
+        this.session(args.sessionId);
+        return this.clipboard;
+      case 'clipboard_set':
+        this.session(args.sessionId);
+        this.clipboard = String(args.text);
+        return null;
+      case 'switch_display': {
+        const s = this.session(args.sessionId);
+        if (!s.displays.some((d) => d.index === args.index)) throw appError('bad_input', 'no such display');
+        s.display = args.index as number;
+        return null;
+      }
+      case 'pending_deep_link': {
+        const link = this.config.pendingLink ?? null;
+        this.config.pendingLink = null;
+        return link;
+      }
+      case 'end_session': {
+        const s = this.session(args.sessionId);
+        this.sessions.delete(s.session_id);
+        this.emit('session_ended', { session_id: s.session_id, reason: 'You ended the session.' });
+        return null;
+      }
+      default:
+        throw appError('local', `the mock backend has no command "${cmd}"`);
+    }
+  }
+
+  private configuredSession(id: string): SessionInfo | null {
+    if (!this.config.session) return null;
+    const s = this.makeSession(HOSTS.saved, 'token', 'default', false, this.config.session);
+    s.session_id = id;
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  private session(id: unknown): SessionInfo {
+    const s = this.sessions.get(String(id)) ?? this.configuredSession(String(id));
+    if (!s) throw appError('not_found', 'no such session');
+    return s;
+  }
+
+  private makeSession(
+    hostId: string,
+    method: SessionInfo['method'],
+    profile: string,
+    tokenSaved: boolean,
+    over: Partial<SessionInfo> = {},
+  ): SessionInfo {
+    const displays: DisplayInfo[] = [
+      { index: 0, name: 'eDP-1', width: 1920, height: 1080, primary: true },
+      { index: 1, name: 'HDMI-1', width: 2560, height: 1440, primary: false },
+    ];
+    return {
+      session_id: `s${this.nextSession++}`,
+      host_id: hostId,
+      method,
+      profile,
+      permissions: DEFAULT_PERMS,
+      token_saved: tokenSaved,
+      displays,
+      display: 0,
+      frames_url: this.config.framesUrl ?? 'ws://127.0.0.1:9/frames?secret=unused',
+      ...over,
+    };
+  }
+
+  private async connect(r: ConnectRequest): Promise<SessionInfo> {
+    const delay = r.host_id === HOSTS.slow ? 60_000 : (this.config.connectDelayMs ?? 120);
+    await new Promise((res) => setTimeout(res, delay));
+    const needPassword = () => {
+      if (r.password === null) throw appError('denied', 'the person at the host declined');
+      if (r.password !== PASSWORD) throw appError('wrong_credentials', 'wrong password');
+    };
+    switch (r.host_id) {
+      case HOSTS.unknown:
+        throw appError('unknown_id', 'no host is registered with this ID');
+      case HOSTS.offline:
+        throw appError('host_offline', 'the host is not connected to the rendezvous server');
+      case HOSTS.passwordAnd2fa:
+        needPassword();
+        if (r.totp === null) throw appError('second_factor_required');
+        if (r.totp !== TOTP) throw appError('second_factor_invalid', 'the code is wrong or was used');
+        break;
+      case HOSTS.keyChanged:
+        if (!r.accept_new_host_key)
+          throw appError('host_key_changed', 'host key changed', { expected: 'AAQE-BGMS-7CUY-DINT', got: 'ZX4W-QP7R-LM2K-HV9N' });
+        break;
+      case HOSTS.throttled:
+        throw appError('throttled', 'too many failures', { retry_after_s: 42 });
+      case HOSTS.denied:
+        needPassword();
+        break;
+      case HOSTS.protocol:
+        throw appError('protocol', 'the host speaks protocol version 9');
+      case HOSTS.local:
+        throw appError('local', 'the secret store is locked');
+      case HOSTS.badInput:
+        throw appError('bad_input', 'the profile name is not valid');
+      default:
+        break;
+    }
+    const known = this.knownHosts.find((h) => h.id === r.host_id);
+    const method: SessionInfo['method'] = r.password ? 'password' : known?.has_token ? 'token' : 'interactive';
+    const tokenSaved = r.remember && r.password !== null && r.host_id !== HOSTS.denied;
+    const s = this.makeSession(r.host_id, method, r.profile ?? 'default', tokenSaved);
+    this.sessions.set(s.session_id, s);
+    const last_connected = new Date().toISOString();
+    if (known) {
+      known.last_connected = last_connected;
+      known.has_token ||= tokenSaved;
+    } else {
+      this.knownHosts.unshift({ id: r.host_id, fingerprint: 'NEWH-OSTK-EYFP-ABCD', has_token: tokenSaved, last_connected });
+    }
+    return s;
+  }
+}
+
+export { ALL as ALL_PERMISSIONS_MOCK, DEFAULT_PERMS };

@@ -1,0 +1,251 @@
+// Viewer window: frames from a real loopback WebSocket drawn by WebGL (and the 2D fallback),
+// pixels read back from the screen, frame statistics, input, toolbar, and the session ending.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Permission, SessionInfo } from '../src/lib/api';
+import { callsOf, emitEvent, shot, startHarness, type Harness } from './harness';
+import { startFrameServer, type FrameServer } from './frame-server';
+import { decodePng, pixel } from './png';
+import { DEFAULT_PERMS } from './fake-backend';
+
+let h: Harness;
+let frames: FrameServer;
+beforeAll(async () => {
+  h = await startHarness();
+  frames = await startFrameServer();
+});
+afterAll(async () => {
+  await frames?.close();
+  await h?.close();
+});
+afterEach(() => {
+  const problems = h.problems.splice(0);
+  expect(problems).toEqual([]);
+});
+
+interface Stats {
+  frames: number;
+  fps: number;
+  lastDrawMs: number;
+  medianDrawMs: number;
+  renderer: string;
+  badFrames: number;
+}
+const stats = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __latchkeyFrameStats?: Stats }).__latchkeyFrameStats ?? null);
+
+async function viewer(session: Partial<SessionInfo> = {}, query = ''): Promise<Page> {
+  const before = frames.accepted;
+  const page = await h.open(`viewer.html?session=s9${query}`, {
+    session: { frames_url: frames.url, ...session },
+  });
+  await expect.poll(() => frames.accepted, { timeout: 5000 }).toBeGreaterThan(before);
+  return page;
+}
+
+/** The colour at a point of the screen canvas, from a real screenshot. */
+async function colourAt(page: Page, fx: number, fy: number): Promise<[number, number, number]> {
+  const canvas = page.getByTestId('screen');
+  const box = (await canvas.boundingBox())!;
+  const png = decodePng(await page.screenshot({ clip: box }));
+  return pixel(png, png.width * fx, png.height * fy);
+}
+
+function near(actual: number[], want: number[], tolerance = 14) {
+  actual.forEach((v, i) => expect(Math.abs(v - want[i]), `channel ${i}: ${actual} vs ${want}`).toBeLessThanOrEqual(tolerance));
+}
+
+describe('viewer', () => {
+  it('draws frames with WebGL, keeps the last one when idle, and exposes frame stats', async () => {
+    const page = await viewer();
+    await frames.sendSolid([220, 30, 30], 12, 25);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const s1 = (await stats(page))!;
+    expect(s1.renderer).toBe('webgl');
+    // Fit to window, letterboxed: read the middle.
+    await expect.poll(async () => (await colourAt(page, 0.5, 0.5)).join()).not.toBe('17,17,17');
+    near(await colourAt(page, 0.5, 0.5), [220, 30, 30]);
+
+    await frames.sendSolid([30, 60, 220], 10, 25);
+    await expect.poll(async () => (await stats(page))!.frames).toBeGreaterThan(s1.frames);
+    await expect.poll(async () => Math.abs((await colourAt(page, 0.5, 0.5))[2] - 220) < 14).toBe(true);
+    near(await colourAt(page, 0.5, 0.5), [30, 60, 220]);
+
+    await page.waitForTimeout(700); // nothing arrives: the picture stays
+    near(await colourAt(page, 0.5, 0.5), [30, 60, 220]);
+
+    frames.sendSplit([20, 200, 40], [240, 240, 240]);
+    await expect.poll(async () => (await colourAt(page, 0.3, 0.5))[1] > 150).toBe(true);
+    near(await colourAt(page, 0.3, 0.5), [20, 200, 40]);
+    near(await colourAt(page, 0.7, 0.5), [240, 240, 240]);
+
+    const s2 = (await stats(page))!;
+    expect(s2.frames).toBeGreaterThan(s1.frames);
+    expect(s2.medianDrawMs).toBeGreaterThanOrEqual(0);
+    expect(s2.medianDrawMs).toBeLessThan(1000);
+    expect(typeof s2.lastDrawMs).toBe('number');
+    await shot(page, 'viewer-webgl');
+
+    frames.sendGarbage();
+    await expect.poll(async () => (await stats(page))!.badFrames).toBe(1);
+    await page.close();
+  });
+
+  it('falls back to a 2D canvas with the same colours', async () => {
+    const page = await viewer({}, '&renderer=2d');
+    await frames.sendSolid([250, 180, 20], 5, 25);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    expect((await stats(page))!.renderer).toBe('2d');
+    await expect.poll(async () => (await colourAt(page, 0.5, 0.5))[0] > 200).toBe(true);
+    near(await colourAt(page, 0.5, 0.5), [250, 180, 20]);
+    await page.close();
+  });
+
+  it('sends keyboard, buttons, wheel and pointer (mapped to host pixels) with control_input', async () => {
+    const page = await viewer();
+    await frames.sendSolid([90, 90, 90], 3, 20); // 320x180 frames of a 1920x1080 display
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const canvas = page.getByTestId('screen');
+    const box = (await canvas.boundingBox())!;
+    // The content box: 16:9 inside the canvas element.
+    const scale = Math.min(box.width / 320, box.height / 180);
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.up();
+    await expect.poll(async () => (await callsOf(page, 'send_input')).length).toBeGreaterThanOrEqual(2);
+    const pointer = (await callsOf(page, 'move_pointer')) as { x: number; y: number }[];
+    expect(pointer.length).toBeGreaterThan(0);
+    const last = pointer.at(-1)!;
+    expect(Math.abs(last.x - 960)).toBeLessThanOrEqual(Math.ceil(6 / scale) + 1);
+    expect(Math.abs(last.y - 540)).toBeLessThanOrEqual(Math.ceil(6 / scale) + 1);
+    // Top-left corner of the picture (not of the letterboxed element).
+    await page.mouse.move(cx - (320 * scale) / 2 + 1, cy - (180 * scale) / 2 + 1);
+    await expect.poll(async () => ((await callsOf(page, 'move_pointer')).at(-1) as { x: number }).x).toBeLessThan(15);
+
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('screen');
+    await page.keyboard.press('KeyA');
+    await page.keyboard.down('ShiftLeft');
+    await page.mouse.wheel(0, 200);
+    // Leaving with Ctrl+Alt+Home releases the held Shift and is never sent itself.
+    await page.keyboard.down('ControlLeft');
+    await page.keyboard.down('AltLeft');
+    await page.keyboard.press('Home');
+    await page.keyboard.up('AltLeft');
+    await page.keyboard.up('ControlLeft');
+    await page.keyboard.up('ShiftLeft');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).not.toBe('screen');
+    await expect
+      .poll(async () => ((await callsOf(page, 'send_input')) as { input: unknown }[]).map((c) => c.input))
+      .toEqual([
+        { type: 'button', button: 'left', down: true },
+        { type: 'button', button: 'left', down: false },
+        { type: 'key', code: 'KeyA', down: true },
+        { type: 'key', code: 'KeyA', down: false },
+        { type: 'key', code: 'ShiftLeft', down: true },
+        { type: 'wheel', dx: 0, dy: 2 },
+        { type: 'key', code: 'ControlLeft', down: true },
+        { type: 'key', code: 'AltLeft', down: true },
+        { type: 'key', code: 'ShiftLeft', down: false },
+        { type: 'key', code: 'ControlLeft', down: false },
+        { type: 'key', code: 'AltLeft', down: false },
+      ]);
+    await page.close();
+  });
+
+  it('has a toolbar with what the permissions allow: clipboard, displays, scale, end', async () => {
+    const page = await viewer();
+    await frames.sendSolid([40, 140, 200], 3, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+
+    await toolbar.getByRole('button', { name: 'Get clipboard' }).click();
+    const got = page.getByRole('dialog', { name: 'Remote clipboard' });
+    await expect.poll(() => got.getByLabel('Text on the remote computer’s clipboard').inputValue()).toBe('Text on the remote clipboard');
+    await shot(page, 'viewer-clipboard-get');
+    await page.keyboard.press('Escape');
+
+    await toolbar.getByRole('button', { name: 'Send clipboard' }).click();
+    const send = page.getByRole('dialog', { name: 'Send text to the remote clipboard' });
+    await send.getByLabel('Text').fill('hello from the viewer');
+    await send.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('Sent to the remote clipboard.').waitFor();
+    expect(await callsOf(page, 'clipboard_set')).toEqual([{ sessionId: 's9', text: 'hello from the viewer' }]);
+
+    await toolbar.getByLabel('Display').selectOption('1');
+    await expect.poll(() => callsOf(page, 'switch_display')).toEqual([{ sessionId: 's9', index: 1 }]);
+
+    const scale = toolbar.getByRole('button', { name: 'Fit to window' });
+    await expect(scale.getAttribute('aria-pressed')).resolves.toBe('true');
+    await scale.click();
+    await expect(toolbar.getByRole('button', { name: 'Actual size' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    const width = await page.getByTestId('screen').evaluate((c) => c.getBoundingClientRect().width);
+    expect(width).toBeCloseTo(320 / (await page.evaluate(() => devicePixelRatio)), 0);
+    await shot(page, 'viewer-actual-size');
+
+    await toolbar.getByRole('button', { name: 'End session' }).click();
+    await page.getByText('You ended the session.').waitFor();
+    expect(await callsOf(page, 'end_session')).toEqual([{ sessionId: 's9' }]);
+    await page.close();
+  });
+
+  it('view only: no input, no clipboard, one display; show_pointer sends only the pointer', async () => {
+    const one = [{ index: 0, name: 'eDP-1', width: 1920, height: 1080, primary: true }];
+    const page = await viewer({ permissions: [], displays: one });
+    await frames.sendSolid([128, 128, 128], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    await expect(toolbar.getByRole('button', { name: 'Get clipboard' }).count()).resolves.toBe(0);
+    await expect(toolbar.getByLabel('Display').count()).resolves.toBe(0);
+    await page.getByText('View only: this session may not use the remote keyboard or mouse.').waitFor();
+    const box = (await page.getByTestId('screen').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('KeyB');
+    await page.waitForTimeout(200);
+    expect(await callsOf(page, 'send_input')).toEqual([]);
+    expect(await callsOf(page, 'move_pointer')).toEqual([]);
+    await shot(page, 'viewer-view-only');
+    await page.close();
+
+    const perms: Permission[] = ['show_pointer'];
+    const p2 = await viewer({ permissions: perms, displays: one });
+    await frames.sendSolid([128, 128, 128], 2, 20);
+    await expect.poll(async () => (await stats(p2))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const b2 = (await p2.getByTestId('screen').boundingBox())!;
+    await p2.mouse.click(b2.x + b2.width / 2, b2.y + b2.height / 2);
+    await p2.keyboard.press('KeyB');
+    await expect.poll(async () => (await callsOf(p2, 'move_pointer')).length).toBeGreaterThan(0);
+    expect(await callsOf(p2, 'send_input')).toEqual([]);
+    await p2.close();
+  });
+
+  it('shows the end of the session announced by the backend', async () => {
+    const page = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([60, 60, 60], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    await emitEvent(page, 'session_ended', { session_id: 's9', reason: 'The host ended the session.' });
+    await page.getByText('Session ended').waitFor();
+    await page.getByText('The host ended the session.').waitFor();
+    await expect(page.getByRole('button', { name: 'End session' }).count()).resolves.toBe(0);
+    await shot(page, 'viewer-ended');
+    await page.close();
+  });
+
+  it('never shows frames from a socket with the wrong secret', async () => {
+    const refused = frames.refused;
+    const page = await h.open('viewer.html?session=s9', {
+      session: { frames_url: frames.url.replace(/secret=.*/, 'secret=wrong') },
+    });
+    await expect.poll(() => frames.refused).toBeGreaterThan(refused);
+    await page.getByText('The video stream was interrupted; reconnecting…').waitFor();
+    expect((await stats(page))!.frames).toBe(0);
+    await page.close();
+  });
+
+  it('explains a session that does not exist', async () => {
+    const page = await h.open('viewer.html?session=nope', {});
+    await page.locator('[role=alert][data-code="not_found"]').waitFor();
+    await page.close();
+  });
+});

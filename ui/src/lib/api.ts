@@ -1,0 +1,175 @@
+// The only module that talks to the backend's commands.
+//
+// `src/bindings.ts` is generated from Rust by tauri-specta; when it is regenerated only this
+// file (and events.ts) may need to adapt. Every call returns the data or throws a
+// `BackendError` carrying a normalised `AppError`, so screens can `try`/`catch` one type.
+import {
+  commands,
+  type AppError,
+  type AppStatus,
+  type ConnectRequest,
+  type Enrollment,
+  type InputEvent,
+  type InteractiveMode,
+  type KnownHost,
+  type LinkOutcome,
+  type Permission,
+  type PermissionInfo,
+  type ProfileSummary,
+  type RequestInfo,
+  type Result,
+  type SessionInfo,
+  type Strength,
+  type TokenSummary,
+} from '../bindings';
+
+export type {
+  AppError,
+  AppStatus,
+  ConnectRequest,
+  Enrollment,
+  InputEvent,
+  InteractiveMode,
+  KnownHost,
+  LinkOutcome,
+  Permission,
+  PermissionInfo,
+  ProfileSummary,
+  RequestInfo,
+  SessionInfo,
+  Strength,
+  TokenSummary,
+};
+
+/** Names derived from the generated types, so a renamed Rust enum does not ripple through the UI. */
+export type OnlineState = AppStatus['online'];
+export type HostMode = AppStatus['host_mode'];
+export type AccessSummary = AppStatus['access'];
+export type TwoFactorStatus = AppStatus['two_factor'];
+export type TwoFactorScope = 'tokens' | 'reconnect';
+export type DisplayInfo = SessionInfo['displays'][number];
+export type ConnectMethod = SessionInfo['method'];
+export type MouseButton = Extract<InputEvent, { type: 'button' }>['button'];
+
+/** Every permission in the shared seed order (the backend's list_permissions uses the same order). */
+export const ALL_PERMISSIONS: readonly Permission[] = [
+  'hear_sound',
+  'control_input',
+  'clipboard',
+  'clipboard_files',
+  'block_input',
+  'restart',
+  'file_manager',
+  'lock_on_end',
+  'system_info',
+  'print',
+  'whiteboard',
+  'tcp_tunnel',
+  'privacy_mode',
+  'show_pointer',
+];
+
+/** A refused command, with the backend's error attached. */
+export class BackendError extends Error {
+  readonly detail: AppError;
+  constructor(detail: AppError) {
+    super(detail.message || detail.code);
+    this.name = 'BackendError';
+    this.detail = detail;
+  }
+  get code(): string {
+    return this.detail.code;
+  }
+}
+
+function strOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * Whatever a command rejected with, as an `AppError`. The backend sends `AppError` objects;
+ * anything else (an IPC failure, a panic message as a plain string) becomes code `local`.
+ */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof BackendError) return e.detail;
+  if (e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') {
+    const o = e as Record<string, unknown>;
+    return {
+      code: o.code as string,
+      message: typeof o.message === 'string' ? o.message : '',
+      retry_after_s: typeof o.retry_after_s === 'number' ? o.retry_after_s : null,
+      expected: strOrNull(o.expected),
+      got: strOrNull(o.got),
+    };
+  }
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
+  return { code: 'local', message, retry_after_s: null, expected: null, got: null };
+}
+
+async function unwrap<T>(call: () => Promise<Result<T, AppError>>): Promise<T> {
+  let result: Result<T, AppError>;
+  try {
+    result = await call();
+  } catch (e) {
+    // The generated wrappers re-throw `Error` instances (IPC failures) instead of returning them.
+    throw new BackendError(toAppError(e));
+  }
+  if (result.status === 'ok') return result.data;
+  throw new BackendError(toAppError(result.error));
+}
+
+/** The backend, one async function per command. Errors are thrown as `BackendError`. */
+export const api = {
+  // Host and settings (main window).
+  getStatus: () => unwrap(() => commands.getStatus()),
+  setInteractive: (mode: InteractiveMode) => unwrap(() => commands.setInteractive(mode)),
+  setSaveLogin: (on: boolean) => unwrap(() => commands.setSaveLogin(on)),
+  listTokens: () => unwrap(() => commands.listTokens()),
+  revokeToken: (id: string) => unwrap(() => commands.revokeToken(id)),
+  clearTokens: () => unwrap(() => commands.clearTokens()),
+  enrollTwoFactor: () => unwrap(() => commands.enrollTwoFactor()),
+  confirmTwoFactor: (code: string) => unwrap(() => commands.confirmTwoFactor(code)),
+  disableTwoFactor: () => unwrap(() => commands.disableTwoFactor()),
+  setTwoFactorScope: (scope: TwoFactorScope, on: boolean) =>
+    unwrap(() => commands.setTwoFactorScope(scope, on)),
+  listPermissions: () => unwrap(() => commands.listPermissions()),
+  createProfile: (name: string, copyFrom: string | null) =>
+    unwrap(() => commands.createProfile(name, copyFrom)),
+  renameProfile: (name: string, newName: string) =>
+    unwrap(() => commands.renameProfile(name, newName)),
+  deleteProfile: (name: string) => unwrap(() => commands.deleteProfile(name)),
+  setProfileEnabled: (name: string, enabled: boolean) =>
+    unwrap(() => commands.setProfileEnabled(name, enabled)),
+  setPermission: (profile: string, permission: Permission, on: boolean) =>
+    unwrap(() => commands.setPermission(profile, permission, on)),
+  setDefaultProfile: (name: string) => unwrap(() => commands.setDefaultProfile(name)),
+  setUnattended: (profile: string, on: boolean) => unwrap(() => commands.setUnattended(profile, on)),
+  passwordStrength: (profile: string, password: string) =>
+    unwrap(() => commands.passwordStrength(profile, password)),
+  setPassword: (profile: string, password: string) =>
+    unwrap(() => commands.setPassword(profile, password)),
+  clearPassword: (profile: string) => unwrap(() => commands.clearPassword(profile)),
+
+  // Incoming requests (accept window).
+  listRequests: () => unwrap(() => commands.listRequests()),
+  answerRequest: (id: string, accept: boolean, permissions: Permission[] | null) =>
+    unwrap(() => commands.answerRequest(id, accept, permissions)),
+
+  // Viewer (main window prompts and viewer window).
+  knownHosts: () => unwrap(() => commands.knownHosts()),
+  connect: (request: ConnectRequest) => unwrap(() => commands.connect(request)),
+  sessionInfo: (sessionId: string) => unwrap(() => commands.sessionInfo(sessionId)),
+  sendInput: (sessionId: string, input: InputEvent) =>
+    unwrap(() => commands.sendInput(sessionId, input)),
+  movePointer: (sessionId: string, x: number, y: number) =>
+    unwrap(() => commands.movePointer(sessionId, x, y)),
+  clipboardGet: (sessionId: string) => unwrap(() => commands.clipboardGet(sessionId)),
+  clipboardSet: (sessionId: string, text: string) =>
+    unwrap(() => commands.clipboardSet(sessionId, text)),
+  switchDisplay: (sessionId: string, index: number) =>
+    unwrap(() => commands.switchDisplay(sessionId, index)),
+  endSession: (sessionId: string) => unwrap(() => commands.endSession(sessionId)),
+  pendingDeepLink: () => unwrap(() => commands.pendingDeepLink()),
+};
+
+export type Api = typeof api;
