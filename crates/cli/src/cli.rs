@@ -109,8 +109,9 @@ pub enum Command {
         /// Rendezvous server, ws://HOST:PORT or wss://HOST (remembered once given).
         #[arg(long, value_name = "URL")]
         rendezvous: Option<String>,
-        /// X display to share (default: $DISPLAY).
-        #[arg(long, value_name = ":N")]
+        /// X display to share (default: $DISPLAY), or `auto`: the active graphical
+        /// session's, asked from logind, followed across logout and login.
+        #[arg(long, value_name = ":N|auto")]
         display: Option<String>,
     },
     /// Pending incoming requests on the running host.
@@ -138,6 +139,9 @@ pub enum Command {
     KnownHosts(KnownHostsCmd),
     /// Run the rendezvous server (the same as `latchkey-rendezvous`).
     Rendezvous(crate::rendezvous_cmd::RendezvousArgs),
+    /// The host as a systemd service: reachable from boot (or login), across logout.
+    #[command(subcommand)]
+    Service(ServiceCmd),
 }
 
 /// `connect ...`
@@ -368,4 +372,46 @@ pub enum ProfileCmd {
         /// Profile name.
         name: String,
     },
+}
+
+/// `service ...`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCmd {
+    /// Write the systemd unit, then enable and start it (when systemd runs).
+    Install {
+        #[command(flatten)]
+        scope: ServiceScope,
+        /// Rendezvous server for the service's host (remembered in its configuration).
+        #[arg(long, value_name = "URL")]
+        rendezvous: Option<String>,
+    },
+    /// Stop, disable and remove the unit (the host's state is kept).
+    Uninstall {
+        #[command(flatten)]
+        scope: ServiceScope,
+    },
+    /// Whether the unit is installed and active, and whether its host answers.
+    Status {
+        #[command(flatten)]
+        scope: ServiceScope,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+/// `--user | --system [--unit-dir DIR]`. Without either: `--system` as root,
+/// `--user` otherwise (`status`: both).
+#[derive(Debug, Args)]
+pub struct ServiceScope {
+    /// This user's service (systemctl --user), with the OS keyring: starts at login
+    /// (the default when not root).
+    #[arg(long, conflicts_with = "system")]
+    pub user: bool,
+    /// The machine's service: root, at boot, state in /var/lib/latchkey, file secret
+    /// store (the default as root).
+    #[arg(long)]
+    pub system: bool,
+    /// Use DIR instead of systemd's unit directory, and never enable (tests, packaging).
+    #[arg(long, value_name = "DIR")]
+    pub unit_dir: Option<PathBuf>,
 }

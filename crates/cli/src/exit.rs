@@ -16,6 +16,15 @@ pub const STORE: u8 = 4;
 pub const HOST_KEY: u8 = 5;
 /// The host is offline or the ID unknown.
 pub const OFFLINE: u8 = 6;
+/// `service install` wrote the unit but did not enable it (no running
+/// systemd to ask, `systemctl` failed, or `--unit-dir` was given).
+pub const NOT_ENABLED: u8 = 7;
+/// The host's control socket refused a change: the caller is not root, the
+/// host's own user, or a member of the `latchkey` group.
+pub const FORBIDDEN: u8 = 8;
+/// `host --display auto`: the graphical session the host followed ended or
+/// changed; the service's `Restart=on-failure` starts it again to follow the new one.
+pub const DISPLAY_CHANGED: u8 = 9;
 
 /// An error on its way out of the CLI, with its exit code.
 #[derive(Debug, thiserror::Error)]

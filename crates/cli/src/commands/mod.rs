@@ -5,6 +5,7 @@ mod access;
 mod password;
 mod profile;
 mod script;
+mod service;
 mod session;
 mod status;
 mod tokens;
@@ -26,14 +27,30 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         return crate::rendezvous_cmd::run(args)
             .map_err(|e| CliError::Coded(crate::exit::OTHER, e));
     }
-    let dir = match cli.config_dir {
-        Some(d) => d,
-        None => default_config_dir()?,
-    };
     let store = cli.secret_store.map(|s| match s {
         StoreArg::Keyring => SecretStoreKind::Keyring,
         StoreArg::File => SecretStoreKind::File,
     });
+    if let Command::Service(c) = cli.command {
+        // Before opening a configuration: `--system` has its own, in /var/lib.
+        return service::run(c, cli.config_dir, store);
+    }
+    let dir = match cli.config_dir {
+        Some(d) => d,
+        None => default_config_dir()?,
+    };
+    // The control socket's commands need no configuration: a `latchkey` group
+    // member may talk to a host whose settings it cannot read.
+    match cli.command {
+        Command::Requests(f) => return session::requests(&dir, f.json),
+        Command::Accept {
+            request,
+            profile,
+            deny_permission,
+        } => return session::accept(&dir, request, profile, deny_permission),
+        Command::Deny { request } => return session::deny(&dir, request),
+        _ => {}
+    }
     let mut config = Config::open(&dir, store)?;
     match cli.command {
         Command::Status(f) => status::status(&mut config, f.json),
@@ -51,17 +68,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Host {
             rendezvous,
             display,
-        } => session::host(&mut config, &dir, store, rendezvous, display),
-        Command::Requests(f) => session::requests(&dir, f.json),
-        Command::Accept {
-            request,
-            profile,
-            deny_permission,
-        } => session::accept(&dir, request, profile, deny_permission),
-        Command::Deny { request } => session::deny(&dir, request),
+        } => {
+            // `--display auto` (or a root service with no $DISPLAY) follows logind.
+            let display = service::host_display(display)?;
+            session::host(&mut config, &dir, store, rendezvous, display)
+        }
+        Command::Requests(_) | Command::Accept { .. } | Command::Deny { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
-        Command::Rendezvous(_) => Ok(()),
+        Command::Rendezvous(_) | Command::Service(_) => Ok(()),
     }
 }
 

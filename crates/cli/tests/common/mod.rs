@@ -583,3 +583,51 @@ pub fn secret_from_enroll(stdout: &str) -> latchkey_core::totp::TotpSecret {
         .expect("base32");
     latchkey_core::totp::TotpSecret::from_bytes(&bytes).expect("secret")
 }
+
+impl Device {
+    /// Spawn `args` like [`Device::spawn_piped`] (stdin kept open), with extra
+    /// environment variables (e.g. a `PATH` with a fake `loginctl` first).
+    pub fn spawn_piped_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Proc {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        let stdin = child.stdin.take();
+        let mut proc = Proc::new(child);
+        proc.stdin = stdin;
+        proc
+    }
+
+    /// Run `args` to the end with extra environment variables and `stdin`, if any.
+    pub fn run_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+        stdin: Option<&str>,
+    ) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey");
+        let mut pipe = child.stdin.take().expect("piped");
+        let data = stdin.unwrap_or("").as_bytes().to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+        let out = child.wait_with_output().expect("wait");
+        let _ = writer.join();
+        Run::from(out)
+    }
+}
