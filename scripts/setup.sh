@@ -20,6 +20,8 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev  # the Tauri desktop app
   webkit2gtk-driver                # tests: WebDriver for the real app (tauri-driver)
   chromium chromium-driver         # tests: the UI end to end in a real browser
+  systemd                          # tests: systemd-analyze verify on packaging/systemd/*.service; loginctl
+  passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user)
 )
 
 missing=()
@@ -34,6 +36,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node.js for the UI (Vite, Vitest, Playwright): Debian's when none is installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs and npm"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nodejs npm
+fi
+node_major=$(node -e 'console.log(process.versions.node.split(".")[0])')
+if [ "$node_major" -lt 18 ]; then
+  echo "setup: Node.js $(node --version) is too old; the UI needs 18 or newer." >&2
+  exit 1
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Run every check and test Latchkey has: formatting, lints, licenses, unit,
 # property and integration tests (including the ones against a real Secret
-# Service, which they start themselves). Installs system packages first.
+# Service, which they start themselves), the UI's checks, unit and
+# end-to-end tests in Chromium, and the real app under Xvfb. Installs system
+# packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+
+echo "== ui: install and build (the app embeds ui/dist)"
+(cd ui && npm ci --no-audit --no-fund && npm run build)
 
 echo "== cargo fmt"
 cargo fmt --all -- --check
@@ -18,6 +23,13 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
   cargo install cargo-deny --locked --version "^0.20"
 fi
 cargo deny --log-level error check licenses
+
+echo "== ui: type checks, unit tests, end-to-end in Chromium (mocked IPC)"
+(cd ui && npm run check && npm test && npm run e2e)
+
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  cargo install tauri-driver --locked --version "^2.1"
+fi
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -341,7 +341,7 @@ fn ffmpeg_vp8(display: &str, seconds: u64) -> Result<Reference, String> {
         .lines()
         .filter_map(|l| l.strip_prefix("frame="))
         .filter_map(|v| v.trim().parse().ok())
-        .last()
+        .next_back()
         .ok_or_else(|| format!("ffmpeg reported no frames: {stdout}"))?;
     let times: Vec<f64> = stderr
         .lines()

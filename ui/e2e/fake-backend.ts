@@ -1,12 +1,14 @@
 // An in-memory stand-in for the Rust backend, for the mock build and the e2e tests only.
-// It implements every command of src/bindings.ts with believable rules, rejects with the same
-// AppError shapes, and emits the same events. Special host IDs trigger each connect error.
+// It implements every command of src/bindings.ts (generated from src-tauri) with believable
+// rules, returns the generated types, rejects with the same AppError codes and messages as
+// src-tauri, and emits the same events. Special host IDs trigger each connect error.
 import type {
   AppError,
   AppStatus,
   ConnectRequest,
   DisplayInfo,
   Enrollment,
+  EventPayloads,
   InputEvent,
   InteractiveMode,
   KnownHost,
@@ -14,20 +16,28 @@ import type {
   Permission,
   PermissionInfo,
   ProfileSummary,
-  RequestInfo,
+  Request,
   SessionInfo,
   Strength,
   TokenSummary,
-} from '../src/lib/api';
+} from '../src/bindings';
+import { EVENTS } from '../src/bindings';
+
+/** How the fake tells the windows something: a generated event name with its payload type. */
+export type Emit = <K extends keyof EventPayloads>(event: K, payload: EventPayloads[K]) => void;
 
 export interface MockConfig {
   /** What the frames socket of every session is (the e2e test serves it). */
   framesUrl?: string;
   /** The session that `session_info` returns (viewer window tests). */
   session?: Partial<SessionInfo>;
-  requests?: RequestInfo[];
+  requests?: Request[];
   deviceId?: string | null;
   online?: AppStatus['online'];
+  /** Why, when `online` is `offline` (default: the rendezvous server cannot be reached). */
+  offlineReason?: string;
+  /** The rendezvous server in use; null before one is known. */
+  rendezvous?: string | null;
   hostMode?: AppStatus['host_mode'];
   interactive?: InteractiveMode;
   twoFactorEnabled?: boolean;
@@ -90,6 +100,15 @@ const PERMISSION_INFO: PermissionInfo[] = [
 ].map(([id, label, description]) => ({ id: id as Permission, label, description }));
 
 const DEFAULT_PERMS = ALL.filter((p) => p !== 'privacy_mode' && p !== 'tcp_tunnel');
+
+/**
+ * The host's monitors, as RandR reports them: ids are output ids (not positions in the list),
+ * x/y the top-left corner in root-window coordinates. Pointer positions are display pixels.
+ */
+export const DISPLAYS: readonly DisplayInfo[] = [
+  { id: 449, name: 'eDP-1', x: 0, y: 0, width: 1920, height: 1080, primary: true },
+  { id: 451, name: 'HDMI-1', x: 1920, y: 0, width: 2560, height: 1440, primary: false },
+];
 
 function appError(code: string, message = '', extra: Partial<AppError> = {}): AppError {
   return { code, message, retry_after_s: null, expected: null, got: null, ...extra };
@@ -161,18 +180,19 @@ export class FakeBackend {
   private saveLogin = false;
   private twoFactor = { enabled: false, pending: false, apply_to_tokens: true, apply_to_reconnect: true, recovery_codes_left: 0 };
   private tokens: TokenSummary[];
-  private requests: RequestInfo[];
+  private requests: Request[];
   private knownHosts: KnownHost[];
   private sessions = new Map<string, SessionInfo>();
   private nextSession = 1;
-  clipboard = 'Text on the remote clipboard';
+  /** The host's clipboard text; null when it holds none. */
+  clipboard: string | null = 'Text on the remote clipboard';
   readonly inputs: InputEvent[] = [];
   readonly pointer: { x: number; y: number }[] = [];
   readonly answers: { id: string; accept: boolean; permissions: Permission[] | null }[] = [];
 
   constructor(
     private config: MockConfig,
-    private emit: (event: string, payload: unknown) => void,
+    private emit: Emit,
   ) {
     const mk = (name: string, perms: Permission[], extra: Partial<Profile> = {}): Profile => ({
       name,
@@ -202,8 +222,9 @@ export class FakeBackend {
     ];
     this.requests = config.requests ?? [];
     this.knownHosts = [
-      { id: HOSTS.saved, fingerprint: 'MNBV-CXZL-KJHG-FDSA', has_token: true, last_connected: '2026-07-29T14:00:00Z' },
-      { id: HOSTS.plain, fingerprint: 'POIU-YTRE-WQLK-JHGF', has_token: false, last_connected: '2026-06-02T09:00:00Z' },
+      // In ID order, like the Rust side (a BTreeMap).
+      { id: HOSTS.saved, fingerprint: 'MNBV-CXZL-KJHG-FDSA', has_token: true, since: '2026-03-14T09:26:53Z' },
+      { id: HOSTS.plain, fingerprint: 'POIU-YTRE-WQLK-JHGF', has_token: false, since: '2026-06-02T09:00:00Z' },
     ];
   }
 
@@ -214,12 +235,22 @@ export class FakeBackend {
 
   status(): AppStatus {
     const unattended = this.profiles.some((p) => p.enabled && p.unattended && p.password);
+    const hostMode = this.config.hostMode ?? 'in_app';
+    // Like status_of: a host that is off is offline, whatever the rendezvous says.
+    const online = hostMode === 'off' ? 'offline' : (this.config.online ?? 'online');
+    const offlineReason =
+      hostMode === 'off'
+        ? 'the host is not running'
+        : online === 'offline'
+          ? (this.config.offlineReason ?? 'cannot reach the rendezvous server: connection refused')
+          : null;
     return {
       device_id: this.config.deviceId === undefined ? '418207351' : this.config.deviceId,
       fingerprint: 'K7QF-2XMA-9VTR-HP4D',
-      online: this.config.online ?? 'online',
-      rendezvous: 'rendezvous.latchkey.test',
-      host_mode: this.config.hostMode ?? 'in_app',
+      online,
+      offline_reason: offlineReason,
+      rendezvous: this.config.rendezvous === undefined ? 'rendezvous.latchkey.test' : this.config.rendezvous,
+      host_mode: hostMode,
       access: this.interactive === 'never' ? 'exclusive' : unattended ? 'unattended' : 'attended',
       interactive: this.interactive,
       save_login: this.saveLogin,
@@ -245,7 +276,7 @@ export class FakeBackend {
   }
 
   private changed(): void {
-    this.emit('status_changed', this.status());
+    this.emit(EVENTS.status_changed, this.status());
   }
 
   private profile(name: string): Profile {
@@ -255,17 +286,24 @@ export class FakeBackend {
   }
 
   /** Simulate a change made from the tray or the CLI. */
-  external(change: { interactive?: InteractiveMode; saveLogin?: boolean; online?: AppStatus['online']; revokeAll?: boolean }): void {
+  external(change: {
+    interactive?: InteractiveMode;
+    saveLogin?: boolean;
+    online?: AppStatus['online'];
+    offlineReason?: string;
+    revokeAll?: boolean;
+  }): void {
     if (change.interactive) this.interactive = change.interactive;
     if (change.saveLogin !== undefined) this.saveLogin = change.saveLogin;
     if (change.online) this.config.online = change.online;
+    if (change.offlineReason !== undefined) this.config.offlineReason = change.offlineReason;
     if (change.revokeAll) this.tokens = [];
     this.changed();
   }
 
-  setRequests(list: RequestInfo[]): void {
+  setRequests(list: Request[]): void {
     this.requests = list;
-    this.emit('requests_changed', list);
+    this.emit(EVENTS.requests_changed, list);
   }
 
   private revokeAll(): number {
@@ -415,7 +453,7 @@ export class FakeBackend {
         return this.requests.map((r) => ({ ...r }));
       case 'answer_request': {
         const id = String(args.id);
-        if (!this.requests.some((r) => r.id === id)) throw appError('not_found', 'no such request');
+        if (!this.requests.some((r) => r.id === id)) throw appError('not_found', 'this request is no longer waiting');
         this.answers.push({ id, accept: args.accept as boolean, permissions: (args.permissions as Permission[] | null) ?? null });
         this.setRequests(this.requests.filter((r) => r.id !== id));
         return null;
@@ -424,12 +462,8 @@ export class FakeBackend {
         return this.knownHosts.map((h) => ({ ...h }));
       case 'connect':
         return this.connect(args.request as ConnectRequest);
-      case 'session_info': {
-        const id = String(args.sessionId);
-        const s = this.sessions.get(id) ?? this.configuredSession(id);
-        if (!s) throw appError('not_found', 'no such session');
-        return s;
-      }
+      case 'session_info':
+        return this.copy(this.session(args.sessionId));
       case 'send_input':
         this.session(args.sessionId);
         this.inputs.push(args.input as InputEvent);
@@ -447,9 +481,13 @@ export class FakeBackend {
         return null;
       case 'switch_display': {
         const s = this.session(args.sessionId);
-        if (!s.displays.some((d) => d.index === args.index)) throw appError('bad_input', 'no such display');
-        s.display = args.index as number;
-        return null;
+        const id = args.id as number;
+        if (!s.displays.some((d) => d.id === id)) {
+          const have = s.displays.map((d) => d.id).join(', ');
+          throw appError('bad_input', `the host has no display ${id} (it has: ${have})`);
+        }
+        s.display = id;
+        return this.copy(s);
       }
       case 'pending_deep_link': {
         const link = this.config.pendingLink ?? null;
@@ -459,7 +497,7 @@ export class FakeBackend {
       case 'end_session': {
         const s = this.session(args.sessionId);
         this.sessions.delete(s.session_id);
-        this.emit('session_ended', { session_id: s.session_id, reason: 'You ended the session.' });
+        this.emit(EVENTS.session_ended, { session_id: s.session_id, reason: 'you ended the session' });
         return null;
       }
       default:
@@ -469,16 +507,27 @@ export class FakeBackend {
 
   private configuredSession(id: string): SessionInfo | null {
     if (!this.config.session) return null;
-    const s = this.makeSession(HOSTS.saved, 'token', 'default', false, this.config.session);
+    const over = this.config.session;
+    const s = this.makeSession(HOSTS.saved, 'token', 'default', false, {
+      // A configured list of displays streams its first one unless told otherwise.
+      ...(over.displays?.length ? { display: over.displays[0].id } : {}),
+      ...over,
+    });
     s.session_id = id;
     this.sessions.set(id, s);
     return s;
   }
 
+  /** A live session, or the error every session command gives for one that is over. */
   private session(id: unknown): SessionInfo {
     const s = this.sessions.get(String(id)) ?? this.configuredSession(String(id));
-    if (!s) throw appError('not_found', 'no such session');
+    if (!s) throw appError('session_ended', 'this session has ended');
     return s;
+  }
+
+  /** What a command returns: a snapshot, never the fake's own object. */
+  private copy(s: SessionInfo): SessionInfo {
+    return { ...s, displays: s.displays.map((d) => ({ ...d })), permissions: [...s.permissions] };
   }
 
   private makeSession(
@@ -488,10 +537,6 @@ export class FakeBackend {
     tokenSaved: boolean,
     over: Partial<SessionInfo> = {},
   ): SessionInfo {
-    const displays: DisplayInfo[] = [
-      { index: 0, name: 'eDP-1', width: 1920, height: 1080, primary: true },
-      { index: 1, name: 'HDMI-1', width: 2560, height: 1440, primary: false },
-    ];
     return {
       session_id: `s${this.nextSession++}`,
       host_id: hostId,
@@ -499,8 +544,8 @@ export class FakeBackend {
       profile,
       permissions: DEFAULT_PERMS,
       token_saved: tokenSaved,
-      displays,
-      display: 0,
+      displays: DISPLAYS.map((d) => ({ ...d })),
+      display: DISPLAYS[0].id,
       frames_url: this.config.framesUrl ?? 'ws://127.0.0.1:9/frames?secret=unused',
       ...over,
     };
@@ -542,18 +587,20 @@ export class FakeBackend {
         break;
     }
     const known = this.knownHosts.find((h) => h.id === r.host_id);
-    const method: SessionInfo['method'] = r.password ? 'password' : known?.has_token ? 'token' : 'interactive';
+    const method: SessionInfo['method'] = r.password ? 'password' : known?.has_token ? 'token' : 'accepted';
     const tokenSaved = r.remember && r.password !== null && r.host_id !== HOSTS.denied;
     const s = this.makeSession(r.host_id, method, r.profile ?? 'default', tokenSaved);
     this.sessions.set(s.session_id, s);
-    const last_connected = new Date().toISOString();
+    const info = this.copy(s);
     if (known) {
-      known.last_connected = last_connected;
       known.has_token ||= tokenSaved;
     } else {
-      this.knownHosts.unshift({ id: r.host_id, fingerprint: 'NEWH-OSTK-EYFP-ABCD', has_token: tokenSaved, last_connected });
+      // Its key is accepted now; the list stays in ID order.
+      const since = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      this.knownHosts.push({ id: r.host_id, fingerprint: 'NEWH-OSTK-EYFP-ABCD', has_token: tokenSaved, since });
+      this.knownHosts.sort((a, b) => a.id.localeCompare(b.id));
     }
-    return s;
+    return info;
   }
 }
 

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { EventPayloads } from '../src/bindings';
 import type { MockConfig } from './fake-backend';
 
 export const UI_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -153,7 +154,7 @@ export async function callsOf(page: Page, cmd: string): Promise<unknown[]> {
   );
 }
 
-/** Emit a backend event into the page. */
-export async function emitEvent(page: Page, event: string, payload: unknown): Promise<void> {
+/** Emit a backend event into the page, with the payload type the Rust side sends. */
+export async function emitEvent<K extends keyof EventPayloads>(page: Page, event: K, payload: EventPayloads[K]): Promise<void> {
   await page.evaluate(([e, p]) => window.__latchkeyMock!.emit(e as string, p), [event, payload] as const);
 }

@@ -40,15 +40,44 @@ describe('home', () => {
     await page.getByRole('button', { name: '✓ Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('418207351');
     await page.getByText('Saved login', { exact: true }).first().waitFor();
+    // Known hosts: when each key was first accepted (RFC 3339 from the backend, shown in words).
+    const known = page.getByRole('list', { name: 'Known computers' }).getByRole('listitem');
+    await expect(known.allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/123 456 789[\s\S]*Saved login[\s\S]*Known since 14 Mar 2026, 09:26 · key MNBV-CXZL-KJHG-FDSA/),
+      expect.stringMatching(/987 654 321[\s\S]*Known since 2 Jun 2026, 09:00 · key POIU-YTRE-WQLK-JHGF/),
+    ]);
+    await expect(page.getByTestId('offline-reason').count()).resolves.toBe(0);
     await shot(page, 'main-home');
     await page.close();
   });
 
   it('refreshes at once on status_changed (tray or CLI edits)', async () => {
     const page = await home();
-    await page.evaluate(() => window.__latchkeyMock!.backend.external({ interactive: 'never', online: 'offline' }));
+    await page.evaluate(() =>
+      window.__latchkeyMock!.backend.external({
+        interactive: 'never',
+        online: 'offline',
+        offlineReason: 'cannot reach the rendezvous server: connection refused',
+      }),
+    );
     await page.getByText('Access: exclusive unattended').waitFor();
     await page.getByTestId('online').getByText('Offline').waitFor();
+    await expect(page.getByTestId('offline-reason').innerText()).resolves.toBe(
+      'Reason: Cannot reach the rendezvous server: connection refused.',
+    );
+    await page.evaluate(() => window.__latchkeyMock!.backend.external({ online: 'online' }));
+    await page.getByTestId('online').getByText('Online').waitFor();
+    await expect(page.getByTestId('offline-reason').count()).resolves.toBe(0);
+    await page.close();
+  });
+
+  it('says why the host is offline when it is not running', async () => {
+    const page = await home({ hostMode: 'off', rendezvous: null });
+    await expect(page.getByTestId('online').innerText()).resolves.toMatch(
+      /^Offline\s+Other computers cannot reach this one right now\.\s+Reason: The host is not running\.$/,
+    );
+    await page.getByText('This computer does not accept incoming sessions.').waitFor();
+    await shot(page, 'main-home-offline');
     await page.close();
   });
 
@@ -225,6 +254,18 @@ describe('prompts', () => {
     await page.close();
   });
 
+  it('reports a session accepted by the person there, and adds a new host to the known ones', async () => {
+    const page = await home();
+    await connectTo(page, '246813579');
+    const ok = page.getByTestId('connected');
+    await ok.waitFor();
+    await expect(ok.innerText()).resolves.toMatch(/Connected to 246 813 579[\s\S]*accepted by the person there/);
+    const known = page.getByRole('list', { name: 'Known computers' }).getByRole('listitem');
+    await expect.poll(() => known.count()).toBe(3);
+    await expect(known.nth(1).innerText()).resolves.toMatch(/246 813 579[\s\S]*Known since \d{1,2} \w{3} \d{4}, \d{2}:\d{2} · key NEWH-OSTK-EYFP-ABCD/);
+    await page.close();
+  });
+
   it('shows the waiting state and can stop waiting', async () => {
     const page = await home();
     await connectTo(page, HOSTS.slow);
@@ -242,8 +283,8 @@ describe('prompts', () => {
     await ok.waitFor();
     await expect(ok.innerText()).resolves.toMatch(/with your saved login/);
     const sessionId = (await page.evaluate(() => [...window.__latchkeyMock!.backend['sessions'].keys()][0])) as string;
-    await emitEvent(page, 'session_ended', { session_id: sessionId, reason: 'The remote computer restarted.' });
-    await page.getByText('The remote computer restarted.').waitFor();
+    await emitEvent(page, 'session_ended', { session_id: sessionId, reason: 'the host ended the session' });
+    await page.getByText('The host ended the session.').waitFor();
     await ok.waitFor({ state: 'detached' });
     await page.close();
   });
@@ -281,9 +322,10 @@ describe('deep links', () => {
 
   it('shows a notice with the settings section that helps', async () => {
     const page = await home();
-    await emitEvent(page, 'notice', { message: 'The tray could not turn saving logins on: the service refused.', section: 'security' });
+    // Worded like the Rust side's messages (a fragment); shown as a sentence.
+    await emitEvent(page, 'notice', { message: 'the service refused to turn saving logins on', section: 'security' });
     const b = banner(page, 'notice');
-    await b.getByText('the service refused').waitFor();
+    await b.getByText('The service refused to turn saving logins on.', { exact: true }).waitFor();
     await shot(page, 'main-notice');
     await b.getByRole('button', { name: 'Open Security' }).click();
     await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();

@@ -4,7 +4,7 @@
 // which the tests set before the page loads.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
-import { FakeBackend } from './fake-backend';
+import { FakeBackend, type Emit } from './fake-backend';
 
 const label = location.pathname.endsWith('accept.html')
   ? 'accept'
@@ -14,7 +14,7 @@ const label = location.pathname.endsWith('accept.html')
 mockWindows(label);
 
 const config = window.__LATCHKEY_MOCK_CONFIG__ ?? {};
-const send = (event: string, payload: unknown) => {
+const send: Emit = (event, payload) => {
   // After the current command has returned, like the real backend's events.
   setTimeout(() => void emit(event, payload), 0);
 };

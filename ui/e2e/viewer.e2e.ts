@@ -2,11 +2,11 @@
 // pixels read back from the screen, frame statistics, input, toolbar, and the session ending.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Permission, SessionInfo } from '../src/lib/api';
+import type { DisplayInfo, Permission, SessionInfo } from '../src/bindings';
 import { callsOf, emitEvent, shot, startHarness, type Harness } from './harness';
 import { startFrameServer, type FrameServer } from './frame-server';
 import { decodePng, pixel } from './png';
-import { DEFAULT_PERMS } from './fake-backend';
+import { DEFAULT_PERMS, DISPLAYS } from './fake-backend';
 
 let h: Harness;
 let frames: FrameServer;
@@ -139,18 +139,21 @@ describe('viewer', () => {
     await expect
       .poll(async () => ((await callsOf(page, 'send_input')) as { input: unknown }[]).map((c) => c.input))
       .toEqual([
-        { type: 'button', button: 'left', down: true },
-        { type: 'button', button: 'left', down: false },
-        { type: 'key', code: 'KeyA', down: true },
-        { type: 'key', code: 'KeyA', down: false },
-        { type: 'key', code: 'ShiftLeft', down: true },
+        { type: 'button_down', button: 'left' },
+        { type: 'button_up', button: 'left' },
+        { type: 'key_down', code: 'KeyA' },
+        { type: 'key_up', code: 'KeyA' },
+        { type: 'key_down', code: 'ShiftLeft' },
         { type: 'wheel', dx: 0, dy: 2 },
-        { type: 'key', code: 'ControlLeft', down: true },
-        { type: 'key', code: 'AltLeft', down: true },
-        { type: 'key', code: 'ShiftLeft', down: false },
-        { type: 'key', code: 'ControlLeft', down: false },
-        { type: 'key', code: 'AltLeft', down: false },
+        { type: 'key_down', code: 'ControlLeft' },
+        { type: 'key_down', code: 'AltLeft' },
+        { type: 'key_up', code: 'ShiftLeft' },
+        { type: 'key_up', code: 'ControlLeft' },
+        { type: 'key_up', code: 'AltLeft' },
       ]);
+    // The pointer goes through move_pointer only, never as send_input's pointer_move.
+    const kinds = ((await callsOf(page, 'send_input')) as { input: { type: string } }[]).map((c) => c.input.type);
+    expect(kinds).not.toContain('pointer_move');
     await page.close();
   });
 
@@ -173,8 +176,40 @@ describe('viewer', () => {
     await page.getByText('Sent to the remote clipboard.').waitFor();
     expect(await callsOf(page, 'clipboard_set')).toEqual([{ sessionId: 's9', text: 'hello from the viewer' }]);
 
-    await toolbar.getByLabel('Display').selectOption('1');
-    await expect.poll(() => callsOf(page, 'switch_display')).toEqual([{ sessionId: 's9', index: 1 }]);
+    // A host clipboard without text answers null.
+    await page.evaluate(() => (window.__latchkeyMock!.backend.clipboard = null));
+    await toolbar.getByRole('button', { name: 'Get clipboard' }).click();
+    await page.getByText('The remote clipboard holds no text.').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
+    // Displays are chosen by their RandR id, listed in the host's order.
+    const select = toolbar.getByLabel('Display');
+    await expect(select.locator('option').allInnerTexts()).resolves.toEqual([
+      '1: eDP-1, 1920×1080 (primary)',
+      '2: HDMI-1, 2560×1440',
+    ]);
+    await expect(select.inputValue()).resolves.toBe(String(DISPLAYS[0].id));
+    await select.selectOption({ label: '2: HDMI-1, 2560×1440' });
+    await expect.poll(() => callsOf(page, 'switch_display')).toEqual([{ sessionId: 's9', id: DISPLAYS[1].id }]);
+    await expect.poll(() => select.inputValue()).toBe(String(DISPLAYS[1].id));
+    // The pointer now maps to the pixels of the 2560x1440 display the returned session streams.
+    const box = (await page.getByTestId('screen').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect
+      .poll(async () => {
+        const p = (await callsOf(page, 'move_pointer')).at(-1) as { x: number; y: number } | undefined;
+        return !!p && Math.abs(p.x - 1280) <= 8 && Math.abs(p.y - 720) <= 8;
+      })
+      .toBe(true);
+    // A refused switch leaves the choice on the display still streamed.
+    await page.evaluate(() =>
+      window.__latchkeyMock!.backend.failNext('switch_display', { code: 'session_ended', message: 'the screen stream broke' }),
+    );
+    await select.selectOption(String(DISPLAYS[0].id));
+    await page.locator('[role=alert][data-code="session_ended"]').waitFor();
+    await expect.poll(() => select.inputValue()).toBe(String(DISPLAYS[1].id));
+    await page.locator('[role=alert][data-code="session_ended"]').getByRole('button', { name: 'Dismiss message' }).click();
 
     const scale = toolbar.getByRole('button', { name: 'Fit to window' });
     await expect(scale.getAttribute('aria-pressed')).resolves.toBe('true');
@@ -191,7 +226,7 @@ describe('viewer', () => {
   });
 
   it('view only: no input, no clipboard, one display; show_pointer sends only the pointer', async () => {
-    const one = [{ index: 0, name: 'eDP-1', width: 1920, height: 1080, primary: true }];
+    const one: DisplayInfo[] = [{ id: 66, name: 'screen', x: 0, y: 0, width: 1920, height: 1080, primary: true }];
     const page = await viewer({ permissions: [], displays: one });
     await frames.sendSolid([128, 128, 128], 2, 20);
     await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
@@ -224,7 +259,8 @@ describe('viewer', () => {
     const page = await viewer({ permissions: DEFAULT_PERMS });
     await frames.sendSolid([60, 60, 60], 2, 20);
     await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
-    await emitEvent(page, 'session_ended', { session_id: 's9', reason: 'The host ended the session.' });
+    // The Rust side words reasons as fragments; the window shows a sentence.
+    await emitEvent(page, 'session_ended', { session_id: 's9', reason: 'the host ended the session' });
     await page.getByText('Session ended').waitFor();
     await page.getByText('The host ended the session.').waitFor();
     await expect(page.getByRole('button', { name: 'End session' }).count()).resolves.toBe(0);
@@ -245,7 +281,9 @@ describe('viewer', () => {
 
   it('explains a session that does not exist', async () => {
     const page = await h.open('viewer.html?session=nope', {});
-    await page.locator('[role=alert][data-code="not_found"]').waitFor();
+    const b = page.locator('[role=alert][data-code="session_ended"]');
+    await b.waitFor();
+    await expect(b.innerText()).resolves.toMatch(/Session ended/);
     await page.close();
   });
 });

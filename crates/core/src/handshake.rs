@@ -137,6 +137,7 @@ pub enum ViewerMessage {
 
 /// How a session was granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// A saved-login token.

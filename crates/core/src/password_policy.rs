@@ -82,6 +82,7 @@ const KEYBOARD_ROWS: &[&str] = &[
 
 /// The verdict on a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Strength {
     /// 0 (trivially guessed) to 4 (very strong). Capped at 1 when a rule refuses it.
     pub score: u8,

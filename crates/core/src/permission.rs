@@ -8,6 +8,7 @@ use crate::Invalid;
 
 /// One thing a remote session may do. Names and order are shared with the CLI and UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "snake_case"))]
 #[repr(u8)]
 pub enum Permission {
     /// Hear the host's sound.
@@ -79,6 +80,65 @@ impl Permission {
         }
     }
 
+    /// A short label for people, and one line on what granting it allows.
+    pub fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Permission::HearSound => ("Hear sound", "The viewer hears what this computer plays."),
+            Permission::ControlInput => (
+                "Keyboard and mouse",
+                "The viewer types and clicks on this computer as if sitting at it.",
+            ),
+            Permission::Clipboard => (
+                "Clipboard",
+                "Copied text and images travel between the two computers, both ways.",
+            ),
+            Permission::ClipboardFiles => (
+                "Copy files via clipboard",
+                "Files copied on one side can be pasted on the other.",
+            ),
+            Permission::BlockInput => (
+                "Block local input",
+                "The viewer can stop anyone here from using the keyboard and mouse.",
+            ),
+            Permission::Restart => (
+                "Restart",
+                "The viewer can restart this computer and reconnect afterwards.",
+            ),
+            Permission::FileManager => (
+                "File manager",
+                "The viewer can browse, copy and delete files on this computer.",
+            ),
+            Permission::LockOnEnd => (
+                "Lock when the session ends",
+                "This computer's session is locked when the viewer leaves.",
+            ),
+            Permission::SystemInfo => (
+                "System information",
+                "The viewer can see hardware, operating system and network details.",
+            ),
+            Permission::Print => (
+                "Print",
+                "Documents printed here can come out of the viewer's printer.",
+            ),
+            Permission::Whiteboard => (
+                "Whiteboard",
+                "The viewer can draw on top of this screen for the person here.",
+            ),
+            Permission::TcpTunnel => (
+                "TCP tunnels",
+                "The viewer can reach network services through this computer.",
+            ),
+            Permission::PrivacyMode => (
+                "Privacy mode",
+                "The viewer can black out this screen so nobody here sees the session.",
+            ),
+            Permission::ShowPointer => (
+                "Show pointer",
+                "The viewer's pointer is shown here, without moving this computer's pointer.",
+            ),
+        }
+    }
+
     /// All names, in seed order.
     pub fn names() -> Vec<&'static str> {
         Permission::ALL.iter().map(|p| p.name()).collect()
@@ -120,6 +180,7 @@ impl<'de> Deserialize<'de> for Permission {
 
 /// A set of permissions. Serialized as a list of names in seed order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(as = "Vec<Permission>"))]
 pub struct PermissionSet(u16);
 
 impl PermissionSet {

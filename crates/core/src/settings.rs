@@ -22,6 +22,7 @@ pub const SETTINGS_VERSION: u32 = 2;
 
 /// What happens when someone connects without a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum InteractiveMode {
     /// Always show the accept window.
@@ -116,6 +117,7 @@ pub struct Settings {
 
 /// One profile as `status` and `profile show` report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileSummary {
     /// Name.
     pub name: String,

@@ -14,6 +14,7 @@ use crate::frame::{Frame, PixelFormat};
 
 /// One monitor as the windowing system reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DisplayInfo {
     /// Stable id for the life of the X session (the RandR output/CRTC id); pass it to [`Capturer::open`].
     pub id: u32,

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 
 /// A mouse button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MouseButton {
     /// Primary button.
@@ -36,6 +37,7 @@ pub enum MouseButton {
 /// One input event as it travels from viewer to host (JSON:
 /// `{"type":"pointer_move","x":10,"y":20}`, `{"type":"key_down","code":"KeyA"}`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InputEvent {
     /// Move the pointer to absolute root-window coordinates (add the

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage};
@@ -38,8 +39,23 @@ pub struct HostOptions {
     pub store: Option<SecretStoreKind>,
     /// Rendezvous URL.
     pub rendezvous: String,
-    /// Whether a main window is open (the headless host: no).
-    pub window_open: bool,
+    /// Whether a main window is open now (the headless host: never). The
+    /// interactive mode `window` asks the person only while it is.
+    pub window_open: Arc<AtomicBool>,
+    /// Where to report reachability (the desktop app shows it).
+    pub presence: Option<watch::Sender<Presence>>,
+}
+
+/// Whether the host is reachable through the rendezvous.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Presence {
+    /// Connecting or registering.
+    #[default]
+    Connecting,
+    /// Registered under this ID.
+    Online(DeviceId),
+    /// The rendezvous is unreachable or refused us; retrying.
+    Offline(String),
 }
 
 /// Run the host until `shutdown` resolves.
@@ -69,7 +85,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         store: options.store,
         throttle: Arc::new(Mutex::new(Throttle::default())),
         requests,
-        window_open: options.window_open,
+        window_open: options.window_open.clone(),
         device_id: config.settings().device_id.clone(),
         desktop: crate::host_live::Desktop::start()?,
         pointers,
@@ -92,7 +108,13 @@ async fn serve_rendezvous(
 ) -> Result<(), Error> {
     let limit = Arc::new(Semaphore::new(MAX_SESSIONS));
     let mut backoff = Duration::from_secs(1);
+    let report = |p: Presence| {
+        if let Some(tx) = &options.presence {
+            tx.send_replace(p);
+        }
+    };
     loop {
+        report(Presence::Connecting);
         match SignalSocket::connect(&options.rendezvous).await {
             Ok(mut socket) => match socket.register(&device_key).await {
                 Ok(id) => {
@@ -100,12 +122,20 @@ async fn serve_rendezvous(
                     remember_id(config, &id)?;
                     shared.device_id = Some(id.clone());
                     announce(&id);
+                    report(Presence::Online(id.clone()));
                     serve_connection(socket, &shared, &device_key, &limit).await;
                     tracing::warn!("lost the rendezvous; reconnecting");
+                    report(Presence::Offline("lost the rendezvous server".into()));
                 }
-                Err(e) => tracing::warn!(error = %e, "registration failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "registration failed");
+                    report(Presence::Offline(format!("registration failed: {e}")));
+                }
             },
-            Err(e) => tracing::warn!(error = %e, "rendezvous unreachable"),
+            Err(e) => {
+                tracing::warn!(error = %e, "rendezvous unreachable");
+                report(Presence::Offline(format!("rendezvous unreachable: {e}")));
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -43,7 +43,7 @@ pub struct HostShared {
     /// Requests waiting for the person at the host.
     pub requests: Requests,
     /// Whether the main window is open (always false for the headless host).
-    pub window_open: bool,
+    pub window_open: Arc<std::sync::atomic::AtomicBool>,
     /// This host's ID, once registered.
     pub device_id: Option<DeviceId>,
     /// Input injection and the clipboard, shared by all sessions.
@@ -478,8 +478,12 @@ async fn decide(
         ViewerMessage::Ask { profile } => {
             let settings = config.settings();
             let wanted = profile.unwrap_or_else(|| settings.default_profile.clone());
-            if access::interactive_decision(settings.interactive, shared.window_open)
-                == AskDecision::Refuse
+            if access::interactive_decision(
+                settings.interactive,
+                shared
+                    .window_open
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ) == AskDecision::Refuse
             {
                 let why = format!(
                     "interactive mode '{}' refuses requests without a credential",

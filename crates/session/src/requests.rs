@@ -26,6 +26,7 @@ pub enum Decision {
 
 /// A request as `latchkey requests --json` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestInfo {
     /// Handle for accept/deny.
     pub id: String,

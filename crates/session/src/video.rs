@@ -470,14 +470,16 @@ impl VideoIn {
         })
     }
 
-    async fn request_keyframe(&self) {
-        if let Some(ssrc) = self.track.ssrcs().await.first().copied() {
+    /// Ask the sender for a keyframe (PLI). Takes the track, not `self`, so
+    /// the decoder (not `Sync`) is never borrowed across the wait.
+    async fn request_keyframe(track: &Arc<dyn TrackRemote>) {
+        if let Some(ssrc) = track.ssrcs().await.first().copied() {
             let pli =
                 rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication {
                     sender_ssrc: 0,
                     media_ssrc: ssrc,
                 };
-            let _ = self.track.write_rtcp(vec![Box::new(pli)]).await;
+            let _ = track.write_rtcp(vec![Box::new(pli)]).await;
         }
     }
 
@@ -486,8 +488,18 @@ impl VideoIn {
         self.bytes
     }
 
-    /// The next decoded frame (`None` when the track ended).
+    /// The next decoded frame as RGBA (`None` when the track ended).
     pub async fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
+        match self.next_picture().await? {
+            Some(p) => convert::to_rgba(&p)
+                .map(Some)
+                .map_err(|e| Error::Io(format!("decoded picture: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// The next decoded picture as I420, as the decoder made it (`None` when the track ended).
+    pub async fn next_picture(&mut self) -> Result<Option<I420Frame>, Error> {
         loop {
             let packet = match self.track.poll().await {
                 Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
@@ -525,17 +537,17 @@ impl VideoIn {
             if self.broken || (!self.seen_keyframe && !keyframe) {
                 self.frame.clear();
                 self.broken = false;
-                self.request_keyframe().await;
+                Self::request_keyframe(&self.track).await;
                 continue;
             }
             self.seen_keyframe |= keyframe;
             let data = std::mem::take(&mut self.frame);
-            match self.decoder.decode(&data) {
-                Ok(Some(frame)) => return Ok(Some(frame)),
+            match self.decoder.decode_i420(&data) {
+                Ok(Some(picture)) => return Ok(Some(picture)),
                 Ok(None) => {}
                 Err(_) => {
                     self.seen_keyframe = false;
-                    self.request_keyframe().await;
+                    Self::request_keyframe(&self.track).await;
                 }
             }
         }

@@ -52,8 +52,22 @@ pub struct ConnectOptions {
     pub name: String,
 }
 
+/// The name a viewer shows in the host's accept window: `user@hostname`.
+pub fn default_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let user = std::env::var("USER").unwrap_or_default();
+    match (user.is_empty(), host.is_empty()) {
+        (false, false) => format!("{user}@{host}"),
+        (true, false) => host,
+        _ => "latchkey viewer".into(),
+    }
+}
+
 /// A granted session, as `connect --probe --json` reports it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Granted {
     /// The host's ID.
     pub host_id: String,

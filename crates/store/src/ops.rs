@@ -23,7 +23,8 @@ use crate::secrets::SecretName;
 use crate::{Config, Error};
 
 /// `status --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Status {
     /// This device's key fingerprint.
     pub fingerprint: String,
@@ -46,7 +47,8 @@ pub struct Status {
 }
 
 /// `2fa status --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TwoFactorStatus {
     /// Whether unattended logins need a code.
     pub enabled: bool,
@@ -62,6 +64,7 @@ pub struct TwoFactorStatus {
 
 /// One row of `tokens list --json`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenSummary {
     /// Handle for `tokens revoke`.
     pub id: String,
@@ -87,7 +90,8 @@ pub struct Enrollment {
     pub qr_svg: Zeroizing<String>,
 }
 
-fn rfc3339(t: latchkey_core::UnixTime) -> String {
+/// A time as RFC 3339 (UTC), as the audit log writes it.
+pub fn rfc3339(t: latchkey_core::UnixTime) -> String {
     AuditRecord::new(AuditEvent::TwoFactorEnabled, t).time
 }
 

@@ -239,3 +239,45 @@ pub fn desktop(w: u32, h: u32, variant: u32) -> Vec<u8> {
     }
     px
 }
+
+/// A private D-Bus session bus (`dbus-daemon --session`) in `dir`, killed on
+/// drop. The bus starts activatable services with its own environment, so
+/// it gets `home` as HOME: nothing of the machine's own session leaks in.
+pub struct SessionBus {
+    child: Child,
+    /// `unix:path=...`, for `DBUS_SESSION_BUS_ADDRESS`.
+    pub address: String,
+}
+
+impl SessionBus {
+    pub fn start(dir: &std::path::Path, home: &std::path::Path) -> Self {
+        let socket = dir.join("bus");
+        let mut child = Command::new("dbus-daemon")
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", dir)
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon must be installed (scripts/setup.sh installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("bus address");
+        let address = line.trim().to_string();
+        assert!(
+            address.starts_with("unix:"),
+            "dbus-daemon printed {address:?}"
+        );
+        SessionBus { child, address }
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -15,12 +15,22 @@ describe('api', () => {
     await api.movePointer('s1', 10, 20);
     await api.answerRequest('7', true, ['clipboard']);
     await api.setTwoFactorScope('tokens', false);
+    await api.switchDisplay('s1', 451);
+    await api.sendInput('s1', { type: 'key_down', code: 'KeyA' });
     expect(calls).toEqual([
       ['create_profile', { name: 'work', copyFrom: 'default' }],
       ['move_pointer', { sessionId: 's1', x: 10, y: 20 }],
       ['answer_request', { id: '7', accept: true, permissions: ['clipboard'] }],
       ['set_two_factor_scope', { scope: 'tokens', on: false }],
+      ['switch_display', { sessionId: 's1', id: 451 }],
+      ['send_input', { sessionId: 's1', input: { type: 'key_down', code: 'KeyA' } }],
     ]);
+  });
+
+  it('passes results through as the backend sent them (a clipboard without text is null)', async () => {
+    mockIPC((cmd) => (cmd === 'clipboard_get' ? null : cmd === 'clear_tokens' ? 3 : undefined));
+    await expect(api.clipboardGet('s1')).resolves.toBeNull();
+    await expect(api.clearTokens()).resolves.toBe(3);
   });
 
   it('throws BackendError with the AppError the backend rejected with', async () => {

@@ -1,55 +1,67 @@
-// The only module that talks to the backend's commands.
+// The only module that calls the backend's commands.
 //
-// `src/bindings.ts` is generated from Rust by tauri-specta; when it is regenerated only this
-// file (and events.ts) may need to adapt. Every call returns the data or throws a
-// `BackendError` carrying a normalised `AppError`, so screens can `try`/`catch` one type.
+// `src/bindings.ts` is generated from Rust (src-tauri/src/bindings.rs, via ts-rs) and never
+// edited by hand; when it is regenerated only this file (and events.ts, for the events) may
+// need to adapt. Every call returns the data or throws a `BackendError` carrying a normalised
+// `AppError`, so screens can `try`/`catch` one type.
 import {
   commands,
+  type Access,
   type AppError,
   type AppStatus,
   type ConnectRequest,
+  type DisplayInfo,
   type Enrollment,
+  type HostMode,
   type InputEvent,
   type InteractiveMode,
   type KnownHost,
   type LinkOutcome,
+  type Method,
+  type MouseButton,
+  type Reachability as Online,
   type Permission,
   type PermissionInfo,
   type ProfileSummary,
-  type RequestInfo,
+  // Renamed: `Request` would shadow the DOM's global `Request` wherever it is imported.
+  type Request as BackendRequest,
   type Result,
+  type Scope,
   type SessionInfo,
   type Strength,
   type TokenSummary,
+  type TwoFactorStatus,
 } from '../bindings';
 
 export type {
   AppError,
   AppStatus,
   ConnectRequest,
+  DisplayInfo,
   Enrollment,
+  HostMode,
   InputEvent,
   InteractiveMode,
   KnownHost,
   LinkOutcome,
+  MouseButton,
   Permission,
   PermissionInfo,
   ProfileSummary,
-  RequestInfo,
   SessionInfo,
   Strength,
   TokenSummary,
+  TwoFactorStatus,
 };
 
-/** Names derived from the generated types, so a renamed Rust enum does not ripple through the UI. */
-export type OnlineState = AppStatus['online'];
-export type HostMode = AppStatus['host_mode'];
-export type AccessSummary = AppStatus['access'];
-export type TwoFactorStatus = AppStatus['two_factor'];
-export type TwoFactorScope = 'tokens' | 'reconnect';
-export type DisplayInfo = SessionInfo['displays'][number];
-export type ConnectMethod = SessionInfo['method'];
-export type MouseButton = Extract<InputEvent, { type: 'button' }>['button'];
+/** A waiting incoming request (`list_requests`, `requests_changed`): Rust's `Request`. */
+export type RequestInfo = BackendRequest;
+
+/** The UI's names for generated types whose Rust names are terse. */
+export type OnlineState = Online;
+export type AccessSummary = Access;
+export type TwoFactorScope = Scope;
+export type ConnectMethod = Method;
 
 /** Every permission in the shared seed order (the backend's list_permissions uses the same order). */
 export const ALL_PERMISSIONS: readonly Permission[] = [
@@ -163,11 +175,12 @@ export const api = {
     unwrap(() => commands.sendInput(sessionId, input)),
   movePointer: (sessionId: string, x: number, y: number) =>
     unwrap(() => commands.movePointer(sessionId, x, y)),
+  /** The host's clipboard text; null when it holds none. */
   clipboardGet: (sessionId: string) => unwrap(() => commands.clipboardGet(sessionId)),
   clipboardSet: (sessionId: string, text: string) =>
     unwrap(() => commands.clipboardSet(sessionId, text)),
-  switchDisplay: (sessionId: string, index: number) =>
-    unwrap(() => commands.switchDisplay(sessionId, index)),
+  /** Stream the display with this `DisplayInfo.id`; returns the session as it is now. */
+  switchDisplay: (sessionId: string, id: number) => unwrap(() => commands.switchDisplay(sessionId, id)),
   endSession: (sessionId: string) => unwrap(() => commands.endSession(sessionId)),
   pendingDeepLink: () => unwrap(() => commands.pendingDeepLink()),
 };

@@ -44,6 +44,7 @@ describe('connect errors', () => {
       host_key_changed: 'trust_host_key',
       local: 'retry',
       bad_input: 'check_id',
+      session_ended: 'retry',
     });
   });
 

@@ -52,6 +52,7 @@ export const CONNECT_ERROR_CODES = [
   'host_key_changed',
   'local',
   'bad_input',
+  'session_ended',
 ] as const;
 
 /** Every code a settings command can fail with. */
@@ -162,6 +163,15 @@ export function describeConnectError(e: AppError): ErrorText {
         withDetail('Latchkey could not use what was entered.', e),
         'Check the ID and the other fields, then try again.',
         'check_id',
+      );
+    case 'session_ended':
+      // Also what the session commands (input, clipboard, displays) fail with once it is over.
+      return text(
+        e,
+        'Session ended',
+        withDetail('The connection to the remote computer was closed or lost.', e),
+        'Connect again from the main window.',
+        'retry',
       );
     case 'local':
       return localError(e);

@@ -1,53 +1,38 @@
-// The only module that listens to backend events. Event names are the wire names the Rust
-// side emits; payload types come from the generated bindings where the backend shares them.
+// The only module that listens to backend events. The names (`EVENTS`) and payload types
+// (`EventPayloads`) come from the generated bindings, so they cannot drift from the Rust side.
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { AppStatus, RequestInfo } from './api';
+import {
+  EVENTS,
+  type DeepLink,
+  type EventPayloads,
+  type Notice,
+  type Refused,
+  type SessionEnded,
+} from '../bindings';
 
-export type { UnlistenFn };
+export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, UnlistenFn };
 
+/** A backend event's name on the wire. */
+export type EventName = keyof EventPayloads;
+
+/** Listen to one backend event; resolves to the function that stops listening. */
+export function on<K extends EventName>(name: K, cb: (payload: EventPayloads[K]) => void): Promise<UnlistenFn> {
+  return listen<EventPayloads[K]>(EVENTS[name], (event) => cb(event.payload));
+}
+
+/** `status_changed`: settings or reachability changed (tray, CLI, another window). */
+export const onStatusChanged = (cb: (status: EventPayloads['status_changed']) => void) =>
+  on('status_changed', cb);
+/** `requests_changed`: the incoming requests waiting for an answer. */
+export const onRequestsChanged = (cb: (requests: EventPayloads['requests_changed']) => void) =>
+  on('requests_changed', cb);
 /** `deep_link`: a latchkey:// link asked to connect; the main window opens the connect flow. */
-export interface DeepLink {
-  host_id: string;
-  profile: string | null;
-}
-
+export const onDeepLink = (cb: (link: EventPayloads['deep_link']) => void) => on('deep_link', cb);
 /** `deep_link_refused`: a link was malformed or not allowed. */
-export interface DeepLinkRefused {
-  message: string;
-}
-
+export const onDeepLinkRefused = (cb: (info: EventPayloads['deep_link_refused']) => void) =>
+  on('deep_link_refused', cb);
 /** `session_ended`: a viewer session is over (host ended it, network lost, ...). */
-export interface SessionEnded {
-  session_id: string;
-  reason: string;
-}
-
+export const onSessionEnded = (cb: (info: EventPayloads['session_ended']) => void) =>
+  on('session_ended', cb);
 /** `notice`: something to read in the main window (a refused tray toggle, say), with the section that helps. */
-export interface Notice {
-  message: string;
-  section: string | null;
-}
-
-export const EVENT_NAMES = {
-  statusChanged: 'status_changed',
-  requestsChanged: 'requests_changed',
-  deepLink: 'deep_link',
-  deepLinkRefused: 'deep_link_refused',
-  sessionEnded: 'session_ended',
-  notice: 'notice',
-} as const;
-
-function on<T>(name: string, cb: (payload: T) => void): Promise<UnlistenFn> {
-  return listen<T>(name, (event) => cb(event.payload));
-}
-
-export const onStatusChanged = (cb: (status: AppStatus) => void) =>
-  on<AppStatus>(EVENT_NAMES.statusChanged, cb);
-export const onRequestsChanged = (cb: (requests: RequestInfo[]) => void) =>
-  on<RequestInfo[]>(EVENT_NAMES.requestsChanged, cb);
-export const onDeepLink = (cb: (link: DeepLink) => void) => on<DeepLink>(EVENT_NAMES.deepLink, cb);
-export const onDeepLinkRefused = (cb: (info: DeepLinkRefused) => void) =>
-  on<DeepLinkRefused>(EVENT_NAMES.deepLinkRefused, cb);
-export const onSessionEnded = (cb: (info: SessionEnded) => void) =>
-  on<SessionEnded>(EVENT_NAMES.sessionEnded, cb);
-export const onNotice = (cb: (notice: Notice) => void) => on<Notice>(EVENT_NAMES.notice, cb);
+export const onNotice = (cb: (notice: EventPayloads['notice']) => void) => on('notice', cb);

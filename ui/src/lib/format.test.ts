@@ -10,6 +10,7 @@ import {
   normalizeTotp,
   plural,
   profileLabel,
+  sentence,
 } from './format';
 
 describe('device IDs', () => {
@@ -72,5 +73,12 @@ describe('other formatting', () => {
   it('labels profiles', () => {
     expect(profileLabel('full_access')).toBe('Full access');
     expect(profileLabel('screen_sharing')).toBe('Screen sharing');
+  });
+  it('turns backend phrases into sentences, leaving sentences alone', () => {
+    expect(sentence('the host ended the session')).toBe('The host ended the session.');
+    expect(sentence('the screen stream broke: timed out ')).toBe('The screen stream broke: timed out.');
+    expect(sentence('The remote computer restarted.')).toBe('The remote computer restarted.');
+    expect(sentence('Really?')).toBe('Really?');
+    expect(sentence('')).toBe('');
   });
 });

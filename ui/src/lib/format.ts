@@ -85,6 +85,17 @@ export function formatSeconds(total: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/**
+ * A backend phrase as a sentence: the Rust side words reasons as lower-case fragments
+ * (`the host ended the session`); shown on their own they get a capital and a full stop.
+ */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const capital = t[0].toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /** Profile names as people read them: `full_access` -> `Full access`. */
 export function profileLabel(name: string): string {
   const spaced = name.replace(/[_-]+/g, ' ').trim();

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { contentBox, HeldKeys, isReleaseShortcut, mapToHost, mouseButton, WheelAccumulator } from './input';
+import {
+  buttonInput,
+  contentBox,
+  HeldKeys,
+  isReleaseShortcut,
+  keyInput,
+  mapToHost,
+  mouseButton,
+  WheelAccumulator,
+} from './input';
 
 describe('mapToHost', () => {
   const rect = { left: 100, top: 50, width: 800, height: 600 };
@@ -33,6 +42,17 @@ describe('mapToHost', () => {
 describe('mouse buttons', () => {
   it('maps the three buttons and ignores others', () => {
     expect([0, 1, 2, 3, 4].map(mouseButton)).toEqual(['left', 'middle', 'right', null, null]);
+  });
+});
+
+describe('input events on the wire (latchkey_media::InputEvent)', () => {
+  it('sends presses and releases as button_down / button_up', () => {
+    expect(JSON.stringify(buttonInput('left', true))).toBe('{"type":"button_down","button":"left"}');
+    expect(JSON.stringify(buttonInput('right', false))).toBe('{"type":"button_up","button":"right"}');
+  });
+  it('sends keys as key_down / key_up with the DOM code', () => {
+    expect(JSON.stringify(keyInput('KeyA', true))).toBe('{"type":"key_down","code":"KeyA"}');
+    expect(JSON.stringify(keyInput('ShiftLeft', false))).toBe('{"type":"key_up","code":"ShiftLeft"}');
   });
 });
 

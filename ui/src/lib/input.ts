@@ -1,6 +1,6 @@
 // Viewer input helpers: mapping canvas positions to host pixels, mouse buttons, wheel notches,
 // held keys (released when focus leaves) and the shortcut that hands focus back to the window.
-import type { MouseButton } from './api';
+import type { InputEvent, MouseButton } from './api';
 
 export interface Rect {
   left: number;
@@ -55,6 +55,16 @@ export function mapToHost(
 /** DOM `MouseEvent.button` -> the wire name; null for back/forward buttons. */
 export function mouseButton(button: number): MouseButton | null {
   return button === 0 ? 'left' : button === 1 ? 'middle' : button === 2 ? 'right' : null;
+}
+
+/** A button press or release, as `send_input` takes it. */
+export function buttonInput(button: MouseButton, down: boolean): InputEvent {
+  return down ? { type: 'button_down', button } : { type: 'button_up', button };
+}
+
+/** A key press or release (DOM `KeyboardEvent.code`), as `send_input` takes it. */
+export function keyInput(code: string, down: boolean): InputEvent {
+  return down ? { type: 'key_down', code } : { type: 'key_up', code };
 }
 
 /** Pixels of DOM wheel delta that make one notch. */

@@ -90,7 +90,8 @@ pub fn host(
         config_dir: dir.to_path_buf(),
         store,
         rendezvous: url,
-        window_open: false,
+        window_open: Default::default(),
+        presence: None,
     };
     runtime()?
         .block_on(latchkey_session::host::run(
@@ -113,6 +114,7 @@ fn control(
         let msg = response.error.clone().unwrap_or_else(|| "refused".into());
         let code = match response.code.as_deref() {
             Some("unknown_request") | Some("invalid") => exit::USAGE,
+            Some("forbidden") => exit::FORBIDDEN,
             _ => exit::OTHER,
         };
         Err(CliError::Coded(code, msg))
@@ -173,18 +175,6 @@ pub fn deny(dir: &Path, id: String) -> Result<(), CliError> {
     Ok(())
 }
 
-fn viewer_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
-    let user = std::env::var("USER").unwrap_or_default();
-    match (user.is_empty(), host.is_empty()) {
-        (false, false) => format!("{user}@{host}"),
-        (true, false) => host,
-        _ => "latchkey viewer".into(),
-    }
-}
-
 /// `latchkey connect ID ...`.
 pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
     let host_id = DeviceId::parse(&args.id)
@@ -217,7 +207,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         totp: args.totp.clone().map(zeroize::Zeroizing::new),
         remember: args.remember,
         accept_new_host_key: args.accept_new_host_key,
-        name: viewer_name(),
+        name: viewer::default_name(),
     };
     let rt = runtime()?;
     let result = rt.block_on(async {

@@ -11,6 +11,7 @@ function status(over: Partial<AppStatus> = {}): AppStatus {
     device_id: '123456789',
     fingerprint: 'ABCD-EFGH-IJKL-MNOP',
     online: 'online',
+    offline_reason: null,
     rendezvous: 'rv.example',
     host_mode: 'in_app',
     access: 'attended',
@@ -89,8 +90,8 @@ describe('status store', () => {
     const store = createStatusStore({ load: api.getStatus, listen: onStatusChanged });
     const stop = await store.start();
     expect(get(store).status?.tokens).toBe(0);
-    await emit('status_changed', status({ tokens: 3, online: 'offline' }));
-    expect(get(store).status).toMatchObject({ tokens: 3, online: 'offline' });
+    await emit('status_changed', status({ tokens: 3, online: 'offline', offline_reason: 'the host is not running' }));
+    expect(get(store).status).toMatchObject({ tokens: 3, online: 'offline', offline_reason: 'the host is not running' });
     stop();
     await emit('status_changed', status({ tokens: 9 }));
     expect(get(store).status?.tokens).toBe(3);

@@ -18,7 +18,8 @@ export const ACCESS_TEXT: Record<AccessSummary, { label: string; explanation: st
   },
 };
 
-export const ONLINE_TEXT: Record<OnlineState, { label: string; detail: (server: string) => string }> = {
+/** `detail` gets the rendezvous server in use (null before one is known). */
+export const ONLINE_TEXT: Record<OnlineState, { label: string; detail: (server: string | null) => string }> = {
   online: { label: 'Online', detail: (s) => (s ? `through ${s}` : '') },
   connecting: { label: 'Connecting…', detail: (s) => (s ? `to ${s}` : '') },
   offline: { label: 'Offline', detail: () => 'Other computers cannot reach this one right now.' },

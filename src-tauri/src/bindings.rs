@@ -1,0 +1,139 @@
+//! The TypeScript side of the commands and events, generated from Rust: the
+//! UI imports `ui/src/bindings.ts`, which a test here renders from the
+//! command table ([`crate::commands::signatures`]) and the types' `ts-rs`
+//! declarations, and compares with the committed file. After changing a
+//! command or a type: `UPDATE_BINDINGS=1 cargo test -p latchkey-app bindings`.
+
+use ts_rs::{TypeVisitor, TS};
+
+/// One command as the UI calls it.
+pub struct Signature {
+    /// The command's name on the wire (snake_case).
+    pub name: &'static str,
+    /// Argument names (snake_case, as in Rust) and TypeScript types.
+    pub args: Vec<(&'static str, String)>,
+    /// The TypeScript type of a successful result.
+    pub result: String,
+}
+
+/// Add the declaration of `T` (if it is a named type) and of every type it
+/// uses to `out`, once each.
+pub fn collect<T: TS + 'static + ?Sized>(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
+    struct Visit<'a>(&'a ts_rs::Config, &'a mut Vec<(String, String)>);
+    impl TypeVisitor for Visit<'_> {
+        fn visit<U: TS + 'static + ?Sized>(&mut self) {
+            collect::<U>(self.0, self.1);
+        }
+    }
+    if T::output_path().is_some() {
+        let name = T::ident(cfg);
+        if out.iter().any(|(n, _)| *n == name) {
+            return;
+        }
+        let docs = T::docs().unwrap_or_default();
+        out.push((name, format!("{docs}export {}", T::decl(cfg))));
+    }
+    T::visit_dependencies(&mut Visit(cfg, out));
+    // `Vec<X>`, `Option<X>`: X is a generic argument, not a dependency.
+    T::visit_generics(&mut Visit(cfg, out));
+}
+
+/// How the bindings render numbers: every count we send fits a JS number.
+pub fn config() -> ts_rs::Config {
+    ts_rs::Config::new().with_large_int("number")
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The whole `ui/src/bindings.ts`.
+pub fn render() -> String {
+    let cfg = config();
+    let mut s = String::from(
+        "// Generated from the Rust side by src-tauri/src/bindings.rs: do not edit.\n\
+         // Regenerate with: UPDATE_BINDINGS=1 cargo test -p latchkey-app bindings\n\
+         /* eslint-disable */\n\n\
+         import { invoke as TAURI_INVOKE } from \"@tauri-apps/api/core\";\n\n\
+         export type Result<T, E> =\n  | { status: \"ok\"; data: T }\n  | { status: \"error\"; error: E };\n\n\
+         async function call<T>(cmd: string, args: Record<string, unknown>): Promise<Result<T, AppError>> {\n\
+         \x20 try {\n\
+         \x20   return { status: \"ok\", data: await TAURI_INVOKE<T>(cmd, args) };\n\
+         \x20 } catch (e) {\n\
+         \x20   if (e instanceof Error) throw e;\n\
+         \x20   return { status: \"error\", error: e as AppError };\n\
+         \x20 }\n\
+         }\n\n\
+         export const commands = {\n",
+    );
+    for sig in crate::commands::signatures(&cfg) {
+        let params: Vec<String> = sig
+            .args
+            .iter()
+            .map(|(n, t)| format!("{}: {t}", camel(n)))
+            .collect();
+        let keys: Vec<String> = sig.args.iter().map(|(n, _)| camel(n)).collect();
+        s.push_str(&format!(
+            "  async {}({}): Promise<Result<{}, AppError>> {{\n    return call(\"{}\", {});\n  }},\n",
+            camel(sig.name),
+            params.join(", "),
+            sig.result,
+            sig.name,
+            if keys.is_empty() {
+                "{}".to_string()
+            } else {
+                format!("{{ {} }}", keys.join(", "))
+            }
+        ));
+    }
+    s.push_str("};\n\n");
+    s.push_str(&crate::events::render_names());
+    let mut decls = crate::commands::declarations(&cfg);
+    decls.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, decl) in decls {
+        s.push('\n');
+        s.push_str(&decl);
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn camel_case_names() {
+        assert_eq!(super::camel("get_status"), "getStatus");
+        assert_eq!(super::camel("copy_from"), "copyFrom");
+        assert_eq!(super::camel("x"), "x");
+    }
+
+    /// The committed bindings are what the Rust side declares.
+    #[test]
+    fn bindings_are_current() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+        let fresh = super::render();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).expect("write the bindings");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/bindings.ts is out of date: run UPDATE_BINDINGS=1 cargo test -p latchkey-app bindings"
+        );
+    }
+}

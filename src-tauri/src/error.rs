@@ -1,0 +1,113 @@
+//! The one error type every command returns to the UI: a stable `code` the
+//! UI turns into words and a next step, and a `message` for people.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use latchkey_core::Invalid;
+use latchkey_session::viewer::{ConnectError, SessionError};
+use latchkey_store::Error as StoreError;
+
+/// What went wrong, as the UI receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    /// Stable, snake_case: `wrong_credentials`, `host_key_changed`, `weak_password`, ...
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// For `throttled`: seconds to wait.
+    #[ts(type = "number | null")]
+    pub retry_after_s: Option<u64>,
+    /// For `host_key_changed`: the remembered fingerprint.
+    pub expected: Option<String>,
+    /// For `host_key_changed`: the fingerprint the host presented.
+    pub got: Option<String>,
+}
+
+impl AppError {
+    /// An error with just a code and a message.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        AppError {
+            code: code.into(),
+            message: message.into(),
+            retry_after_s: None,
+            expected: None,
+            got: None,
+        }
+    }
+
+    /// Bad input from the UI.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new("bad_input", message)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::Core(latchkey_core::Error::Invalid(i)) => invalid_code(i),
+            StoreError::WrongCredential(_) => "wrong_credentials",
+            StoreError::SecretStoreUnavailable(_) | StoreError::StoreMismatch { .. } => {
+                "secret_store"
+            }
+            _ => "local",
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+fn invalid_code(i: &Invalid) -> &'static str {
+    match i {
+        Invalid::WeakPassword(_) => "weak_password",
+        Invalid::NoPassword(_) => "no_password",
+        Invalid::UnknownProfile(_) | Invalid::UnknownToken(_) | Invalid::UnknownPermission(_) => {
+            "not_found"
+        }
+        Invalid::ProfileExists(_) => "exists",
+        Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => "builtin",
+        _ => "bad_input",
+    }
+}
+
+impl From<ConnectError> for AppError {
+    fn from(e: ConnectError) -> Self {
+        let mut out = AppError::new(e.code(), e.to_string());
+        match e {
+            ConnectError::Denied { retry_after_s, .. } => out.retry_after_s = retry_after_s,
+            ConnectError::HostKeyChanged { expected, got } => {
+                out.message = "The host's identity key is not the one this device remembers. \
+                               Someone may be impersonating it, or it was reinstalled."
+                    .into();
+                out.expected = Some(expected);
+                out.got = Some(got);
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        let code = match &e {
+            SessionError::Refused { .. } => "forbidden",
+            SessionError::TooLarge { .. } => "bad_input",
+            SessionError::Broken(_) => "session_ended",
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<latchkey_session::Error> for AppError {
+    fn from(e: latchkey_session::Error) -> Self {
+        match e {
+            latchkey_session::Error::Store(s) => s.into(),
+            latchkey_session::Error::Usage(m) => AppError::bad_input(m),
+            other => AppError::new("session_ended", other.to_string()),
+        }
+    }
+}
+
+/// What commands return.
+pub type AppResult<T> = Result<T, AppError>;

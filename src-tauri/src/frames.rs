@@ -1,0 +1,225 @@
+//! How decoded frames reach the viewer windows: a WebSocket server on
+//! 127.0.0.1 (random port) where each session's frames are published and a
+//! window subscribes with the session's secret (256 random bits, in the URL
+//! only that window gets). Frames travel as I420, a 24-byte header and the
+//! three planes, and the window draws them with WebGL. Nothing else on this
+//! machine can read them without the secret; nothing off it can connect.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use latchkey_media::I420Frame;
+
+/// `LKF1` little-endian: the first field of every frame message.
+pub const MAGIC: u32 = 0x4C4B_4631;
+/// Format field: I420.
+pub const FORMAT_I420: u32 = 1;
+
+/// One session's newest frame (a viewer window that falls behind skips
+/// frames rather than queueing them).
+type Latest = watch::Sender<Option<Bytes>>;
+
+/// The server and the sessions it publishes.
+#[derive(Clone)]
+pub struct FrameServer {
+    port: u16,
+    sessions: Arc<Mutex<HashMap<String, (String, Latest)>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Subscribe {
+    session: String,
+    secret: String,
+}
+
+impl FrameServer {
+    /// Bind 127.0.0.1:0 and serve until the app ends.
+    pub async fn start() -> std::io::Result<FrameServer> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let port = listener.local_addr()?.port();
+        let server = FrameServer {
+            port,
+            sessions: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/frames", get(subscribe))
+            .with_state(server.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "the frame server stopped");
+            }
+        });
+        Ok(server)
+    }
+
+    /// Start publishing a session; returns its URL (with the secret) and the publisher.
+    pub fn open(&self, session: &str) -> (String, Publisher) {
+        let mut secret = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
+        let secret = hex::encode(secret);
+        let (tx, _) = watch::channel(None);
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session.to_string(), (secret.clone(), tx.clone()));
+        let url = format!(
+            "ws://127.0.0.1:{}/frames?session={session}&secret={secret}",
+            self.port
+        );
+        (url, Publisher { tx })
+    }
+
+    /// Stop publishing a session (its windows' sockets close).
+    pub fn close(&self, session: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(session);
+    }
+
+    fn find(&self, q: &Subscribe) -> Option<watch::Receiver<Option<Bytes>>> {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let (secret, tx) = sessions.get(&q.session)?;
+        constant_time_eq(secret.as_bytes(), q.secret.as_bytes()).then(|| tx.subscribe())
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn subscribe(
+    State(server): State<FrameServer>,
+    Query(q): Query<Subscribe>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    match server.find(&q) {
+        Some(rx) => ws.on_upgrade(move |socket| forward(socket, rx)),
+        None => (
+            axum::http::StatusCode::FORBIDDEN,
+            "unknown session or secret",
+        )
+            .into_response(),
+    }
+}
+
+async fn forward(mut socket: WebSocket, mut rx: watch::Receiver<Option<Bytes>>) {
+    loop {
+        let frame = rx.borrow_and_update().clone();
+        if let Some(frame) = frame {
+            if socket.send(Message::Binary(frame)).await.is_err() {
+                return;
+            }
+        }
+        if rx.changed().await.is_err() {
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+    }
+}
+
+/// Publishes one session's frames.
+#[derive(Clone)]
+pub struct Publisher {
+    tx: Latest,
+}
+
+impl Publisher {
+    /// Publish a decoded picture (replaces the one not yet sent).
+    pub fn publish(&self, picture: &I420Frame, sequence: u32) {
+        self.tx.send_replace(Some(encode(picture, sequence)));
+    }
+}
+
+/// The wire form: header (magic, width, height, format, sequence, reserved;
+/// u32 little-endian each), then the Y, U and V planes.
+pub fn encode(picture: &I420Frame, sequence: u32) -> Bytes {
+    let (y, u, v) = (picture.y(), picture.u(), picture.v());
+    let mut out = Vec::with_capacity(24 + y.len() + u.len() + v.len());
+    for field in [
+        MAGIC,
+        picture.width(),
+        picture.height(),
+        FORMAT_I420,
+        sequence,
+        0,
+    ] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    out.extend_from_slice(y);
+    out.extend_from_slice(u);
+    out.extend_from_slice(v);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_a_header_and_three_planes() {
+        let picture = I420Frame::black(4, 2).expect("picture");
+        let bytes = encode(&picture, 7);
+        assert_eq!(bytes.len(), 24 + 8 + 2 + 2);
+        let field = |i: usize| {
+            u32::from_le_bytes([
+                bytes[i * 4],
+                bytes[i * 4 + 1],
+                bytes[i * 4 + 2],
+                bytes[i * 4 + 3],
+            ])
+        };
+        assert_eq!(
+            (field(0), field(1), field(2), field(3), field(4)),
+            (MAGIC, 4, 2, 1, 7)
+        );
+        assert_eq!(bytes[24], 16);
+        assert_eq!(bytes[32], 128);
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    /// A subscriber with the right secret gets the frames; a wrong secret is refused.
+    #[tokio::test]
+    async fn only_the_secret_opens_the_stream() {
+        use futures_util::StreamExt;
+        let server = FrameServer::start().await.expect("start");
+        let (url, publisher) = server.open("s1");
+        let wrong = url
+            .rsplit_once('=')
+            .map(|(a, _)| format!("{a}=00"))
+            .expect("url");
+        assert!(tokio_tungstenite::connect_async(wrong).await.is_err());
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        publisher.publish(&I420Frame::black(4, 2).expect("picture"), 1);
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("message");
+        assert_eq!(msg.into_data().len(), 24 + 12);
+        server.close("s1");
+    }
+}

@@ -1,0 +1,68 @@
+//! What the app keeps while it runs: where its configuration lives, the host
+//! it runs (or the service it controls), and the viewer sessions it opened.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use latchkey_core::settings::SecretStoreKind;
+use latchkey_session::host::Presence;
+use latchkey_store::Config;
+use tokio::sync::watch;
+
+use crate::error::{AppError, AppResult};
+use crate::frames::FrameServer;
+use crate::viewer_session::SessionHandle;
+
+/// Shared by every command (Tauri's managed state).
+pub struct AppState {
+    /// The configuration directory (the same one the `latchkey` CLI uses).
+    pub config_dir: PathBuf,
+    /// The secret store asked for (`None`: what the configuration says).
+    pub store: Option<SecretStoreKind>,
+    /// The rendezvous URL in use (configured, or the embedded server's).
+    pub rendezvous: Mutex<Option<String>>,
+    /// Whether the host runs in this app, a service runs it, or none does.
+    pub host_mode: Mutex<HostMode>,
+    /// Reachability of the host.
+    pub presence: watch::Receiver<Presence>,
+    /// Whether the main window is open (interactive mode `window`).
+    pub window_open: Arc<AtomicBool>,
+    /// Open viewer sessions by id.
+    pub sessions: Mutex<HashMap<String, SessionHandle>>,
+    /// Serves decoded frames to the viewer windows.
+    pub frames: FrameServer,
+}
+
+/// Who runs the host on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HostMode {
+    /// This app, in the background while it runs.
+    InApp,
+    /// A system or user service; the app is its control panel.
+    Service,
+    /// Nobody (it failed to start).
+    Off,
+}
+
+impl AppState {
+    /// Open the configuration (fresh each time: the CLI may have changed it).
+    pub fn config(&self) -> AppResult<Config> {
+        Config::open(&self.config_dir, self.store).map_err(AppError::from)
+    }
+
+    /// The rendezvous URL, if one is known yet.
+    pub fn rendezvous(&self) -> Option<String> {
+        self.rendezvous
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The host mode now.
+    pub fn host_mode(&self) -> HostMode {
+        *self.host_mode.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,105 @@
+//! Keeping every view of the settings in step: after a command changes
+//! them, when the tray changes them, and when something else (the CLI, a
+//! service) writes `settings.json`, every window gets `status_changed` and
+//! the tray's check marks follow. Also watches the incoming requests and
+//! opens the accept window when one arrives.
+
+use std::time::{Duration, SystemTime};
+
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+
+use crate::events;
+use crate::state::AppState;
+
+/// How often `settings.json` and the request list are looked at.
+const POLL: Duration = Duration::from_millis(400);
+
+/// Settings changed: tell the windows and the tray.
+pub async fn settings_changed(app: &AppHandle) {
+    let app2 = app.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        let state = app2.state::<AppState>();
+        let mut config = state.config()?;
+        crate::commands::status_of(&state, &mut config)
+    })
+    .await;
+    match status {
+        Ok(Ok(status)) => {
+            crate::tray::reflect(app, &status);
+            events::emit(app, events::STATUS_CHANGED, status);
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the status"),
+        Err(e) => tracing::warn!(error = %e, "status task"),
+    }
+}
+
+/// The requests changed: tell the windows; open the accept window when one waits.
+pub async fn requests_changed(app: &AppHandle) {
+    let list = crate::commands::pending_requests(app)
+        .await
+        .unwrap_or_default();
+    if !list.is_empty() && app.get_webview_window("accept").is_none() {
+        open_accept_window(app);
+    }
+    if list.is_empty() {
+        if let Some(w) = app.get_webview_window("accept") {
+            let _ = w.close();
+        }
+    }
+    events::emit(app, events::REQUESTS_CHANGED, list);
+}
+
+/// The accept window: above the others, focused.
+fn open_accept_window(app: &AppHandle) {
+    let built = WebviewWindowBuilder::new(app, "accept", WebviewUrl::App("accept.html".into()))
+        .title("Latchkey: incoming session request")
+        .inner_size(520.0, 620.0)
+        .resizable(false)
+        .always_on_top(true)
+        .focused(true)
+        .center()
+        .build();
+    match built {
+        Ok(w) => {
+            let _ = w.set_focus();
+        }
+        Err(e) => tracing::error!(error = %e, "cannot open the accept window"),
+    }
+}
+
+/// Watch `settings.json` and the requests until the app ends.
+pub fn spawn_watchers(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let path = app.state::<AppState>().config_dir.join("settings.json");
+        let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let mut seen: Option<SystemTime> = mtime(&path);
+        let mut presence = app.state::<AppState>().presence.clone();
+        let mut presence_alive = true;
+        let mut last_requests = Vec::new();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                changed = presence.changed(), if presence_alive => {
+                    match changed {
+                        Ok(()) => settings_changed(&app).await,
+                        // The host stopped reporting (it ended): poll only.
+                        Err(_) => presence_alive = false,
+                    }
+                }
+            }
+            let now = mtime(&path);
+            if now != seen {
+                seen = now;
+                settings_changed(&app).await;
+            }
+            let requests = crate::commands::pending_requests(&app)
+                .await
+                .unwrap_or_default();
+            let ids: Vec<String> = requests.iter().map(|r| r.info.id.clone()).collect();
+            if ids != last_requests {
+                last_requests = ids;
+                requests_changed(&app).await;
+            }
+        }
+    });
+}

@@ -1,0 +1,2 @@
+//! Helpers for the app's integration tests.
+pub mod webdriver;
