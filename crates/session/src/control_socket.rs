@@ -185,9 +185,32 @@ pub fn handle_line_as(
     }
 }
 
-/// The socket's path in a config dir.
+/// Where a host serving `config_dir` puts its socket: `LATCHKEY_CONTROL_SOCKET`
+/// when set (the system unit sets `/run/latchkey/control.sock`, since its
+/// state directory is root-only), else `control.sock` in the config dir.
 pub fn socket_path(config_dir: &Path) -> PathBuf {
-    config_dir.join("control.sock")
+    match std::env::var_os(SOCKET_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => config_dir.join("control.sock"),
+    }
+}
+
+/// The environment variable that moves the socket.
+pub const SOCKET_ENV: &str = "LATCHKEY_CONTROL_SOCKET";
+/// Where the system service's socket is (see `packaging/systemd/latchkey.service`).
+pub const SYSTEM_SOCKET: &str = "/run/latchkey/control.sock";
+
+/// Where a client finds the host for `config_dir`: the configured path if a
+/// socket is there; else the system service's, when `config_dir` is the
+/// system service's state directory or nothing listens in `config_dir`.
+pub fn locate(config_dir: &Path) -> PathBuf {
+    let own = socket_path(config_dir);
+    let system = PathBuf::from(SYSTEM_SOCKET);
+    if !own.exists() && system.exists() {
+        system
+    } else {
+        own
+    }
 }
 
 /// Serve the control socket until the task is dropped.
@@ -307,7 +330,7 @@ async fn write_response(
 
 /// Client side: send one request to the host running on `config_dir`.
 pub async fn call(config_dir: &Path, request: &ControlRequest) -> Result<ControlResponse, Error> {
-    let path = socket_path(config_dir);
+    let path = locate(config_dir);
     let stream = UnixStream::connect(&path).await.map_err(|_| {
         Error::Io(format!(
             "no host is running for {} (start one with 'latchkey host')",

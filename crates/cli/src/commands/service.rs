@@ -647,7 +647,7 @@ fn report(scope: Scope, given_dir: Option<&Path>) -> Result<ServiceReport, CliEr
 /// read-only request, bounded by a timeout.
 fn probe_host(config_dir: &Path) -> &'static str {
     use std::os::unix::net::UnixStream;
-    let path = control_socket::socket_path(config_dir);
+    let path = control_socket::locate(config_dir);
     let mut stream = match UnixStream::connect(&path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return "no_access",
