@@ -1,5 +1,6 @@
 // The viewer's frame source for e2e: a real WebSocket server on 127.0.0.1:0 that checks the
-// per-session secret and sends synthetic I420 frames in the Latchkey frame format.
+// per-session secret and sends synthetic I420 frames in the Latchkey frame format, each stamped
+// with its publish time (low 32 bits of Unix ms) like src-tauri's frame server.
 import { WebSocketServer, type WebSocket } from 'ws';
 import { buildFrame, rgbToYuv } from '../src/lib/frames/i420';
 
@@ -30,7 +31,7 @@ export async function startFrameServer(secret = 's3cret-frames'): Promise<FrameS
     async sendSolid(rgb, count, intervalMs = 30, size = [320, 180]) {
       const [y, u, v] = rgbToYuv(...rgb);
       for (let i = 0; i < count; i++) {
-        const frame = buildFrame(size[0], size[1], ++seq, { y, u, v });
+        const frame = buildFrame(size[0], size[1], ++seq, { y, u, v }, Date.now());
         for (const c of clients) c.send(frame);
         await new Promise((r) => setTimeout(r, intervalMs));
       }
@@ -38,7 +39,7 @@ export async function startFrameServer(secret = 's3cret-frames'): Promise<FrameS
     sendSplit(left, right, size = [320, 180]) {
       const l = rgbToYuv(...left);
       const r = rgbToYuv(...right);
-      const frame = buildFrame(size[0], size[1], ++seq, (x) => (x < size[0] / 2 ? l : r));
+      const frame = buildFrame(size[0], size[1], ++seq, (x) => (x < size[0] / 2 ? l : r), Date.now());
       for (const c of clients) c.send(frame);
     },
     sendGarbage() {

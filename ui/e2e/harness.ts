@@ -1,68 +1,23 @@
 // Shared e2e machinery: a loopback static server for dist-mock (with the production CSP),
 // Debian's Chromium through playwright-core, pages preloaded with the mock configuration,
 // light+dark screenshots, and a check that no page logged an error or a CSP violation.
-import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+// The server, the CSP and Chromium's arguments live in shared.mjs (bench/frame-path.mjs uses them).
+import type { Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { EventPayloads } from '../src/bindings';
 import type { MockConfig } from './fake-backend';
+import { CHROMIUM, CHROMIUM_ARGS, startStaticServer as serveStatic } from './shared.mjs';
 
 export const UI_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const DIST = join(UI_ROOT, 'dist-mock');
 export const ARTIFACTS = join(UI_ROOT, 'e2e', 'artifacts');
-export const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
-
-/** The policy the Tauri windows run under (connect-src also allows the loopback frame socket). */
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self' ws://127.0.0.1:*",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
+export { CHROMIUM, CSP } from './shared.mjs';
 
 export async function startStaticServer(root = DIST): Promise<{ server: Server; origin: string }> {
-  statSync(join(root, 'index.html')); // fail early when the mock build is missing
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
-    const file = resolve(root, rel || 'index.html');
-    if (!file.startsWith(root + sep) && file !== root) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, {
-        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'Content-Security-Policy': CSP,
-        'Cache-Control': 'no-store',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const addr = server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
-  return { server, origin: `http://127.0.0.1:${addr.port}` };
+  return serveStatic(root);
 }
 
 export interface Harness {
@@ -82,15 +37,7 @@ export async function startHarness(): Promise<Harness> {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   const context = await browser.newContext({
     viewport: { width: 1100, height: 820 },

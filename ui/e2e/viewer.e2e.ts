@@ -30,6 +30,8 @@ interface Stats {
   medianDrawMs: number;
   renderer: string;
   badFrames: number;
+  medianLatencyMs: number | null;
+  p95LatencyMs: number | null;
 }
 const stats = (page: Page) =>
   page.evaluate(() => (window as unknown as { __latchkeyFrameStats?: Stats }).__latchkeyFrameStats ?? null);
@@ -84,6 +86,17 @@ describe('viewer', () => {
     expect(s2.medianDrawMs).toBeGreaterThanOrEqual(0);
     expect(s2.medianDrawMs).toBeLessThan(1000);
     expect(typeof s2.lastDrawMs).toBe('number');
+    // Publish (the frame's stamp) to drawn, on the same clock: small, never negative.
+    expect(s2.medianLatencyMs).not.toBeNull();
+    expect(s2.medianLatencyMs!).toBeGreaterThanOrEqual(0);
+    expect(s2.p95LatencyMs!).toBeGreaterThanOrEqual(s2.medianLatencyMs!);
+    expect(s2.p95LatencyMs!).toBeLessThan(1000);
+    // Every frame's sample, for the benchmark.
+    const samples = await page.evaluate(
+      () => (window as unknown as { __latchkeyFrameSamples(since: number): { frame: number; latencyMs: number | null }[] }).__latchkeyFrameSamples(0),
+    );
+    expect(samples.map((x) => x.frame)).toEqual(Array.from({ length: s2.frames }, (_, i) => i + 1));
+    expect(samples.every((x) => x.latencyMs !== null && x.latencyMs < 1000)).toBe(true);
     await shot(page, 'viewer-webgl');
 
     frames.sendGarbage();
@@ -96,8 +109,20 @@ describe('viewer', () => {
     await frames.sendSolid([250, 180, 20], 5, 25);
     await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
     expect((await stats(page))!.renderer).toBe('2d');
+    expect(await page.evaluate(() => !!document.querySelector('canvas')!.getContext('2d'))).toBe(true);
     await expect.poll(async () => (await colourAt(page, 0.5, 0.5))[0] > 200).toBe(true);
     near(await colourAt(page, 0.5, 0.5), [250, 180, 20]);
+    await page.close();
+  });
+
+  it('renderer=webgl forces WebGL (the benchmark switch, next to session= in the query)', async () => {
+    const page = await viewer({}, '&renderer=webgl');
+    await frames.sendSolid([30, 200, 90], 5, 25);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    expect((await stats(page))!.renderer).toBe('webgl');
+    expect(await page.evaluate(() => !!document.querySelector('canvas')!.getContext('webgl'))).toBe(true);
+    await expect.poll(async () => (await colourAt(page, 0.5, 0.5))[1] > 180).toBe(true);
+    near(await colourAt(page, 0.5, 0.5), [30, 200, 90]);
     await page.close();
   });
 

@@ -12,7 +12,7 @@ import {
   yuvToRgb,
 } from './i420';
 
-function header(fields: { magic?: number; w?: number; h?: number; format?: number; seq?: number }, extra = 0) {
+function header(fields: { magic?: number; w?: number; h?: number; format?: number; seq?: number; sent?: number }, extra = 0) {
   const w = fields.w ?? 4;
   const h = fields.h ?? 2;
   const buf = new ArrayBuffer(FRAME_HEADER_BYTES + w * h + (w / 2) * (h / 2) * 2 + extra);
@@ -22,13 +22,22 @@ function header(fields: { magic?: number; w?: number; h?: number; format?: numbe
   dv.setUint32(8, h, true);
   dv.setUint32(12, fields.format ?? FORMAT_I420, true);
   dv.setUint32(16, fields.seq ?? 7, true);
+  dv.setUint32(20, fields.sent ?? 0, true);
   return buf;
 }
 
 describe('I420 frame header', () => {
   it('reads the little-endian fields', () => {
-    const h = readHeader(header({ w: 1920, h: 1080, seq: 0xdeadbeef }));
-    expect(h).toEqual({ magic: 0x4c4b4631, width: 1920, height: 1080, format: 1, sequence: 0xdeadbeef });
+    const h = readHeader(header({ w: 1920, h: 1080, seq: 0xdeadbeef, sent: 0xfedcba98 }));
+    expect(h).toEqual({ magic: 0x4c4b4631, width: 1920, height: 1080, format: 1, sequence: 0xdeadbeef, sentMs: 0xfedcba98 });
+  });
+
+  it('carries the publish time (low 32 bits of Unix ms) in the 6th field; 0 is unknown', () => {
+    const now = 1_767_225_600_123; // 2026-01-01, beyond 2^32 ms
+    const msg = buildFrame(2, 2, 5, { y: 16, u: 128, v: 128 }, now);
+    expect(new DataView(msg.buffer).getUint32(20, true)).toBe(now % 2 ** 32);
+    expect(parseFrame(msg).sentMs).toBe(now >>> 0);
+    expect(parseFrame(buildFrame(2, 2, 5, { y: 16, u: 128, v: 128 })).sentMs).toBe(0);
   });
 
   it('magic is "LKF1" as a little-endian u32 (bytes 31 46 4B 4C)', () => {

@@ -1,8 +1,10 @@
 // The frame format of the viewer's loopback WebSocket: one binary message per frame.
 //
 // A 24-byte little-endian header, `u32 magic 0x4C4B4631, u32 width, u32 height,
-// u32 format (1 = I420), u32 sequence, u32 reserved`, then the Y plane (width*height bytes),
-// then U and V ((width/2)*(height/2) bytes each). Width and height are even.
+// u32 format (1 = I420), u32 sequence, u32 sent`, then the Y plane (width*height bytes),
+// then U and V ((width/2)*(height/2) bytes each). Width and height are even. `sent` (formerly
+// reserved) is when the frame was published: the low 32 bits of the Unix time in milliseconds
+// (`Date.now() >>> 0`), 0 when unknown; the statistics measure the path's latency with it.
 
 export const FRAME_MAGIC = 0x4c4b4631;
 export const FRAME_HEADER_BYTES = 24;
@@ -14,6 +16,8 @@ export interface I420Frame {
   width: number;
   height: number;
   sequence: number;
+  /** Publish time, low 32 bits of Unix ms; 0: unknown. */
+  sentMs: number;
   /** Views into the message's buffer: no copy. */
   y: Uint8Array;
   u: Uint8Array;
@@ -33,6 +37,7 @@ export interface FrameHeader {
   height: number;
   format: number;
   sequence: number;
+  sentMs: number;
 }
 
 export function readHeader(buf: ArrayBuffer | ArrayBufferView): FrameHeader {
@@ -47,6 +52,7 @@ export function readHeader(buf: ArrayBuffer | ArrayBufferView): FrameHeader {
     height: dv.getUint32(8, true),
     format: dv.getUint32(12, true),
     sequence: dv.getUint32(16, true),
+    sentMs: dv.getUint32(20, true),
   };
 }
 
@@ -83,18 +89,20 @@ export function parseFrame(buf: ArrayBuffer | ArrayBufferView): I420Frame {
     width: h.width,
     height: h.height,
     sequence: h.sequence,
+    sentMs: h.sentMs,
     y: new Uint8Array(bytes.buffer, base, ySize),
     u: new Uint8Array(bytes.buffer, base + ySize, cSize),
     v: new Uint8Array(bytes.buffer, base + ySize + cSize, cSize),
   };
 }
 
-/** Build a message (tests and the e2e frame server use it). Planes default to mid-grey. */
+/** Build a message (tests and the e2e frame server use it); `sentMs` 0 means unknown. */
 export function buildFrame(
   width: number,
   height: number,
   sequence: number,
   fill: { y: number; u: number; v: number } | ((x: number, y: number) => [number, number, number]),
+  sentMs = 0,
 ): Uint8Array {
   const ySize = width * height;
   const cw = width / 2;
@@ -107,7 +115,7 @@ export function buildFrame(
   dv.setUint32(8, height, true);
   dv.setUint32(12, FORMAT_I420, true);
   dv.setUint32(16, sequence >>> 0, true);
-  dv.setUint32(20, 0, true);
+  dv.setUint32(20, sentMs >>> 0, true);
   const Y = FRAME_HEADER_BYTES;
   const U = Y + ySize;
   const V = U + cSize;

@@ -172,12 +172,27 @@ class CanvasRenderer implements FrameRenderer {
   }
 }
 
-/** A renderer for `canvas`: WebGL unless unavailable or `prefer` is "2d". */
+export type RendererPreference = 'auto' | RendererKind;
+
+/**
+ * The viewer's diagnostics switch, from its URL's query: `renderer=2d` or `renderer=webgl`
+ * forces that renderer (the benchmark measures each); anything else is "auto".
+ */
+export function rendererPreference(search: string): RendererPreference {
+  const r = new URLSearchParams(search).get('renderer');
+  return r === '2d' || r === 'webgl' ? r : 'auto';
+}
+
+/**
+ * A renderer for `canvas`: WebGL, or the 2D canvas when WebGL is unavailable ("auto"), or
+ * exactly the one asked for (forced "webgl" throws rather than fall back, "2d" never tries WebGL).
+ */
 export function createRenderer(
   canvas: HTMLCanvasElement,
-  prefer: 'auto' | RendererKind = 'auto',
+  prefer: RendererPreference = 'auto',
 ): FrameRenderer {
   if (prefer !== '2d') {
+    let why = 'no WebGL context';
     try {
       const gl = canvas.getContext('webgl', {
         alpha: false,
@@ -188,9 +203,11 @@ export function createRenderer(
         preserveDrawingBuffer: false,
       });
       if (gl) return new WebGlRenderer(canvas, gl);
-    } catch {
-      // No usable WebGL: fall through to the 2D canvas.
+    } catch (e) {
+      // No usable WebGL: fall through to the 2D canvas (unless WebGL was forced).
+      why = e instanceof Error ? e.message : String(e);
     }
+    if (prefer === 'webgl') throw new Error(`WebGL was asked for (renderer=webgl) but is unavailable: ${why}.`);
   }
   const ctx = canvas.getContext('2d', { alpha: false });
   if (!ctx) throw new Error('This window can draw neither WebGL nor a 2D canvas.');

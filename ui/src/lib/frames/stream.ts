@@ -98,7 +98,7 @@ export class FrameStream {
     this.pending = null;
     if (!p || this.stopped) return;
     this.renderer.draw(p.frame);
-    this.stats.record(p.arrived, performance.now());
+    this.stats.record(p.arrived, performance.now(), p.frame.sentMs, Date.now());
     if (p.frame.width !== this.width || p.frame.height !== this.height) {
       this.width = p.frame.width;
       this.height = p.frame.height;
