@@ -2,7 +2,8 @@
 # Run every check and test Latchkey has: formatting, lints, licenses, unit,
 # property and integration tests (including the ones against a real Secret
 # Service, which they start themselves), the UI's checks, unit and
-# end-to-end tests in Chromium, and the real app under Xvfb. Installs system
+# end-to-end tests in Chromium, the real app under Xvfb, and the .deb
+# (built, installed on this machine, checked, removed). Installs system
 # packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,7 @@ fi
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== .deb: build it with Tauri's bundler, install it, check it, remove it"
+deb="$(bash scripts/package.sh | tail -1)"
+bash packaging/test-deb.sh "$deb"

@@ -146,9 +146,20 @@ impl Publisher {
     }
 }
 
-/// The wire form: header (magic, width, height, format, sequence, reserved;
-/// u32 little-endian each), then the Y, U and V planes.
+/// The wire form: header (magic, width, height, format, sequence, sent;
+/// u32 little-endian each), then the Y, U and V planes. `sent` is the low
+/// 32 bits of the Unix time in milliseconds when the frame was published
+/// (the window measures the path's latency with it; 0: unknown).
 pub fn encode(picture: &I420Frame, sequence: u32) -> Bytes {
+    let sent = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u32)
+        .unwrap_or(0);
+    encode_at(picture, sequence, sent)
+}
+
+/// [`encode`] with a given `sent` stamp.
+pub fn encode_at(picture: &I420Frame, sequence: u32, sent: u32) -> Bytes {
     let (y, u, v) = (picture.y(), picture.u(), picture.v());
     let mut out = Vec::with_capacity(24 + y.len() + u.len() + v.len());
     for field in [
@@ -157,7 +168,7 @@ pub fn encode(picture: &I420Frame, sequence: u32) -> Bytes {
         picture.height(),
         FORMAT_I420,
         sequence,
-        0,
+        sent,
     ] {
         out.extend_from_slice(&field.to_le_bytes());
     }
@@ -174,7 +185,7 @@ mod tests {
     #[test]
     fn frames_carry_a_header_and_three_planes() {
         let picture = I420Frame::black(4, 2).expect("picture");
-        let bytes = encode(&picture, 7);
+        let bytes = encode_at(&picture, 7, 1234);
         assert_eq!(bytes.len(), 24 + 8 + 2 + 2);
         let field = |i: usize| {
             u32::from_le_bytes([
@@ -185,8 +196,8 @@ mod tests {
             ])
         };
         assert_eq!(
-            (field(0), field(1), field(2), field(3), field(4)),
-            (MAGIC, 4, 2, 1, 7)
+            (field(0), field(1), field(2), field(3), field(4), field(5)),
+            (MAGIC, 4, 2, 1, 7, 1234)
         );
         assert_eq!(bytes[24], 16);
         assert_eq!(bytes[32], 128);

@@ -103,53 +103,132 @@ fn status(home: &Path, config: &Path, x: &Xvfb, bus: &SessionBus) -> serde_json:
     serde_json::from_slice(&out.stdout).expect("status JSON")
 }
 
+/// The app started through tauri-driver, with everything it runs in.
+struct App {
+    tmp: tempfile::TempDir,
+    home: PathBuf,
+    config: PathBuf,
+    x: Xvfb,
+    bus: SessionBus,
+    driver: Driver,
+    _driver_proc: Killed,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // Closes the app (tauri-driver itself is killed after).
+        self.driver.end();
+    }
+}
+
+impl App {
+    fn start() -> App {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().join("home");
+        for d in ["config", "data", "cache", "run"] {
+            std::fs::create_dir_all(home.join(d)).expect("home dirs");
+        }
+        let config = tmp.path().join("latchkey");
+        let x = Xvfb::start();
+        let bus = SessionBus::start(tmp.path(), &home);
+        let port = free_port();
+        let mut driver_cmd = Command::new("tauri-driver");
+        env_for(&mut driver_cmd, &x, &bus, &home, &config);
+        let driver_proc = Killed(
+            driver_cmd
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &free_port().to_string(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(match std::env::var_os("LATCHKEY_DRIVER_LOG") {
+                    Some(p) => std::fs::File::create(p)
+                        .map(Stdio::from)
+                        .unwrap_or_else(|_| Stdio::null()),
+                    None => Stdio::null(),
+                })
+                .spawn()
+                .expect("tauri-driver must be installed (scripts/test.sh installs it)"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let driver = Driver::start(port, env!("CARGO_BIN_EXE_latchkey-app"))
+            .expect("a WebDriver session with the app");
+        App {
+            tmp,
+            home,
+            config,
+            x,
+            bus,
+            driver,
+            _driver_proc: driver_proc,
+        }
+    }
+
+    /// The `latchkey` CLI in the app's environment, on `config_dir`.
+    fn cli(&self, config_dir: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        let mut cmd = Command::new(cli());
+        env_for(&mut cmd, &self.x, &self.bus, &self.home, &self.config);
+        cmd.arg("--config-dir")
+            .arg(config_dir)
+            .args(["--secret-store", "file"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("latchkey");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write;
+            let _ = pipe.write_all(text.as_bytes());
+        }
+        child.wait_with_output().expect("latchkey ran")
+    }
+
+    /// This device's ID once the main window shows it (9 digits).
+    fn id(&self) -> String {
+        let id = self
+            .driver
+            .wait_text("[data-testid=device-id]", Duration::from_secs(60), |t| {
+                t.chars().filter(char::is_ascii_digit).count() == 9
+            });
+        id.chars().filter(char::is_ascii_digit).collect()
+    }
+
+    /// The rendezvous URL the main window says it is online through.
+    fn rendezvous(&self) -> String {
+        let online = self
+            .driver
+            .wait_text("[data-testid=online]", Duration::from_secs(30), |t| {
+                t.contains("ws://")
+            });
+        online
+            .split_whitespace()
+            .find(|w| w.starts_with("ws://"))
+            .expect("a ws:// URL")
+            .to_string()
+    }
+}
+
 #[test]
 fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let home = tmp.path().join("home");
-    for d in ["config", "data", "cache", "run"] {
-        std::fs::create_dir_all(home.join(d)).expect("home dirs");
-    }
-    let config = tmp.path().join("latchkey");
-    let x = Xvfb::start();
-    let bus = SessionBus::start(tmp.path(), &home);
+    let a = App::start();
+    let (home, config, x, bus, driver) = (&a.home, &a.config, &a.x, &a.bus, &a.driver);
     let app = env!("CARGO_BIN_EXE_latchkey-app");
 
-    let port = free_port();
-    let mut driver_cmd = Command::new("tauri-driver");
-    env_for(&mut driver_cmd, &x, &bus, &home, &config);
-    let _driver_proc = Killed(
-        driver_cmd
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &free_port().to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver must be installed (scripts/test.sh installs it)"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let driver = Driver::start(port, app).expect("a WebDriver session with the app");
-
     // The main window shows the ID the in-app host got from the local rendezvous.
-    let id = driver.wait_text("[data-testid=device-id]", Duration::from_secs(60), |t| {
-        t.chars().filter(char::is_ascii_digit).count() == 9
-    });
-    let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+    let digits = a.id();
     driver.wait_text("[data-testid=online]", Duration::from_secs(30), |t| {
         t.to_lowercase().contains("online")
     });
     // (WebKit's first snapshot can predate the first paint of the data.)
     std::thread::sleep(Duration::from_secs(1));
-    save_screenshot(&driver, "main-window");
-    let s = status(&home, &config, &x, &bus);
+    save_screenshot(driver, "main-window");
+    let s = status(home, config, x, bus);
     assert_eq!(s["interactive"], "always");
 
     // A setting changed in the window is what the CLI reads.
@@ -158,21 +237,21 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     let never = driver.wait("#mode-never", Duration::from_secs(10));
     driver.click(&never);
     let deadline = Instant::now() + Duration::from_secs(15);
-    while status(&home, &config, &x, &bus)["interactive"] != "never" {
+    while status(home, config, x, bus)["interactive"] != "never" {
         assert!(
             Instant::now() < deadline,
             "the CLI never saw the app's change"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    save_screenshot(&driver, "security-settings");
+    save_screenshot(driver, "security-settings");
 
     // And the reverse: the CLI changes it, the window follows.
     let mut cmd = Command::new(cli());
-    env_for(&mut cmd, &x, &bus, &home, &config);
+    env_for(&mut cmd, x, bus, home, config);
     let out = cmd
         .arg("--config-dir")
-        .arg(&config)
+        .arg(config)
         .args(["--secret-store", "file", "interactive", "window"])
         .output()
         .expect("latchkey interactive");
@@ -194,7 +273,7 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     // connect flow for that host.
     let second = |link: &str| {
         let mut cmd = Command::new(app);
-        env_for(&mut cmd, &x, &bus, &home, &config);
+        env_for(&mut cmd, x, bus, home, config);
         let mut child = Killed(
             cmd.arg(link)
                 .stdout(Stdio::null())
@@ -239,13 +318,174 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    save_screenshot(&driver, "deep-link-connect");
+    save_screenshot(driver, "deep-link-connect");
 
     // A link that carries a password is refused, with a message.
     let _ = second(&format!("latchkey://connect/{target}?password=hunter2"));
     driver.wait_text("[role=alert]", Duration::from_secs(15), |t| {
         t.to_lowercase().contains("refused") || t.to_lowercase().contains("secret")
     });
-    save_screenshot(&driver, "deep-link-refused");
-    driver.quit();
+    save_screenshot(driver, "deep-link-refused");
+}
+
+#[test]
+fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
+    let a = App::start();
+    let driver = &a.driver;
+    let id = a.id();
+    let url = a.rendezvous();
+    let main = driver.window();
+
+    // Someone connects with no credential: the accept window comes up.
+    let viewer_dir = a.tmp.path().join("viewer");
+    let mut probe = Command::new(cli());
+    env_for(&mut probe, &a.x, &a.bus, &a.home, &a.config);
+    let mut probe = Killed(
+        probe
+            .arg("--config-dir")
+            .arg(&viewer_dir)
+            .args([
+                "--secret-store",
+                "file",
+                "connect",
+                &id,
+                "--rendezvous",
+                &url,
+                "--probe",
+                "--json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("latchkey connect"),
+    );
+    driver.switch_to_new_window(std::slice::from_ref(&main), Duration::from_secs(30));
+    driver.wait_text("[data-testid=countdown]", Duration::from_secs(15), |t| {
+        t.contains("Denied automatically")
+    });
+    save_screenshot(driver, "accept-window");
+    let accept = driver
+        .find_xpath("//button[contains(., 'Accept')]")
+        .expect("an Accept button");
+    // Answering closes the accept window (no request is left).
+    driver.click_closing(&accept);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(probe.0.try_wait(), Ok(Some(_))) {
+        assert!(
+            Instant::now() < deadline,
+            "the viewer did not get an answer"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut out = String::new();
+    if let Some(mut o) = probe.0.stdout.take() {
+        use std::io::Read;
+        let _ = o.read_to_string(&mut out);
+    }
+    assert!(out.contains("\"method\":\"accepted\""), "{out}");
+    driver.switch_to(&main);
+
+    // A host on another X display, with a picture on it and a password.
+    let screen = Xvfb::start();
+    let (conn, n) = latchkey_testkit::connect(&screen.display);
+    let (w, h) = (latchkey_testkit::WIDTH, latchkey_testkit::HEIGHT);
+    latchkey_testkit::draw_rgba(
+        &conn,
+        n,
+        0,
+        0,
+        w as u16,
+        &latchkey_testkit::desktop(w, h, 3),
+    );
+    let host_dir = a.tmp.path().join("host");
+    let password = "kettle-orbit-cactus-71";
+    let set = a.cli(
+        &host_dir,
+        &["password", "set"],
+        Some(&format!("{password}\n")),
+    );
+    assert!(set.status.success(), "{set:?}");
+    assert!(a
+        .cli(&host_dir, &["unattended", "on"], None)
+        .status
+        .success());
+    let mut host = Command::new(cli());
+    env_for(&mut host, &a.x, &a.bus, &a.home, &a.config);
+    let mut host = Killed(
+        host.arg("--config-dir")
+            .arg(&host_dir)
+            .args([
+                "--secret-store",
+                "file",
+                "host",
+                "--rendezvous",
+                &url,
+                "--display",
+                &screen.display,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("latchkey host"),
+    );
+    let host_id: String = {
+        use std::io::BufRead;
+        let out = host.0.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("the host's ready line");
+        line.chars().filter(char::is_ascii_digit).collect()
+    };
+    assert_eq!(host_id.len(), 9, "host id from its ready line");
+
+    // The app logs in with the password; the remote screen opens in a window.
+    let field = driver.wait("#host-id", Duration::from_secs(10));
+    driver.click(&field);
+    driver.type_into(&field, &host_id);
+    let with_password = driver
+        .find_xpath("//button[contains(., 'Log in with password')]")
+        .expect("a 'Log in with password' button");
+    driver.click(&with_password);
+    let pw = driver.wait("#connect-password", Duration::from_secs(10));
+    driver.type_into(&pw, password);
+    let login = driver
+        .find_xpath("//button[normalize-space(.)='Log in']")
+        .unwrap_or_else(|| {
+            panic!(
+                "the Log in button; page: {}",
+                driver.source().chars().take(3000).collect::<String>()
+            )
+        });
+    driver.click(&login);
+    driver.switch_to_new_window(std::slice::from_ref(&main), Duration::from_secs(60));
+    let frames = |at_least: u64| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let v = driver.script("return window.__latchkeyFrameStats || null;");
+            if v["frames"].as_u64().unwrap_or(0) >= at_least {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {at_least} frames drawn in the viewer window: {v}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    };
+    // The host sends a still screen once (then refines it); a change on its
+    // screen must reach the window too.
+    let first = frames(1)["frames"].as_u64().unwrap_or(1);
+    latchkey_testkit::draw_rgba(
+        &conn,
+        n,
+        0,
+        0,
+        w as u16,
+        &latchkey_testkit::desktop(w, h, 9),
+    );
+    let stats = frames(first + 1);
+    println!("viewer window frame stats in WebKitGTK: {stats}");
+    std::thread::sleep(Duration::from_millis(500));
+    save_screenshot(driver, "viewer-window");
 }

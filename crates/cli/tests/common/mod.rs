@@ -58,10 +58,11 @@ impl Run {
 /// A private Secret Service: its own D-Bus session bus and an unlocked
 /// gnome-keyring, both killed on drop.
 pub struct KeyringSession {
-    dir: tempfile::TempDir,
-    bus: Child,
     keyring: Child,
     pub address: String,
+    // Dropped after the daemon: the bus, then its directory.
+    _bus: latchkey_testkit::SessionBus,
+    _dir: tempfile::TempDir,
 }
 
 impl KeyringSession {
@@ -76,30 +77,12 @@ impl KeyringSession {
 
     fn launch(with_keyring: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let socket = dir.path().join("bus");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
         // The bus starts activatable services (a Secret Service, say) with its own
         // environment: give it a throwaway HOME so nothing of the machine's leaks in.
-        let mut bus = Command::new("dbus-daemon")
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_RUNTIME_DIR", dir.path())
-            .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", socket.display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon must be installed (scripts/setup.sh installs it)");
-        let mut line = String::new();
-        BufReader::new(bus.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("bus address");
-        let address = line.trim().to_string();
-        assert!(
-            address.starts_with("unix:"),
-            "dbus-daemon printed {address:?}"
-        );
+        let bus = latchkey_testkit::SessionBus::start(dir.path(), &home);
+        let address = bus.address.clone();
         let program = if with_keyring {
             "gnome-keyring-daemon"
         } else {
@@ -124,10 +107,10 @@ impl KeyringSession {
         // An empty line unlocks a new login keyring with an empty password.
         let _ = keyring.stdin.take().expect("piped").write_all(b"\n");
         let session = KeyringSession {
-            dir,
-            bus,
             keyring,
             address,
+            _bus: bus,
+            _dir: dir,
         };
         if with_keyring {
             session.wait_for_secret_service();
@@ -181,8 +164,6 @@ impl Drop for KeyringSession {
     fn drop(&mut self) {
         let _ = self.keyring.kill();
         let _ = self.keyring.wait();
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
     }
 }
 
@@ -314,17 +295,7 @@ impl Device {
 
     /// Spawn `args` with stdin kept open for [`Proc::send`].
     pub fn spawn_piped(&self, args: &[&str]) -> Proc {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn latchkey");
-        let stdin = child.stdin.take();
-        let mut proc = Proc::new(child);
-        proc.stdin = stdin;
-        proc
+        self.spawn_piped_env(args, &[])
     }
 
     /// Start `latchkey host` against `rv` and wait until it is registered.
@@ -588,16 +559,7 @@ impl Device {
     /// Spawn `args` like [`Device::spawn_piped`] (stdin kept open), with extra
     /// environment variables (e.g. a `PATH` with a fake `loginctl` first).
     pub fn spawn_piped_env(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Proc {
-        let mut cmd = self.command(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn latchkey");
+        let mut child = self.spawn_all_piped(args, env);
         let stdin = child.stdin.take();
         let mut proc = Proc::new(child);
         proc.stdin = stdin;
@@ -611,16 +573,7 @@ impl Device {
         env: &[(&str, &std::ffi::OsStr)],
         stdin: Option<&str>,
     ) -> Run {
-        let mut cmd = self.command(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn latchkey");
+        let mut child = self.spawn_all_piped(args, env);
         let mut pipe = child.stdin.take().expect("piped");
         let data = stdin.unwrap_or("").as_bytes().to_vec();
         let writer = std::thread::spawn(move || {
@@ -629,5 +582,20 @@ impl Device {
         let out = child.wait_with_output().expect("wait");
         let _ = writer.join();
         Run::from(out)
+    }
+}
+
+impl Device {
+    /// `args` with extra environment variables, stdin, stdout and stderr piped.
+    fn spawn_all_piped(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Child {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey")
     }
 }
