@@ -15,7 +15,13 @@ if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok instal
   echo "test-deb: $name is already installed here; not touching it" >&2
   exit 3
 fi
-cleanup() { dpkg -r "$name" >/dev/null 2>&1 || true; }
+had_group=no
+if getent group latchkey >/dev/null 2>&1; then had_group=yes; fi
+# Leave the machine as it was: the package, and the group its postinst makes.
+cleanup() {
+  dpkg -r "$name" >/dev/null 2>&1 || true
+  if [ "$had_group" = no ]; then groupdel latchkey >/dev/null 2>&1 || true; fi
+}
 trap cleanup EXIT
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
 
@@ -45,5 +51,6 @@ echo "latchkey:// is handled by $desktop: $(grep '^Exec=' "$file")"
 
 dpkg -r "$name" >/dev/null || fail "dpkg -r"
 [ ! -e /usr/bin/latchkey ] || fail "/usr/bin/latchkey is still there after dpkg -r"
+cleanup
 trap - EXIT
 echo "test-deb: ok ($name installed, checked and removed)"
