@@ -4,7 +4,6 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use latchkey_core::Invalid;
 use latchkey_session::viewer::{ConnectError, SessionError};
 use latchkey_store::Error as StoreError;
 
@@ -45,28 +44,7 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        let code = match &e {
-            StoreError::Core(latchkey_core::Error::Invalid(i)) => invalid_code(i),
-            StoreError::WrongCredential(_) => "wrong_credentials",
-            StoreError::SecretStoreUnavailable(_) | StoreError::StoreMismatch { .. } => {
-                "secret_store"
-            }
-            _ => "local",
-        };
-        AppError::new(code, e.to_string())
-    }
-}
-
-fn invalid_code(i: &Invalid) -> &'static str {
-    match i {
-        Invalid::WeakPassword(_) => "weak_password",
-        Invalid::NoPassword(_) => "no_password",
-        Invalid::UnknownProfile(_) | Invalid::UnknownToken(_) | Invalid::UnknownPermission(_) => {
-            "not_found"
-        }
-        Invalid::ProfileExists(_) => "exists",
-        Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => "builtin",
-        _ => "bad_input",
+        AppError::new(latchkey_store::ops::error_code(&e), e.to_string())
     }
 }
 

@@ -132,6 +132,13 @@ pub enum Command {
         /// Request id from `latchkey requests`.
         request: String,
     },
+    /// Send one raw request to the running host's control socket and print
+    /// its JSON answer, e.g. '{"cmd":"admin","op":{"op":"status"}}' (settings
+    /// of a system service, for members of the `latchkey` group).
+    Control {
+        /// The request, as JSON.
+        request: String,
+    },
     /// Connect to a host by ID.
     Connect(ConnectArgs),
     /// Hosts whose keys this viewer remembers.

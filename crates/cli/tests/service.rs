@@ -1078,6 +1078,16 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
         request.as_str(),
         "the request is still pending"
     );
+    // Settings through the socket (the desktop app as a service's control
+    // panel): reading the status yes, changing a setting no.
+    const STATUS: &str = r#"{"cmd":"admin","op":{"op":"status"}}"#;
+    const NEVER: &str = r#"{"cmd":"admin","op":{"op":"set_interactive","mode":"never"}}"#;
+    let read = as_user(&["control", STATUS]);
+    assert_eq!(read.json()["result"]["interactive"], "always", "{read:?}");
+    assert!(as_user(&["control", NEVER])
+        .fails_with(FORBIDDEN)
+        .contains("forbidden"));
+    assert_eq!(host.status()["interactive"], "always", "nothing changed");
     // Nor may that user install the system service.
     let run = run(Command::new("runuser")
         .args(["-u", &name, "--"])
@@ -1095,5 +1105,14 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
     let out = pending.finish(Duration::from_secs(30));
     assert_eq!(out.code, 3, "the viewer was denied: {out:?}");
     assert!(out.stdout.contains("\"error\":\"denied\""), "{out:?}");
+    // And may change settings through the socket, under the rules of the CLI.
+    let changed = as_user(&["control", NEVER]);
+    assert_eq!(changed.json()["ok"], true, "{changed:?}");
+    assert_eq!(host.status()["interactive"], "never");
+    let weak = as_user(&[
+        "control",
+        r#"{"cmd":"admin","op":{"op":"set_password","profile":"default","password":"password1"}}"#,
+    ]);
+    assert!(weak.fails_with(2).contains("password"), "{weak:?}");
     h.kill();
 }

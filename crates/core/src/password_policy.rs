@@ -9,7 +9,7 @@
 //! `zxcvbn`. An accepted password still gets warnings when it is under 12
 //! characters or uses a single character class.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Shortest acceptable password, in characters.
 pub const MIN_LEN: usize = 8;
@@ -81,7 +81,7 @@ const KEYBOARD_ROWS: &[&str] = &[
 ];
 
 /// The verdict on a password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Strength {
     /// 0 (trivially guessed) to 4 (very strong). Capped at 1 when a rule refuses it.

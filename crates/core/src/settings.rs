@@ -116,7 +116,7 @@ pub struct Settings {
 }
 
 /// One profile as `status` and `profile show` report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileSummary {
     /// Name.

@@ -5,6 +5,8 @@
 //! {"cmd":"requests"}                                        -> {"ok":true,"requests":[...]}
 //! {"cmd":"accept","id":"1","profile":null,"deny_permissions":["clipboard"]} -> {"ok":true}
 //! {"cmd":"deny","id":"1"}                                   -> {"ok":true}
+//! {"cmd":"admin","op":{"op":"set_interactive","mode":"never"}} -> {"ok":true,"result":null}
+//! {"cmd":"admin","op":{"op":"status"}}                      -> {"ok":true,"result":{...status...}}
 //! anything else                                             -> {"ok":false,"code":"...","error":"..."}
 //! ```
 //!
@@ -33,6 +35,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
 use latchkey_core::permission::Permission;
+use latchkey_core::settings::SecretStoreKind;
+use latchkey_store::ops::AdminOp;
 
 use crate::requests::{Decision, RemotePointer, RemotePointers, RequestInfo, Requests};
 use crate::Error;
@@ -66,6 +70,12 @@ pub enum ControlRequest {
     },
     /// Pointers of viewers that may show theirs but not move the host's.
     Pointers,
+    /// A settings operation on the host's own configuration (the desktop
+    /// app uses it as the control panel of a host it does not run).
+    Admin {
+        /// What to do.
+        op: AdminOp,
+    },
 }
 
 impl ControlRequest {
@@ -76,6 +86,7 @@ impl ControlRequest {
         match self {
             ControlRequest::Requests | ControlRequest::Pointers => false,
             ControlRequest::Accept { .. } | ControlRequest::Deny { .. } => true,
+            ControlRequest::Admin { op } => op.changes_anything(),
         }
     }
 }
@@ -100,6 +111,9 @@ pub struct ControlResponse {
     /// For `pointers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointers: Option<Vec<RemotePointer>>,
+    /// For `admin`: what the operation returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
     /// Machine-readable failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -113,6 +127,7 @@ fn failure(code: &str, error: impl Into<String>) -> ControlResponse {
         ok: false,
         requests: None,
         pointers: None,
+        result: None,
         code: Some(code.into()),
         error: Some(error.into()),
     }
@@ -123,6 +138,7 @@ fn success() -> ControlResponse {
         ok: true,
         requests: None,
         pointers: None,
+        result: None,
         code: None,
         error: None,
     }
@@ -182,6 +198,38 @@ pub fn handle_line_as(
                 failure("unknown_request", format!("no pending request '{id}'"))
             }
         }
+        ControlRequest::Admin { .. } => failure(
+            "unsupported",
+            "this host takes no settings operations here (see serve)",
+        ),
+    }
+}
+
+/// The configuration a host applies `admin` operations to.
+#[derive(Debug, Clone)]
+pub struct AdminTarget {
+    /// Its configuration directory.
+    pub config_dir: PathBuf,
+    /// Its secret store.
+    pub store: Option<SecretStoreKind>,
+}
+
+/// Carry out an `admin` operation (off the async threads: Argon2 and the
+/// keyring block). `access` was checked by the caller.
+async fn admin(target: &AdminTarget, op: AdminOp) -> ControlResponse {
+    let target = target.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut config = latchkey_store::Config::open(&target.config_dir, target.store)?;
+        op.apply(&mut config)
+    })
+    .await;
+    match done {
+        Ok(Ok(result)) => ControlResponse {
+            result: Some(result),
+            ..success()
+        },
+        Ok(Err(e)) => failure(latchkey_store::ops::error_code(&e), e.to_string()),
+        Err(e) => failure("local", format!("the operation stopped: {e}")),
     }
 }
 
@@ -218,6 +266,7 @@ pub async fn serve(
     path: PathBuf,
     requests: Requests,
     pointers: RemotePointers,
+    target: AdminTarget,
 ) -> Result<(), Error> {
     if path.exists() {
         // A stale socket from a host that died; a live host would still answer.
@@ -255,7 +304,7 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let (requests, pointers) = (requests.clone(), pointers.clone());
+        let (requests, pointers, target) = (requests.clone(), pointers.clone(), target.clone());
         tokio::spawn(async move {
             let _permit = permit;
             // Decided once per connection: a change of group membership
@@ -266,7 +315,7 @@ pub async fn serve(
                     "the host cannot tell who is asking ({e}), so it only answers questions"
                 )),
             };
-            if let Err(e) = serve_client(stream, &requests, &pointers, &access).await {
+            if let Err(e) = serve_client(stream, &requests, &pointers, &access, &target).await {
                 tracing::debug!(error = %e, "control client ended");
             }
         });
@@ -289,6 +338,7 @@ async fn serve_client(
     requests: &Requests,
     pointers: &RemotePointers,
     access: &Access,
+    target: &AdminTarget,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(16 * MAX_LINE as u64));
@@ -313,7 +363,14 @@ async fn serve_client(
             write_response(&mut write, &r).await?;
             return Ok(());
         } else {
-            handle_line_as(&line, requests, pointers, access)
+            match serde_json::from_slice::<ControlRequest>(&line) {
+                Ok(ControlRequest::Admin { op })
+                    if access == &Access::Full || !op.changes_anything() =>
+                {
+                    admin(target, op).await
+                }
+                _ => handle_line_as(&line, requests, pointers, access),
+            }
         };
         write_response(&mut write, &response).await?;
     }

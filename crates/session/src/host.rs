@@ -71,6 +71,10 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         socket_path.clone(),
         requests.clone(),
         pointers.clone(),
+        control_socket::AdminTarget {
+            config_dir: options.config_dir.clone(),
+            store: options.store,
+        },
     ));
     // Fail early when another host owns the socket.
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -23,7 +23,7 @@ use crate::secrets::SecretName;
 use crate::{Config, Error};
 
 /// `status --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Status {
     /// This device's key fingerprint.
@@ -41,13 +41,13 @@ pub struct Status {
     /// Every profile.
     pub profiles: Vec<ProfileSummary>,
     /// Where the secrets are kept (`keyring` or `file`).
-    pub secret_store: &'static str,
+    pub secret_store: String,
     /// The configuration directory.
     pub config_dir: String,
 }
 
 /// `2fa status --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TwoFactorStatus {
     /// Whether unattended logins need a code.
@@ -63,7 +63,7 @@ pub struct TwoFactorStatus {
 }
 
 /// One row of `tokens list --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TokenSummary {
     /// Handle for `tokens revoke`.
@@ -108,7 +108,7 @@ pub fn status(config: &mut Config) -> Result<Status, Error> {
         default_profile: s.default_profile.clone(),
         tokens: s.tokens.len(),
         profiles: s.summaries(),
-        secret_store: s.secret_store.name(),
+        secret_store: s.secret_store.name().to_string(),
         config_dir: config.dir().display().to_string(),
     })
 }
@@ -369,7 +369,8 @@ pub fn two_factor_status(config: &Config) -> Result<TwoFactorStatus, Error> {
 }
 
 /// Which exemption `set_two_factor_scope` changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TwoFactorScope {
     /// Token logins.
     Tokens,
@@ -513,4 +514,234 @@ pub fn audit(config: &Config, tail: Option<usize>) -> Result<Vec<AuditRecord>, E
         all.drain(..skip);
     }
     Ok(all)
+}
+
+/// One administrative operation as data: what the desktop app asks of a
+/// host it does not run (the system service, through its control socket),
+/// and what that host applies to its own configuration. The same functions
+/// as above, so the rules are the same wherever the change comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AdminOp {
+    /// Read the status.
+    Status,
+    /// Interactive mode.
+    SetInteractive {
+        /// Always, window or never.
+        mode: InteractiveMode,
+    },
+    /// Allow saving login information.
+    SetSaveLogin {
+        /// On or off.
+        on: bool,
+    },
+    /// Read the saved logins.
+    ListTokens,
+    /// Revoke one saved login.
+    RevokeToken {
+        /// Its id.
+        id: String,
+    },
+    /// Revoke every saved login.
+    ClearTokens,
+    /// Start a 2FA enrolment.
+    EnrollTwoFactor,
+    /// Confirm it with a code.
+    ConfirmTwoFactor {
+        /// The code.
+        code: String,
+    },
+    /// Turn 2FA off.
+    DisableTwoFactor,
+    /// An exemption.
+    SetTwoFactorScope {
+        /// Which.
+        scope: TwoFactorScope,
+        /// Whether 2FA applies there.
+        on: bool,
+    },
+    /// A new profile.
+    CreateProfile {
+        /// Its name.
+        name: String,
+        /// A profile to copy.
+        copy_from: Option<String>,
+    },
+    /// Rename a profile.
+    RenameProfile {
+        /// Now.
+        name: String,
+        /// Then.
+        new_name: String,
+    },
+    /// Delete a profile.
+    DeleteProfile {
+        /// Its name.
+        name: String,
+    },
+    /// Enable or disable a profile.
+    SetProfileEnabled {
+        /// Its name.
+        name: String,
+        /// On or off.
+        enabled: bool,
+    },
+    /// Grant or withdraw a permission.
+    SetPermission {
+        /// The profile.
+        profile: String,
+        /// The permission's name.
+        permission: String,
+        /// Granted or not.
+        on: bool,
+    },
+    /// The default profile.
+    SetDefaultProfile {
+        /// Its name.
+        name: String,
+    },
+    /// Unattended access for a profile.
+    SetUnattended {
+        /// The profile.
+        profile: String,
+        /// On or off.
+        on: bool,
+    },
+    /// Judge a password (read-only).
+    PasswordStrength {
+        /// The profile.
+        profile: String,
+        /// The password (never logged).
+        password: String,
+    },
+    /// Set a profile's password.
+    SetPassword {
+        /// The profile.
+        profile: String,
+        /// The password (never logged).
+        password: String,
+    },
+    /// Remove a profile's password.
+    ClearPassword {
+        /// The profile.
+        profile: String,
+    },
+}
+
+impl AdminOp {
+    /// Whether it changes anything (only trusted callers may send those).
+    /// No wildcard arm: a new operation must be classified.
+    pub fn changes_anything(&self) -> bool {
+        match self {
+            AdminOp::Status | AdminOp::ListTokens | AdminOp::PasswordStrength { .. } => false,
+            AdminOp::SetInteractive { .. }
+            | AdminOp::SetSaveLogin { .. }
+            | AdminOp::RevokeToken { .. }
+            | AdminOp::ClearTokens
+            | AdminOp::EnrollTwoFactor
+            | AdminOp::ConfirmTwoFactor { .. }
+            | AdminOp::DisableTwoFactor
+            | AdminOp::SetTwoFactorScope { .. }
+            | AdminOp::CreateProfile { .. }
+            | AdminOp::RenameProfile { .. }
+            | AdminOp::DeleteProfile { .. }
+            | AdminOp::SetProfileEnabled { .. }
+            | AdminOp::SetPermission { .. }
+            | AdminOp::SetDefaultProfile { .. }
+            | AdminOp::SetUnattended { .. }
+            | AdminOp::SetPassword { .. }
+            | AdminOp::ClearPassword { .. } => true,
+        }
+    }
+
+    /// Carry it out on `config`; the result as JSON (what the matching
+    /// function returns: a status, a list, a count, the enrolment, ...).
+    pub fn apply(self, config: &mut Config) -> Result<serde_json::Value, Error> {
+        use serde_json::{json, to_value};
+        let value = |v: Result<serde_json::Value, serde_json::Error>| {
+            v.map_err(|e| Error::Core(CoreError::Corrupt(e.to_string())))
+        };
+        match self {
+            AdminOp::Status => value(to_value(status(config)?)),
+            AdminOp::SetInteractive { mode } => Ok(json!(set_interactive(config, mode)?)),
+            AdminOp::SetSaveLogin { on } => Ok(json!(set_save_login(config, on)?)),
+            AdminOp::ListTokens => value(to_value(list_tokens(config))),
+            AdminOp::RevokeToken { id } => Ok(json!(revoke_token(config, &id)?)),
+            AdminOp::ClearTokens => Ok(json!(clear_tokens(config)?)),
+            AdminOp::EnrollTwoFactor => {
+                let e = enroll_two_factor(config)?;
+                Ok(json!({
+                    "uri": e.uri.as_str(),
+                    "secret_base32": e.secret_base32.as_str(),
+                    "qr_svg": e.qr_svg.as_str(),
+                }))
+            }
+            AdminOp::ConfirmTwoFactor { code } => {
+                let codes = confirm_two_factor(config, &code)?;
+                Ok(json!(codes.iter().map(|c| c.as_str()).collect::<Vec<_>>()))
+            }
+            AdminOp::DisableTwoFactor => Ok(json!(disable_two_factor(config)?)),
+            AdminOp::SetTwoFactorScope { scope, on } => {
+                Ok(json!(set_two_factor_scope(config, scope, on)?))
+            }
+            AdminOp::CreateProfile { name, copy_from } => value(to_value(create_profile(
+                config,
+                &name,
+                copy_from.as_deref(),
+            )?)),
+            AdminOp::RenameProfile { name, new_name } => {
+                Ok(json!(rename_profile(config, &name, &new_name)?))
+            }
+            AdminOp::DeleteProfile { name } => Ok(json!(delete_profile(config, &name)?)),
+            AdminOp::SetProfileEnabled { name, enabled } => {
+                Ok(json!(set_profile_enabled(config, &name, enabled)?))
+            }
+            AdminOp::SetPermission {
+                profile,
+                permission,
+                on,
+            } => Ok(json!(set_permission(config, &profile, &permission, on)?)),
+            AdminOp::SetDefaultProfile { name } => Ok(json!(set_default_profile(config, &name)?)),
+            AdminOp::SetUnattended { profile, on } => {
+                Ok(json!(set_unattended(config, Some(&profile), on)?))
+            }
+            AdminOp::PasswordStrength { profile, password } => {
+                let password = Zeroizing::new(password);
+                value(to_value(password_strength(
+                    config,
+                    Some(&profile),
+                    &password,
+                )))
+            }
+            AdminOp::SetPassword { profile, password } => {
+                let password = Zeroizing::new(password);
+                Ok(json!(set_password(config, Some(&profile), &password)?))
+            }
+            AdminOp::ClearPassword { profile } => {
+                Ok(json!(clear_password(config, Some(&profile))?))
+            }
+        }
+    }
+}
+
+/// The stable, snake_case name of an error for a program on the other end
+/// (the desktop app, a control-socket client): `weak_password`,
+/// `no_password`, `not_found`, `exists`, `builtin`, `wrong_credentials`,
+/// `secret_store`, `bad_input` or `local`.
+pub fn error_code(e: &Error) -> &'static str {
+    match e {
+        Error::Core(CoreError::Invalid(i)) => match i {
+            Invalid::WeakPassword(_) => "weak_password",
+            Invalid::NoPassword(_) => "no_password",
+            Invalid::UnknownProfile(_)
+            | Invalid::UnknownToken(_)
+            | Invalid::UnknownPermission(_) => "not_found",
+            Invalid::ProfileExists(_) => "exists",
+            Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => "builtin",
+            _ => "bad_input",
+        },
+        Error::WrongCredential(_) => "wrong_credentials",
+        Error::SecretStoreUnavailable(_) | Error::StoreMismatch { .. } => "secret_store",
+        _ => "local",
+    }
 }

@@ -3,14 +3,13 @@
 
 use serde::Serialize;
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
 use latchkey_core::password_policy::Strength;
 use latchkey_core::permission::Permission;
 use latchkey_core::settings::ProfileSummary;
-use latchkey_store::ops;
+use latchkey_store::ops::AdminOp;
 
-use super::settings::{count, with_config};
+use super::settings::{admin, typed};
 use super::Ctx;
 use crate::error::AppResult;
 
@@ -44,31 +43,23 @@ pub async fn create_profile(
     name: String,
     copy_from: Option<String>,
 ) -> AppResult<ProfileSummary> {
-    with_config(ctx, true, move |c| {
-        Ok(ops::create_profile(c, &name, copy_from.as_deref())?)
-    })
-    .await
+    typed(admin(ctx, AdminOp::CreateProfile { name, copy_from }).await?)
 }
 
 pub async fn rename_profile(ctx: &Ctx, name: String, new_name: String) -> AppResult<()> {
-    with_config(ctx, true, move |c| {
-        Ok(ops::rename_profile(c, &name, &new_name)?)
-    })
-    .await
+    admin(ctx, AdminOp::RenameProfile { name, new_name })
+        .await
+        .map(|_| ())
 }
 
 pub async fn delete_profile(ctx: &Ctx, name: String) -> AppResult<u32> {
-    with_config(ctx, true, move |c| {
-        Ok(count(ops::delete_profile(c, &name)?))
-    })
-    .await
+    typed(admin(ctx, AdminOp::DeleteProfile { name }).await?)
 }
 
 pub async fn set_profile_enabled(ctx: &Ctx, name: String, enabled: bool) -> AppResult<()> {
-    with_config(ctx, true, move |c| {
-        Ok(ops::set_profile_enabled(c, &name, enabled)?)
-    })
-    .await
+    admin(ctx, AdminOp::SetProfileEnabled { name, enabled })
+        .await
+        .map(|_| ())
 }
 
 pub async fn set_permission(
@@ -77,22 +68,29 @@ pub async fn set_permission(
     permission: Permission,
     on: bool,
 ) -> AppResult<()> {
-    with_config(ctx, true, move |c| {
-        Ok(ops::set_permission(c, &profile, permission.name(), on)?)
-    })
+    let permission = permission.name().to_string();
+    admin(
+        ctx,
+        AdminOp::SetPermission {
+            profile,
+            permission,
+            on,
+        },
+    )
     .await
+    .map(|_| ())
 }
 
 pub async fn set_default_profile(ctx: &Ctx, name: String) -> AppResult<()> {
-    with_config(ctx, true, move |c| Ok(ops::set_default_profile(c, &name)?)).await
+    admin(ctx, AdminOp::SetDefaultProfile { name })
+        .await
+        .map(|_| ())
 }
 
 pub async fn set_unattended(ctx: &Ctx, profile: String, on: bool) -> AppResult<()> {
-    with_config(ctx, true, move |c| {
-        ops::set_unattended(c, Some(&profile), on)?;
-        Ok(())
-    })
-    .await
+    admin(ctx, AdminOp::SetUnattended { profile, on })
+        .await
+        .map(|_| ())
 }
 
 pub async fn password_strength(
@@ -100,25 +98,15 @@ pub async fn password_strength(
     profile: String,
     password: String,
 ) -> AppResult<Strength> {
-    let password = Zeroizing::new(password);
-    with_config(ctx, false, move |c| {
-        Ok(ops::password_strength(c, Some(&profile), &password))
-    })
-    .await
+    typed(admin(ctx, AdminOp::PasswordStrength { profile, password }).await?)
 }
 
 pub async fn set_password(ctx: &Ctx, profile: String, password: String) -> AppResult<u32> {
-    let password = Zeroizing::new(password);
-    with_config(ctx, true, move |c| {
-        Ok(count(ops::set_password(c, Some(&profile), &password)?))
-    })
-    .await
+    typed(admin(ctx, AdminOp::SetPassword { profile, password }).await?)
 }
 
 pub async fn clear_password(ctx: &Ctx, profile: String) -> AppResult<()> {
-    with_config(ctx, true, move |c| {
-        ops::clear_password(c, Some(&profile))?;
-        Ok(())
-    })
-    .await
+    admin(ctx, AdminOp::ClearPassword { profile })
+        .await
+        .map(|_| ())
 }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use latchkey_core::settings::InteractiveMode;
+use latchkey_session::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
-use latchkey_store::ops::{self, Status, TokenSummary, TwoFactorScope};
+use latchkey_store::ops::{self, AdminOp, Status, TokenSummary, TwoFactorScope};
 use latchkey_store::Config;
 
 use super::Ctx;
@@ -74,6 +75,16 @@ fn access_of(status: &Status) -> Access {
 /// The status now, from a configuration already open.
 pub fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> {
     let status = ops::status(config)?;
+    let known_id = config
+        .settings()
+        .device_id
+        .as_ref()
+        .map(|i| i.as_str().to_string());
+    Ok(status_with(state, status, known_id))
+}
+
+/// The app's status around the configuration's `status`.
+pub fn status_with(state: &AppState, status: Status, known_id: Option<String>) -> AppStatus {
     let presence = state.presence.borrow().clone();
     let (online, offline_reason) = match (&presence, state.host_mode()) {
         (_, HostMode::Off) => (
@@ -86,13 +97,9 @@ pub fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> 
     };
     let device_id = match &presence {
         Presence::Online(id) => Some(id.as_str().to_string()),
-        _ => config
-            .settings()
-            .device_id
-            .as_ref()
-            .map(|i| i.as_str().to_string()),
+        _ => known_id,
     };
-    Ok(AppStatus {
+    AppStatus {
         access: access_of(&status),
         status,
         device_id,
@@ -100,7 +107,39 @@ pub fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> 
         offline_reason,
         rendezvous: state.rendezvous(),
         host_mode: state.host_mode(),
-    })
+    }
+}
+
+/// Carry out a settings operation where the configuration is: through the
+/// host's control socket when a service runs the host (its configuration
+/// may be root-only; the socket checks who asks), else here. Then tell every
+/// window when it changed something.
+pub(super) async fn admin(ctx: &Ctx, op: AdminOp) -> AppResult<serde_json::Value> {
+    let changes = op.changes_anything();
+    let out = if ctx.state().host_mode() == HostMode::Service {
+        let dir = ctx.state().config_dir.clone();
+        let r = control_socket::call(&dir, &ControlRequest::Admin { op })
+            .await
+            .map_err(|e| AppError::new("host_offline", e.to_string()))?;
+        if !r.ok {
+            return Err(AppError::new(
+                r.code.as_deref().unwrap_or("local"),
+                r.error.unwrap_or_else(|| "refused".into()),
+            ));
+        }
+        r.result.unwrap_or(serde_json::Value::Null)
+    } else {
+        with_config(ctx, false, move |c| Ok(op.apply(c)?)).await?
+    };
+    if changes {
+        crate::sync::settings_changed(&ctx.app).await;
+    }
+    Ok(out)
+}
+
+/// A result of [`admin`] as its Rust type.
+pub(super) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
+    serde_json::from_value(v).map_err(|e| AppError::new("local", format!("unexpected answer: {e}")))
 }
 
 /// Run `f` on a freshly opened configuration, off the async threads (Argon2
@@ -128,6 +167,10 @@ pub(super) async fn with_config<T: Send + 'static>(
 }
 
 pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
+    if ctx.state().host_mode() == HostMode::Service {
+        let status: Status = typed(admin(ctx, AdminOp::Status).await?)?;
+        return Ok(status_with(&ctx.state(), status, None));
+    }
     let app = ctx.app.clone();
     with_config(ctx, false, move |c| {
         use tauri::Manager;
@@ -137,34 +180,29 @@ pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
 }
 
 pub async fn set_interactive(ctx: &Ctx, mode: InteractiveMode) -> AppResult<AppStatus> {
-    with_config(ctx, true, move |c| Ok(ops::set_interactive(c, mode)?)).await?;
+    admin(ctx, AdminOp::SetInteractive { mode }).await?;
     get_status(ctx).await
 }
 
 pub async fn set_save_login(ctx: &Ctx, on: bool) -> AppResult<AppStatus> {
-    with_config(ctx, true, move |c| Ok(ops::set_save_login(c, on)?)).await?;
+    admin(ctx, AdminOp::SetSaveLogin { on }).await?;
     get_status(ctx).await
 }
 
 pub async fn list_tokens(ctx: &Ctx) -> AppResult<Vec<TokenSummary>> {
-    with_config(ctx, false, |c| Ok(ops::list_tokens(c))).await
+    typed(admin(ctx, AdminOp::ListTokens).await?)
 }
 
 pub async fn revoke_token(ctx: &Ctx, id: String) -> AppResult<()> {
-    with_config(ctx, true, move |c| Ok(ops::revoke_token(c, &id)?)).await
+    admin(ctx, AdminOp::RevokeToken { id }).await.map(|_| ())
 }
 
 pub async fn clear_tokens(ctx: &Ctx) -> AppResult<u32> {
-    with_config(ctx, true, |c| Ok(count(ops::clear_tokens(c)?))).await
-}
-
-/// A count for the UI.
-pub(super) fn count(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    typed(admin(ctx, AdminOp::ClearTokens).await?)
 }
 
 /// A 2FA enrolment, shown once.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, Deserialize, TS)]
 pub struct Enrollment {
     /// `otpauth://` URI.
     pub uri: String,
@@ -175,29 +213,15 @@ pub struct Enrollment {
 }
 
 pub async fn enroll_two_factor(ctx: &Ctx) -> AppResult<Enrollment> {
-    with_config(ctx, true, |c| {
-        let e = ops::enroll_two_factor(c)?;
-        Ok(Enrollment {
-            uri: e.uri.to_string(),
-            secret_base32: e.secret_base32.to_string(),
-            qr_svg: e.qr_svg.to_string(),
-        })
-    })
-    .await
+    typed(admin(ctx, AdminOp::EnrollTwoFactor).await?)
 }
 
 pub async fn confirm_two_factor(ctx: &Ctx, code: String) -> AppResult<Vec<String>> {
-    with_config(ctx, true, move |c| {
-        Ok(ops::confirm_two_factor(c, &code)?
-            .iter()
-            .map(|r| r.to_string())
-            .collect())
-    })
-    .await
+    typed(admin(ctx, AdminOp::ConfirmTwoFactor { code }).await?)
 }
 
 pub async fn disable_two_factor(ctx: &Ctx) -> AppResult<()> {
-    with_config(ctx, true, |c| Ok(ops::disable_two_factor(c)?)).await
+    admin(ctx, AdminOp::DisableTwoFactor).await.map(|_| ())
 }
 
 /// Which login the second factor may be waived for.
@@ -215,8 +239,7 @@ pub async fn set_two_factor_scope(ctx: &Ctx, scope: Scope, on: bool) -> AppResul
         Scope::Tokens => TwoFactorScope::Tokens,
         Scope::Reconnect => TwoFactorScope::Reconnect,
     };
-    with_config(ctx, true, move |c| {
-        Ok(ops::set_two_factor_scope(c, scope, on)?)
-    })
-    .await
+    admin(ctx, AdminOp::SetTwoFactorScope { scope, on })
+        .await
+        .map(|_| ())
 }

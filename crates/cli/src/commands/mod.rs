@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             deny_permission,
         } => return session::accept(&dir, request, profile, deny_permission),
         Command::Deny { request } => return session::deny(&dir, request),
+        Command::Control { request } => return session::control_raw(&dir, &request),
         _ => {}
     }
     let mut config = Config::open(&dir, store)?;
@@ -73,7 +74,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let display = service::host_display(display)?;
             session::host(&mut config, &dir, store, rendezvous, display)
         }
-        Command::Requests(_) | Command::Accept { .. } | Command::Deny { .. } => Ok(()),
+        Command::Requests(_)
+        | Command::Accept { .. }
+        | Command::Deny { .. }
+        | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
         Command::Rendezvous(_) | Command::Service(_) => Ok(()),

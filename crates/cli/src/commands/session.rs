@@ -113,7 +113,10 @@ fn control(
     } else {
         let msg = response.error.clone().unwrap_or_else(|| "refused".into());
         let code = match response.code.as_deref() {
-            Some("unknown_request") | Some("invalid") => exit::USAGE,
+            Some(
+                "unknown_request" | "invalid" | "malformed" | "weak_password" | "no_password"
+                | "not_found" | "exists" | "builtin" | "bad_input",
+            ) => exit::USAGE,
             Some("forbidden") => exit::FORBIDDEN,
             _ => exit::OTHER,
         };
@@ -166,6 +169,14 @@ pub fn accept(
     )?;
     println!("Request {id} accepted.");
     Ok(())
+}
+
+/// `latchkey control JSON`: one raw request; prints the answer as JSON.
+pub fn control_raw(dir: &Path, request: &str) -> Result<(), CliError> {
+    let request: ControlRequest = serde_json::from_str(request)
+        .map_err(|e| CliError::Usage(format!("not a control request: {e}")))?;
+    let response = control(dir, request)?;
+    print_json(&response)
 }
 
 /// `latchkey deny REQ`.

@@ -1,0 +1,98 @@
+//! `ops::AdminOp`: the settings operations as data, as the control socket
+//! carries them: they round-trip through JSON, say whether they change
+//! anything, and apply the same rules as the functions they stand for.
+
+use latchkey_core::settings::{InteractiveMode, SecretStoreKind};
+use latchkey_store::ops::{error_code, AdminOp};
+use latchkey_store::Config;
+
+fn config(dir: &std::path::Path) -> Config {
+    Config::open(dir, Some(SecretStoreKind::File)).expect("open")
+}
+
+#[test]
+fn operations_round_trip_through_json() {
+    for op in [
+        AdminOp::Status,
+        AdminOp::SetInteractive {
+            mode: InteractiveMode::Never,
+        },
+        AdminOp::SetPermission {
+            profile: "default".into(),
+            permission: "clipboard".into(),
+            on: false,
+        },
+        AdminOp::CreateProfile {
+            name: "support".into(),
+            copy_from: None,
+        },
+    ] {
+        let json = serde_json::to_string(&op).expect("json");
+        let back: AdminOp = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, op, "{json}");
+    }
+    assert!(
+        serde_json::from_str::<AdminOp>(r#"{"op":"set_interactive","mode":"never","x":1}"#)
+            .is_err()
+    );
+    assert!(serde_json::from_str::<AdminOp>(r#"{"op":"format_disk"}"#).is_err());
+}
+
+#[test]
+fn reads_are_told_apart_from_changes() {
+    assert!(!AdminOp::Status.changes_anything());
+    assert!(!AdminOp::ListTokens.changes_anything());
+    assert!(!AdminOp::PasswordStrength {
+        profile: "default".into(),
+        password: "x".into()
+    }
+    .changes_anything());
+    assert!(AdminOp::ClearTokens.changes_anything());
+    assert!(AdminOp::SetSaveLogin { on: true }.changes_anything());
+}
+
+#[test]
+fn operations_apply_the_same_rules_as_the_cli() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut c = config(tmp.path());
+    AdminOp::SetInteractive {
+        mode: InteractiveMode::Never,
+    }
+    .apply(&mut c)
+    .expect("set");
+    let status = AdminOp::Status
+        .apply(&mut config(tmp.path()))
+        .expect("status");
+    assert_eq!(status["interactive"], "never");
+
+    let verdict = AdminOp::PasswordStrength {
+        profile: "default".into(),
+        password: "password1".into(),
+    }
+    .apply(&mut c)
+    .expect("strength");
+    assert_eq!(verdict["acceptable"], false);
+
+    let weak = AdminOp::SetPassword {
+        profile: "default".into(),
+        password: "password1".into(),
+    }
+    .apply(&mut c)
+    .expect_err("weak");
+    assert_eq!(error_code(&weak), "weak_password");
+
+    let unknown = AdminOp::DeleteProfile {
+        name: "nobody".into(),
+    }
+    .apply(&mut c)
+    .expect_err("unknown");
+    assert_eq!(error_code(&unknown), "not_found");
+
+    let no_password = AdminOp::SetUnattended {
+        profile: "default".into(),
+        on: true,
+    }
+    .apply(&mut c)
+    .expect_err("no password");
+    assert_eq!(error_code(&no_password), "no_password");
+}
