@@ -15,8 +15,25 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
 cp "$target/release/latchkey" "src-tauri/binaries/latchkey-$triple"
 cp "$target/release/latchkey-rendezvous" "src-tauri/binaries/latchkey-rendezvous-$triple"
+# Tauri declares the app's own libraries (WebKitGTK, GTK, the tray); the
+# sidecars need theirs too (libvpx, XTest, ...): ask dpkg-shlibdeps, and add
+# them to the bundle config for this build.
+shlibs_dir="$(mktemp -d)"
+mkdir -p "$shlibs_dir/debian" && touch "$shlibs_dir/debian/control"
+depends="$(cd "$shlibs_dir" && dpkg-shlibdeps -O "$OLDPWD/src-tauri/binaries/latchkey-$triple" \
+  "$OLDPWD/src-tauri/binaries/latchkey-rendezvous-$triple" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+rm -rf "$shlibs_dir"
+[ -n "$depends" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+config="packaging/tauri.deb.generated.json"
+DEPENDS="$depends" node -e '
+  const fs = require("fs");
+  const c = JSON.parse(fs.readFileSync("packaging/tauri.deb.json", "utf8"));
+  c.bundle.linux.deb.depends = process.env.DEPENDS.split(",").map((d) => d.trim()).filter(Boolean);
+  fs.writeFileSync(process.argv[1], JSON.stringify(c, null, 2));
+' "$config"
 # The Tauri CLI needs the app's own manifest next to the config it reads:
 # point it at src-tauri (whose tauri.conf.json links to the root one).
 TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui \
-  packaging/node_modules/.bin/tauri build --ci --bundles deb --config packaging/tauri.deb.json >&2
+  packaging/node_modules/.bin/tauri build --ci --bundles deb --config "$config" >&2
+rm -f "$config"
 ls -t "$target"/release/bundle/deb/*.deb | head -1

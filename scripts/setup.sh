@@ -20,7 +20,9 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev  # the Tauri desktop app
   webkit2gtk-driver                # tests: WebDriver for the real app (tauri-driver)
   chromium chromium-driver         # tests: the UI end to end in a real browser
-  xdg-utils desktop-file-utils     # .deb test: xdg-mime, update-desktop-database
+  xdg-utils desktop-file-utils     # .deb: xdg-mime, update-desktop-database
+  debootstrap                      # .deb test: a clean Debian root to install it into
+  dpkg-dev                         # .deb: dpkg-shlibdeps (the sidecars' library dependencies)
   systemd                          # tests: systemd-analyze verify on packaging/systemd/*.service; loginctl
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user)
 )

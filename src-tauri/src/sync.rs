@@ -16,20 +16,12 @@ const POLL: Duration = Duration::from_millis(400);
 
 /// Settings changed: tell the windows and the tray.
 pub async fn settings_changed(app: &AppHandle) {
-    let app2 = app.clone();
-    let status = tokio::task::spawn_blocking(move || {
-        let state = app2.state::<AppState>();
-        let mut config = state.config()?;
-        crate::commands::status_of(&state, &mut config)
-    })
-    .await;
-    match status {
-        Ok(Ok(status)) => {
+    match crate::commands::status_now(app).await {
+        Ok(status) => {
             crate::tray::reflect(app, &status);
             events::emit(app, events::STATUS_CHANGED, status);
         }
-        Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the status"),
-        Err(e) => tracing::warn!(error = %e, "status task"),
+        Err(e) => tracing::warn!(error = %e, "cannot read the status"),
     }
 }
 
@@ -76,6 +68,7 @@ pub fn spawn_watchers(app: AppHandle) {
         let mut presence = app.state::<AppState>().presence.clone();
         let mut presence_alive = true;
         let mut last_requests = Vec::new();
+        let mut service_status = String::new();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -91,6 +84,18 @@ pub fn spawn_watchers(app: AppHandle) {
             if now != seen {
                 seen = now;
                 settings_changed(&app).await;
+            }
+            // A service's configuration may be out of our sight (root-only):
+            // ask it, and tell the windows when its answer changes.
+            if app.state::<AppState>().host_mode() == crate::state::HostMode::Service {
+                if let Ok(status) = crate::commands::status_now(&app).await {
+                    let text = serde_json::to_string(&status).unwrap_or_default();
+                    if text != service_status {
+                        service_status = text;
+                        crate::tray::reflect(&app, &status);
+                        events::emit(&app, events::STATUS_CHANGED, status);
+                    }
+                }
             }
             let requests = crate::commands::pending_requests(&app)
                 .await

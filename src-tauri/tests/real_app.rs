@@ -105,6 +105,8 @@ fn status(home: &Path, config: &Path, x: &Xvfb, bus: &SessionBus) -> serde_json:
 
 /// The app started through tauri-driver, with everything it runs in.
 struct App {
+    /// Started before the app (a host the app should find), killed after it.
+    _before: Vec<Killed>,
     tmp: tempfile::TempDir,
     home: PathBuf,
     config: PathBuf,
@@ -123,6 +125,14 @@ impl Drop for App {
 
 impl App {
     fn start() -> App {
+        Self::start_after(|_, _, _, _, _| Vec::new())
+    }
+
+    /// Start what `before` starts (given the temp dir, home, config dir, X
+    /// server and bus), then the app.
+    fn start_after(
+        before: impl FnOnce(&Path, &Path, &Path, &Xvfb, &SessionBus) -> Vec<Killed>,
+    ) -> App {
         let tmp = tempfile::tempdir().expect("tempdir");
         let home = tmp.path().join("home");
         for d in ["config", "data", "cache", "run"] {
@@ -131,6 +141,7 @@ impl App {
         let config = tmp.path().join("latchkey");
         let x = Xvfb::start();
         let bus = SessionBus::start(tmp.path(), &home);
+        let started = before(tmp.path(), &home, &config, &x, &bus);
         let port = free_port();
         let mut driver_cmd = Command::new("tauri-driver");
         env_for(&mut driver_cmd, &x, &bus, &home, &config);
@@ -160,6 +171,7 @@ impl App {
         let driver = Driver::start(port, env!("CARGO_BIN_EXE_latchkey-app"))
             .expect("a WebDriver session with the app");
         App {
+            _before: started,
             tmp,
             home,
             config,
@@ -488,4 +500,88 @@ fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
     println!("viewer window frame stats in WebKitGTK: {stats}");
     std::thread::sleep(Duration::from_millis(500));
     save_screenshot(driver, "viewer-window");
+}
+
+/// Start `latchkey` with the app's environment and wait for a stdout line
+/// containing `ready`; returns the process and that line.
+fn start_cli(
+    x: &Xvfb,
+    bus: &SessionBus,
+    home: &Path,
+    config: &Path,
+    args: &[&str],
+    ready: &str,
+) -> (Killed, String) {
+    use std::io::BufRead;
+    let mut cmd = Command::new(cli());
+    env_for(&mut cmd, x, bus, home, config);
+    let mut child = cmd
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("latchkey");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(out).lines();
+    let line = lines
+        .find_map(|l| l.ok().filter(|l| l.contains(ready)))
+        .unwrap_or_else(|| panic!("latchkey {args:?} never printed {ready:?}"));
+    // Keep reading its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (Killed(child), line)
+}
+
+#[test]
+fn the_app_is_the_control_panel_of_a_host_it_finds_running() {
+    let mut host_id = String::new();
+    let a = App::start_after(|_tmp, home, config, x, bus| {
+        let (rv, line) = start_cli(
+            x,
+            bus,
+            home,
+            config,
+            &["rendezvous", "--listen", "127.0.0.1:0"],
+            "listening on ws://",
+        );
+        let url = line.rsplit(' ').next().expect("url").to_string();
+        let dir = config.to_str().expect("utf8");
+        let (host, line) = start_cli(
+            x,
+            bus,
+            home,
+            config,
+            &[
+                "--config-dir",
+                dir,
+                "--secret-store",
+                "file",
+                "host",
+                "--rendezvous",
+                &url,
+            ],
+            "host ready: ID",
+        );
+        host_id = line.chars().filter(char::is_ascii_digit).collect();
+        vec![host, rv]
+    });
+    let driver = &a.driver;
+    // It shows the running host's ID and says a service handles sessions.
+    assert_eq!(a.id(), host_id);
+    driver.wait_text("[data-testid=host-mode]", Duration::from_secs(15), |t| {
+        t.contains("background service")
+    });
+    // Its settings go through the host's control socket, and land.
+    let security = driver.wait("nav a[href='#security']", Duration::from_secs(10));
+    driver.click(&security);
+    let never = driver.wait("#mode-never", Duration::from_secs(10));
+    driver.click(&never);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while status(&a.home, &a.config, &a.x, &a.bus)["interactive"] != "never" {
+        assert!(
+            Instant::now() < deadline,
+            "the host never got the app's change"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    save_screenshot(driver, "control-panel-of-a-service");
 }

@@ -118,7 +118,7 @@ pub fn requests_type(cfg: &ts_rs::Config) -> String {
 }
 
 pub use requests::pending as pending_requests;
-pub use settings::status_of;
+pub use settings::status_now;
 pub use settings::AppStatus;
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ fn access_of(status: &Status) -> Access {
 }
 
 /// The status now, from a configuration already open.
-pub fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> {
+fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> {
     let status = ops::status(config)?;
     let known_id = config
         .settings()
@@ -167,16 +167,40 @@ pub(super) async fn with_config<T: Send + 'static>(
 }
 
 pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
-    if ctx.state().host_mode() == HostMode::Service {
-        let status: Status = typed(admin(ctx, AdminOp::Status).await?)?;
-        return Ok(status_with(&ctx.state(), status, None));
+    status_now(&ctx.app).await
+}
+
+/// The status now: from the service's control socket when a service runs
+/// the host (its configuration may be root-only), else from here.
+pub async fn status_now(app: &tauri::AppHandle) -> AppResult<AppStatus> {
+    use tauri::Manager;
+    let state = app.state::<AppState>();
+    if state.host_mode() == HostMode::Service {
+        let r = control_socket::call(
+            &state.config_dir,
+            &ControlRequest::Admin {
+                op: AdminOp::Status,
+            },
+        )
+        .await
+        .map_err(|e| AppError::new("host_offline", e.to_string()))?;
+        if !r.ok {
+            return Err(AppError::new(
+                r.code.as_deref().unwrap_or("local"),
+                r.error.unwrap_or_else(|| "refused".into()),
+            ));
+        }
+        let status: Status = typed(r.result.unwrap_or(serde_json::Value::Null))?;
+        return Ok(status_with(&state, status, None));
     }
-    let app = ctx.app.clone();
-    with_config(ctx, false, move |c| {
-        use tauri::Manager;
-        status_of(&app.state::<AppState>(), c)
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let mut config = state.config()?;
+        status_of(&state, &mut config)
     })
     .await
+    .map_err(|e| AppError::new("local", format!("the status stopped: {e}")))?
 }
 
 pub async fn set_interactive(ctx: &Ctx, mode: InteractiveMode) -> AppResult<AppStatus> {
