@@ -33,10 +33,12 @@ pub fn start(app: AppHandle, presence: watch::Sender<Presence>) {
             tracing::info!("a host already runs on this configuration: the app controls it");
             *state.host_mode.lock().unwrap_or_else(|p| p.into_inner()) = HostMode::Service;
             *state.rendezvous.lock().unwrap_or_else(|p| p.into_inner()) = configured;
-            let id = state
-                .config()
+            // Its ID, from the host itself (its configuration may be root-only).
+            let id = crate::commands::status_now(&app)
+                .await
                 .ok()
-                .and_then(|c| c.settings().device_id.clone());
+                .and_then(|s| s.status.device_id)
+                .and_then(|d| latchkey_core::signal::DeviceId::parse(&d));
             presence.send_replace(match id {
                 Some(id) => Presence::Online(id),
                 None => Presence::Connecting,

@@ -87,6 +87,7 @@ pub fn reflect(app: &AppHandle, status: &AppStatus) {
     let _ = items.unattended.set_checked(default_unattended);
     let _ = items.save_login.set_checked(status.status.save_login);
     let id = status
+        .status
         .device_id
         .as_deref()
         .and_then(latchkey_core::signal::DeviceId::parse)

@@ -173,10 +173,6 @@ got: string | null, };
  */
 export type AppStatus = { 
 /**
- * This device's ID (9 digits), once the rendezvous gave one.
- */
-device_id: string | null, 
-/**
  * Whether the host is reachable now.
  */
 online: Reachability, 
@@ -200,6 +196,10 @@ access: Access,
  * This device's key fingerprint.
  */
 fingerprint: string, 
+/**
+ * This device's ID (9 digits), once a rendezvous server gave it one.
+ */
+device_id: string | null, 
 /**
  * Interactive mode.
  */

@@ -28,6 +28,8 @@ use crate::{Config, Error};
 pub struct Status {
     /// This device's key fingerprint.
     pub fingerprint: String,
+    /// This device's ID (9 digits), once a rendezvous server gave it one.
+    pub device_id: Option<String>,
     /// Interactive mode.
     pub interactive: InteractiveMode,
     /// Whether viewers may save login information.
@@ -102,6 +104,7 @@ pub fn status(config: &mut Config) -> Result<Status, Error> {
     let s = config.settings();
     Ok(Status {
         fingerprint,
+        device_id: s.device_id.as_ref().map(|i| i.as_str().to_string()),
         interactive: s.interactive,
         save_login: s.save_login,
         two_factor: two_factor_status_of(config, pending),

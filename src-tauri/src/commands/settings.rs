@@ -22,8 +22,6 @@ pub struct AppStatus {
     #[serde(flatten)]
     #[ts(flatten)]
     pub status: Status,
-    /// This device's ID (9 digits), once the rendezvous gave one.
-    pub device_id: Option<String>,
     /// Whether the host is reachable now.
     pub online: Reachability,
     /// Why not, when offline.
@@ -75,16 +73,11 @@ fn access_of(status: &Status) -> Access {
 /// The status now, from a configuration already open.
 fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> {
     let status = ops::status(config)?;
-    let known_id = config
-        .settings()
-        .device_id
-        .as_ref()
-        .map(|i| i.as_str().to_string());
-    Ok(status_with(state, status, known_id))
+    Ok(status_with(state, status))
 }
 
 /// The app's status around the configuration's `status`.
-pub fn status_with(state: &AppState, status: Status, known_id: Option<String>) -> AppStatus {
+pub fn status_with(state: &AppState, mut status: Status) -> AppStatus {
     let presence = state.presence.borrow().clone();
     let (online, offline_reason) = match (&presence, state.host_mode()) {
         (_, HostMode::Off) => (
@@ -95,14 +88,13 @@ pub fn status_with(state: &AppState, status: Status, known_id: Option<String>) -
         (Presence::Connecting, _) => (Reachability::Connecting, None),
         (Presence::Offline(why), _) => (Reachability::Offline, Some(why.clone())),
     };
-    let device_id = match &presence {
-        Presence::Online(id) => Some(id.as_str().to_string()),
-        _ => known_id,
-    };
+    // The ID the host registered under now, else the one it had.
+    if let Presence::Online(id) = &presence {
+        status.device_id = Some(id.as_str().to_string());
+    }
     AppStatus {
         access: access_of(&status),
         status,
-        device_id,
         online,
         offline_reason,
         rendezvous: state.rendezvous(),
@@ -191,7 +183,7 @@ pub async fn status_now(app: &tauri::AppHandle) -> AppResult<AppStatus> {
             ));
         }
         let status: Status = typed(r.result.unwrap_or(serde_json::Value::Null))?;
-        return Ok(status_with(&state, status, None));
+        return Ok(status_with(&state, status));
     }
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
