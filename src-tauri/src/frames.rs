@@ -98,9 +98,10 @@ impl FrameServer {
     }
 }
 
-/// Compares without stopping at the first difference.
+/// Compares without stopping at the first difference (as the core compares tokens).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 async fn subscribe(

@@ -90,19 +90,6 @@ fn save_screenshot(driver: &Driver, name: &str) -> PathBuf {
     path
 }
 
-fn status(home: &Path, config: &Path, x: &Xvfb, bus: &SessionBus) -> serde_json::Value {
-    let mut cmd = Command::new(cli());
-    env_for(&mut cmd, x, bus, home, config);
-    let out = cmd
-        .args(["--config-dir"])
-        .arg(config)
-        .args(["--secret-store", "file", "status", "--json"])
-        .output()
-        .expect("run latchkey status");
-    assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).expect("status JSON")
-}
-
 /// The app started through tauri-driver, with everything it runs in.
 struct App {
     /// Started before the app (a host the app should find), killed after it.
@@ -201,6 +188,13 @@ impl App {
         child.wait_with_output().expect("latchkey ran")
     }
 
+    /// `latchkey status --json` on the app's configuration.
+    fn status(&self) -> serde_json::Value {
+        let out = self.cli(&self.config, &["status", "--json"], None);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).expect("status JSON")
+    }
+
     /// This device's ID once the main window shows it (9 digits).
     fn id(&self) -> String {
         let id = self
@@ -240,7 +234,7 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     // (WebKit's first snapshot can predate the first paint of the data.)
     std::thread::sleep(Duration::from_secs(1));
     save_screenshot(driver, "main-window");
-    let s = status(home, config, x, bus);
+    let s = a.status();
     assert_eq!(s["interactive"], "always");
 
     // A setting changed in the window is what the CLI reads.
@@ -249,7 +243,7 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     let never = driver.wait("#mode-never", Duration::from_secs(10));
     driver.click(&never);
     let deadline = Instant::now() + Duration::from_secs(15);
-    while status(home, config, x, bus)["interactive"] != "never" {
+    while a.status()["interactive"] != "never" {
         assert!(
             Instant::now() < deadline,
             "the CLI never saw the app's change"
@@ -259,14 +253,7 @@ fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     save_screenshot(driver, "security-settings");
 
     // And the reverse: the CLI changes it, the window follows.
-    let mut cmd = Command::new(cli());
-    env_for(&mut cmd, x, bus, home, config);
-    let out = cmd
-        .arg("--config-dir")
-        .arg(config)
-        .args(["--secret-store", "file", "interactive", "window"])
-        .output()
-        .expect("latchkey interactive");
+    let out = a.cli(config, &["interactive", "window"], None);
     assert!(out.status.success(), "{out:?}");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -421,34 +408,25 @@ fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
         .cli(&host_dir, &["unattended", "on"], None)
         .status
         .success());
-    let mut host = Command::new(cli());
-    env_for(&mut host, &a.x, &a.bus, &a.home, &a.config);
-    let mut host = Killed(
-        host.arg("--config-dir")
-            .arg(&host_dir)
-            .args([
-                "--secret-store",
-                "file",
-                "host",
-                "--rendezvous",
-                &url,
-                "--display",
-                &screen.display,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("latchkey host"),
+    let (_host, line) = start_cli(
+        &a.x,
+        &a.bus,
+        &a.home,
+        &a.config,
+        &[
+            "--config-dir",
+            host_dir.to_str().expect("utf8"),
+            "--secret-store",
+            "file",
+            "host",
+            "--rendezvous",
+            &url,
+            "--display",
+            &screen.display,
+        ],
+        "host ready: ID",
     );
-    let host_id: String = {
-        use std::io::BufRead;
-        let out = host.0.stdout.take().expect("stdout");
-        let mut line = String::new();
-        std::io::BufReader::new(out)
-            .read_line(&mut line)
-            .expect("the host's ready line");
-        line.chars().filter(char::is_ascii_digit).collect()
-    };
+    let host_id: String = line.chars().filter(char::is_ascii_digit).collect();
     assert_eq!(host_id.len(), 9, "host id from its ready line");
 
     // The app logs in with the password; the remote screen opens in a window.
@@ -576,7 +554,7 @@ fn the_app_is_the_control_panel_of_a_host_it_finds_running() {
     let never = driver.wait("#mode-never", Duration::from_secs(10));
     driver.click(&never);
     let deadline = Instant::now() + Duration::from_secs(15);
-    while status(&a.home, &a.config, &a.x, &a.bus)["interactive"] != "never" {
+    while a.status()["interactive"] != "never" {
         assert!(
             Instant::now() < deadline,
             "the host never got the app's change"

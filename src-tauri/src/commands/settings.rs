@@ -8,7 +8,7 @@ use ts_rs::TS;
 use latchkey_core::settings::InteractiveMode;
 use latchkey_session::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
-use latchkey_store::ops::{self, AdminOp, Status, TokenSummary, TwoFactorScope};
+use latchkey_store::ops::{AdminOp, Status, TokenSummary, TwoFactorScope};
 use latchkey_store::Config;
 
 use super::Ctx;
@@ -70,12 +70,6 @@ fn access_of(status: &Status) -> Access {
     }
 }
 
-/// The status now, from a configuration already open.
-fn status_of(state: &AppState, config: &mut Config) -> AppResult<AppStatus> {
-    let status = ops::status(config)?;
-    Ok(status_with(state, status))
-}
-
 /// The app's status around the configuration's `status`.
 pub fn status_with(state: &AppState, mut status: Status) -> AppStatus {
     let presence = state.presence.borrow().clone();
@@ -104,25 +98,29 @@ pub fn status_with(state: &AppState, mut status: Status) -> AppStatus {
 
 /// Carry out a settings operation where the configuration is: through the
 /// host's control socket when a service runs the host (its configuration
-/// may be root-only; the socket checks who asks), else here. Then tell every
-/// window when it changed something.
+/// may be root-only; the socket checks who asks), else here.
+async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Value> {
+    use tauri::Manager;
+    let state = app.state::<AppState>();
+    if state.host_mode() != HostMode::Service {
+        return with_config(app, move |c| Ok(op.apply(c)?)).await;
+    }
+    let r = control_socket::call(&state.config_dir, &ControlRequest::Admin { op })
+        .await
+        .map_err(|e| AppError::new("host_offline", e.to_string()))?;
+    if !r.ok {
+        return Err(AppError::new(
+            r.code.as_deref().unwrap_or("local"),
+            r.error.unwrap_or_else(|| "refused".into()),
+        ));
+    }
+    Ok(r.result.unwrap_or(serde_json::Value::Null))
+}
+
+/// [`apply`], then tell every window (and the tray) when it changed something.
 pub(super) async fn admin(ctx: &Ctx, op: AdminOp) -> AppResult<serde_json::Value> {
     let changes = op.changes_anything();
-    let out = if ctx.state().host_mode() == HostMode::Service {
-        let dir = ctx.state().config_dir.clone();
-        let r = control_socket::call(&dir, &ControlRequest::Admin { op })
-            .await
-            .map_err(|e| AppError::new("host_offline", e.to_string()))?;
-        if !r.ok {
-            return Err(AppError::new(
-                r.code.as_deref().unwrap_or("local"),
-                r.error.unwrap_or_else(|| "refused".into()),
-            ));
-        }
-        r.result.unwrap_or(serde_json::Value::Null)
-    } else {
-        with_config(ctx, false, move |c| Ok(op.apply(c)?)).await?
-    };
+    let out = apply(&ctx.app, op).await?;
     if changes {
         crate::sync::settings_changed(&ctx.app).await;
     }
@@ -135,64 +133,33 @@ pub(super) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> App
 }
 
 /// Run `f` on a freshly opened configuration, off the async threads (Argon2
-/// and the keyring block), then tell every window that settings changed when
-/// `changes` says so.
+/// and the keyring block).
 pub(super) async fn with_config<T: Send + 'static>(
-    ctx: &Ctx,
-    changes: bool,
+    app: &tauri::AppHandle,
     f: impl FnOnce(&mut Config) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
+    use tauri::Manager;
     let (dir, store) = {
-        let s = ctx.state();
+        let s = app.state::<AppState>();
         (s.config_dir.clone(), s.store)
     };
-    let out = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let mut config = Config::open(&dir, store)?;
         f(&mut config)
     })
     .await
-    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))??;
-    if changes {
-        crate::sync::settings_changed(&ctx.app).await;
-    }
-    Ok(out)
+    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?
 }
 
 pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
     status_now(&ctx.app).await
 }
 
-/// The status now: from the service's control socket when a service runs
-/// the host (its configuration may be root-only), else from here.
+/// The status now, wherever the configuration is (see [`apply`]).
 pub async fn status_now(app: &tauri::AppHandle) -> AppResult<AppStatus> {
     use tauri::Manager;
-    let state = app.state::<AppState>();
-    if state.host_mode() == HostMode::Service {
-        let r = control_socket::call(
-            &state.config_dir,
-            &ControlRequest::Admin {
-                op: AdminOp::Status,
-            },
-        )
-        .await
-        .map_err(|e| AppError::new("host_offline", e.to_string()))?;
-        if !r.ok {
-            return Err(AppError::new(
-                r.code.as_deref().unwrap_or("local"),
-                r.error.unwrap_or_else(|| "refused".into()),
-            ));
-        }
-        let status: Status = typed(r.result.unwrap_or(serde_json::Value::Null))?;
-        return Ok(status_with(&state, status));
-    }
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let state = app.state::<AppState>();
-        let mut config = state.config()?;
-        status_of(&state, &mut config)
-    })
-    .await
-    .map_err(|e| AppError::new("local", format!("the status stopped: {e}")))?
+    let status: Status = typed(apply(app, AdminOp::Status).await?)?;
+    Ok(status_with(&app.state::<AppState>(), status))
 }
 
 pub async fn set_interactive(ctx: &Ctx, mode: InteractiveMode) -> AppResult<AppStatus> {

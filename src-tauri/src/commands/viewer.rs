@@ -35,7 +35,7 @@ pub struct KnownHost {
 }
 
 pub async fn known_hosts(ctx: &Ctx) -> AppResult<Vec<KnownHost>> {
-    with_config(ctx, false, |c| {
+    with_config(&ctx.app, |c| {
         let known = KnownHosts::load(c.dir())?;
         let mut out = Vec::new();
         for (id, k) in known.iter() {
