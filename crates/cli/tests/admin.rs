@@ -124,8 +124,12 @@ fn unattended_host() -> (Device, latchkey_store::Config) {
 fn tokens_list_revoke_clear_and_password_epoch() {
     let (d, mut c) = unattended_host();
     let viewer = DeviceKey::generate(&mut OsRng).public();
-    let (token, issued) = ops::issue_token(&mut c, viewer, "default", "ana-laptop").expect("issue");
-    let (_t2, issued2) = ops::issue_token(&mut c, viewer, "default", "ana-phone").expect("issue");
+    let at = epoch(&c);
+    let (token, issued) =
+        ops::issue_token(&mut c, viewer, "default", at, "ana-laptop").expect("issue");
+    let at = epoch(&c);
+    let (_t2, issued2) =
+        ops::issue_token(&mut c, viewer, "default", at, "ana-phone").expect("issue");
     let list = d.run(&["tokens", "list", "--json"]).json();
     let list = list.as_array().expect("list");
     assert_eq!(list.len(), 2);
@@ -148,10 +152,12 @@ fn tokens_list_revoke_clear_and_password_epoch() {
     // Saving login info off: existing tokens keep working, new ones are refused.
     d.run(&["unattended", "on"]).ok();
     let mut c = d.open();
-    let (token, _) = ops::issue_token(&mut c, viewer, "default", "x").expect("issue");
+    let at = epoch(&c);
+    let (token, _) = ops::issue_token(&mut c, viewer, "default", at, "x").expect("issue");
     d.run(&["save-login", "off"]).ok();
     let mut c = d.open();
-    assert!(ops::issue_token(&mut c, viewer, "default", "y").is_err());
+    let at = epoch(&c);
+    assert!(ops::issue_token(&mut c, viewer, "default", at, "y").is_err());
     assert!(d.token_works(&token, &viewer));
     d.run(&["tokens", "clear"]).ok();
     assert_eq!(d.status()["tokens"], 0);

@@ -46,7 +46,8 @@ fn leak_check(d: &Device, session: Option<&KeyringSession>) {
     d.run(&["2fa", "enroll"]).ok();
     let mut c = d.open();
     let viewer = DeviceKey::generate(&mut OsRng).public();
-    let (token, _) = ops::issue_token(&mut c, viewer, "default", "viewer").expect("issue");
+    let at = epoch(&c);
+    let (token, _) = ops::issue_token(&mut c, viewer, "default", at, "viewer").expect("issue");
     let token_text = token.expose().to_string();
     let secrets = [
         ("password", encodings(GOOD_PASSWORD.as_bytes())),

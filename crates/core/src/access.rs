@@ -19,21 +19,33 @@ pub struct PasswordTarget {
     /// (enabled, unattended on, password set). `None` still runs OPAQUE with a
     /// fake record, so the viewer cannot tell which of these failed.
     pub record: Option<PasswordRecord>,
+    /// The profile's password epoch when the record was read: the login is
+    /// granted (and a token issued) only if it has not moved by then.
+    pub epoch: u64,
 }
 
 /// Pick the record for a password login.
 pub fn password_target(settings: &Settings, requested: Option<&str>) -> PasswordTarget {
     let name = requested.unwrap_or(&settings.default_profile).to_string();
-    let record = settings
-        .profiles
-        .get(&name)
-        .ok()
+    let profile = settings.profiles.get(&name).ok();
+    let record = profile
         .filter(|p| p.accepts_unattended())
         .and_then(|p| p.password.clone());
     PasswordTarget {
+        epoch: profile.map_or(0, |p| p.epoch),
         profile: name,
         record,
     }
+}
+
+/// Whether a password login checked against `target` may still be granted
+/// under `settings` (re-read at the end of the login): the profile still takes
+/// unattended logins and its password was not set meanwhile.
+pub fn password_still_current(settings: &Settings, target: &PasswordTarget) -> bool {
+    settings
+        .profiles
+        .get(&target.profile)
+        .is_ok_and(|p| p.accepts_unattended() && p.epoch == target.epoch)
 }
 
 /// Check a token; on success it is marked used and its profile returned.
@@ -98,6 +110,77 @@ pub fn accepted_grant(
         .fold(p.permissions, |set, perm| set.without(*perm)))
 }
 
+/// What an open session logged in with: when that is revoked, the session ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCredential {
+    /// The granted profile.
+    pub profile: String,
+    /// How the session was granted.
+    pub method: crate::handshake::Method,
+    /// The profile's password epoch the login was checked at.
+    pub epoch: u64,
+    /// For token logins: the token's id.
+    pub token_id: Option<String>,
+}
+
+/// Why an open session must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revoked {
+    /// The profile was deleted (or renamed).
+    ProfileGone,
+    /// The profile was disabled.
+    ProfileDisabled,
+    /// The profile's password was set (or cleared) since the login.
+    PasswordChanged,
+    /// Unattended access was turned off on the profile.
+    UnattendedOff,
+    /// The token the session logged in with was revoked or cleared.
+    TokenRevoked,
+}
+
+impl Revoked {
+    /// The shared name (audit log, the viewer's message).
+    pub fn name(self) -> &'static str {
+        match self {
+            Revoked::ProfileGone => "profile_gone",
+            Revoked::ProfileDisabled => "profile_disabled",
+            Revoked::PasswordChanged => "password_changed",
+            Revoked::UnattendedOff => "unattended_off",
+            Revoked::TokenRevoked => "token_revoked",
+        }
+    }
+}
+
+/// Whether what `credential` logged in with still holds under `settings`.
+/// Disabling (or deleting) the profile ends every session on it; a password
+/// set or unattended access turned off ends the sessions that logged in
+/// unattended (by password or token); revoking or clearing a token ends the
+/// sessions that logged in with it. A session the person at the host accepted
+/// lives on until its profile is disabled.
+pub fn session_revoked(settings: &Settings, credential: &SessionCredential) -> Option<Revoked> {
+    use crate::handshake::Method;
+    let Ok(profile) = settings.profiles.get(&credential.profile) else {
+        return Some(Revoked::ProfileGone);
+    };
+    if !profile.enabled {
+        return Some(Revoked::ProfileDisabled);
+    }
+    if credential.method == Method::Accepted {
+        return None;
+    }
+    if profile.epoch != credential.epoch {
+        return Some(Revoked::PasswordChanged);
+    }
+    if !profile.accepts_unattended() {
+        return Some(Revoked::UnattendedOff);
+    }
+    match &credential.token_id {
+        Some(id) if !settings.tokens.contains_id(id) => Some(Revoked::TokenRevoked),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +233,80 @@ mod tests {
         assert!(!lowered.contains(Permission::ControlInput) && lowered.len() == 11);
         s.set_enabled("full_access", false).expect("disable");
         assert!(accepted_grant(&s, "full_access", &[]).is_err());
+    }
+
+    #[test]
+    fn revocation_ends_the_sessions_it_concerns() {
+        use crate::handshake::Method;
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut s = settings();
+        let record = s
+            .profiles
+            .get("default")
+            .expect("p")
+            .password
+            .clone()
+            .expect("pw");
+        s.set_unattended("default", true).expect("on");
+        s.save_login = true;
+        let key = crate::identity::DeviceKey::generate(&mut rng).public();
+        let epoch = s.profiles.get("default").expect("p").epoch;
+        let (_token, issued) = s
+            .issue_token(key, "default", epoch, "pc", crate::UnixTime(1), &mut rng)
+            .expect("issue");
+        let by = |method, token_id: Option<String>| SessionCredential {
+            profile: "default".into(),
+            method,
+            epoch,
+            token_id,
+        };
+        let password = by(Method::Password, None);
+        let token = by(Method::Token, Some(issued.id.clone()));
+        let accepted = by(Method::Accepted, None);
+        for c in [&password, &token, &accepted] {
+            assert_eq!(session_revoked(&s, c), None);
+        }
+        // Clearing the tokens ends only the token session.
+        let mut cleared = s.clone();
+        cleared.tokens.clear();
+        assert_eq!(
+            session_revoked(&cleared, &token),
+            Some(Revoked::TokenRevoked)
+        );
+        assert_eq!(session_revoked(&cleared, &password), None);
+        // A password set ends the unattended ones, not the accepted one.
+        let mut reset = s.clone();
+        reset.set_password("default", record).expect("again");
+        assert_eq!(
+            session_revoked(&reset, &password),
+            Some(Revoked::PasswordChanged)
+        );
+        assert_eq!(
+            session_revoked(&reset, &token),
+            Some(Revoked::PasswordChanged)
+        );
+        assert_eq!(session_revoked(&reset, &accepted), None);
+        // Unattended off likewise.
+        let mut off = s.clone();
+        off.set_unattended("default", false).expect("off");
+        assert_eq!(
+            session_revoked(&off, &password),
+            Some(Revoked::UnattendedOff)
+        );
+        assert_eq!(session_revoked(&off, &accepted), None);
+        // Disabled or gone: every session on it.
+        let mut disabled = s.clone();
+        disabled.profiles.get_mut("default").expect("p").enabled = false;
+        for c in [&password, &token, &accepted] {
+            assert_eq!(
+                session_revoked(&disabled, c),
+                Some(Revoked::ProfileDisabled)
+            );
+        }
+        let gone = SessionCredential {
+            profile: "ghost".into(),
+            ..accepted.clone()
+        };
+        assert_eq!(session_revoked(&s, &gone), Some(Revoked::ProfileGone));
     }
 }

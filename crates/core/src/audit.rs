@@ -152,6 +152,9 @@ pub enum AuditEvent {
         frames_sent: u64,
         /// Messages dropped because the permissions did not allow them.
         dropped_messages: u64,
+        /// Why the host ended it, when it did (what it logged in with was revoked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A session message the granted permissions do not allow was dropped
     /// (recorded once per kind and session; `session_ended` has the count).

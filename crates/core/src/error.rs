@@ -74,6 +74,10 @@ pub enum Invalid {
     /// A token may only be issued for an enabled profile with unattended access on.
     #[error("profile '{0}' is disabled or has unattended access off")]
     ProfileNotUnattended(String),
+
+    /// The profile's password was set (its epoch moved) while a login was under way.
+    #[error("the password of profile '{0}' changed during this login")]
+    PasswordChanged(String),
     /// A TOTP code is six digits.
     #[error("a code is 6 digits (or a recovery code like ABCD-EFGH-IJKL-MNOP)")]
     MalformedCode,

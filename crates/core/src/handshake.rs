@@ -12,10 +12,14 @@
 //! host   -> Granted { method, profile, permissions, token? } | Denied { error, retry_after_s? }
 //! ```
 //!
-//! The transcript is both DTLS fingerprints of this peer connection, as each
-//! side's SDP states them. Signing it binds each device key to this very
+//! The transcript is both DTLS fingerprints of this peer connection: each
+//! side's own certificate, and the certificate the DTLS handshake actually
+//! authenticated for the other side (never what SDP text claims, which a
+//! rendezvous could rewrite). Signing it binds each device key to this very
 //! connection; OPAQUE uses it as its context, so a password login cannot be
-//! relayed into another connection. Tokens need no extra proof: they are
+//! relayed into another connection. A man in the middle terminates DTLS with
+//! its own certificates, so the two sides' transcripts differ and neither
+//! hello verifies (`transcript_mismatch`). Tokens need no extra proof: they are
 //! checked against the viewer key the hello signature just proved.
 
 use serde::{Deserialize, Serialize};
@@ -41,7 +45,7 @@ pub enum Role {
     Host,
 }
 
-/// The connection's transcript: both DTLS fingerprints, viewer's first.
+/// The connection's transcript: both DTLS certificate fingerprints, viewer's first.
 pub fn transcript(viewer_dtls_fingerprint: &str, host_dtls_fingerprint: &str) -> Vec<u8> {
     let mut t = b"latchkey session v1\0".to_vec();
     t.extend_from_slice(

@@ -113,6 +113,10 @@ pub struct Settings {
     /// The ID the rendezvous assigned to this device's key, once registered.
     #[serde(default)]
     pub device_id: Option<crate::signal::DeviceId>,
+    /// Moves on every saved change, so a reader (a live session) can tell the
+    /// file changed without trusting its modification time.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 /// One profile as `status` and `profile show` report it.
@@ -153,6 +157,7 @@ impl Settings {
             tokens: Tokens::default(),
             rendezvous: None,
             device_id: None,
+            generation: 0,
         }
     }
 
@@ -324,6 +329,7 @@ impl Settings {
         &mut self,
         device_key: DevicePublicKey,
         profile: &str,
+        epoch: u64,
         label: &str,
         now: UnixTime,
         rng: &mut impl CryptoRngCore,
@@ -335,7 +341,11 @@ impl Settings {
         if !p.accepts_unattended() {
             return Err(Invalid::ProfileNotUnattended(profile.to_string()));
         }
-        let epoch = p.epoch;
+        // Issued only at the epoch the login was checked against: a login that
+        // began under the old password never yields a token for the new one.
+        if p.epoch != epoch {
+            return Err(Invalid::PasswordChanged(profile.to_string()));
+        }
         self.tokens
             .issue(device_key, profile, epoch, label, now, rng)
     }

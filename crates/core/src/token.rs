@@ -176,15 +176,7 @@ impl Tokens {
         profiles: &Profiles,
         now: UnixTime,
     ) -> Result<String, TokenRefusal> {
-        let hash = token.hash();
-        // Compare against every record without stopping early.
-        let mut found = None;
-        for (i, r) in self.0.iter().enumerate() {
-            if bool::from(r.hash.as_slice().ct_eq(&hash)) {
-                found = Some(i);
-            }
-        }
-        let idx = found.ok_or(TokenRefusal::Unknown)?;
+        let idx = self.position(token).ok_or(TokenRefusal::Unknown)?;
         let record = &mut self.0[idx];
         if !bool::from(record.device_key.0.ct_eq(&device_key.0)) {
             return Err(TokenRefusal::WrongDevice);
@@ -200,6 +192,29 @@ impl Tokens {
         }
         record.last_used = Some(now);
         Ok(record.profile.clone())
+    }
+
+    /// Where the record of `token` is, comparing against every record
+    /// without stopping early.
+    fn position(&self, token: &Token) -> Option<usize> {
+        let hash = token.hash();
+        let mut found = None;
+        for (i, r) in self.0.iter().enumerate() {
+            if bool::from(r.hash.as_slice().ct_eq(&hash)) {
+                found = Some(i);
+            }
+        }
+        found
+    }
+
+    /// The id of `token`'s record, if it is known.
+    pub fn id_of(&self, token: &Token) -> Option<String> {
+        self.position(token).map(|i| self.0[i].id.clone())
+    }
+
+    /// Whether a token with this id is still issued.
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.0.iter().any(|r| r.id == id)
     }
 
     /// Revoke one token by id.

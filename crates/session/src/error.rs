@@ -22,6 +22,13 @@ pub enum Error {
     /// The other side broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The DTLS certificates this connection authenticated are not the ones
+    /// the SDPs or the other side's hello name: someone in the middle.
+    #[error("transcript_mismatch: {0}")]
+    TranscriptMismatch(String),
+    /// The host ended the session (what it logged in with was revoked).
+    #[error("the host ended the session: {0}")]
+    Ended(String),
     /// The other side went away.
     #[error("the other side went away")]
     PeerGone,

@@ -189,10 +189,14 @@ async fn serve_connection(
                     let out = out_tx.clone();
                     tokio::spawn(async move {
                         let _permit = permit;
+                        let mut reason = None;
                         if let Err(e) = answer_session(shared, key, session.clone(), from_addr, sdp, out.clone()).await {
                             tracing::info!(error = %e, "session ended");
+                            if matches!(e, Error::TranscriptMismatch(_)) {
+                                reason = Some(e.to_string());
+                            }
                         }
-                        let _ = out.send(ClientMessage::Bye { session, reason: None }).await;
+                        let _ = out.send(ClientMessage::Bye { session, reason }).await;
                     });
                 }
                 Ok(Some(ServerMessage::Bye { session, .. })) => {
@@ -249,7 +253,15 @@ async fn answer_session(
             None
         }
     };
-    let answer = peer.answer(&offer).await?;
+    let answer = match peer.answer(&offer).await {
+        Ok(a) => a,
+        Err(e) => {
+            if matches!(e, Error::TranscriptMismatch(_)) {
+                host_session::refused_connection(&shared, &from_addr, &e.to_string());
+            }
+            return Err(e);
+        }
+    };
     out.send(ClientMessage::Answer {
         session,
         sdp: answer,

@@ -7,10 +7,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use latchkey_core::access::{self, Revoked, SessionCredential};
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_media::{Clipboard, Injector, InputEvent};
@@ -26,6 +27,10 @@ use crate::video::{self, ScreenChoice, StreamCounters, VideoOut};
 
 /// How often the profile is re-read (when the settings file changed).
 const PERMISSION_RECHECK: Duration = Duration::from_millis(50);
+/// How long a revoked session's connection stays up for the viewer to read why.
+const ENDED_LINGER: Duration = Duration::from_secs(5);
+/// How often an idle session looks for a revocation.
+const REVOCATION_CHECK: Duration = Duration::from_millis(200);
 
 /// Work for the desktop thread, which owns the injector and the clipboard.
 enum Job {
@@ -129,14 +134,16 @@ impl LazyClipboard for Option<Clipboard> {
     }
 }
 
-/// The permissions in force: the grant, within the profile as it is now.
+/// The permissions in force: the grant, within the profile as it is now,
+/// and whether what the session logged in with was revoked meanwhile.
 struct Permissions {
     shared: HostShared,
-    profile: String,
+    credential: SessionCredential,
     granted: PermissionSet,
     current: PermissionSet,
     checked: Instant,
-    settings_mtime: Option<SystemTime>,
+    generation: Option<u64>,
+    revoked: Option<Revoked>,
 }
 
 impl Permissions {
@@ -145,25 +152,27 @@ impl Permissions {
             return (self.current, false);
         }
         self.checked = Instant::now();
-        let path = self.shared.config_dir.join("settings.json");
-        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        if mtime == self.settings_mtime {
+        // The settings file's generation moves on every saved change.
+        let generation = latchkey_store::config::settings_generation(&self.shared.config_dir);
+        if generation == self.generation {
             return (self.current, false);
         }
-        self.settings_mtime = mtime;
-        let profile = Config::open(&self.shared.config_dir, self.shared.store)
-            .ok()
-            .and_then(|c| {
-                c.settings()
-                    .profiles
-                    .get(&self.profile)
-                    .ok()
-                    .map(|p| (p.enabled, p.permissions))
-            });
-        let next = match profile {
-            Some((true, perms)) => self.granted.intersect(perms),
-            // Disabled or deleted: nothing is allowed any more.
-            _ => PermissionSet::NONE,
+        self.generation = generation;
+        let next = match Config::open(&self.shared.config_dir, self.shared.store) {
+            Ok(c) => {
+                self.revoked = access::session_revoked(c.settings(), &self.credential);
+                match (
+                    self.revoked,
+                    c.settings().profiles.get(&self.credential.profile),
+                ) {
+                    (None, Ok(p)) => self.granted.intersect(p.permissions),
+                    _ => PermissionSet::NONE,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read the settings");
+                self.current
+            }
         };
         let changed = next != self.current;
         self.current = next;
@@ -180,6 +189,8 @@ pub struct Grant {
     pub profile: String,
     /// The permissions granted at the handshake (possibly lowered by the person accepting).
     pub permissions: PermissionSet,
+    /// What the session logged in with (it ends when that is revoked).
+    pub credential: SessionCredential,
 }
 
 /// Run the open session until the viewer leaves or the connection dies.
@@ -193,8 +204,9 @@ pub async fn run(
 ) {
     let Grant {
         viewer,
-        profile,
+        profile: _,
         permissions: granted,
+        credential,
     } = grant;
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -209,17 +221,19 @@ pub async fn run(
         });
     }
     let desktop = shared.desktop.clone();
-    let settings_mtime = std::fs::metadata(shared.config_dir.join("settings.json"))
-        .and_then(|m| m.modified())
-        .ok();
+    let generation = latchkey_store::config::settings_generation(&shared.config_dir);
     let mut perms = Permissions {
         shared: shared.clone(),
-        profile,
+        credential,
         granted,
         current: granted,
         checked: Instant::now(),
-        settings_mtime,
+        generation,
+        revoked: None,
     };
+    // Revocation is noticed even when the viewer sends nothing (a view-only session).
+    let mut recheck = tokio::time::interval(REVOCATION_CHECK);
+    let mut ended_because = None;
     let (pointer_tx, mut pointer_rx) = mpsc::channel::<PointerMessage>(64);
     for dc in early_channels {
         if dc
@@ -254,10 +268,30 @@ pub async fn run(
         }
     };
     loop {
+        if let Some(why) = perms.revoked {
+            // What this session logged in with was revoked: it ends, video included.
+            tracing::info!(reason = why.name(), "session revoked");
+            let _ = control
+                .send(&HostSessionMessage::Ended {
+                    reason: why.name().into(),
+                })
+                .await;
+            ended_because = Some(why.name().to_string());
+            break;
+        }
         tokio::select! {
+            _ = recheck.tick() => {
+                let (allowed, changed) = perms.now();
+                if changed && perms.revoked.is_none() {
+                    let _ = control.send(&HostSessionMessage::Permissions { permissions: allowed }).await;
+                }
+            }
             msg = control.recv() => {
                 let Ok(bytes) = msg else { break };
                 let (allowed, changed) = perms.now();
+                if perms.revoked.is_some() {
+                    continue;
+                }
                 if changed {
                     let _ = control.send(&HostSessionMessage::Permissions { permissions: allowed }).await;
                 }
@@ -379,9 +413,15 @@ pub async fn run(
         seconds: started.elapsed().as_secs(),
         frames_sent: counters.sent.load(Ordering::Relaxed),
         dropped_messages: dropped,
+        reason: ended_because.clone(),
     };
     if let Err(e) = Config::open(&shared.config_dir, shared.store).and_then(|c| c.record(event)) {
         tracing::error!(error = %e, "cannot write the audit log");
+    }
+    if ended_because.is_some() {
+        // Nothing more is streamed or injected; give the viewer a moment to
+        // read why before the connection closes (its next message ends the wait).
+        let _ = tokio::time::timeout(ENDED_LINGER, control.recv()).await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_core::access::{self, AskDecision};
+use latchkey_core::access::{self, AskDecision, SessionCredential};
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::handshake::{self, DenialCode, HostMessage, Method, Role, ViewerMessage};
 use latchkey_core::identity::{DeviceKey, DevicePublicKey};
@@ -55,6 +55,8 @@ pub struct HostShared {
 /// The outcome as the audit log and the viewer see it.
 struct Verdict {
     message: HostMessage,
+    /// For a grant: what the session logged in with.
+    credential: Option<SessionCredential>,
     outcome: LoginOutcome,
     method: &'static str,
     profile: Option<String>,
@@ -82,6 +84,7 @@ fn denied(
             retry_after_s: None,
             message: message.into(),
         },
+        credential: None,
         outcome,
         method,
         profile,
@@ -117,7 +120,17 @@ pub async fn run(
     .await
     .map_err(|_| Error::Timeout("waiting for the viewer's control channel"))??;
 
-    let (local_fp, remote_fp) = peer.fingerprints().await?;
+    // The transcript names the DTLS certificates this connection really
+    // authenticated, never what SDP text claims (a rendezvous could rewrite it).
+    let (local_fp, remote_fp) = match peer.authenticated_fingerprints().await {
+        Ok(fps) => fps,
+        Err(e) => {
+            refused_connection(&shared, &from_addr, &e.to_string());
+            let _ = refuse_protocol(&control, &e.to_string()).await;
+            linger(&control).await;
+            return Err(e);
+        }
+    };
     let transcript = handshake::transcript(&remote_fp, &local_fp);
 
     // Viewer hello.
@@ -143,8 +156,20 @@ pub async fn run(
                 )
                 .is_err()
             {
-                return refuse_protocol(&control, "the viewer's hello signature does not verify")
-                    .await;
+                let why = "transcript_mismatch: the viewer's hello is not signed over this connection's DTLS certificates (someone in the middle?)";
+                audit(
+                    &shared,
+                    &key,
+                    &sanitize_name(&name),
+                    &from_addr,
+                    "-",
+                    None,
+                    "refused",
+                    Some(why),
+                );
+                let result = refuse_protocol(&control, why).await;
+                linger(&control).await;
+                return result;
             }
             (key, sanitize_name(&name))
         }
@@ -226,11 +251,14 @@ pub async fn run(
     control.send(&verdict.message).await?;
     if granted {
         tracing::info!(viewer = %viewer_key.fingerprint(), method = verdict.method, "session granted");
-        if let HostMessage::Granted {
-            profile,
-            permissions,
-            ..
-        } = &verdict.message
+        if let (
+            HostMessage::Granted {
+                profile,
+                permissions,
+                ..
+            },
+            Some(credential),
+        ) = (&verdict.message, verdict.credential.clone())
         {
             crate::host_live::run(
                 shared.clone(),
@@ -242,6 +270,7 @@ pub async fn run(
                     viewer: viewer_key.fingerprint(),
                     profile: profile.clone(),
                     permissions: *permissions,
+                    credential,
                 },
             )
             .await;
@@ -296,6 +325,24 @@ fn sanitize_name(name: &str) -> String {
 
 fn open_config(shared: &HostShared) -> Result<Config, Error> {
     Ok(Config::open(&shared.config_dir, shared.store)?)
+}
+
+/// Audit a connection refused before any viewer key was proven (its SDP or
+/// its DTLS certificate did not match): who it was is not known.
+pub(crate) fn refused_connection(shared: &HostShared, from_addr: &Option<String>, reason: &str) {
+    tracing::warn!(%reason, "connection refused");
+    let event = AuditEvent::AccessDecision {
+        viewer: "-".into(),
+        viewer_name: String::new(),
+        addr: from_addr.clone(),
+        method: "-".into(),
+        profile: None,
+        outcome: "refused".into(),
+        reason: Some(reason.to_string()),
+    };
+    if let Err(e) = open_config(shared).and_then(|c| c.record(event).map_err(Error::from)) {
+        tracing::error!(error = %e, "cannot write the audit log");
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -375,7 +422,13 @@ async fn decide(
                     return Ok(v);
                 }
             }
-            Ok(grant(&config, Method::Token, &profile, None, None))
+            let credential = SessionCredential {
+                epoch: probe.profiles.get(&profile).map_or(0, |p| p.epoch),
+                token_id: probe.tokens.id_of(&token),
+                profile,
+                method: Method::Token,
+            };
+            Ok(grant(&config, credential, None, None))
         }
         ViewerMessage::Password {
             profile,
@@ -451,13 +504,32 @@ async fn decide(
                     return Ok(v);
                 }
             }
+            // The password may have been set (or unattended access turned off)
+            // while this login ran: then it was checked against a record that
+            // no longer holds, and nothing is granted or issued.
+            config.reload()?;
+            if !access::password_still_current(config.settings(), &target) {
+                return Ok(denied(
+                    DenialCode::WrongCredentials,
+                    "password",
+                    Some(target.profile),
+                    "the password changed during this login",
+                    LoginOutcome::Abandoned,
+                ));
+            }
             let token = if remember && config.settings().save_login {
                 let label = if viewer_name.is_empty() {
                     viewer_key.fingerprint()
                 } else {
                     viewer_name.to_string()
                 };
-                match ops::issue_token(&mut config, *viewer_key, &target.profile, &label) {
+                match ops::issue_token(
+                    &mut config,
+                    *viewer_key,
+                    &target.profile,
+                    target.epoch,
+                    &label,
+                ) {
                     Ok((t, _)) => Some(t.expose().to_string()),
                     Err(e) => {
                         tracing::warn!(error = %e, "no token issued");
@@ -467,13 +539,13 @@ async fn decide(
             } else {
                 None
             };
-            Ok(grant(
-                &config,
-                Method::Password,
-                &target.profile,
-                token,
-                None,
-            ))
+            let credential = SessionCredential {
+                profile: target.profile,
+                method: Method::Password,
+                epoch: target.epoch,
+                token_id: None,
+            };
+            Ok(grant(&config, credential, token, None))
         }
         ViewerMessage::Ask { profile } => {
             let settings = config.settings();
@@ -534,13 +606,19 @@ async fn decide(
                     config.reload()?;
                     let granted_profile = profile.unwrap_or(wanted);
                     match access::accepted_grant(config.settings(), &granted_profile, &withdraw) {
-                        Ok(perms) => Ok(grant(
-                            &config,
-                            Method::Accepted,
-                            &granted_profile,
-                            None,
-                            Some(perms),
-                        )),
+                        Ok(perms) => {
+                            let credential = SessionCredential {
+                                epoch: config
+                                    .settings()
+                                    .profiles
+                                    .get(&granted_profile)
+                                    .map_or(0, |p| p.epoch),
+                                profile: granted_profile,
+                                method: Method::Accepted,
+                                token_id: None,
+                            };
+                            Ok(grant(&config, credential, None, Some(perms)))
+                        }
                         Err(e) => Ok(denied(
                             DenialCode::Denied,
                             "ask",
@@ -578,17 +656,18 @@ async fn decide(
 
 fn grant(
     config: &Config,
-    method: Method,
-    profile: &str,
+    credential: SessionCredential,
     token: Option<String>,
     permissions: Option<PermissionSet>,
 ) -> Verdict {
+    let profile = credential.profile.clone();
+    let method = credential.method;
     let permissions = permissions
         .or_else(|| {
             config
                 .settings()
                 .profiles
-                .get(profile)
+                .get(&profile)
                 .ok()
                 .map(|p| p.permissions)
         })
@@ -596,13 +675,14 @@ fn grant(
     Verdict {
         message: HostMessage::Granted {
             method,
-            profile: profile.to_string(),
+            profile: profile.clone(),
             permissions,
             token,
         },
+        credential: Some(credential),
         outcome: LoginOutcome::Success,
         method: method.name(),
-        profile: Some(profile.to_string()),
+        profile: Some(profile),
         reason: None,
     }
 }

@@ -133,6 +133,12 @@ pub enum HostSessionMessage {
         /// Now in force.
         permissions: PermissionSet,
     },
+    /// The host ended the session: what it logged in with was revoked
+    /// (`profile_disabled`, `password_changed`, `unattended_off`, `token_revoked`, `profile_gone`).
+    Ended {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Parse a message, size first.

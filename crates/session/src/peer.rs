@@ -2,19 +2,26 @@
 //! on tokio) and the `control` data channel the handshake runs on.
 //!
 //! No trickle ICE: each side gathers its candidates before sending its SDP, so
-//! one offer and one answer suffice. ICE binds the addresses in
+//! one offer and one answer suffice.
+//!
+//! Each peer makes its own DTLS certificate, so it knows the fingerprint it
+//! really presents; the remote one is hashed from the certificate the DTLS
+//! handshake authenticated ([`Peer::authenticated_fingerprints`]). SDP text is
+//! only checked against them, never trusted: a rendezvous could rewrite it. ICE binds the addresses in
 //! `LATCHKEY_ICE_BIND` (comma-separated IPs; default: every interface). Tests
 //! set it to `127.0.0.1` so nothing leaves the loopback.
 
 use bytes::BytesMut;
+use rtc::peer_connection::certificate::CertificateParams;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
-    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCCertificate,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    SettingEngineBuilder,
 };
 
 use crate::Error;
@@ -78,6 +85,8 @@ impl PeerConnectionEventHandler for Handler {
 /// One peer connection.
 pub struct Peer {
     pc: Arc<dyn PeerConnection>,
+    /// The fingerprint of the DTLS certificate this peer presents.
+    local_fingerprint: String,
     events: mpsc::UnboundedReceiver<PeerEvent>,
     gathered: mpsc::UnboundedReceiver<()>,
 }
@@ -100,11 +109,57 @@ pub fn bind_addrs() -> Vec<String> {
     }
 }
 
-/// The DTLS fingerprint an SDP announces (`a=fingerprint:sha-256 AB:CD:...`).
-pub fn sdp_fingerprint(sdp: &str) -> Option<String> {
-    sdp.lines()
-        .find_map(|l| l.trim().strip_prefix("a=fingerprint:"))
-        .map(|f| f.trim().to_ascii_lowercase())
+/// A certificate's DTLS fingerprint as SDP writes it: SHA-256 of its DER,
+/// lowercase hex pairs joined by colons.
+pub fn der_fingerprint(der: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(der);
+    let pairs: Vec<String> = digest.iter().map(|b| format!("{b:02x}")).collect();
+    pairs.join(":")
+}
+
+/// The one DTLS fingerprint an SDP announces (`a=fingerprint:sha-256 AB:CD:...`),
+/// lowercased. Every fingerprint attribute, at session or media level, must
+/// carry one well-formed SHA-256 value and all must be the same: a bare
+/// `a=fingerprint`, another algorithm, a second value or none is refused,
+/// since the WebRTC stack and we could otherwise read different ones.
+pub fn sdp_fingerprint(sdp: &str) -> Result<String, String> {
+    let mut found: Option<String> = None;
+    for line in sdp.lines().map(str::trim) {
+        let Some(head) = line.get(..13) else { continue };
+        if !head.eq_ignore_ascii_case("a=fingerprint") {
+            continue;
+        }
+        let value = line[13..]
+            .strip_prefix(':')
+            .ok_or_else(|| format!("a fingerprint attribute without a value: '{line}'"))?;
+        let mut parts = value.split_ascii_whitespace();
+        let (Some(algorithm), Some(hash), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("a malformed fingerprint attribute: '{line}'"));
+        };
+        if !algorithm.eq_ignore_ascii_case("sha-256") {
+            return Err(format!(
+                "a fingerprint with algorithm '{algorithm}', not sha-256"
+            ));
+        }
+        let hash = hash.to_ascii_lowercase();
+        let well_formed = hash.len() == 32 * 3 - 1
+            && hash.split(':').count() == 32
+            && hash
+                .split(':')
+                .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Err(format!("a malformed sha-256 fingerprint: '{hash}'"));
+        }
+        match &found {
+            Some(first) if *first != hash => {
+                return Err("the SDP names two different DTLS fingerprints".into())
+            }
+            Some(_) => {}
+            None => found = Some(hash),
+        }
+    }
+    found.ok_or_else(|| "the SDP names no DTLS fingerprint".into())
 }
 
 impl Peer {
@@ -123,7 +178,12 @@ impl Peer {
             .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
             .build();
         let (engine, registry) = crate::video::media_setup()?;
+        let (certificate, local_fingerprint) = dtls_certificate()?;
+        let configuration = RTCConfigurationBuilder::new()
+            .with_certificates(vec![certificate])
+            .build();
         let pc = PeerConnectionBuilder::new()
+            .with_configuration(configuration)
             .with_setting_engine(settings)
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
@@ -137,6 +197,7 @@ impl Peer {
             .map_err(|e| Error::WebRtc(format!("cannot create a peer connection: {e}")))?;
         Ok(Peer {
             pc: Arc::new(pc),
+            local_fingerprint,
             events: erx,
             gathered: grx,
         })
@@ -188,6 +249,8 @@ impl Peer {
 
     /// Host: take the viewer's offer and make the answer.
     pub async fn answer(&mut self, offer_sdp: &str) -> Result<String, Error> {
+        sdp_fingerprint(offer_sdp)
+            .map_err(|why| Error::TranscriptMismatch(format!("the viewer's offer: {why}")))?;
         let offer = RTCSessionDescription::offer(offer_sdp.to_string())
             .map_err(|e| Error::Protocol(format!("bad offer: {e}")))?;
         self.pc
@@ -204,6 +267,8 @@ impl Peer {
 
     /// Viewer: take the host's answer.
     pub async fn accept_answer(&mut self, answer_sdp: &str) -> Result<(), Error> {
+        sdp_fingerprint(answer_sdp)
+            .map_err(|why| Error::TranscriptMismatch(format!("the host's answer: {why}")))?;
         let answer = RTCSessionDescription::answer(answer_sdp.to_string())
             .map_err(|e| Error::Protocol(format!("bad answer: {e}")))?;
         self.pc
@@ -212,22 +277,49 @@ impl Peer {
             .map_err(|e| Error::Protocol(format!("bad answer: {e}")))
     }
 
-    /// (local, remote) DTLS fingerprints, as the two SDPs state them.
-    pub async fn fingerprints(&self) -> Result<(String, String), Error> {
-        let local = self
+    /// (local, remote) DTLS fingerprints of the certificates this connection
+    /// really uses: ours as we made it, the other side's hashed from the
+    /// certificate its DTLS handshake presented (so call this once a data
+    /// channel is open). Both SDPs must name exactly these, each once (see
+    /// [`sdp_fingerprint`]); anything else is `TranscriptMismatch`.
+    pub async fn authenticated_fingerprints(&self) -> Result<(String, String), Error> {
+        let mismatch = |why: String| Error::TranscriptMismatch(why);
+        let sctp = self
             .pc
-            .local_description()
+            .sctp()
             .await
-            .and_then(|d| sdp_fingerprint(&d.sdp));
-        let remote = self
-            .pc
-            .remote_description()
+            .ok_or_else(|| mismatch("no DTLS transport yet".into()))?;
+        let chain = sctp
+            .transport()
+            .get_remote_certificates()
             .await
-            .and_then(|d| sdp_fingerprint(&d.sdp));
-        match (local, remote) {
-            (Some(l), Some(r)) => Ok((l, r)),
-            _ => Err(Error::Protocol("an SDP has no DTLS fingerprint".into())),
+            .map_err(|e| mismatch(format!("no remote DTLS certificate: {e}")))?;
+        let remote = match chain.as_slice() {
+            [leaf, ..] => der_fingerprint(leaf),
+            [] => {
+                return Err(mismatch(
+                    "the DTLS handshake presented no certificate".into(),
+                ))
+            }
+        };
+        let local_sdp = self.pc.local_description().await.map(|d| d.sdp);
+        let remote_sdp = self.pc.remote_description().await.map(|d| d.sdp);
+        let stated = |sdp: Option<String>, whose: &str| {
+            sdp_fingerprint(sdp.as_deref().unwrap_or_default())
+                .map_err(|why| mismatch(format!("{whose} SDP: {why}")))
+        };
+        if stated(local_sdp, "our")? != self.local_fingerprint {
+            return Err(mismatch(
+                "our SDP does not name our own DTLS certificate".into(),
+            ));
         }
+        if stated(remote_sdp, "the other side's")? != remote {
+            return Err(mismatch(
+                "the other side's SDP names another DTLS certificate than the one it presented"
+                    .into(),
+            ));
+        }
+        Ok((self.local_fingerprint.clone(), remote))
     }
 
     /// The next event, `None` once the connection is gone.
@@ -244,6 +336,26 @@ impl Peer {
     pub async fn close(&self) {
         let _ = self.pc.close().await;
     }
+}
+
+/// A fresh self-signed ECDSA P-256 DTLS certificate (what the stack would
+/// make by itself) and its fingerprint.
+fn dtls_certificate() -> Result<(RTCCertificate, String), Error> {
+    let provider = rtc::crypto::default_provider().map_err(webrtc_err)?;
+    let mut name = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut name);
+    let params = CertificateParams::new(vec![hex::encode(name)]).map_err(webrtc_err)?;
+    let certificate = RTCCertificate::generate(
+        provider.crypto(),
+        rtc::crypto::SignatureScheme::EcdsaP256Sha256,
+        params,
+    )
+    .map_err(webrtc_err)?;
+    let fingerprint = match certificate.dtls_certificate.certificate.as_slice() {
+        [leaf, ..] => der_fingerprint(leaf.as_ref()),
+        [] => return Err(Error::WebRtc("a DTLS certificate without a chain".into())),
+    };
+    Ok((certificate, fingerprint))
 }
 
 fn webrtc_err(e: impl std::fmt::Display) -> Error {
@@ -324,5 +436,115 @@ impl Control {
     /// Close the channel.
     pub async fn close(&self) {
         let _ = self.dc.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99";
+    const B: &str = "0a:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99";
+
+    fn sdp(lines: &[&str]) -> String {
+        let mut s = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n".to_string();
+        for l in lines {
+            s.push_str(l);
+            s.push_str("\r\n");
+        }
+        s
+    }
+
+    #[test]
+    fn one_fingerprint_once_or_repeated_identically() {
+        let one = sdp(&[
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+            &format!("a=fingerprint:sha-256 {A}"),
+        ]);
+        assert_eq!(sdp_fingerprint(&one).as_deref(), Ok(A));
+        let upper = A.to_ascii_uppercase();
+        let repeated = sdp(&[
+            &format!("a=fingerprint:SHA-256 {upper}"),
+            "m=video 9 UDP/TLS/RTP/SAVPF 96",
+            &format!("a=fingerprint:sha-256 {A}"),
+        ]);
+        assert_eq!(sdp_fingerprint(&repeated).as_deref(), Ok(A));
+    }
+
+    #[test]
+    fn ambiguous_or_malformed_fingerprints_are_refused() {
+        let cases = [
+            // The bypass: a bare attribute, the real value, another at media level.
+            sdp(&[
+                "a=fingerprint",
+                &format!("a=fingerprint:sha-256 {A}"),
+                "m=video 9 X 96",
+                &format!("a=fingerprint:sha-256 {B}"),
+            ]),
+            sdp(&[
+                &format!("a=fingerprint:sha-256 {A}"),
+                &format!("a=fingerprint:sha-256 {B}"),
+            ]),
+            sdp(&["a=fingerprint:"]),
+            sdp(&["a=fingerprint:sha-256"]),
+            sdp(&[&format!("a=fingerprint:sha-1 {A}")]),
+            sdp(&[&format!("a=fingerprint:sha-256 {A} extra")]),
+            sdp(&["a=fingerprint:sha-256 aa:bb"]),
+            sdp(&[&format!("a=fingerprint:sha-256 {}", A.replace("aa", "zz"))]),
+            sdp(&[
+                &format!("A=FINGERPRINT:sha-256 {A}"),
+                &format!("a=fingerprint:sha-256 {B}"),
+            ]),
+            sdp(&["m=video 9 X 96"]),
+        ];
+        for case in cases {
+            assert!(sdp_fingerprint(&case).is_err(), "accepted: {case}");
+        }
+    }
+
+    #[test]
+    fn der_fingerprints_look_like_sdp_ones() {
+        let fp = der_fingerprint(b"certificate");
+        assert_eq!(
+            sdp_fingerprint(&sdp(&[&format!("a=fingerprint:sha-256 {fp}")])),
+            Ok(fp)
+        );
+    }
+
+    /// Two real peers: each side's view of the other's certificate is the
+    /// certificate that side really presents.
+    #[tokio::test]
+    async fn authenticated_fingerprints_are_the_certificates_in_use() {
+        let addrs = || vec!["127.0.0.1:0".to_string()];
+        let mut viewer = Peer::bound_to(addrs()).await.expect("viewer");
+        let mut host = Peer::bound_to(addrs()).await.expect("host");
+        let vc = Control::new(viewer.create_control().await.expect("control"));
+        let offer = viewer.offer().await.expect("offer");
+        let answer = host.answer(&offer).await.expect("answer");
+        viewer.accept_answer(&answer).await.expect("accept");
+        let hc = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Some(PeerEvent::DataChannel(dc)) = host.next_event().await {
+                    return Control::new(dc);
+                }
+            }
+        })
+        .await
+        .expect("host sees the channel");
+        vc.opened().await.expect("open");
+        vc.send_raw(b"x").await.expect("send");
+        assert_eq!(hc.recv().await.expect("recv"), b"x");
+        let (v_local, v_remote) = viewer
+            .authenticated_fingerprints()
+            .await
+            .expect("viewer fps");
+        let (h_local, h_remote) = host.authenticated_fingerprints().await.expect("host fps");
+        assert_eq!(v_local, h_remote);
+        assert_eq!(h_local, v_remote);
+        assert_ne!(v_local, h_local);
+        assert_eq!(sdp_fingerprint(&offer), Ok(v_local));
+        assert_eq!(sdp_fingerprint(&answer), Ok(h_local));
+        viewer.close().await;
+        host.close().await;
     }
 }

@@ -30,6 +30,8 @@ use webrtc::media_stream::track_remote::TrackRemote;
 
 /// How long the host has to answer each step (the accept window gets its 60 s on top).
 const STEP: Duration = Duration::from_secs(10);
+/// How refusals for a connection someone sits in the middle of begin.
+const TRANSCRIPT_MISMATCH: &str = "transcript_mismatch";
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -203,6 +205,9 @@ impl Session {
             match crate::messages::parse::<HostSessionMessage>(&bytes) {
                 Some(HostSessionMessage::Permissions { permissions }) => {
                     tracing::info!(?permissions, "the host changed this session's permissions");
+                }
+                Some(HostSessionMessage::Ended { reason }) => {
+                    return Err(Error::Ended(reason));
                 }
                 Some(m) => return Ok(m),
                 None => return Err(Error::Protocol("malformed message from the host".into())),
@@ -468,6 +473,14 @@ pub async fn connect(
                     code: ErrorCode::UnknownId,
                     ..
                 })) => return Err(ConnectError::UnknownId(host.clone())),
+                Ok(Some(ServerMessage::Bye {
+                    reason: Some(reason),
+                    ..
+                })) if reason.starts_with(TRANSCRIPT_MISMATCH) => {
+                    return Err(ConnectError::Protocol(format!(
+                        "the host refused this connection: {reason}"
+                    )))
+                }
                 Ok(Some(ServerMessage::Error {
                     code: ErrorCode::HostOffline,
                     ..
@@ -518,12 +531,14 @@ pub async fn connect(
     .await
     .map_err(|_| ConnectError::HostOffline(host.clone()))??;
 
-    // Hellos.
-    let (local_fp, remote_fp) = link
-        .peer
-        .fingerprints()
-        .await
-        .map_err(|e| ConnectError::Protocol(e.to_string()))?;
+    // Hellos, over the DTLS certificates this connection really authenticated.
+    let (local_fp, remote_fp) = match link.peer.authenticated_fingerprints().await {
+        Ok(fps) => fps,
+        Err(e) => {
+            link.close().await;
+            return Err(ConnectError::Protocol(e.to_string()));
+        }
+    };
     let transcript = handshake::transcript(&local_fp, &remote_fp);
     let signature =
         Signature(device_key.sign(&handshake::hello_message(Role::Viewer, &transcript)));
@@ -553,9 +568,10 @@ pub async fn connect(
                 )
                 .is_err()
             {
-                return Err(ConnectError::Protocol(
-                    "the host's hello signature does not verify".into(),
-                ));
+                link.close().await;
+                return Err(ConnectError::Protocol(format!(
+                    "{TRANSCRIPT_MISMATCH}: the host's hello is not signed over this connection's DTLS certificates (someone in the middle?)"
+                )));
             }
             if host_id.as_ref().is_some_and(|id| id != &opts.host_id) {
                 return Err(ConnectError::Protocol("the host claims another ID".into()));
@@ -647,6 +663,10 @@ async fn login(
         false
     };
 
+    // A password login is granted only once the OPAQUE exchange finished on
+    // our side (the host proved it holds the password's record): a host that
+    // says "granted" without checking the password is not believed.
+    let mut password_checked = false;
     let mut limit = STEP;
     loop {
         match parse_host(&link.next(limit).await?)? {
@@ -659,6 +679,7 @@ async fn login(
                 };
                 match login.finish(password.as_bytes(), &response, transcript, ksf) {
                     Ok((finalization, _key)) => {
+                        password_checked = true;
                         link.send(&ViewerMessage::PasswordFinish { finalization })
                             .await?
                     }
@@ -676,6 +697,11 @@ async fn login(
                         });
                     }
                 }
+            }
+            HostMessage::SecondFactorRequired if opts.password.is_some() && !password_checked => {
+                return Err(ConnectError::Protocol(
+                    "the host asked for a second factor before the password exchange".into(),
+                ))
             }
             HostMessage::SecondFactorRequired => match &opts.totp {
                 Some(code) => {
@@ -701,6 +727,17 @@ async fn login(
                 permissions,
                 token,
             } => {
+                if opts.password.is_some() && !password_checked {
+                    return Err(ConnectError::Protocol(
+                        "the host granted a password login without the password exchange".into(),
+                    ));
+                }
+                if opts.password.is_some() && method != Method::Password {
+                    return Err(ConnectError::Protocol(format!(
+                        "the host granted a password login as '{}'",
+                        method.name()
+                    )));
+                }
                 let mut token_saved = false;
                 if let Some(t) = token {
                     if Token::parse(&t).is_ok() {

@@ -165,6 +165,7 @@ impl Config {
             None => self.settings.clone(),
         };
         let (value, events) = change(&mut settings, self.secrets.as_ref())?;
+        settings.generation = settings.generation.wrapping_add(1);
         settings_file::save(&self.settings_path(), &settings)?;
         self.settings = settings;
         self.saved = true;
@@ -240,4 +241,18 @@ impl Config {
         })?;
         Ok(ServerSecret::from_bytes(&bytes)?)
     }
+}
+
+/// The generation of the settings in `dir` (it moves on every saved change),
+/// read without opening the configuration: `None` when there is no readable file.
+pub fn settings_generation(dir: &Path) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Generation {
+        #[serde(default)]
+        generation: u64,
+    }
+    let bytes = std::fs::read(dir.join("settings.json")).ok()?;
+    serde_json::from_slice::<Generation>(&bytes)
+        .ok()
+        .map(|g| g.generation)
 }

@@ -288,10 +288,12 @@ pub fn issue_token(
     config: &mut Config,
     device_key: DevicePublicKey,
     profile: &str,
+    epoch: u64,
     label: &str,
 ) -> Result<(Token, TokenSummary), Error> {
     config.update(|s, _| {
-        let (token, record) = s.issue_token(device_key, profile, label, now(), &mut OsRng)?;
+        let (token, record) =
+            s.issue_token(device_key, profile, epoch, label, now(), &mut OsRng)?;
         let event = AuditEvent::TokenIssued {
             id: record.id.clone(),
             profile: record.profile.clone(),

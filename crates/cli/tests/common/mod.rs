@@ -319,14 +319,12 @@ impl Device {
 
     /// `connect ID --probe --json` through `rv`, with extra arguments and stdin.
     pub fn connect(&self, id: &str, rv: &Rendezvous, extra: &[&str], stdin: Option<&str>) -> Run {
-        let mut args = vec![
-            "connect",
-            id,
-            "--rendezvous",
-            rv.url.as_str(),
-            "--probe",
-            "--json",
-        ];
+        self.connect_url(id, &rv.url, extra, stdin)
+    }
+
+    /// `connect ID --probe --json` through the rendezvous at `url`.
+    pub fn connect_url(&self, id: &str, url: &str, extra: &[&str], stdin: Option<&str>) -> Run {
+        let mut args = vec!["connect", id, "--rendezvous", url, "--probe", "--json"];
         args.extend_from_slice(extra);
         match stdin {
             Some(text) => self.run_stdin(&args, text.as_bytes()),
@@ -354,6 +352,9 @@ impl Device {
         snapshot(&self.dir)
     }
 }
+
+pub mod raw_host;
+pub mod raw_viewer;
 
 /// Every file under `dir` (recursively) with its bytes; empty when `dir` is missing.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -598,4 +599,14 @@ impl Device {
             .spawn()
             .expect("spawn latchkey")
     }
+}
+
+/// The default profile's password epoch in `config` (what a token is issued at).
+pub fn epoch(config: &latchkey_store::Config) -> u64 {
+    let settings = config.settings();
+    settings
+        .profiles
+        .get(&settings.default_profile)
+        .map(|p| p.epoch)
+        .unwrap_or(0)
 }

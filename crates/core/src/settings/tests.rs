@@ -55,13 +55,13 @@ fn same_password_again_kills_tokens_and_save_login_off_keeps_them() {
     s.set_password("default", record(1)).expect("set");
     s.set_unattended("default", true).expect("on");
     assert_eq!(
-        s.issue_token(key, "default", "pc", UnixTime(1), &mut rng)
+        s.issue_token(key, "default", 1, "pc", UnixTime(1), &mut rng)
             .err(),
         Some(Invalid::SaveLoginOff)
     );
     s.save_login = true;
     let (token, _) = s
-        .issue_token(key, "default", "pc", UnixTime(1), &mut rng)
+        .issue_token(key, "default", 1, "pc", UnixTime(1), &mut rng)
         .expect("issue");
     // Saving login info turned off: existing tokens keep working, new ones are refused.
     s.save_login = false;
@@ -70,7 +70,7 @@ fn same_password_again_kills_tokens_and_save_login_off_keeps_them() {
         .verify(&token, &key, &s.profiles, UnixTime(2))
         .is_ok());
     assert!(s
-        .issue_token(key, "default", "pc", UnixTime(3), &mut rng)
+        .issue_token(key, "default", 1, "pc", UnixTime(3), &mut rng)
         .is_err());
     // Set to the very same record: the epoch moves and the token dies.
     let epoch = s.profile(None).expect("p").epoch;
@@ -84,17 +84,41 @@ fn same_password_again_kills_tokens_and_save_login_off_keeps_them() {
 }
 
 #[test]
+fn a_token_is_issued_only_at_the_epoch_the_login_was_checked_at() {
+    let (mut s, mut rng) = fresh();
+    s.save_login = true;
+    let key = DeviceKey::generate(&mut rng).public();
+    s.set_password("default", record(1)).expect("set");
+    s.set_unattended("default", true).expect("on");
+    let target = crate::access::password_target(&s, None);
+    assert!(crate::access::password_still_current(&s, &target));
+    // The password is set again while the login is under way.
+    s.set_password("default", record(1)).expect("set again");
+    assert!(!crate::access::password_still_current(&s, &target));
+    assert_eq!(
+        s.issue_token(key, "default", target.epoch, "pc", UnixTime(1), &mut rng)
+            .err(),
+        Some(Invalid::PasswordChanged("default".into()))
+    );
+    assert!(s.tokens.is_empty());
+    // Unattended turned off meanwhile: no longer current either.
+    let target = crate::access::password_target(&s, None);
+    s.set_unattended("default", false).expect("off");
+    assert!(!crate::access::password_still_current(&s, &target));
+}
+
+#[test]
 fn token_only_for_unattended_enabled_profile() {
     let (mut s, mut rng) = fresh();
     s.save_login = true;
     let key = DeviceKey::generate(&mut rng).public();
     assert_eq!(
-        s.issue_token(key, "full_access", "x", UnixTime(0), &mut rng)
+        s.issue_token(key, "full_access", 0, "x", UnixTime(0), &mut rng)
             .err(),
         Some(Invalid::ProfileNotUnattended("full_access".into()))
     );
     assert!(s
-        .issue_token(key, "ghost", "x", UnixTime(0), &mut rng)
+        .issue_token(key, "ghost", 0, "x", UnixTime(0), &mut rng)
         .is_err());
 }
 
@@ -132,7 +156,7 @@ fn deleting_a_profile_kills_its_tokens_and_rename_keeps_them() {
     s.set_password("ops", record(2)).expect("pw");
     s.set_unattended("ops", true).expect("on");
     let (token, _) = s
-        .issue_token(key, "ops", "a", UnixTime(0), &mut rng)
+        .issue_token(key, "ops", 1, "a", UnixTime(0), &mut rng)
         .expect("issue");
     s.rename_profile("ops", "ops2").expect("rename");
     assert_eq!(
@@ -251,8 +275,16 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
                             s.set_unattended(&name, true).expect("has password");
                             s.save_login = true;
                             let key = DeviceKey::generate(&mut rng).public();
-                            s.issue_token(key, &name, "label", UnixTime(u64::from(n)), &mut rng)
-                                .expect("issue");
+                            let epoch = s.profiles.get(&name).expect("exists").epoch;
+                            s.issue_token(
+                                key,
+                                &name,
+                                epoch,
+                                "label",
+                                UnixTime(u64::from(n)),
+                                &mut rng,
+                            )
+                            .expect("issue");
                             s.save_login = save;
                         }
                     }
