@@ -24,7 +24,7 @@ packages=(
   debootstrap                      # .deb test: a clean Debian root to install it into
   dpkg-dev                         # .deb: dpkg-shlibdeps (the sidecars' library dependencies)
   systemd                          # tests: systemd-analyze verify on packaging/systemd/*.service; loginctl
-  passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user)
+  passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 
 missing=()

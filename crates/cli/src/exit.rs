@@ -19,8 +19,8 @@ pub const OFFLINE: u8 = 6;
 /// `service install` wrote the unit but did not enable it (no running
 /// systemd to ask, `systemctl` failed, or `--unit-dir` was given).
 pub const NOT_ENABLED: u8 = 7;
-/// The host's control socket refused a change: the caller is not root, the
-/// host's own user, or a member of the `latchkey` group.
+/// The host's control socket refused the caller (to read or to change): it
+/// is not root, the host's own user, or a member of the `latchkey` group.
 pub const FORBIDDEN: u8 = 8;
 /// `host --display auto`: the graphical session the host followed ended or
 /// changed; the service's `Restart=on-failure` starts it again to follow the new one.

@@ -667,3 +667,105 @@ fn long_clipboard_text_travels_in_pieces_both_ways() {
     );
     assert_eq!(v.command("quit")["ok"], true);
 }
+
+/// Issue 10: no log level shows what a viewer types, which keys it presses or
+/// what it puts on the clipboard, on either side: a host and a viewer at
+/// `LATCHKEY_LOG=trace` (every crate's every event, the WebRTC stack's too)
+/// type a distinctive text, hold a key and set the clipboard; none of it
+/// appears in either process's log.
+#[test]
+fn no_log_level_shows_typed_text_keys_or_the_clipboard() {
+    const TYPED: &str = "qjzx73vwk";
+    const KEY: &str = "KeyJ";
+    const CLIPPED: &str = "clip9secret4paste";
+    let x = Xvfb::start();
+    let window = KeyWindow::open(&x.display);
+    let rv = Rendezvous::start(0, None);
+    let host = Device::file();
+    host.set_password("default", GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on"]).ok();
+    let trace = [("LATCHKEY_LOG", std::ffi::OsStr::new("trace"))];
+    let mut h = host.spawn_piped_env(
+        &["host", "--rendezvous", &rv.url, "--display", &x.display],
+        &trace,
+    );
+    let ready = h.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(60));
+    let id = ready.rsplit("ID ").next().expect("id").replace(' ', "");
+    let viewer = Device::file();
+    let mut v = viewer.spawn_piped_env(
+        &[
+            "connect",
+            &id,
+            "--rendezvous",
+            &rv.url,
+            "--password-stdin",
+            "--type",
+            TYPED,
+            "--clipboard-set",
+            CLIPPED,
+            "--hold-key",
+            KEY,
+        ],
+        &trace,
+    );
+    v.send(GOOD_PASSWORD);
+    // It all happened: the text was typed, the key is down, the clipboard set.
+    let mut typed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !typed.contains(TYPED) || keys_held(&x.display) < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the input never arrived (typed {typed:?})"
+        );
+        typed.push_str(&window.typed(Duration::from_millis(300)));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while xtool(&x.display, &["xclip", "-selection", "clipboard", "-o"]) != CLIPPED {
+        assert!(Instant::now() < deadline, "the clipboard was never set");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    v.kill();
+    // The host lets go of the key once the session drops (its log covers that too).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while keys_held(&x.display) > 0 {
+        assert!(Instant::now() < deadline, "key still held");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    h.kill();
+    let (host_log, viewer_log) = (
+        h.finish(Duration::from_secs(5)).stderr,
+        v.finish(Duration::from_secs(5)).stderr,
+    );
+    for (who, log) in [("host", &host_log), ("viewer", &viewer_log)] {
+        // The level took effect: trace output is there.
+        assert!(
+            log.lines().filter(|l| l.contains("TRACE")).count() > 10,
+            "{who}: no trace output:\n{log}"
+        );
+        // Also as the decimal bytes a `Vec<u8>` prints.
+        let as_bytes = |t: &str| {
+            t.bytes()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (typed_bytes, clipped_bytes) = (as_bytes(TYPED), as_bytes(CLIPPED));
+        for secret in [
+            TYPED,
+            KEY,
+            CLIPPED,
+            &typed_bytes,
+            &clipped_bytes,
+            "KeyDown",
+            "KeyPress",
+            "Text {",
+        ] {
+            let hits: Vec<&str> = log.lines().filter(|l| l.contains(secret)).collect();
+            assert!(
+                hits.is_empty(),
+                "{who} logged {secret:?}: {:?}",
+                &hits[..hits.len().min(5)]
+            );
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! run the way the system unit runs it survives SIGKILL mid-session 20 times
 //! with nothing drifting; `--display auto` follows logind (a fake `loginctl`
 //! on PATH) and exits to be restarted when the session changes; and the
-//! control socket refuses changes from a user outside the `latchkey` group.
+//! control socket serves no one outside the `latchkey` group, and
+//! `service install --system` refuses a binary others could replace.
 //!
 //! No running systemd is needed (none runs in CI): units are written with
 //! `--unit-dir` and run by hand the way systemd would run them.
@@ -634,6 +635,103 @@ fn run_home(home: &Path, args: &[&str]) -> Run {
         .env_remove("XDG_DATA_HOME"))
 }
 
+/// `BIN service install --system --unit-dir DIR`, retrying while the fresh
+/// copy is still "text file busy" (another test thread's fork may hold it open).
+fn install_system_with(bin: &Path, unit_dir: &Path) -> Run {
+    for _ in 0..50 {
+        let out = Command::new(bin)
+            .args(["service", "install", "--system", "--unit-dir"])
+            .arg(unit_dir)
+            .env_remove("LATCHKEY_LOG")
+            .stdin(Stdio::null())
+            .output();
+        match out {
+            Ok(out) => {
+                return Run {
+                    code: out.status.code().unwrap_or(-1),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("spawn {}: {e}", bin.display()),
+        }
+    }
+    panic!("{} stayed busy", bin.display());
+}
+
+#[test]
+fn system_install_refuses_a_binary_others_could_replace() {
+    if !is_root() {
+        println!("SKIPPED: needs root to give the copies root's or another user's ownership");
+        return;
+    }
+    use std::os::unix::fs::chown;
+    const NOBODY: u32 = 65534;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let units = tmp.path().join("units");
+    let bin_dir = tmp.path().join("bin");
+    std::fs::create_dir(&bin_dir).expect("bin dir");
+    let bin = bin_dir.join("latchkey");
+    std::fs::copy(LATCHKEY, &bin).expect("copy binary");
+    let set_mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    set_mode(tmp.path(), 0o755);
+    set_mode(&bin_dir, 0o755);
+    set_mode(&bin, 0o755);
+    let refused = |why: &str, culprit: &Path| {
+        let run = install_system_with(&bin, &units);
+        let err = run.fails_with(2);
+        assert!(
+            err.contains("refusing")
+                && err.contains(why)
+                && err.contains(&culprit.display().to_string())
+                && err.contains("scripts/package.sh")
+                && err.contains("apt install ./Latchkey_")
+                && err.contains("install -o root"),
+            "{err}"
+        );
+        assert!(
+            !units.join("latchkey.service").exists(),
+            "no unit for a refused binary"
+        );
+    };
+
+    // The binary itself: writable by its group or by everyone, or someone else's.
+    set_mode(&bin, 0o775);
+    refused("group-writable", &bin);
+    set_mode(&bin, 0o757);
+    refused("world-writable", &bin);
+    set_mode(&bin, 0o755);
+    chown(&bin, Some(NOBODY), None).expect("chown");
+    refused("not root", &bin);
+    chown(&bin, Some(0), None).expect("chown");
+
+    // A directory above it: whoever may write there may swap the binary.
+    set_mode(&bin_dir, 0o777);
+    refused("world-writable", &bin_dir);
+    set_mode(&bin_dir, 0o775);
+    refused("group-writable", &bin_dir);
+    set_mode(&bin_dir, 0o755);
+    chown(tmp.path(), Some(NOBODY), None).expect("chown");
+    refused("not root", tmp.path());
+    chown(tmp.path(), Some(0), None).expect("chown");
+
+    // Root's, writable by root only (and /tmp above it is sticky): accepted.
+    let run = install_system_with(&bin, &units);
+    run.fails_with(NOT_ENABLED);
+    let unit = std::fs::read_to_string(units.join("latchkey.service")).expect("unit");
+    let exe = std::fs::canonicalize(&bin).expect("canonical");
+    assert_eq!(
+        exec_start(&unit).first().map(String::as_str),
+        exe.to_str(),
+        "{unit}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Survival
 
@@ -715,7 +813,7 @@ fn loose_files(dir: &Path) -> Vec<String> {
         let path = entry.path();
         let name = entry.file_name();
         if name == "control.sock" {
-            continue; // 0600, or 0666 while a `latchkey` group exists (another test may add one).
+            continue; // 0600, or 0660 while a `latchkey` group exists (another test may add one).
         }
         if mode(&path) & 0o077 != 0 {
             out.push(format!("{} {:o}", path.display(), mode(&path)));
@@ -925,6 +1023,139 @@ fn display_auto_follows_logind_and_exits_when_the_session_changes() {
     assert_eq!(followed, is_root(), "{:?} before {ready}", h.seen);
 }
 
+/// `--display auto` as root trusts nothing another user controls: a
+/// symlinked Xauthority is not followed, a regular one of the session's user
+/// is used through a private copy, and an X server run by another user is not shared.
+#[test]
+fn display_auto_refuses_a_symlinked_xauthority_and_another_users_x_server() {
+    if !is_root() {
+        println!("SKIPPED: needs root to run an X server as a throwaway user");
+        return;
+    }
+    // The session's user is this test's (root): the candidates before
+    // $XAUTHORITY must be absent for $XAUTHORITY to be the one judged.
+    for earlier in ["/root/.Xauthority", "/run/user/0/gdm/Xauthority"] {
+        if std::fs::symlink_metadata(earlier).is_ok() {
+            println!("SKIPPED: {earlier} exists on this machine and would be used first");
+            return;
+        }
+    }
+    for tool in ["useradd", "userdel", "groupdel", "setpriv"] {
+        if !root_cmd("sh", &["-c", &format!("command -v {tool}")]) {
+            println!(
+                "SKIPPED: {tool} is missing (scripts/setup.sh installs passwd and util-linux)"
+            );
+            return;
+        }
+    }
+    let x = latchkey_testkit::Xvfb::start_sized(320, 240);
+    let rv = Rendezvous::start(0, None);
+    let logind = FakeLogind::new();
+    logind.x11("c7", &x.display);
+    let host = Device::file();
+    let args = ["host", "--rendezvous", rv.url.as_str(), "--display", "auto"];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let real = tmp.path().join("Xauthority");
+    std::fs::write(&real, b"not really a cookie").expect("write");
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let with_xauthority = |file: &Path| {
+        let mut env = env_with(&logind.bin());
+        env.push(("XAUTHORITY", file.as_os_str().to_owned()));
+        env
+    };
+
+    // A symlink (here to a file that would pass): not followed.
+    let env = with_xauthority(&link);
+    let mut h = host.spawn_piped_env(&args, &env_refs(&env));
+    let line = h.wait_line(
+        |l| l.contains("Not using the Xauthority"),
+        Duration::from_secs(30),
+    );
+    assert!(
+        line.contains(&link.display().to_string()) && line.contains("symbolic link"),
+        "{line}"
+    );
+    let line = h.wait_line(
+        |l| l.contains("Following the graphical session"),
+        Duration::from_secs(30),
+    );
+    assert!(line.contains("no usable Xauthority"), "{line}");
+    h.kill();
+    assert!(!host.dir.join("xauthority").exists(), "nothing copied");
+
+    // The regular file itself: used, through the host's private copy.
+    let env = with_xauthority(&real);
+    let mut h = host.spawn_piped_env(&args, &env_refs(&env));
+    let line = h.wait_line(
+        |l| l.contains("Following the graphical session"),
+        Duration::from_secs(30),
+    );
+    let copy = host.dir.join("xauthority");
+    assert!(
+        line.contains(&format!(
+            "Xauthority {} (copied to {})",
+            real.display(),
+            copy.display()
+        )),
+        "{line}"
+    );
+    h.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
+    h.kill();
+    assert_eq!(std::fs::read(&copy).expect("copy"), b"not really a cookie");
+    assert_eq!(mode(&copy), 0o600);
+
+    // An X server run by another user, on the display logind names: not shared.
+    let name = format!("lkx{}", std::process::id() % 1_000_000);
+    assert!(
+        root_cmd(
+            "useradd",
+            &[
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                &name
+            ]
+        ),
+        "useradd {name}"
+    );
+    let _user = TempUser(name.clone());
+    // The sockets' directory is root's (sticky, 1777), as on a real machine,
+    // whoever starts the first X server.
+    if std::fs::symlink_metadata("/tmp/.X11-unix").is_err() {
+        std::fs::create_dir("/tmp/.X11-unix").expect("mkdir");
+        std::fs::set_permissions("/tmp/.X11-unix", std::fs::Permissions::from_mode(0o1777))
+            .expect("chmod");
+    }
+    let (reuid, regid) = (format!("--reuid={name}"), format!("--regid={name}"));
+    let theirs =
+        latchkey_testkit::Xvfb::start_via(&["setpriv", &reuid, &regid, "--clear-groups"], 320, 240);
+    logind.x11("c8", &theirs.display);
+    let env = env_with(&logind.bin());
+    let mut h = host.spawn_piped_env(&args, &env_refs(&env));
+    let line = h.wait_line(
+        |l| l.contains("No graphical session to share"),
+        Duration::from_secs(30),
+    );
+    assert!(
+        line.contains(&format!("display {}", theirs.display))
+            && line.contains(&name)
+            && line.contains("neither root nor"),
+        "{line}"
+    );
+    h.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
+    assert!(
+        !h.seen
+            .iter()
+            .any(|l| l.contains("Following the graphical session")),
+        "{:?}",
+        h.seen
+    );
+    h.kill();
+}
+
 // ---------------------------------------------------------------------------
 // Control socket authorization
 
@@ -964,7 +1195,7 @@ impl Drop for TempGroup {
 }
 
 #[test]
-fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
+fn control_socket_serves_only_the_latchkey_group() {
     if !is_root() {
         println!("SKIPPED: needs root to create a throwaway user and the latchkey group");
         return;
@@ -1018,23 +1249,41 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
     std::fs::copy(LATCHKEY, &bin).expect("copy binary");
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
+    // The socket where the system unit puts it: a 0755 runtime directory
+    // (the config dir itself stays 0700, the host sees to that).
+    let run_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(run_dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let socket = run_dir.path().join("control.sock");
+    let socket_env = latchkey_session::control_socket::SOCKET_ENV;
     let rv = Rendezvous::start(0, None);
     let logind = FakeLogind::new();
-    let env = env_with(&logind.bin());
+    let mut env = env_with(&logind.bin());
+    env.push((socket_env, socket.clone().into_os_string()));
     let envs = env_refs(&env);
     let host = Device::file();
+    // A config dir someone loosened: the host makes it private again.
+    std::fs::create_dir_all(&host.dir).expect("config dir");
+    std::fs::set_permissions(&host.dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let mut h = host.spawn_piped_env(&["host", "--rendezvous", &rv.url], &envs);
     let ready = h.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
     let id = ready.rsplit("ID ").next().expect("id").replace(' ', "");
-    let socket = host.dir.join("control.sock");
-    assert_eq!(
-        mode(&socket),
-        0o666,
-        "with a latchkey group, everyone may connect to read"
-    );
-    // Let the user reach the socket (a system service's socket directory would be reachable).
-    for dir in [host.dir.parent().expect("parent"), host.dir.as_path()] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    assert_eq!(mode(&host.dir), 0o700, "the config dir is private again");
+    {
+        use std::os::unix::fs::MetadataExt;
+        let group = latchkey_session::control_socket::auth::find_group(
+            &std::fs::read_to_string("/etc/group").expect("/etc/group"),
+            "latchkey",
+        )
+        .expect("the latchkey group");
+        assert_eq!(
+            (
+                mode(&socket),
+                std::fs::metadata(&socket).expect("socket").gid()
+            ),
+            (0o660, group.gid),
+            "with a latchkey group, the socket is the group's, and no one else's"
+        );
     }
     // A viewer with no credential: a request waits for someone at the host.
     let viewer = Device::file();
@@ -1044,7 +1293,7 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let request = loop {
-        let list = host.run(&["requests", "--json"]).json();
+        let list = host.run_env(&["requests", "--json"], &envs, None).json();
         if let Some(first) = list.as_array().and_then(|a| a.first()) {
             break first["id"].as_str().expect("id").to_string();
         }
@@ -1057,36 +1306,43 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
             .args(["-u", &name, "--"])
             .arg(&bin)
             .args(["--config-dir", dir])
-            .args(args))
+            .args(args)
+            .env(socket_env, &socket))
     };
-    // Outside the group: reading works, changing is forbidden with its own exit code.
-    let list = as_user(&["requests", "--json"]);
-    assert_eq!(list.json()[0]["id"], request.as_str(), "{list:?}");
-    for args in [
-        vec!["deny", request.as_str()],
-        vec!["accept", request.as_str()],
-    ] {
-        let run = as_user(&args);
-        let err = run.fails_with(FORBIDDEN);
-        assert!(
-            err.contains("forbidden") && err.contains(&name) && err.contains("latchkey"),
-            "{err}"
-        );
+    const STATUS: &str = r#"{"cmd":"admin","op":{"op":"status"}}"#;
+    const NEVER: &str = r#"{"cmd":"admin","op":{"op":"set_interactive","mode":"never"}}"#;
+    // Outside the group, nothing: not the pending requests (they hold viewers'
+    // names and addresses), not the status, no change; exit code 8. First the
+    // file system refuses (0660), then, with the socket opened up to everyone
+    // by hand, the host itself (SO_PEERCRED). Issue 10 made reading as strict
+    // as changing: before it, a non-member could read both.
+    for how in ["the socket's mode", "the host's peer check"] {
+        if how == "the host's peer check" {
+            std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666))
+                .expect("chmod");
+        }
+        for args in [
+            vec!["requests", "--json"],
+            vec!["control", STATUS],
+            vec!["control", NEVER],
+            vec!["deny", request.as_str()],
+            vec!["accept", request.as_str()],
+        ] {
+            let run = as_user(&args);
+            let err = run.fails_with(FORBIDDEN);
+            assert!(
+                err.contains("forbidden") && err.contains(&name) && err.contains("latchkey"),
+                "{how}, {args:?}: {err}"
+            );
+            assert!(run.stdout.is_empty(), "{how}, {args:?}: {run:?}");
+        }
     }
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o660)).expect("chmod");
     assert_eq!(
-        host.run(&["requests", "--json"]).json()[0]["id"],
+        host.run_env(&["requests", "--json"], &envs, None).json()[0]["id"],
         request.as_str(),
         "the request is still pending"
     );
-    // Settings through the socket (the desktop app as a service's control
-    // panel): reading the status yes, changing a setting no.
-    const STATUS: &str = r#"{"cmd":"admin","op":{"op":"status"}}"#;
-    const NEVER: &str = r#"{"cmd":"admin","op":{"op":"set_interactive","mode":"never"}}"#;
-    let read = as_user(&["control", STATUS]);
-    assert_eq!(read.json()["result"]["interactive"], "always", "{read:?}");
-    assert!(as_user(&["control", NEVER])
-        .fails_with(FORBIDDEN)
-        .contains("forbidden"));
     assert_eq!(host.status()["interactive"], "always", "nothing changed");
     // Nor may that user install the system service.
     let run = run(Command::new("runuser")
@@ -1100,6 +1356,10 @@ fn control_socket_refuses_changes_from_outside_the_latchkey_group() {
         root_cmd("gpasswd", &["-a", &name, "latchkey"]),
         "gpasswd -a"
     );
+    let list = as_user(&["requests", "--json"]);
+    assert_eq!(list.json()[0]["id"], request.as_str(), "{list:?}");
+    let read = as_user(&["control", STATUS]);
+    assert_eq!(read.json()["result"]["interactive"], "always", "{read:?}");
     let run = as_user(&["deny", &request]);
     assert!(run.ok().contains("denied"), "{run:?}");
     let out = pending.finish(Duration::from_secs(30));

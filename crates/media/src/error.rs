@@ -40,12 +40,16 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
     /// A key `code` (DOM `KeyboardEvent.code` name) that this crate does not map.
-    #[error("unknown key code {0:?}")]
+    /// The message leaves the code out: errors are logged, and what a viewer
+    /// presses or types never is.
+    #[error("unknown key code")]
     UnknownKeyCode(String),
-    /// A character that cannot be typed on this host (no keysym, no spare keycode).
-    #[error("cannot type character {0:?}")]
+    /// A character that cannot be typed on this host (no keysym, no spare
+    /// keycode). The message leaves the character out, as above.
+    #[error("a character that cannot be typed on this host")]
     CannotType(char),
-    /// Injecting an input event failed (XTest unavailable, display gone).
+    /// Injecting an input event failed (XTest unavailable, display gone); the
+    /// message names the kind of event, never its key or text.
     #[error("input injection failed: {0}")]
     Inject(String),
     /// The clipboard could not be read or written.

@@ -162,8 +162,19 @@ fn rdev_button(b: MouseButton) -> Button {
 }
 
 fn send(event: &EventType) -> Result<()> {
-    rdev::simulate(event)
-        .map_err(|_| Error::Inject(format!("{event:?} refused (no display or no XTest?)")))
+    rdev::simulate(event).map_err(|_| {
+        // The kind only: the key (or the typed character's keycode) is what a
+        // viewer typed, and errors end up in logs.
+        let kind = match event {
+            EventType::KeyPress(_) => "key press",
+            EventType::KeyRelease(_) => "key release",
+            EventType::ButtonPress(_) => "button press",
+            EventType::ButtonRelease(_) => "button release",
+            EventType::MouseMove { .. } => "pointer move",
+            EventType::Wheel { .. } => "wheel",
+        };
+        Error::Inject(format!("a {kind} was refused (no display or no XTest?)"))
+    })
 }
 
 /// Injects [`InputEvent`]s and remembers which keys and buttons it holds.

@@ -12,19 +12,19 @@
 //!
 //! # Who may do what
 //!
-//! The kernel tells the host who is on the other end (`SO_PEERCRED`). Reading
-//! (`requests`, `pointers`) is open to anyone who can connect; a request that
-//! changes anything (`accept`, `deny`, and every future settings change: see
-//! [`ControlRequest::changes_anything`]) is carried out only for root, the
-//! host's own user, or a member of the `latchkey` group as `/etc/group` and
-//! `/etc/passwd` say at the time of the request. Anyone else gets
-//! `{"ok":false,"code":"forbidden",...}`.
+//! The kernel tells the host who is on the other end (`SO_PEERCRED`). Every
+//! request, reading or changing (pending requests carry viewers' names and
+//! addresses, the status the host's settings), is carried out only for root,
+//! the host's own user, or a member of the `latchkey` group as `/etc/group`
+//! and `/etc/passwd` say at the time of the connection. Anyone else gets
+//! `{"ok":false,"code":"forbidden",...}` whatever it asks.
 //!
-//! Who can connect at all is up to the file system: the socket is 0600 (the
-//! host's user only) unless a `latchkey` group exists on the machine; then it
-//! is 0666, so that members (and, read-only, everyone else who can reach the
-//! directory) can use it, with the peer check above deciding about changes.
-//! The config dir around it (0700) still gates who can reach it.
+//! The file system says the same first: the socket is 0660 with group
+//! `latchkey` when that group exists on the machine (and the host may give
+//! the socket to it), else 0600 (the host's user only). A client refused by
+//! the file system gets [`Error::Forbidden`] from [`call`]. The config dir
+//! around the default socket (0700) still gates who can reach it; the system
+//! service's is in `/run/latchkey` (0755) for the group's sake.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -96,8 +96,8 @@ impl ControlRequest {
 pub enum Access {
     /// Read and change: root, the host's own user, a `latchkey` group member.
     Full,
-    /// Read only; the reason is shown to a client that tries to change something.
-    ReadOnly(String),
+    /// Nothing; the reason is the answer to every request.
+    Denied(String),
 }
 
 /// The answer.
@@ -157,13 +157,13 @@ pub fn handle_line_as(
     pointers: &RemotePointers,
     access: &Access,
 ) -> ControlResponse {
+    if let Access::Denied(why) = access {
+        return failure("forbidden", why.clone());
+    }
     let req: ControlRequest = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(e) => return failure("malformed", format!("not a control request: {e}")),
     };
-    if let (true, Access::ReadOnly(why)) = (req.changes_anything(), access) {
-        return failure("forbidden", why.clone());
-    }
     match req {
         ControlRequest::Requests => ControlResponse {
             requests: Some(requests.list()),
@@ -283,7 +283,22 @@ pub async fn serve(
     let group = std::fs::read_to_string(auth::ETC_GROUP)
         .ok()
         .and_then(|text| auth::find_group(&text, auth::GROUP));
-    let mode = socket_mode(group.is_some());
+    // The group's members may connect only if the socket is the group's.
+    let shared = match &group {
+        Some(g) => match std::os::unix::fs::chown(&path, None, Some(g.gid)) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "cannot give the control socket to the '{}' group: only this user may use it",
+                    auth::GROUP
+                );
+                false
+            }
+        },
+        None => false,
+    };
+    let mode = socket_mode(shared);
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
@@ -311,8 +326,8 @@ pub async fn serve(
             // applies from the next one (the CLI connects for every command).
             let access = match stream.peer_cred() {
                 Ok(cred) => auth::access_from_files(cred.uid(), cred.gid(), host_uid),
-                Err(e) => Access::ReadOnly(format!(
-                    "the host cannot tell who is asking ({e}), so it only answers questions"
+                Err(e) => Access::Denied(format!(
+                    "forbidden: the host cannot tell who is asking ({e}), so it answers nothing"
                 )),
             };
             if let Err(e) = serve_client(stream, &requests, &pointers, &access, &target).await {
@@ -322,12 +337,12 @@ pub async fn serve(
     }
 }
 
-/// The socket file's mode: 0600 (the host's user only), or 0666 when the
-/// machine has a `latchkey` group, the sign that others are meant to use the
-/// socket (members to change, everyone else to read; see the module docs).
-pub fn socket_mode(latchkey_group_exists: bool) -> u32 {
-    if latchkey_group_exists {
-        0o666
+/// The socket file's mode: 0600 (the host's user only), or 0660 when the
+/// socket belongs to the machine's `latchkey` group, whose members are meant
+/// to use it (see the module docs). Never open to others.
+pub fn socket_mode(group_owned: bool) -> u32 {
+    if group_owned {
+        0o660
     } else {
         0o600
     }
@@ -364,9 +379,7 @@ async fn serve_client(
             return Ok(());
         } else {
             match serde_json::from_slice::<ControlRequest>(&line) {
-                Ok(ControlRequest::Admin { op })
-                    if access == &Access::Full || !op.changes_anything() =>
-                {
+                Ok(ControlRequest::Admin { op }) if access == &Access::Full => {
                     admin(target, op).await
                 }
                 _ => handle_line_as(&line, requests, pointers, access),
@@ -388,11 +401,15 @@ async fn write_response(
 /// Client side: send one request to the host running on `config_dir`.
 pub async fn call(config_dir: &Path, request: &ControlRequest) -> Result<ControlResponse, Error> {
     let path = locate(config_dir);
-    let stream = UnixStream::connect(&path).await.map_err(|_| {
-        Error::Io(format!(
-            "no host is running for {} (start one with 'latchkey host')",
-            config_dir.display()
-        ))
+    let stream = UnixStream::connect(&path).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            Error::Forbidden(auth::refusal(auth::effective_uid(), &path))
+        } else {
+            Error::Io(format!(
+                "no host is running for {} (start one with 'latchkey host')",
+                config_dir.display()
+            ))
+        }
     })?;
     let (read, mut write) = stream.into_split();
     let mut text = serde_json::to_string(request).map_err(|e| Error::Io(e.to_string()))?;
@@ -532,7 +549,7 @@ pub mod auth {
     }
 
     /// The rule. A peer (`peer_uid`, primary `peer_gid` as the kernel reports
-    /// it) may change things if it is root, the host's own user, or a member
+    /// it) may read and change things if it is root, the host's own user, or a member
     /// of the `latchkey` group: its primary group (from the kernel or from
     /// `/etc/passwd`) or a supplementary member listed by name in `/etc/group`.
     /// Unreadable databases (`None`) count as "no membership": fail closed.
@@ -552,9 +569,10 @@ pub mod auth {
             None => format!("uid {peer_uid}"),
         };
         let Some(group) = etc_group.and_then(|text| find_group(text, GROUP)) else {
-            return Access::ReadOnly(format!(
-                "forbidden: {who} may only read here; changes need root or the host's own user \
-                 (there is no '{GROUP}' group on this machine)"
+            return Access::Denied(format!(
+                "forbidden: {who} may not use this host's control socket (it shows viewers' \
+                 names and addresses); only root or the host's own user may (there is no \
+                 '{GROUP}' group on this machine)"
             ));
         };
         let member = peer_gid == group.gid
@@ -565,11 +583,34 @@ pub mod auth {
             Access::Full
         } else {
             let name = user.as_ref().map(|u| u.name.as_str()).unwrap_or("USER");
-            Access::ReadOnly(format!(
-                "forbidden: {who} may only read here; changes need root, the host's own user \
-                 or membership of the '{GROUP}' group (usermod -aG {GROUP} {name}, then log in again)"
+            Access::Denied(format!(
+                "forbidden: {who} may not use this host's control socket (it shows viewers' \
+                 names and addresses); only root, the host's own user or members of the \
+                 '{GROUP}' group may (usermod -aG {GROUP} {name}, then log in again)"
             ))
         }
+    }
+
+    /// The message for a client the file system kept off the socket at
+    /// `path` (this process's effective uid is `uid`).
+    pub fn refusal(uid: Option<u32>, path: &std::path::Path) -> String {
+        let who = match uid {
+            Some(uid) => match user(uid) {
+                Some(u) => format!("user {} (uid {uid})", u.name),
+                None => format!("uid {uid}"),
+            },
+            None => "this user".into(),
+        };
+        let name = uid
+            .and_then(user)
+            .map(|u| u.name)
+            .unwrap_or_else(|| "USER".into());
+        format!(
+            "forbidden: {who} may not use the host's control socket {}; only root, the host's \
+             own user or members of the '{GROUP}' group may (usermod -aG {GROUP} {name}, then \
+             log in again)",
+            path.display()
+        )
     }
 
     /// [`decide`] with the machine's `/etc/passwd` and `/etc/group`, read now.
@@ -612,26 +653,26 @@ mod tests {
     }
 
     #[test]
-    fn read_only_clients_may_read_but_not_change() {
+    fn denied_clients_may_neither_read_nor_change() {
         let r = Requests::default();
         let p = RemotePointers::default();
-        let ro = Access::ReadOnly("forbidden: not you".into());
+        let denied = Access::Denied("forbidden: not you".into());
+        // Reads too (issue 10: pending requests hold viewers' names and
+        // addresses), and garbage: a stranger learns nothing, not even the syntax.
         for line in [
             &br#"{"cmd":"deny","id":"1"}"#[..],
             br#"{"cmd":"accept","id":"1"}"#,
             br#"{"cmd":"accept","id":"1","deny_permissions":["fly"]}"#,
+            br#"{"cmd":"requests"}"#,
+            br#"{"cmd":"pointers"}"#,
+            br#"{"cmd":"admin","op":{"op":"status"}}"#,
+            b"nope",
         ] {
-            let answer = handle_line_as(line, &r, &p, &ro);
+            let answer = handle_line_as(line, &r, &p, &denied);
+            assert!(!answer.ok && answer.requests.is_none() && answer.pointers.is_none());
             assert_eq!(answer.code.as_deref(), Some("forbidden"));
             assert_eq!(answer.error.as_deref(), Some("forbidden: not you"));
         }
-        assert!(handle_line_as(br#"{"cmd":"requests"}"#, &r, &p, &ro).ok);
-        assert!(handle_line_as(br#"{"cmd":"pointers"}"#, &r, &p, &ro).ok);
-        // Garbage is still "malformed", not "forbidden".
-        assert_eq!(
-            handle_line_as(b"nope", &r, &p, &ro).code.as_deref(),
-            Some("malformed")
-        );
         // Full access reaches the request registry.
         assert_eq!(
             handle_line_as(br#"{"cmd":"deny","id":"1"}"#, &r, &p, &Access::Full)
@@ -644,7 +685,7 @@ mod tests {
     #[test]
     fn socket_mode_follows_the_group() {
         assert_eq!(socket_mode(false), 0o600);
-        assert_eq!(socket_mode(true), 0o666);
+        assert_eq!(socket_mode(true), 0o660);
     }
 
     mod auth_rules {
@@ -731,7 +772,7 @@ mod tests {
             assert!(full(&decide(1001, 990, Some(0), p, g)));
             // Not a member: bob is only in latchkeyx and users.
             let bob = decide(1001, 1001, Some(0), p, g);
-            let Access::ReadOnly(why) = &bob else {
+            let Access::Denied(why) = &bob else {
                 panic!("bob may not change: {bob:?}")
             };
             assert!(why.contains("bob") && why.contains("latchkey"), "{why}");

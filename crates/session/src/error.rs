@@ -41,6 +41,10 @@ pub enum Error {
     /// A rule or a stored value of the core.
     #[error(transparent)]
     Core(#[from] latchkey_core::Error),
+    /// The host's control socket refused this user (the file system or the
+    /// host's peer check): not root, the host's user or a `latchkey` member.
+    #[error("{0}")]
+    Forbidden(String),
     /// Local I/O (the control socket).
     #[error("{0}")]
     Io(String),

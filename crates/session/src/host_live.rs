@@ -80,10 +80,11 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Input(event) => {
-                tracing::debug!(?event, "inject");
+                // The kind only, at every level: never the key or the text.
+                tracing::trace!(kind = input_kind(&event), "inject");
                 if let Err(e) = injector.apply(&event) {
                     if !warned {
-                        tracing::warn!(error = %e, "cannot inject input");
+                        tracing::warn!(kind = input_kind(&event), error = %e, "cannot inject input");
                         warned = true;
                     }
                 }

@@ -4,7 +4,7 @@
 //! it atomically and appends the change's audit events. If anything fails the
 //! file on disk is left as it was.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -17,6 +17,7 @@ use latchkey_core::UnixTime;
 use rand_core::OsRng;
 
 use crate::audit_log::{AuditLog, AuditRecord};
+use crate::dir_lock::DirLock;
 use crate::secrets::{FileStore, KeyringStore, SecretName, SecretStore};
 use crate::{settings_file, Error};
 
@@ -44,6 +45,27 @@ pub struct Config {
     audit: AuditLog,
 }
 
+/// Take group and others' access to the configuration directory `dir` away
+/// (it holds the settings, the audit log, perhaps the secrets), whatever
+/// loosened it since it was made 0700. A missing directory is left for the
+/// first change to create; one that cannot be made private is an error
+/// rather than used as it is.
+pub fn make_private(dir: &Path) -> Result<(), Error> {
+    let mode = match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => m.permissions().mode(),
+        // A symlink or a file: leave it to the open that follows to fail or follow.
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("checking", dir, e)),
+    };
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    tracing::warn!(dir = %dir.display(), mode = %format!("{:o}", mode & 0o7777), "config dir was open to others: made 0700");
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode & 0o7700))
+        .map_err(|e| Error::io("making private (0700)", dir, e))
+}
+
 /// The secret store a configuration's settings name.
 fn secret_store(dir: &Path, settings: &Settings) -> Box<dyn SecretStore> {
     match settings.secret_store {
@@ -52,21 +74,15 @@ fn secret_store(dir: &Path, settings: &Settings) -> Box<dyn SecretStore> {
     }
 }
 
-/// Held while settings change; released on drop.
-struct DirLock(File);
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
 impl Config {
     /// Open `dir`. A missing directory or settings file is a fresh install (nothing
     /// is written until the first change). `store` is the secret store asked for on
     /// the command line: a new configuration adopts it (default: keyring); an
     /// existing one must match what it was set up with.
+    /// An existing directory that group or others may enter is made 0700
+    /// again (see [`make_private`]).
     pub fn open(dir: &Path, store: Option<SecretStoreKind>) -> Result<Config, Error> {
+        make_private(dir)?;
         let settings_path = dir.join("settings.json");
         let loaded = settings_file::load(&settings_path)?;
         let saved = loaded.is_some();
@@ -139,17 +155,7 @@ impl Config {
     }
 
     fn lock(&self) -> Result<DirLock, Error> {
-        self.ensure_dir()?;
-        let path = self.dir.join(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("opening", &path, e))?;
-        let _ = file.set_permissions(fs::Permissions::from_mode(0o600));
-        file.lock().map_err(|e| Error::io("locking", &path, e))?;
-        Ok(DirLock(file))
+        DirLock::acquire(&self.dir)
     }
 
     /// Apply a change under the lock. `change` gets the current settings (re-read

@@ -24,7 +24,7 @@
 //!   settings.json          non-secret settings (mode 0600, atomic writes)
 //!   secrets                only with the file secret store (mode 0600, atomic writes)
 //!   audit.log, .1 .. .3    security events, one JSON object a line
-//!   .lock                  held while the settings change
+//!   .lock                  held while the settings or the secrets file change
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -32,6 +32,7 @@
 pub mod atomic;
 pub mod audit_log;
 pub mod config;
+mod dir_lock;
 pub mod error;
 pub mod known_hosts;
 pub mod ops;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::atomic::write_atomic;
+use crate::dir_lock::DirLock;
 use crate::Error;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -147,6 +148,13 @@ impl FileStore {
         }
     }
 
+    /// The configuration's lock (the file is `<config-dir>/secrets`): every
+    /// write reads, changes and replaces the whole file under it, so that
+    /// two writers (a saved token and `2fa confirm`) cannot drop each other's secret.
+    fn lock(&self) -> Result<DirLock, Error> {
+        DirLock::acquire(self.path.parent().unwrap_or_else(|| Path::new(".")))
+    }
+
     fn read(&self) -> Result<BTreeMap<String, Zeroizing<String>>, Error> {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => Zeroizing::new(t),
@@ -191,12 +199,14 @@ impl SecretStore for FileStore {
     }
 
     fn set(&self, name: &SecretName, value: &[u8]) -> Result<(), Error> {
+        let _lock = self.lock()?;
         let mut map = self.read()?;
         map.insert(name.key(), Zeroizing::new(B64.encode(value)));
         self.write(&map)
     }
 
     fn delete(&self, name: &SecretName) -> Result<(), Error> {
+        let _lock = self.lock()?;
         let mut map = self.read()?;
         if map.remove(&name.key()).is_some() {
             self.write(&map)?;

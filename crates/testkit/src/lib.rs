@@ -31,8 +31,23 @@ impl Xvfb {
 
     /// A screen of this size (24-bit).
     pub fn start_sized(width: u32, height: u32) -> Self {
+        Self::start_via(&[], width, height)
+    }
+
+    /// A screen of this size, with Xvfb run through `prefix` (a command that
+    /// execs its arguments, such as `setpriv --reuid=U --regid=G --clear-groups`,
+    /// to run it as another user); empty for none.
+    pub fn start_via(prefix: &[&str], width: u32, height: u32) -> Self {
         let geometry = format!("{width}x{height}x24");
-        let mut child = Command::new("Xvfb")
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg("Xvfb");
+                c
+            }
+            None => Command::new("Xvfb"),
+        };
+        let mut child = cmd
             .args([
                 "-displayfd",
                 "1",

@@ -71,7 +71,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             display,
         } => {
             // `--display auto` (or a root service with no $DISPLAY) follows logind.
-            let display = service::host_display(display)?;
+            let display = service::host_display(display, &dir)?;
             session::host(&mut config, &dir, store, rendezvous, display)
         }
         Command::Requests(_)

@@ -339,6 +339,9 @@ fn install(
                 format!("cannot tell where this latchkey binary is: {e}"),
             )
         })?;
+    if scope == Scope::System {
+        check_root_owned(&exe)?;
+    }
     // The user unit names the options given here; the system unit has its own.
     let mut extra = Vec::new();
     if scope == Scope::User {
@@ -431,6 +434,59 @@ fn install(
             "To keep it running when you are logged out: loginctl enable-linger {}",
             std::env::var("USER").unwrap_or_else(|_| "$USER".into())
         );
+    }
+    Ok(())
+}
+
+/// Why `mode` (of a file owned by `uid`) lets someone other than root
+/// replace what is there, or `None` when only root can. A directory that is
+/// writable by others is accepted only with the sticky bit (like `/tmp`):
+/// then nobody else may rename or remove root's entries in it.
+fn not_root_only(uid: u32, mode: u32, is_dir: bool) -> Option<String> {
+    if uid != 0 {
+        return Some(format!("is owned by uid {uid}, not root"));
+    }
+    let sticky = is_dir && mode & 0o1000 != 0;
+    if mode & 0o022 != 0 && !sticky {
+        return Some(format!(
+            "is {} (mode {:o})",
+            if mode & 0o002 != 0 {
+                "world-writable"
+            } else {
+                "group-writable"
+            },
+            mode & 0o7777
+        ));
+    }
+    None
+}
+
+/// The system service runs `exe` as root at every boot: refuse a binary
+/// that anyone but root could replace, itself or through a directory above it.
+fn check_root_owned(exe: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |path: &Path, why: String| {
+        CliError::Usage(format!(
+            "refusing to install the system service: {} {why}, so someone other than root could \
+             replace what root runs at boot; install Latchkey properly first (scripts/package.sh, \
+             then apt install ./Latchkey_*.deb; or install -o root -g root -m 0755 {} \
+             /usr/local/bin/latchkey) and run that binary's 'service install --system'",
+            path.display(),
+            exe.display()
+        ))
+    };
+    let mut path = Some(exe);
+    while let Some(p) = path {
+        let meta = std::fs::metadata(p).map_err(|e| {
+            CliError::Coded(exit::OTHER, format!("cannot check {}: {e}", p.display()))
+        })?;
+        if p == exe && !meta.is_file() {
+            return Err(refuse(p, "is not a regular file".into()));
+        }
+        if let Some(why) = not_root_only(meta.uid(), meta.mode(), meta.is_dir()) {
+            return Err(refuse(p, why));
+        }
+        path = p.parent();
     }
     Ok(())
 }
@@ -671,6 +727,8 @@ fn probe_host(config_dir: &Path) -> &'static str {
     })();
     match asked {
         Ok(r) if r.ok => "answering",
+        // The host answers, but not to this user.
+        Ok(r) if r.code.as_deref() == Some("forbidden") => "no_access",
         _ => "not_running",
     }
 }
@@ -733,6 +791,21 @@ mod tests {
         ] {
             assert!(unit_word(Path::new(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_root_may_replace_the_system_binary() {
+        assert_eq!(not_root_only(0, 0o100755, false), None);
+        assert_eq!(not_root_only(0, 0o40755, true), None);
+        // /tmp: world-writable but sticky.
+        assert_eq!(not_root_only(0, 0o41777, true), None);
+        assert!(not_root_only(1000, 0o100755, false).is_some_and(|w| w.contains("uid 1000")));
+        assert!(not_root_only(0, 0o100775, false).is_some_and(|w| w.contains("group-writable")));
+        assert!(not_root_only(0, 0o100757, false).is_some_and(|w| w.contains("world-writable")));
+        // The sticky bit protects a directory's entries, not a file.
+        assert!(not_root_only(0, 0o101777, false).is_some());
+        assert!(not_root_only(0, 0o40777, true).is_some());
+        assert!(not_root_only(1000, 0o41777, true).is_some());
     }
 
     #[test]

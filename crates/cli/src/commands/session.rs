@@ -107,7 +107,10 @@ fn control(
 ) -> Result<control_socket::ControlResponse, CliError> {
     let response = runtime()?
         .block_on(control_socket::call(dir, &request))
-        .map_err(|e| CliError::Coded(exit::OTHER, e.to_string()))?;
+        .map_err(|e| match e {
+            latchkey_session::Error::Forbidden(m) => CliError::Coded(exit::FORBIDDEN, m),
+            other => CliError::Coded(exit::OTHER, other.to_string()),
+        })?;
     if response.ok {
         Ok(response)
     } else {

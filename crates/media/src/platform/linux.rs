@@ -125,12 +125,21 @@ impl Keymap {
     }
 
     fn set_mapping(&mut self, kc: u8, syms: &[u32]) -> Result<()> {
+        // The X error of a refused mapping names the keysym (a character a
+        // viewer typed) as its bad value: only its kind goes into the message.
+        let refused = |e: x11rb::errors::ReplyError| match e {
+            x11rb::errors::ReplyError::X11Error(x) => Error::Inject(format!(
+                "X11 keymap: the server refused a new mapping ({:?})",
+                x.error_kind
+            )),
+            other => x_err(other),
+        };
         let per = u8::try_from(syms.len()).map_err(x_err)?;
         self.conn
             .change_keyboard_mapping(1, kc, per, syms)
             .map_err(x_err)?
             .check()
-            .map_err(x_err)?;
+            .map_err(refused)?;
         // A round trip: the server has applied the mapping (and queued
         // MappingNotify to every client) before any key event we send next.
         self.conn

@@ -14,8 +14,17 @@
 //!
 //! Without `--display`, a host that runs as root from systemd (`$INVOCATION_ID`
 //! set) with no `$DISPLAY` follows logind the same way.
+//!
+//! A root host trusts nothing another user controls: it shares an X server
+//! only when the server's process and socket belong to root or to the
+//! session's user, and it reads an Xauthority file only if it is a regular
+//! file (no symlink followed, `O_NOFOLLOW`) owned by that user (or, for a
+//! root X server's own `-auth` file, by root). It hands X a private copy in
+//! its config dir, so nothing can swap the file between the check and the use.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,6 +39,12 @@ const SEAT: &str = "seat0";
 const POLL: Duration = Duration::from_secs(3);
 /// Longest wait for one `loginctl` call.
 const LOGINCTL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Where X servers put their sockets (`X0`, `X1`, ...).
+const X11_UNIX: &str = "/tmp/.X11-unix";
+/// Largest Xauthority file read (real ones hold a few cookies).
+const MAX_XAUTHORITY: u64 = 64 * 1024;
+/// The host's private copy of the session's Xauthority, in its config dir.
+const XAUTHORITY_COPY: &str = "xauthority";
 
 /// A graphical session the host can share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +142,9 @@ fn is_local_display(d: &str) -> bool {
     })
 }
 
-/// The `-auth FILE` of an X server's command line (NUL-separated words),
-/// when it serves `display` (named as an argument).
-pub fn x_server_auth(cmdline: &[u8], display: &str) -> Option<PathBuf> {
+/// Whether an X server's command line (NUL-separated words) serves
+/// `display` (named as an argument): then `Some` of its `-auth FILE`, if any.
+pub fn x_server_of(cmdline: &[u8], display: &str) -> Option<Option<PathBuf>> {
     let words: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
     let program = words.first()?;
     let name = program.rsplit(|b| *b == b'/').next()?;
@@ -143,9 +158,126 @@ pub fn x_server_auth(cmdline: &[u8], display: &str) -> Option<PathBuf> {
     if !words.contains(&number.as_bytes()) {
         return None;
     }
-    let at = words.iter().position(|w| *w == b"-auth")?;
-    let file = std::str::from_utf8(words.get(at + 1)?).ok()?;
-    Some(PathBuf::from(file)).filter(|p| p.is_absolute())
+    let auth = words
+        .iter()
+        .position(|w| *w == b"-auth")
+        .and_then(|at| words.get(at + 1))
+        .and_then(|w| std::str::from_utf8(w).ok())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    Some(auth)
+}
+
+/// Who may own what a root host shares for a session of `session_uid`.
+fn trusted_owner(uid: u32, session_uid: u32) -> bool {
+    uid == 0 || uid == session_uid
+}
+
+/// The X server of `display`, checked: its socket in [`X11_UNIX`] and every
+/// X server process naming the display must belong to root or to the
+/// session's user (`session_uid`). Returns the server's `-auth` file, with
+/// whether root owns the server (then a root-owned auth file is fine too).
+fn checked_x_server(
+    display: &str,
+    session_uid: u32,
+    session_user: &str,
+) -> Result<Option<(PathBuf, bool)>, String> {
+    let number = display
+        .strip_prefix(':')
+        .and_then(|rest| rest.split('.').next())
+        .unwrap_or("");
+    let not_theirs = |what: &str, uid: u32| {
+        let owner = auth::user(uid)
+            .map(|u| format!("{} (uid {uid})", u.name))
+            .unwrap_or_else(|| format!("uid {uid}"));
+        format!(
+            "the X server of display {display}: its {what} belongs to {owner}, neither root nor \
+             the session's user {session_user}; not shared"
+        )
+    };
+    let socket = Path::new(X11_UNIX).join(format!("X{number}"));
+    let socket_seen = match std::fs::symlink_metadata(&socket) {
+        Ok(m) if !trusted_owner(m.uid(), session_uid) => return Err(not_theirs("socket", m.uid())),
+        Ok(_) => true,
+        Err(_) => false,
+    };
+    let mut auth_file = None;
+    let mut process_seen = false;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let Some(auth) = x_server_of(&cmdline, display) else {
+            continue;
+        };
+        // /proc/PID belongs to the process's effective user.
+        let Ok(meta) = std::fs::metadata(entry.path()) else {
+            continue;
+        };
+        if !trusted_owner(meta.uid(), session_uid) {
+            return Err(not_theirs("process", meta.uid()));
+        }
+        process_seen = true;
+        if auth_file.is_none() {
+            auth_file = auth.map(|p| (p, meta.uid() == 0));
+        }
+    }
+    if !socket_seen && !process_seen {
+        return Err(format!(
+            "cannot tell who runs the X server of display {display} (no {} and no such \
+             process): not shared",
+            socket.display()
+        ));
+    }
+    Ok(auth_file)
+}
+
+/// Read the Xauthority file at `path` without following a symlink: it must
+/// be a regular file owned by `session_uid` (or by root when `root_ok`).
+pub fn read_xauthority(
+    path: &Path,
+    session_uid: u32,
+    root_ok: bool,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                "it is a symbolic link".to_string()
+            } else {
+                format!("cannot open it ({e})")
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot check it ({e})"))?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.uid() != session_uid && !(root_ok && meta.uid() == 0) {
+        return Err(format!(
+            "it belongs to uid {}, not to the session's user (uid {session_uid})",
+            meta.uid()
+        ));
+    }
+    if meta.len() > MAX_XAUTHORITY {
+        return Err(format!("it is larger than {MAX_XAUTHORITY} bytes"));
+    }
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_XAUTHORITY + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    Ok(bytes)
 }
 
 /// Where the Xauthority for a session of `uid` may be, most specific first:
@@ -161,20 +293,6 @@ pub fn xauthority_candidates(
         out.push(Path::new(h).join(".Xauthority"));
     }
     out
-}
-
-/// The `-auth` file of the X server of `display`, found in `/proc`.
-fn server_auth_from_proc(display: &str) -> Option<PathBuf> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .find_map(|e| x_server_auth(&std::fs::read(e.path().join("cmdline")).ok()?, display))
 }
 
 /// Run `loginctl ARGS`, bounded by [`LOGINCTL_TIMEOUT`].
@@ -253,8 +371,9 @@ pub fn active_session(own_uid: Option<u32>) -> Lookup {
 
 /// Decide the display for `latchkey host`: the given one, or with `auto`
 /// (or, under systemd as root with no `$DISPLAY`, implicitly) logind's, with
-/// `XAUTHORITY` set and a watcher started. Call before any thread starts.
-pub fn host_display(given: Option<String>) -> Result<Option<String>, CliError> {
+/// `XAUTHORITY` set (to a private copy in `config_dir`) and a watcher
+/// started. Call before any thread starts.
+pub fn host_display(given: Option<String>, config_dir: &Path) -> Result<Option<String>, CliError> {
     let own_uid = auth::effective_uid();
     let follow = match given.as_deref() {
         Some("auto") => true,
@@ -269,34 +388,69 @@ pub fn host_display(given: Option<String>) -> Result<Option<String>, CliError> {
         return Ok(given);
     }
     let found = active_session(own_uid);
-    let chosen = match &found {
-        Lookup::Found(s) => {
+    let server = match &found {
+        Lookup::Found(s) => Some(checked_x_server(&s.display, s.uid, &s.user)),
+        _ => None,
+    };
+    let chosen = match (&found, server) {
+        (_, Some(Err(why))) => {
+            println!(
+                "No graphical session to share ({why}): the host stays reachable without a \
+                 screen and restarts when the session changes"
+            );
+            std::env::remove_var("DISPLAY");
+            std::env::remove_var("XAUTHORITY");
+            None
+        }
+        (Lookup::Found(s), Some(Ok(server_auth))) => {
             let home = auth::user(s.uid).map(|u| u.home);
+            let root_server_auth = server_auth
+                .as_ref()
+                .filter(|(_, root)| *root)
+                .map(|(p, _)| p.clone());
             let mut candidates =
-                xauthority_candidates(s.uid, home.as_deref(), server_auth_from_proc(&s.display));
+                xauthority_candidates(s.uid, home.as_deref(), server_auth.map(|(p, _)| p));
             // A user service may have had it handed over by the desktop (import-environment).
             if own_uid == Some(s.uid) {
                 candidates.extend(std::env::var_os("XAUTHORITY").map(PathBuf::from));
             }
-            let xauth = candidates.into_iter().find(|p| p.is_file());
+            let mut xauth = None;
+            for path in candidates {
+                if std::fs::symlink_metadata(&path).is_err() {
+                    continue; // Not there: nothing to say.
+                }
+                let root_ok = root_server_auth.as_ref() == Some(&path);
+                match read_xauthority(&path, s.uid, root_ok) {
+                    Ok(bytes) => {
+                        xauth = Some((private_copy(config_dir, &bytes)?, path));
+                        break;
+                    }
+                    Err(why) => println!("Not using the Xauthority {}: {why}", path.display()),
+                }
+            }
             println!(
                 "Following the graphical session in front: display {} of {} (session {}){}",
                 s.display,
                 s.user,
                 s.id,
                 match &xauth {
-                    Some(p) => format!(", Xauthority {}", p.display()),
-                    None => ", no Xauthority file found".into(),
+                    Some((copy, from)) => format!(
+                        ", Xauthority {} (copied to {})",
+                        from.display(),
+                        copy.display()
+                    ),
+                    None => ", no usable Xauthority file found".into(),
                 }
             );
             // Still one thread: the watcher below starts after this.
             match xauth {
-                Some(p) => std::env::set_var("XAUTHORITY", p),
+                Some((copy, _)) => std::env::set_var("XAUTHORITY", copy),
                 None => std::env::remove_var("XAUTHORITY"),
             }
             Some(s.display.clone())
         }
-        Lookup::Nothing(why) => {
+        (Lookup::Found(_), None) => None,
+        (Lookup::Nothing(why), _) => {
             println!(
                 "No graphical session to share ({why}): the host stays reachable without a \
                  screen and restarts when one starts"
@@ -304,7 +458,7 @@ pub fn host_display(given: Option<String>) -> Result<Option<String>, CliError> {
             std::env::remove_var("DISPLAY");
             None
         }
-        Lookup::Unavailable(why) => {
+        (Lookup::Unavailable(why), _) => {
             match std::env::var("DISPLAY") {
                 Ok(d) => println!("Cannot ask logind ({why}): sharing $DISPLAY {d}"),
                 Err(_) => println!(
@@ -327,6 +481,27 @@ pub fn host_display(given: Option<String>) -> Result<Option<String>, CliError> {
             })?;
     }
     Ok(chosen)
+}
+
+/// Write `bytes` (an Xauthority checked by [`read_xauthority`]) to the host's
+/// own 0600 copy in `config_dir`, which X then reads.
+fn private_copy(config_dir: &Path, bytes: &[u8]) -> Result<PathBuf, CliError> {
+    latchkey_store::config::make_private(config_dir)?;
+    if !config_dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(config_dir)
+            .map_err(|e| {
+                CliError::Coded(
+                    exit::OTHER,
+                    format!("cannot create {}: {e}", config_dir.display()),
+                )
+            })?;
+    }
+    let path = config_dir.join(XAUTHORITY_COPY);
+    latchkey_store::atomic::write_atomic(&path, bytes, 0o600)?;
+    Ok(path)
 }
 
 /// Ask logind again every [`POLL`]; exit with [`exit::DISPLAY_CHANGED`] once
@@ -365,6 +540,10 @@ fn describe(key: &Option<(String, String)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn x_server_auth(cmdline: &[u8], display: &str) -> Option<PathBuf> {
+        x_server_of(cmdline, display).flatten()
+    }
 
     fn props(text: &str) -> BTreeMap<String, String> {
         parse_properties(text)
@@ -457,6 +636,59 @@ mod tests {
             xauthority_candidates(7, Some("relative"), None),
             [PathBuf::from("/run/user/7/gdm/Xauthority")]
         );
+    }
+
+    #[test]
+    fn xauthority_is_read_only_from_the_users_own_regular_file() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let me = auth::effective_uid().expect("uid");
+        let file = tmp.path().join("Xauthority");
+        std::fs::write(&file, b"cookie").expect("write");
+        assert_eq!(
+            read_xauthority(&file, me, false).map(|b| b.to_vec()),
+            Ok(b"cookie".to_vec())
+        );
+        // Someone else's file (here: the session is another uid's).
+        let why = read_xauthority(&file, me + 1, false).expect_err("not theirs");
+        assert!(why.contains("belongs to uid"), "{why}");
+        // A root-owned file counts only where root is allowed (a root X server's -auth).
+        if me == 0 {
+            assert!(read_xauthority(&file, 1000, true).is_ok());
+            assert!(read_xauthority(&file, 1000, false).is_err());
+        }
+        // A symlink is not followed, even to a file that would pass.
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        let why = read_xauthority(&link, me, false).expect_err("symlink");
+        assert!(why.contains("symbolic link"), "{why}");
+        // Not a regular file: a directory, a FIFO (opened without blocking).
+        let why = read_xauthority(tmp.path(), me, false).expect_err("dir");
+        assert!(why.contains("regular"), "{why}");
+        let fifo = tmp.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success());
+        let why = read_xauthority(&fifo, me, false).expect_err("fifo");
+        assert!(why.contains("regular"), "{why}");
+        assert!(read_xauthority(&tmp.path().join("absent"), me, false).is_err());
+    }
+
+    #[test]
+    fn x_servers_are_recognised_with_or_without_auth() {
+        assert_eq!(
+            x_server_of(b"/usr/bin/Xvfb\0:7\0-screen\0", ":7"),
+            Some(None)
+        );
+        assert_eq!(
+            x_server_of(b"Xorg\0:7\0-auth\0/run/a\0", ":7.0"),
+            Some(Some(PathBuf::from("/run/a")))
+        );
+        assert_eq!(x_server_of(b"Xorg\0:8\0", ":7"), None);
+        assert_eq!(x_server_of(b"sh\0:7\0", ":7"), None);
+        assert!(trusted_owner(0, 1000) && trusted_owner(1000, 1000));
+        assert!(!trusted_owner(1001, 1000));
     }
 
     #[test]
