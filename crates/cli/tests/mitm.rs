@@ -155,6 +155,13 @@ async fn relay(mut a: Peer, b: Peer, control_b: Control, seen: Seen) {
             _ => return,
         }
     };
+    // Relay only once the host's side is open too (a send before that fails).
+    if !matches!(
+        tokio::time::timeout(Duration::from_secs(20), control_b.opened()).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
     let note = |line: String| seen.lock().expect("seen").push(line);
     loop {
         tokio::select! {
