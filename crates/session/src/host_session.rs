@@ -263,11 +263,15 @@ fn finish_login(shared: &HostShared, pending: &mut Option<PendingLogin>, outcome
     if let Some(p) = pending.take() {
         let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
         if t.finish(p, outcome, now()) {
-            // Kept across a restart; saved under the lock so saves keep their order.
-            if let Err(e) = latchkey_store::throttle_file::save(&shared.config_dir, &t) {
-                tracing::warn!(error = %e, "cannot save the failed-login counters");
-            }
+            save_counters(shared, &t);
         }
+    }
+}
+
+/// Keep the counters across a restart; called under the lock so saves keep their order.
+fn save_counters(shared: &HostShared, throttle: &latchkey_core::throttle::Throttle) {
+    if let Err(e) = latchkey_store::throttle_file::save(&shared.config_dir, throttle) {
+        tracing::warn!(error = %e, "cannot save the failed-login counters");
     }
 }
 
@@ -280,7 +284,11 @@ fn count_guess(
 ) -> Option<Verdict> {
     let login = pending.as_mut()?;
     let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
-    let refusal = t.begin_guess(login, profile, now()).err()?;
+    let Err(refusal) = t.begin_guess(login, profile, now()) else {
+        // On disk before the challenge leaves: a restart must not give the guess back.
+        save_counters(shared, &t);
+        return None;
+    };
     let mut verdict = denied(
         DenialCode::Throttled,
         "password",
