@@ -19,6 +19,11 @@ pub struct RendezvousArgs {
     /// TURN URL given with the credentials (repeatable), e.g. turn:turn.example.org:3478.
     #[arg(long, value_name = "URL", requires = "turn_secret")]
     pub turn_url: Vec<String>,
+    /// A reverse proxy's address range, e.g. 127.0.0.1/32 (repeatable): its
+    /// Forwarded / X-Forwarded-For headers give the client's address; nobody
+    /// else's are believed.
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<latchkey_rendezvous::TrustedProxy>,
 }
 
 /// Run the server; returns the process exit code.
@@ -39,6 +44,7 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
                     urls: args.turn_url,
                     ttl_s: 3600,
                 }),
+            trusted_proxies: args.trusted_proxy,
             ..Default::default()
         };
         println!("Latchkey rendezvous listening on ws://{local}");

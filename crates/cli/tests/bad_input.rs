@@ -179,3 +179,23 @@ fn store_failure_leaves_settings_alone() {
     assert!(m.contains("damaged"), "{m}");
     unchanged(&d, &["status"], None, 1);
 }
+
+#[test]
+fn rendezvous_refuses_a_bad_trusted_proxy_range() {
+    let d = configured();
+    for bad in ["10.0.0.0/33", "proxy.example", "::1/129", "10.0.0.0/"] {
+        let m = unchanged(
+            &d,
+            &[
+                "rendezvous",
+                "--listen",
+                "127.0.0.1:0",
+                "--trusted-proxy",
+                bad,
+            ],
+            None,
+            2,
+        );
+        assert!(m.contains("not an address range"), "{m}");
+    }
+}

@@ -379,42 +379,22 @@ fn throttled_after_repeated_failures() {
     let (_host, h) = unattended_host(&rv);
     let id = h.id().to_string();
     let viewer = Device::file();
-    let mut throttled = None;
-    for attempt in 1..=8 {
-        let started = Instant::now();
-        let run = viewer.connect(
-            &id,
-            &rv,
-            &["--password-stdin"],
-            Some("wrong password number one\n"),
-        );
-        let v = outcome(&run);
-        if v["error"] == "throttled" {
-            assert_eq!(run.code, 3);
-            let retry = v["retry_after_s"].as_u64().expect("retry_after_s");
-            assert!(retry >= 1, "{v}");
-            throttled = Some((attempt, started, retry));
-            break;
-        }
-        assert_eq!(v["error"], "wrong_credentials", "{v}");
-    }
-    let (at, when, retry) = throttled.expect("throttled within 8 attempts");
+    // Wrong passwords, waiting out each short back-off, until the host backs off for 7 s or more.
+    let (free, backoff) = fail_until_backoff(&viewer, &id, &rv, 7);
+    let when = Instant::now();
     assert!(
-        at >= 5,
-        "the first 3 failures are free; throttled at attempt {at}"
+        free >= 4,
+        "the first 3 failures are free; throttled after {free}"
     );
-    // Even the right password is refused while backing off (unless this slow
-    // machine took longer than the whole back-off to get here).
+    // Even the right password is refused while backing off.
     let v = outcome(&viewer.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))));
-    if v["ok"] == true {
-        // Time is counted in whole seconds, so an N s back-off may lift after N-1 s and a bit.
-        assert!(
-            when.elapsed() >= Duration::from_secs(retry.saturating_sub(1)),
-            "granted during the back-off: {v}"
-        );
-    } else {
-        assert_eq!(v["error"], "throttled", "{v}");
-    }
+    // Time is counted in whole seconds: an N s back-off lasts at least N-1 s.
+    assert!(
+        when.elapsed() < Duration::from_secs(backoff - 1),
+        "too slow to tell: {:?}",
+        when.elapsed()
+    );
+    assert_eq!(v["error"], "throttled", "{v}");
 }
 
 #[test]
@@ -588,7 +568,8 @@ fn waiting_requests_are_capped_and_do_not_block_password_logins() {
     let id = h.id().to_string();
     let asker = Device::file();
     asker.status();
-    let waiting: Vec<Proc> = (0..8)
+    // One address may have 2 requests waiting (crates/cli/tests/throttle.rs tests the cap of 8 in all).
+    let waiting: Vec<Proc> = (0..2)
         .map(|_| {
             asker.spawn(
                 &["connect", &id, "--rendezvous", &rv.url, "--probe", "--json"],
@@ -602,12 +583,12 @@ fn waiting_requests_are_capped_and_do_not_block_password_logins() {
         .json()
         .as_array()
         .map(|a| a.len())
-        != Some(8)
+        != Some(2)
     {
-        assert!(Instant::now() < deadline, "8 requests never appeared");
+        assert!(Instant::now() < deadline, "2 requests never appeared");
         std::thread::sleep(Duration::from_millis(200));
     }
-    // A ninth is refused at once instead of queueing.
+    // A third from the same address is refused at once instead of queueing.
     refused(&asker.connect(&id, &rv, &[], None), "denied", 3);
     // Unattended logins are not held up by people who are waiting.
     granted(&Device::file().connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))));

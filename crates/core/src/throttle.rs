@@ -4,10 +4,22 @@
 //! 1 s, up to 15 min, during which that key or address is refused before any
 //! password is checked. 30 failures within an hour block it hard for an hour;
 //! a success resets the count only before that. A global cap limits how many
-//! logins may be pending (in the middle of a handshake) at once. IPv6 sources are
-//! counted per /64, since one host usually owns a whole /64.
+//! logins may be pending (in the middle of a handshake) at once, and a smaller
+//! one how many of them one address may hold. IPv6 sources are counted per /64,
+//! since one host usually owns a whole /64.
+//!
+//! Fresh device keys and many addresses defeat counters kept per key and per
+//! address, so every password guess is also counted against the profile it
+//! targets: at most [`ThrottlePolicy::profile_max_guesses`] in any
+//! [`ThrottlePolicy::profile_window_s`] (a day), whoever makes them. A guess is
+//! counted when the challenge goes out (the viewer can test its password
+//! against the challenge alone) and handed back only when the login succeeds.
+//!
+//! Entries that are refusing (backing off or blocked) are never forgotten to
+//! make room; [`Throttle::snapshot`] and [`Throttle::restore`] carry the
+//! counters across a restart.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
@@ -31,8 +43,16 @@ pub struct ThrottlePolicy {
     pub hard_block_s: u64,
     /// Logins that may be pending at once.
     pub max_pending: u32,
-    /// Keys or addresses remembered at most (old, harmless ones are forgotten first).
+    /// Logins one source address may have pending at once.
+    pub max_pending_per_addr: u32,
+    /// Keys or addresses remembered at most; only harmless ones (not refusing)
+    /// are forgotten to stay under it, oldest first.
     pub max_entries: usize,
+    /// Password guesses one profile may receive within `profile_window_s`, from
+    /// every key and address together (successful logins do not count).
+    pub profile_max_guesses: usize,
+    /// Window for the per-profile ceiling, in seconds.
+    pub profile_window_s: u64,
 }
 
 impl Default for ThrottlePolicy {
@@ -45,7 +65,10 @@ impl Default for ThrottlePolicy {
             hard_window_s: 3600,
             hard_block_s: 3600,
             max_pending: 16,
+            max_pending_per_addr: 4,
             max_entries: 10_000,
+            profile_max_guesses: 60,
+            profile_window_s: 24 * 3600,
         }
     }
 }
@@ -64,7 +87,7 @@ pub enum ThrottleRefusal {
         /// Seconds until the block lifts.
         retry_after_s: u64,
     },
-    /// Too many logins pending at once.
+    /// Too many logins pending at once (in all, or from this address).
     Busy,
 }
 
@@ -79,7 +102,7 @@ impl ThrottleRefusal {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Entry {
     consecutive: u32,
     next_allowed: Option<UnixTime>,
@@ -137,6 +160,10 @@ impl Entry {
         }
     }
 
+    fn is_refusing(&self, now: UnixTime) -> bool {
+        self.refusal(now).is_some()
+    }
+
     fn is_idle(&self, policy: &ThrottlePolicy, now: UnixTime) -> bool {
         self.refusal(now).is_none()
             && self
@@ -152,6 +179,8 @@ impl Entry {
 pub struct PendingLogin {
     key: Option<DevicePublicKey>,
     addr: IpAddr,
+    /// The profile guess counted by [`Throttle::begin_guess`], and when.
+    guess: Option<(String, UnixTime)>,
 }
 
 /// How a login ended.
@@ -163,15 +192,30 @@ pub enum LoginOutcome {
     Failure,
     /// Neither (the viewer left, or the person at the host decided): not counted.
     Abandoned,
+    /// The viewer never said how it logs in (it stayed silent past the
+    /// deadline, or left before): counted as a failure against its address.
+    NoMethod,
 }
 
-/// Failure counters and the pending-login cap.
+/// Failure counters and the pending-login caps.
 #[derive(Debug, Clone, Default)]
 pub struct Throttle {
     policy: ThrottlePolicy,
     keys: HashMap<DevicePublicKey, Entry>,
     addrs: HashMap<IpAddr, Entry>,
+    /// Password guesses per profile within the window, oldest first.
+    profiles: HashMap<String, VecDeque<UnixTime>>,
     pending: u32,
+    pending_by_addr: HashMap<IpAddr, u32>,
+}
+
+/// The counters of a [`Throttle`] as they are kept across a restart (pending
+/// logins are not: they ended with the process).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ThrottleState {
+    keys: Vec<(DevicePublicKey, Entry)>,
+    addrs: Vec<(IpAddr, Entry)>,
+    profiles: Vec<(String, VecDeque<UnixTime>)>,
 }
 
 /// Count IPv6 addresses per /64 and IPv4-mapped ones as IPv4.
@@ -231,24 +275,144 @@ impl Throttle {
         now: UnixTime,
     ) -> Result<PendingLogin, ThrottleRefusal> {
         self.check(key.as_ref(), addr, now)?;
-        if self.pending >= self.policy.max_pending {
+        let addr = normalize_addr(addr);
+        let by_addr = self.pending_by_addr.get(&addr).copied().unwrap_or(0);
+        if self.pending >= self.policy.max_pending || by_addr >= self.policy.max_pending_per_addr {
             return Err(ThrottleRefusal::Busy);
         }
         self.pending += 1;
+        self.pending_by_addr.insert(addr, by_addr + 1);
         Ok(PendingLogin {
             key,
-            addr: normalize_addr(addr),
+            addr,
+            guess: None,
         })
     }
 
-    /// End a login started with [`Throttle::begin`].
-    pub fn finish(&mut self, login: PendingLogin, outcome: LoginOutcome, now: UnixTime) {
-        self.pending = self.pending.saturating_sub(1);
-        match outcome {
-            LoginOutcome::Success => self.record_success(login.key.as_ref(), login.addr, now),
-            LoginOutcome::Failure => self.record_failure(login.key.as_ref(), login.addr, now),
-            LoginOutcome::Abandoned => {}
+    /// Count a password guess against `profile` before its challenge goes out:
+    /// refused (`Blocked`, until the oldest guess leaves the window) when the
+    /// profile had its share of guesses. Call at most once per login.
+    pub fn begin_guess(
+        &mut self,
+        login: &mut PendingLogin,
+        profile: &str,
+        now: UnixTime,
+    ) -> Result<(), ThrottleRefusal> {
+        let policy = self.policy;
+        let guesses = self.profiles.entry(profile.to_string()).or_default();
+        while guesses
+            .front()
+            .is_some_and(|t| now.since(*t) >= policy.profile_window_s)
+        {
+            guesses.pop_front();
         }
+        if guesses.len() >= policy.profile_max_guesses {
+            let retry_after_s = guesses
+                .front()
+                .map(|t| t.plus(policy.profile_window_s).since(now))
+                .unwrap_or(policy.profile_window_s)
+                .max(1);
+            return Err(ThrottleRefusal::Blocked { retry_after_s });
+        }
+        guesses.push_back(now);
+        login.guess = Some((profile.to_string(), now));
+        Ok(())
+    }
+
+    /// Password guesses counted against `profile` within the window ending `now`.
+    pub fn profile_guesses(&self, profile: &str, now: UnixTime) -> usize {
+        self.profiles.get(profile).map_or(0, |g| {
+            g.iter()
+                .filter(|t| now.since(**t) < self.policy.profile_window_s)
+                .count()
+        })
+    }
+
+    /// End a login started with [`Throttle::begin`]. Returns whether a counter
+    /// changed (so that the caller knows to save them).
+    pub fn finish(&mut self, login: PendingLogin, outcome: LoginOutcome, now: UnixTime) -> bool {
+        self.pending = self.pending.saturating_sub(1);
+        if let Some(n) = self.pending_by_addr.get_mut(&login.addr) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.pending_by_addr.remove(&login.addr);
+            }
+        }
+        let refunded = match (&login.guess, outcome) {
+            (Some((profile, at)), LoginOutcome::Success) => self.refund_guess(profile, *at),
+            _ => false,
+        };
+        match outcome {
+            LoginOutcome::Success => {
+                let had = self.tracked();
+                self.record_success(login.key.as_ref(), login.addr, now);
+                refunded || had != self.tracked()
+            }
+            LoginOutcome::Failure => {
+                self.record_failure(login.key.as_ref(), login.addr, now);
+                true
+            }
+            LoginOutcome::NoMethod => {
+                self.record_failure(None, login.addr, now);
+                true
+            }
+            LoginOutcome::Abandoned => login.guess.is_some(),
+        }
+    }
+
+    fn refund_guess(&mut self, profile: &str, at: UnixTime) -> bool {
+        let Some(guesses) = self.profiles.get_mut(profile) else {
+            return false;
+        };
+        match guesses.iter().rposition(|t| *t == at) {
+            Some(i) => {
+                guesses.remove(i);
+                if guesses.is_empty() {
+                    self.profiles.remove(profile);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The counters, to keep across a restart.
+    pub fn snapshot(&self) -> ThrottleState {
+        ThrottleState {
+            keys: self.keys.iter().map(|(k, e)| (*k, e.clone())).collect(),
+            addrs: self.addrs.iter().map(|(a, e)| (*a, e.clone())).collect(),
+            profiles: self
+                .profiles
+                .iter()
+                .filter(|(_, g)| !g.is_empty())
+                .map(|(p, g)| (p.clone(), g.clone()))
+                .collect(),
+        }
+    }
+
+    /// A throttle with `policy` and the counters of `state` (as of `now`:
+    /// what has expired is dropped).
+    pub fn restore(policy: ThrottlePolicy, state: ThrottleState, now: UnixTime) -> Self {
+        let mut t = Throttle::new(policy);
+        t.keys = state.keys.into_iter().collect();
+        t.addrs = state
+            .addrs
+            .into_iter()
+            .map(|(a, e)| (normalize_addr(a), e))
+            .collect();
+        for (profile, guesses) in state.profiles {
+            let kept: VecDeque<UnixTime> = guesses
+                .into_iter()
+                .filter(|g| now.since(*g) < policy.profile_window_s)
+                .collect();
+            if !kept.is_empty() {
+                t.profiles.insert(profile, kept);
+            }
+        }
+        t.keys.retain(|_, e| !e.is_idle(&policy, now));
+        t.addrs.retain(|_, e| !e.is_idle(&policy, now));
+        t.prune(now);
+        t
     }
 
     /// Logins pending now.
@@ -292,19 +456,32 @@ impl Throttle {
         let policy = self.policy;
         if self.keys.len() > policy.max_entries {
             self.keys.retain(|_, e| !e.is_idle(&policy, now));
-            evict_oldest(&mut self.keys, policy.max_entries);
+            evict_oldest(&mut self.keys, policy.max_entries, now);
         }
         if self.addrs.len() > policy.max_entries {
             self.addrs.retain(|_, e| !e.is_idle(&policy, now));
-            evict_oldest(&mut self.addrs, policy.max_entries);
+            evict_oldest(&mut self.addrs, policy.max_entries, now);
+        }
+        if self.profiles.len() > policy.max_entries {
+            self.profiles.retain(|_, g| {
+                g.back()
+                    .is_some_and(|t| now.since(*t) < policy.profile_window_s)
+            });
         }
     }
 }
 
-fn evict_oldest<K: Clone + Eq + std::hash::Hash>(map: &mut HashMap<K, Entry>, max: usize) {
+/// Forget the oldest entries that are not refusing until `max` are left (or
+/// only refusing ones: forgetting those would lift their back-off or block).
+fn evict_oldest<K: Clone + Eq + std::hash::Hash>(
+    map: &mut HashMap<K, Entry>,
+    max: usize,
+    now: UnixTime,
+) {
     while map.len() > max {
         let oldest = map
             .iter()
+            .filter(|(_, e)| !e.is_refusing(now))
             .min_by_key(|(_, e)| e.last_seen)
             .map(|(k, _)| k.clone());
         match oldest {

@@ -6,7 +6,7 @@
 //! The same loop serves hosts and viewers: a connection becomes a host by
 //! registering ([`Stage`]), and any connection may act as a viewer.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -67,8 +67,11 @@ impl Drop for DisconnectGuard {
 struct Connection {
     /// The socket.
     socket: WebSocket,
-    /// The client's address, for logs and for `Incoming.from_addr`.
+    /// The TCP peer (the client, or a reverse proxy), for logs.
     peer: SocketAddr,
+    /// The client's address for `Incoming.from_addr`: the peer's, or the one
+    /// a trusted proxy forwarded.
+    client: IpAddr,
     /// Shared state.
     hub: Hub,
     /// What the rest of the server sends this connection.
@@ -82,16 +85,23 @@ struct Connection {
 }
 
 /// Serve one upgraded WebSocket until it ends.
-pub(crate) async fn run(socket: WebSocket, peer: SocketAddr, hub: Hub, admission: Admission) {
+pub(crate) async fn run(
+    socket: WebSocket,
+    peer: SocketAddr,
+    client: IpAddr,
+    hub: Hub,
+    admission: Admission,
+) {
     let mailbox = hub.connect();
     let guard = DisconnectGuard {
         hub: hub.clone(),
         id: mailbox.id,
     };
-    debug!(conn = mailbox.id, %peer, "connected");
+    debug!(conn = mailbox.id, %peer, %client, "connected");
     let mut conn = Connection {
         socket,
         peer,
+        client,
         limiter: RateLimiter::new(hub.limits(), tokio::time::Instant::now()),
         hub,
         mailbox,
@@ -202,7 +212,7 @@ impl Connection {
                         "a session identifier is 16 to 64 of 0-9a-f",
                     ))
                 } else {
-                    let from = self.peer.ip().to_canonical().to_string();
+                    let from = self.client.to_canonical().to_string();
                     match self.hub.offer(me, &to, session, sdp, from) {
                         Err(r) if r.code == ErrorCode::HostOffline => {
                             Err(offline_or_unknown(self.hub.clone(), &to, r).await)

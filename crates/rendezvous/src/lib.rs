@@ -40,6 +40,7 @@
 //! - `db`: the SQLite table binding IDs to keys (`UNIQUE` both ways).
 //! - `turn`: coturn `use-auth-secret` credentials, and [`TurnConfig`].
 //! - `limits`: [`Limits`] and the per-connection token bucket.
+//! - `proxy`: [`TrustedProxy`] and the client address behind a reverse proxy.
 //! - `metrics`: counters and the Prometheus text for `/metrics`.
 //! - `error`: [`Error`], what can stop the server (never a client's misstep:
 //!   those are answered with `Error { code }` on the wire).
@@ -53,8 +54,10 @@
 //!   and they end after [`Limits::pending_timeout`] (both sides get `Bye`).
 //! - When a connection goes away, the other party of each of its sessions
 //!   gets `Bye { reason: "peer disconnected" }`.
-//! - `Incoming.from_addr` is the TCP peer address; behind a reverse proxy
-//!   that is the proxy's (forwarding headers are not trusted).
+//! - `Incoming.from_addr` is the TCP peer address, unless that peer is in
+//!   [`ServerConfig::trusted_proxies`]: then it is the client named in the
+//!   proxy's `Forwarded` or `X-Forwarded-For` header (the rightmost entry that
+//!   is not itself a trusted proxy). Nobody else's forwarding headers count.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -63,11 +66,13 @@ mod db;
 mod error;
 mod limits;
 mod metrics;
+mod proxy;
 mod server;
 mod state;
 mod turn;
 
 pub use error::Error;
 pub use limits::Limits;
+pub use proxy::{BadCidr, TrustedProxy};
 pub use server::{serve, ServerConfig};
 pub use turn::TurnConfig;

@@ -10,9 +10,10 @@
 use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
@@ -25,6 +26,7 @@ use tracing::{debug, info};
 use crate::connection;
 use crate::db::IdStore;
 use crate::limits::Limits;
+use crate::proxy::{client_addr, TrustedProxy};
 use crate::state::Hub;
 use crate::turn::TurnConfig;
 use crate::Error;
@@ -39,6 +41,9 @@ pub struct ServerConfig {
     pub turn: Option<TurnConfig>,
     /// Resource limits.
     pub limits: Limits,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the
+    /// client (`Incoming.from_addr`); from anyone else they are ignored.
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 /// Serve the rendezvous protocol on `listener` until `shutdown` completes,
@@ -55,7 +60,9 @@ pub async fn serve(
         db_path,
         turn,
         limits,
+        trusted_proxies,
     } = config;
+    let trusted_proxies: Arc<[TrustedProxy]> = trusted_proxies.into();
     let db = tokio::task::spawn_blocking(move || IdStore::open(db_path.as_deref()))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
@@ -73,6 +80,7 @@ pub async fn serve(
         .route("/ws", get(websocket))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .layer(axum::Extension(trusted_proxies))
         .with_state(hub.clone());
     if let Ok(addr) = listener.local_addr() {
         info!(%addr, "rendezvous server listening");
@@ -142,8 +150,11 @@ async fn expire_sessions(hub: Hub, mut shutdown: watch::Receiver<bool>) {
 async fn websocket(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(trusted): axum::Extension<Arc<[TrustedProxy]>>,
+    headers: HeaderMap,
     State(hub): State<Hub>,
 ) -> Response {
+    let client = client_addr(peer.ip(), &headers, &trusted);
     let Some(admission) = hub.admit() else {
         hub.metrics().refused(ErrorCode::Unavailable);
         return (
@@ -157,7 +168,7 @@ async fn websocket(
         .max_message_size(max)
         .max_frame_size(max)
         .on_failed_upgrade(move |e| debug!(%peer, error = %e, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::run(socket, peer, hub, admission))
+        .on_upgrade(move |socket| connection::run(socket, peer, client, hub, admission))
 }
 
 /// `GET /healthz`.

@@ -379,3 +379,59 @@ async fn pending_sessions_time_out() {
     viewer.expect_silence(Duration::from_millis(600)).await;
     server.stop().await.expect("clean shutdown");
 }
+
+/// The `from_addr` the host sees for an offer from a viewer connected with `headers`.
+async fn from_addr_seen(server: &TestServer, headers: &[(&'static str, &str)]) -> Option<String> {
+    let mut host = server.client().await;
+    let id = host.register(&key()).await;
+    let mut viewer = Client::connect_with_headers(&format!("ws://{}/", server.addr), headers).await;
+    let session = session_id();
+    offer(&mut viewer, &id, &session).await;
+    match host.recv().await {
+        ServerMessage::Incoming { from_addr, .. } => from_addr,
+        other => panic!("expected Incoming, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn forwarding_headers_count_only_from_a_trusted_proxy() {
+    let xff = [("x-forwarded-for", "198.51.100.1, 203.0.113.7")];
+    let fwd = [("forwarded", "for=\"[2001:db8::5]:4711\";proto=https")];
+    // Trusted: the client the proxy names (the rightmost untrusted entry).
+    let trusting = TestServer::start(ServerConfig {
+        trusted_proxies: vec!["127.0.0.0/8".parse().expect("cidr")],
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(
+        from_addr_seen(&trusting, &xff).await.as_deref(),
+        Some("203.0.113.7")
+    );
+    assert_eq!(
+        from_addr_seen(&trusting, &fwd).await.as_deref(),
+        Some("2001:db8::5")
+    );
+    assert_eq!(
+        from_addr_seen(&trusting, &[]).await.as_deref(),
+        Some("127.0.0.1")
+    );
+    // Not trusted (no range, or one the peer is outside): the socket's address.
+    let plain = TestServer::start_default().await;
+    assert_eq!(
+        from_addr_seen(&plain, &xff).await.as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        from_addr_seen(&plain, &fwd).await.as_deref(),
+        Some("127.0.0.1")
+    );
+    let elsewhere = TestServer::start(ServerConfig {
+        trusted_proxies: vec!["10.0.0.0/8".parse().expect("cidr")],
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(
+        from_addr_seen(&elsewhere, &xff).await.as_deref(),
+        Some("127.0.0.1")
+    );
+}

@@ -2,9 +2,10 @@
 //! backoff), answers each incoming session in its own task, and serves the
 //! local control socket. Runs until `shutdown` resolves.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,8 @@ use tokio::sync::{mpsc, watch, Semaphore};
 
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage};
-use latchkey_core::throttle::Throttle;
+use latchkey_core::throttle::{normalize_addr, ThrottlePolicy};
+use latchkey_store::config::now;
 use latchkey_store::Config;
 
 use crate::control_socket;
@@ -25,6 +27,9 @@ use crate::Error;
 
 /// Sessions handled at once.
 const MAX_SESSIONS: usize = 32;
+/// Sessions one source address may hold at once (so that one address cannot
+/// take every slot with logins that never finish).
+const MAX_SESSIONS_PER_ADDR: usize = 6;
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Keepalive interval on the signaling socket.
@@ -84,10 +89,16 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
             _ => Err(Error::Io("the control socket stopped".into())),
         };
     }
+    // The failed-login counters of the last run: a restart must not reset them.
+    let (throttle, damaged) =
+        latchkey_store::throttle_file::load(&options.config_dir, ThrottlePolicy::default(), now());
+    if let Some(e) = damaged {
+        tracing::error!(error = %e, "the failed-login counters are damaged; starting with none");
+    }
     let shared = HostShared {
         config_dir: options.config_dir.clone(),
         store: options.store,
-        throttle: Arc::new(Mutex::new(Throttle::default())),
+        throttle: Arc::new(Mutex::new(throttle)),
         requests,
         window_open: options.window_open.clone(),
         device_id: config.settings().device_id.clone(),
@@ -111,6 +122,7 @@ async fn serve_rendezvous(
     mut shared: HostShared,
 ) -> Result<(), Error> {
     let limit = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let per_addr = AddrSlots::default();
     let mut backoff = Duration::from_secs(1);
     let report = |p: Presence| {
         if let Some(tx) = &options.presence {
@@ -127,7 +139,7 @@ async fn serve_rendezvous(
                     shared.device_id = Some(id.clone());
                     announce(&id);
                     report(Presence::Online(id.clone()));
-                    serve_connection(socket, &shared, &device_key, &limit).await;
+                    serve_connection(socket, &shared, &device_key, &limit, &per_addr).await;
                     tracing::warn!("lost the rendezvous; reconnecting");
                     report(Presence::Offline("lost the rendezvous server".into()));
                 }
@@ -170,6 +182,7 @@ async fn serve_connection(
     shared: &HostShared,
     device_key: &Arc<latchkey_core::identity::DeviceKey>,
     limit: &Arc<Semaphore>,
+    per_addr: &AddrSlots,
 ) {
     // Session tasks hand us what to send; we own the socket.
     let (out_tx, mut out_rx) = mpsc::channel::<ClientMessage>(64);
@@ -179,7 +192,8 @@ async fn serve_connection(
         tokio::select! {
             msg = socket.recv() => match msg {
                 Ok(Some(ServerMessage::Incoming { session, from_addr, sdp })) => {
-                    let Ok(permit) = limit.clone().try_acquire_owned() else {
+                    let slot = per_addr.take(from_addr.as_deref());
+                    let (Some(slot), Ok(permit)) = (slot, limit.clone().try_acquire_owned()) else {
                         let _ = socket.send(&ClientMessage::Bye { session, reason: Some("host busy".into()) }).await;
                         continue;
                     };
@@ -188,7 +202,7 @@ async fn serve_connection(
                     let key = device_key.clone();
                     let out = out_tx.clone();
                     tokio::spawn(async move {
-                        let _permit = permit;
+                        let _permit = (permit, slot);
                         let mut reason = None;
                         if let Err(e) = answer_session(shared, key, session.clone(), from_addr, sdp, out.clone()).await {
                             tracing::info!(error = %e, "session ended");
@@ -269,4 +283,46 @@ async fn answer_session(
     .await
     .map_err(|_| Error::RendezvousLost("signaling loop gone".into()))?;
     host_session::run(shared, peer, video, from_addr, key).await
+}
+
+/// Sessions held per source address (IPv6 per /64, as the throttle counts).
+#[derive(Clone, Default)]
+struct AddrSlots(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One session's place in [`AddrSlots`]; given back when dropped.
+struct AddrSlot {
+    slots: AddrSlots,
+    addr: IpAddr,
+}
+
+impl AddrSlots {
+    /// A place for a session from `from_addr`, unless that address holds its share.
+    fn take(&self, from_addr: Option<&str>) -> Option<AddrSlot> {
+        let addr = from_addr
+            .and_then(|a| a.parse().ok())
+            .map(normalize_addr)
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let held = map.entry(addr).or_insert(0);
+        if *held >= MAX_SESSIONS_PER_ADDR {
+            return None;
+        }
+        *held += 1;
+        Some(AddrSlot {
+            slots: self.clone(),
+            addr,
+        })
+    }
+}
+
+impl Drop for AddrSlot {
+    fn drop(&mut self) {
+        let mut map = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.addr) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.addr);
+            }
+        }
+    }
 }

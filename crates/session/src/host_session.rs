@@ -30,6 +30,11 @@ use crate::Error;
 const MAX_WAITING_REQUESTS: usize = 8;
 /// How long each handshake step may take (the accept window has its own 60 s).
 const STEP: Duration = Duration::from_secs(15);
+/// How long a viewer may take to say how it logs in after the hellos: a real
+/// viewer sends its method at once, a silent one must not hold a pending slot.
+const METHOD_STEP: Duration = Duration::from_secs(5);
+/// Requests from one source address waiting for the person at the host at once.
+const MAX_WAITING_PER_ADDR: usize = 2;
 
 /// What every session of one host shares.
 #[derive(Clone)]
@@ -286,8 +291,44 @@ pub async fn run(
 fn finish_login(shared: &HostShared, pending: &mut Option<PendingLogin>, outcome: LoginOutcome) {
     if let Some(p) = pending.take() {
         let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        t.finish(p, outcome, now());
+        if t.finish(p, outcome, now()) {
+            save_counters(shared, &t);
+        }
     }
+}
+
+/// Keep the counters across a restart; called under the lock so saves keep their order.
+fn save_counters(shared: &HostShared, throttle: &latchkey_core::throttle::Throttle) {
+    if let Err(e) = latchkey_store::throttle_file::save(&shared.config_dir, throttle) {
+        tracing::warn!(error = %e, "cannot save the failed-login counters");
+    }
+}
+
+/// Count a password guess against `profile` (the throttle's per-profile ceiling);
+/// `Some(verdict)` when the profile had its share of guesses today.
+fn count_guess(
+    shared: &HostShared,
+    pending: &mut Option<PendingLogin>,
+    profile: &str,
+) -> Option<Verdict> {
+    let login = pending.as_mut()?;
+    let mut t = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+    let Err(refusal) = t.begin_guess(login, profile, now()) else {
+        // On disk before the challenge leaves: a restart must not give the guess back.
+        save_counters(shared, &t);
+        return None;
+    };
+    let mut verdict = denied(
+        DenialCode::Throttled,
+        "password",
+        Some(profile.to_string()),
+        "too many password guesses for this profile today",
+        LoginOutcome::Abandoned,
+    );
+    if let HostMessage::Denied { retry_after_s, .. } = &mut verdict.message {
+        *retry_after_s = Some(refusal.retry_after_s());
+    }
+    Some(verdict)
 }
 
 /// Give the last message time to leave before closing.
@@ -312,7 +353,14 @@ async fn refuse_protocol(control: &Control, why: &str) -> Result<(), Error> {
 }
 
 async fn recv<T: for<'de> serde::Deserialize<'de>>(control: &Control) -> Result<T, Error> {
-    let bytes = tokio::time::timeout(STEP, control.recv())
+    recv_within(control, STEP).await
+}
+
+async fn recv_within<T: for<'de> serde::Deserialize<'de>>(
+    control: &Control,
+    limit: Duration,
+) -> Result<T, Error> {
+    let bytes = tokio::time::timeout(limit, control.recv())
         .await
         .map_err(|_| Error::Timeout("waiting for the viewer"))??;
     handshake::parse(&bytes)
@@ -380,7 +428,23 @@ async fn decide(
     from_addr: &Option<String>,
     pending: &mut Option<PendingLogin>,
 ) -> Result<Verdict, Error> {
-    let method: ViewerMessage = recv(control).await?;
+    // A login that never says how it logs in counts against its address.
+    let method: ViewerMessage = match recv_within(control, METHOD_STEP).await {
+        Ok(m) => m,
+        Err(Error::Timeout(_)) => {
+            return Ok(denied(
+                DenialCode::Protocol,
+                "-",
+                None,
+                "no login method in time",
+                LoginOutcome::NoMethod,
+            ))
+        }
+        Err(e) => {
+            finish_login(shared, pending, LoginOutcome::NoMethod);
+            return Err(e);
+        }
+    };
     // Fresh settings for every request: CLI changes apply at once.
     let mut config = open_config(shared)?;
     match method {
@@ -436,6 +500,11 @@ async fn decide(
             remember,
         } => {
             let target = access::password_target(config.settings(), profile.as_deref());
+            if target.record.is_some() {
+                if let Some(v) = count_guess(shared, pending, &target.profile) {
+                    return Ok(v);
+                }
+            }
             let server = config.server_secret()?;
             let (login, response) = HostLogin::start(
                 &server,
@@ -578,6 +647,21 @@ async fn decide(
                     "ask",
                     Some(wanted),
                     "too many requests are already waiting",
+                    LoginOutcome::Abandoned,
+                ));
+            }
+            let source = |a: &Option<String>| {
+                let ip = a.as_deref().and_then(|a| a.parse::<IpAddr>().ok());
+                ip.map(latchkey_core::throttle::normalize_addr)
+            };
+            let from_here = shared.requests.list().into_iter();
+            let same = from_here.filter(|r| source(&r.addr) == source(from_addr));
+            if same.count() >= MAX_WAITING_PER_ADDR {
+                return Ok(denied(
+                    DenialCode::Denied,
+                    "ask",
+                    Some(wanted),
+                    "too many requests from this address are already waiting",
                     LoginOutcome::Abandoned,
                 ));
             }

@@ -14,6 +14,7 @@
 //! - [`ops`]: the administrative operations (set a password, clear tokens, edit
 //!   profiles...) shared by the CLI and the desktop app.
 //! - [`known_hosts`]: the viewer's memory of each host's device key.
+//! - [`throttle_file`]: the host's failed-login counters, kept across restarts.
 //! - [`atomic`]: write-to-temp, fsync, rename.
 //! - [`error`]: the crate's error type.
 //!
@@ -24,6 +25,7 @@
 //!   settings.json          non-secret settings (mode 0600, atomic writes)
 //!   secrets                only with the file secret store (mode 0600, atomic writes)
 //!   audit.log, .1 .. .3    security events, one JSON object a line
+//!   throttle.json          failed-login counters (mode 0600, atomic writes)
 //!   .lock                  held while the settings or the secrets file change
 //! ```
 #![forbid(unsafe_code)]
@@ -38,6 +40,7 @@ pub mod known_hosts;
 pub mod ops;
 pub mod secrets;
 pub mod settings_file;
+pub mod throttle_file;
 
 pub use config::Config;
 pub use error::Error;

@@ -517,11 +517,17 @@ pub struct Rendezvous {
 impl Rendezvous {
     /// Start on a free port (or `port`), with an optional SQLite file.
     pub fn start(port: u16, db: Option<&Path>) -> Self {
+        Self::start_with(port, db, &[])
+    }
+
+    /// Like [`Rendezvous::start`], with extra arguments (e.g. `--trusted-proxy`).
+    pub fn start_with(port: u16, db: Option<&Path>, extra: &[&str]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
         cmd.args(["rendezvous", "--listen", &format!("127.0.0.1:{port}")]);
         if let Some(db) = db {
             cmd.arg("--db").arg(db);
         }
+        cmd.args(extra);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -609,4 +615,38 @@ pub fn epoch(config: &latchkey_store::Config) -> u64 {
         .get(&settings.default_profile)
         .map(|p| p.epoch)
         .unwrap_or(0)
+}
+
+/// Log in as `viewer` with a wrong password until the host backs off for at
+/// least `min_s` seconds, waiting out each shorter back-off. Returns the
+/// failures counted before the first back-off and the back-off reached (the
+/// host's `retry_after_s`, measured just now).
+pub fn fail_until_backoff(viewer: &Device, id: &str, rv: &Rendezvous, min_s: u64) -> (u32, u64) {
+    let mut failures = 0;
+    let mut first = None;
+    for _ in 0..30 {
+        let run = viewer.connect(
+            id,
+            rv,
+            &["--password-stdin"],
+            Some("wrong password number one\n"),
+        );
+        let line = run.stdout.lines().last().unwrap_or_default().to_string();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
+        if v["error"] == "throttled" {
+            assert_eq!(run.code, 3, "{run:?}");
+            let retry = v["retry_after_s"].as_u64().expect("retry_after_s");
+            assert!(retry >= 1, "{v}");
+            let first = *first.get_or_insert(failures);
+            if retry >= min_s {
+                return (first, retry);
+            }
+            std::thread::sleep(Duration::from_secs(retry + 1));
+        } else {
+            assert_eq!(v["error"], "wrong_credentials", "{v}");
+            failures += 1;
+        }
+    }
+    panic!("no back-off of {min_s} s after {failures} failures");
 }

@@ -168,6 +168,23 @@ impl Client {
         Client { ws }
     }
 
+    /// Connect to `url` with extra headers on the upgrade request (what a
+    /// reverse proxy adds, or what a client forges).
+    pub async fn connect_with_headers(url: &str, headers: &[(&'static str, &str)]) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut request = url.into_client_request().expect("request");
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .append(*name, value.parse().expect("header value"));
+        }
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("WebSocket handshake");
+        Client { ws }
+    }
+
     /// Send one message.
     pub async fn send(&mut self, message: &ClientMessage) {
         self.send_raw(Message::Text(encode(message).into())).await;
