@@ -169,11 +169,11 @@ pub fn session_revoked(settings: &Settings, credential: &SessionCredential) -> O
     if credential.method == Method::Accepted {
         return None;
     }
-    if profile.epoch != credential.epoch {
-        return Some(Revoked::PasswordChanged);
-    }
     if !profile.accepts_unattended() {
         return Some(Revoked::UnattendedOff);
+    }
+    if profile.epoch != credential.epoch {
+        return Some(Revoked::PasswordChanged);
     }
     match &credential.token_id {
         Some(id) if !settings.tokens.contains_id(id) => Some(Revoked::TokenRevoked),
