@@ -176,17 +176,27 @@ impl Connection {
             Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
             Message::Close(_) => return ControlFlow::Break(()),
         };
-        if !self.limiter.allow(tokio::time::Instant::now()) {
-            return self
-                .refuse(Refusal::new(ErrorCode::RateLimited, "slow down"))
-                .await;
-        }
         if text.len() > self.hub.limits().max_message_bytes {
+            if !self.limiter.allow(tokio::time::Instant::now()) {
+                return self
+                    .refuse(Refusal::new(ErrorCode::RateLimited, "slow down"))
+                    .await;
+            }
             return self
                 .refuse(Refusal::new(ErrorCode::TooLarge, "message too large"))
                 .await;
         }
-        match signal::parse_client(text.as_str()) {
+        let parsed = signal::parse_client(text.as_str());
+        let host_reply = matches!(self.stage, Stage::Registered { .. })
+            && parsed
+                .as_ref()
+                .is_ok_and(|m| self.hub.is_host_reply(self.mailbox.id, m));
+        if !host_reply && !self.limiter.allow(tokio::time::Instant::now()) {
+            return self
+                .refuse(Refusal::new(ErrorCode::RateLimited, "slow down"))
+                .await;
+        }
+        match parsed {
             Ok(message) => self.handle(message).await,
             Err(code) => {
                 debug!(conn = self.mailbox.id, ?code, "bad frame");

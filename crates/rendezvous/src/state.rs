@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use latchkey_core::signal::{DeviceId, ErrorCode, ServerMessage};
+use latchkey_core::signal::{ClientMessage, DeviceId, ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -446,6 +446,25 @@ impl Hub {
             self.shared.expiry_changed.notify_one();
         }
         Ok(())
+    }
+
+    /// Whether `message` from `conn` answers a session offered to it and not
+    /// yet answered (its first `Answer`) or ends one it hosts (`Bye`). Such
+    /// replies are bounded by the offers the viewers' own limits let through,
+    /// so they are not held to the host's message rate: a host refusing a
+    /// flood of offers ("host busy") must not lose its answers to real viewers.
+    pub(crate) fn is_host_reply(&self, conn: ConnId, message: &ClientMessage) -> bool {
+        let tables = self.tables();
+        match message {
+            ClientMessage::Answer { session, .. } => tables
+                .sessions
+                .get(session)
+                .is_some_and(|s| s.host == conn && s.pending_until.is_some()),
+            ClientMessage::Bye { session, .. } => {
+                tables.sessions.get(session).is_some_and(|s| s.host == conn)
+            }
+            _ => false,
+        }
     }
 
     /// The host's answer: the session is no longer pending; the viewer gets it.

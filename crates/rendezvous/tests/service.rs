@@ -284,3 +284,84 @@ async fn shutdown_closes_connections_and_returns() {
     }
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+/// A host refusing a flood of offers ("host busy") still gets its answer to a
+/// real viewer through: replies to sessions offered to it are not held to its
+/// message rate (they are bounded by the offers the viewers' limits let in),
+/// while anything else it sends still is.
+#[tokio::test]
+async fn a_host_refusing_a_flood_still_answers_real_viewers() {
+    let server = TestServer::start(ServerConfig {
+        limits: Limits {
+            messages_per_second: 1,
+            burst: 5,
+            max_pending_per_host: 100,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut host = server.client().await;
+    let id = host.register(&key()).await;
+    let mut flood = Vec::new();
+    for _ in 0..30 {
+        let mut v = server.client().await;
+        v.send(&ClientMessage::Offer {
+            to: id.clone(),
+            session: session_id(),
+            sdp: "v=0".into(),
+        })
+        .await;
+        flood.push(v);
+    }
+    for _ in 0..30 {
+        match host.recv().await {
+            ServerMessage::Incoming { session, .. } => {
+                host.send(&ClientMessage::Bye {
+                    session,
+                    reason: Some("host busy".into()),
+                })
+                .await
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    for v in &mut flood {
+        assert!(matches!(v.recv().await, ServerMessage::Bye { .. }));
+    }
+    let mut viewer = server.client().await;
+    let session = session_id();
+    viewer
+        .send(&ClientMessage::Offer {
+            to: id.clone(),
+            session: session.clone(),
+            sdp: "v=0".into(),
+        })
+        .await;
+    match host.recv().await {
+        ServerMessage::Incoming { session: s, .. } => assert_eq!(s, session),
+        other => panic!("unexpected {other:?}"),
+    }
+    host.send(&ClientMessage::Answer {
+        session: session.clone(),
+        sdp: "answer".into(),
+    })
+    .await;
+    match viewer.recv().await {
+        ServerMessage::Answer { session: s, sdp } => {
+            assert_eq!((s, sdp.as_str()), (session.clone(), "answer"))
+        }
+        other => panic!("the viewer got {other:?} instead of the host's answer"),
+    }
+    // A second answer to the same session counts as usual: more than the
+    // bucket holds (5, refilled at 1 a second) are refused.
+    for _ in 0..10 {
+        host.send(&ClientMessage::Answer {
+            session: session.clone(),
+            sdp: "again".into(),
+        })
+        .await;
+    }
+    host.expect_error(ErrorCode::RateLimited).await;
+    server.stop().await.expect("clean shutdown");
+}
