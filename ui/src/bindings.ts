@@ -81,6 +81,18 @@ export const commands = {
   async clearPassword(profile: string): Promise<Result<null, AppError>> {
     return call("clear_password", { profile });
   },
+  async listAcl(): Promise<Result<AccessList, AppError>> {
+    return call("list_acl", {});
+  },
+  async addAclEntry(fingerprint: string, profiles: Array<string>): Promise<Result<AccessList, AppError>> {
+    return call("add_acl_entry", { fingerprint, profiles });
+  },
+  async removeAclEntry(fingerprint: string): Promise<Result<AccessList, AppError>> {
+    return call("remove_acl_entry", { fingerprint });
+  },
+  async setAcl(on: boolean): Promise<Result<AccessList, AppError>> {
+    return call("set_acl", { on });
+  },
   async listRequests(): Promise<Result<Array<Request>, AppError>> {
     return call("list_requests", {});
   },
@@ -142,6 +154,32 @@ export const EVENTS = {
  * The access summary on the main window.
  */
 export type Access = "attended" | "unattended" | "exclusive";
+
+/**
+ * The list and whether it is enforced.
+ */
+export type AccessList = { 
+/**
+ * Whether unlisted viewers are refused. Off on a fresh install.
+ */
+enabled: boolean, 
+/**
+ * The listed viewers, in the order they were added.
+ */
+entries: Array<AclEntry>, };
+
+/**
+ * One listed viewer.
+ */
+export type AclEntry = { 
+/**
+ * The viewer's device key fingerprint, canonical (`ABCD-EFGH-IJKL-MNOP`).
+ */
+fingerprint: string, 
+/**
+ * The profiles it may ask for; empty means any.
+ */
+profiles: Array<string>, };
 
 /**
  * What went wrong, as the UI receives it.

@@ -7,6 +7,8 @@
 import {
   commands,
   type Access,
+  type AccessList,
+  type AclEntry,
   type AppError,
   type AppStatus,
   type ConnectRequest,
@@ -34,6 +36,8 @@ import {
 } from '../bindings';
 
 export type {
+  AccessList,
+  AclEntry,
   AppError,
   AppStatus,
   ConnectRequest,
@@ -161,6 +165,11 @@ export const api = {
   setPassword: (profile: string, password: string) =>
     unwrap(() => commands.setPassword(profile, password)),
   clearPassword: (profile: string) => unwrap(() => commands.clearPassword(profile)),
+  listAcl: () => unwrap(() => commands.listAcl()),
+  addAclEntry: (fingerprint: string, profiles: string[]) =>
+    unwrap(() => commands.addAclEntry(fingerprint, profiles)),
+  removeAclEntry: (fingerprint: string) => unwrap(() => commands.removeAclEntry(fingerprint)),
+  setAcl: (on: boolean) => unwrap(() => commands.setAcl(on)),
 
   // Incoming requests (accept window).
   listRequests: () => unwrap(() => commands.listRequests()),
