@@ -190,7 +190,7 @@ export class FakeBackend {
   clipboard: string | null = 'Text on the remote clipboard';
   readonly inputs: InputEvent[] = [];
   readonly pointer: { x: number; y: number }[] = [];
-  readonly answers: { id: string; accept: boolean; permissions: Permission[] | null }[] = [];
+  readonly answers: { id: string; accept: boolean; viewer: string; permissions: Permission[] | null }[] = [];
 
   constructor(
     private config: MockConfig,
@@ -493,8 +493,13 @@ export class FakeBackend {
         return this.requests.map((r) => ({ ...r }));
       case 'answer_request': {
         const id = String(args.id);
-        if (!this.requests.some((r) => r.id === id)) throw appError('not_found', 'this request is no longer waiting');
-        this.answers.push({ id, accept: args.accept as boolean, permissions: (args.permissions as Permission[] | null) ?? null });
+        const r = this.requests.find((x) => x.id === id);
+        if (!r) throw appError('not_found', 'this request is no longer waiting');
+        // Like the host: an accept counts only for the viewer and profile the window showed.
+        if (args.accept && (r.viewer !== args.viewer || r.profile !== args.profile)) {
+          throw appError('not_found', 'this request is no longer waiting');
+        }
+        this.answers.push({ id, accept: args.accept as boolean, viewer: String(args.viewer), permissions: (args.permissions as Permission[] | null) ?? null });
         this.setRequests(this.requests.filter((r) => r.id !== id));
         return null;
       }

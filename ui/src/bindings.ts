@@ -96,8 +96,8 @@ export const commands = {
   async listRequests(): Promise<Result<Array<Request>, AppError>> {
     return call("list_requests", {});
   },
-  async answerRequest(id: string, accept: boolean, permissions: Array<Permission> | null): Promise<Result<null, AppError>> {
-    return call("answer_request", { id, accept, permissions });
+  async answerRequest(id: string, accept: boolean, viewer: string, profile: string, permissions: Array<Permission> | null): Promise<Result<null, AppError>> {
+    return call("answer_request", { id, accept, viewer, profile, permissions });
   },
   async knownHosts(): Promise<Result<Array<KnownHost>, AppError>> {
     return call("known_hosts", {});
@@ -563,9 +563,13 @@ id: string,
  */
 viewer: string, 
 /**
- * The name the viewer gave.
+ * The name the viewer gave: self-reported, proves nothing.
  */
 viewer_name: string, 
+/**
+ * Whether this device key was seen before.
+ */
+seen: Seen, 
 /**
  * Profile the viewer asked for (or the default).
  */
@@ -583,6 +587,13 @@ expires_in_s: number, };
  * Which login the second factor may be waived for.
  */
 export type Scope = "tokens" | "reconnect";
+
+/**
+ * What the host knows of the viewer's device key before this request: the
+ * accept window says it, since the name a viewer gives is only what it
+ * calls itself.
+ */
+export type Seen = "first_request" | "known" | "saved_login";
 
 /**
  * Payload of [`SESSION_ENDED`].

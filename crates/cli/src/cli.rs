@@ -123,6 +123,10 @@ pub enum Command {
     Accept {
         /// Request id from `latchkey requests`.
         request: String,
+        /// Accept only if the request comes from this device key fingerprint
+        /// (default: the one `latchkey requests` shows for REQ).
+        #[arg(long, value_name = "FP")]
+        viewer: Option<String>,
         /// Grant this profile instead of the one asked for.
         #[arg(long, value_name = "P")]
         profile: Option<String>,

@@ -242,9 +242,30 @@ fn ask_accept_lowered_deny_and_never() {
     let req = wait_request(&host);
     assert_eq!(req["profile"], "default");
     assert_eq!(req["viewer"], viewer.status()["fingerprint"]);
+    // Never here before: the window says so, whatever name the viewer gives.
+    assert_eq!(req["seen"], "first_request");
+    let rid = req["id"].as_str().expect("id");
+    assert!(
+        rid.len() == 16 && rid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{rid}"
+    );
+    // An accept naming another viewer is refused, and the request keeps waiting.
+    let other = Device::file();
+    let fp = other.status()["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    let m = host
+        .run(&["accept", rid, "--viewer", &fp])
+        .fails_with(2)
+        .to_string();
+    assert!(m.contains("is not from"), "{m}");
+    assert_eq!(wait_request(&host)["id"], rid);
     host.run(&[
         "accept",
-        req["id"].as_str().expect("id"),
+        rid,
+        "--viewer",
+        req["viewer"].as_str().expect("fp"),
         "--deny-permission",
         "control_input",
     ])
@@ -259,12 +280,14 @@ fn ask_accept_lowered_deny_and_never() {
         .collect();
     assert_eq!(perms.len(), 11);
     assert!(!perms.contains(&"control_input".to_string()));
-    // Accept under another profile.
+    // Accept under another profile. The device had a session here now: known.
     let pending = viewer.spawn(
         &["connect", &id, "--rendezvous", &rv.url, "--probe", "--json"],
         None,
     );
     let req = wait_request(&host);
+    assert_eq!(req["seen"], "known");
+    assert_ne!(req["id"], rid, "ids are not reused");
     host.run(&[
         "accept",
         req["id"].as_str().expect("id"),

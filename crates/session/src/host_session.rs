@@ -516,6 +516,7 @@ async fn decide(
                 id: String::new(),
                 viewer: viewer_key.fingerprint(),
                 viewer_name: viewer_name.to_string(),
+                seen: crate::requests::Seen::of(&config, viewer_key),
                 profile: wanted.clone(),
                 addr: from_addr.clone(),
                 expires_in_s: handshake::ASK_TIMEOUT_S,

@@ -99,7 +99,7 @@ app_commands! {
     remove_acl_entry(fingerprint: String) -> latchkey_core::acl::AccessList => acl::remove_acl_entry;
     set_acl(on: bool) -> latchkey_core::acl::AccessList => acl::set_acl;
     list_requests() -> Vec<requests::Request> => requests::list_requests;
-    answer_request(id: String, accept: bool, permissions: Option<Vec<latchkey_core::permission::Permission>>) -> () => requests::answer_request;
+    answer_request(id: String, accept: bool, viewer: String, profile: String, permissions: Option<Vec<latchkey_core::permission::Permission>>) -> () => requests::answer_request;
     known_hosts() -> Vec<viewer::KnownHost> => viewer::known_hosts;
     connect(request: viewer::ConnectRequest) -> viewer::SessionInfo => viewer::connect;
     session_info(session_id: String) -> viewer::SessionInfo => viewer::session_info;

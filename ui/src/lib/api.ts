@@ -29,6 +29,7 @@ import {
   type Request as BackendRequest,
   type Result,
   type Scope,
+  type Seen,
   type SessionInfo,
   type Strength,
   type TokenSummary,
@@ -52,6 +53,7 @@ export type {
   Permission,
   PermissionInfo,
   ProfileSummary,
+  Seen,
   SessionInfo,
   Strength,
   TokenSummary,
@@ -173,8 +175,9 @@ export const api = {
 
   // Incoming requests (accept window).
   listRequests: () => unwrap(() => commands.listRequests()),
-  answerRequest: (id: string, accept: boolean, permissions: Permission[] | null) =>
-    unwrap(() => commands.answerRequest(id, accept, permissions)),
+  /** Answer a request; `viewer` and `profile` are what the window showed (the host checks them). */
+  answerRequest: (id: string, accept: boolean, viewer: string, profile: string, permissions: Permission[] | null) =>
+    unwrap(() => commands.answerRequest(id, accept, viewer, profile, permissions)),
 
   // Viewer (main window prompts and viewer window).
   knownHosts: () => unwrap(() => commands.knownHosts()),

@@ -46,9 +46,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Requests(f) => return session::requests(&dir, f.json),
         Command::Accept {
             request,
+            viewer,
             profile,
             deny_permission,
-        } => return session::accept(&dir, request, profile, deny_permission),
+        } => return session::accept(&dir, request, viewer, profile, deny_permission),
         Command::Deny { request } => return session::deny(&dir, request),
         Command::Control { request } => return session::control_raw(&dir, &request),
         _ => {}
