@@ -20,6 +20,7 @@ const request = (over: Partial<RequestInfo> = {}): RequestInfo => ({
   id: '1',
   viewer: 'QWER-TYUI-OPAS-DFGH',
   viewer_name: 'Alice (alice-laptop)',
+  seen: 'saved_login',
   profile: 'support',
   addr: '203.0.113.7:52344',
   expires_in_s: 45,
@@ -38,7 +39,7 @@ const answers = (page: Page) => page.evaluate(() => window.__latchkeyMock!.backe
 describe('accept window', () => {
   it('shows who asks and starts with Deny focused, so Enter denies', async () => {
     const page = await acceptWindow([request()]);
-    await page.getByRole('heading', { name: 'Alice (alice-laptop) wants to connect to this computer' }).waitFor();
+    await page.getByRole('heading', { name: 'A computer calling itself “Alice (alice-laptop)” wants to connect' }).waitFor();
     await expect(page.getByTestId('viewer-fp').innerText()).resolves.toBe('QWER-TYUI-OPAS-DFGH');
     await page.getByText('203.0.113.7:52344').waitFor();
     await page.getByText('Support', { exact: true }).waitFor();
@@ -47,10 +48,29 @@ describe('accept window', () => {
     await shot(page, 'accept-request');
     await page.keyboard.press('Enter');
     await page.getByText('Denied the request from Alice (alice-laptop).').waitFor();
-    expect(await answers(page)).toEqual([{ id: '1', accept: false, permissions: null }]);
+    expect(await answers(page)).toEqual([{ id: '1', accept: false, viewer: 'QWER-TYUI-OPAS-DFGH', permissions: null }]);
     await page.getByRole('heading', { name: 'No request is waiting' }).waitFor();
     await shot(page, 'accept-empty');
     await page.close();
+  });
+
+  it('says the name is self-reported and whether this device key was seen before', async () => {
+    const page = await acceptWindow([request({ id: '9', viewer: 'ZXCV-BNMQ-WERT-YUIO', viewer_name: 'IT Support', seen: 'first_request' })]);
+    await page.getByRole('heading', { name: 'A computer calling itself “IT Support” wants to connect' }).waitFor();
+    await expect(page.getByTestId('name-note').innerText()).resolves.toMatch(/says about itself; it proves nothing/);
+    await expect(page.getByTestId('viewer-seen').innerText()).resolves.toBe('First request: it has never connected here before');
+    await shot(page, 'accept-first-request');
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.getByText(/IT Support is connecting/).waitFor();
+    // The accept carries the fingerprint the window showed.
+    expect(await answers(page)).toEqual([{ id: '9', accept: true, viewer: 'ZXCV-BNMQ-WERT-YUIO', permissions: null }]);
+    await page.close();
+    const known = await acceptWindow([request({ seen: 'known' })]);
+    await expect(known.getByTestId('viewer-seen').innerText()).resolves.toBe('Known: it has connected here before');
+    await known.close();
+    const saved = await acceptWindow([request()]);
+    await expect(saved.getByTestId('viewer-seen').innerText()).resolves.toBe('Known: it has a saved login for this computer');
+    await saved.close();
   });
 
   it('can only lower the grant: no switch for permissions the profile lacks', async () => {
@@ -63,7 +83,7 @@ describe('accept window', () => {
     await page.getByRole('switch', { name: 'Clipboard' }).click();
     await page.getByRole('button', { name: 'Accept with these permissions' }).click();
     await page.getByText('Accepted: Alice (alice-laptop) is connecting with fewer permissions.').waitFor();
-    expect(await answers(page)).toEqual([{ id: '1', accept: true, permissions: ['control_input', 'show_pointer'] }]);
+    expect(await answers(page)).toEqual([{ id: '1', accept: true, viewer: 'QWER-TYUI-OPAS-DFGH', permissions: ['control_input', 'show_pointer'] }]);
     await page.close();
   });
 
@@ -71,10 +91,10 @@ describe('accept window', () => {
     const page = await acceptWindow([request(), request({ id: '2', viewer_name: 'Bob', profile: 'screen_sharing', permissions: [] })]);
     await page.getByText('1 more request waiting after this one.').waitFor();
     await page.getByRole('button', { name: 'Accept', exact: true }).click();
-    await page.getByRole('heading', { name: 'Bob wants to connect to this computer' }).waitFor();
+    await page.getByRole('heading', { name: 'A computer calling itself “Bob” wants to connect' }).waitFor();
     await page.getByText('None: view only.').waitFor();
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Deny');
-    expect(await answers(page)).toEqual([{ id: '1', accept: true, permissions: null }]);
+    expect(await answers(page)).toEqual([{ id: '1', accept: true, viewer: 'QWER-TYUI-OPAS-DFGH', permissions: null }]);
     await shot(page, 'accept-view-only');
     await page.close();
   });
@@ -83,7 +103,7 @@ describe('accept window', () => {
     const page = await acceptWindow([request({ expires_in_s: 2 })]);
     await expect(page.getByTestId('countdown').innerText()).resolves.toMatch(/0:0[12]/);
     await page.getByText('was denied because nobody answered in time').waitFor({ timeout: 5000 });
-    expect(await answers(page)).toEqual([{ id: '1', accept: false, permissions: null }]);
+    expect(await answers(page)).toEqual([{ id: '1', accept: false, viewer: 'QWER-TYUI-OPAS-DFGH', permissions: null }]);
     await page.close();
   });
 
@@ -94,7 +114,7 @@ describe('accept window', () => {
       (r) => window.__latchkeyMock!.backend.setRequests([r]),
       request({ id: '5', viewer_name: 'Carol' }),
     );
-    await page.getByRole('heading', { name: 'Carol wants to connect to this computer' }).waitFor();
+    await page.getByRole('heading', { name: 'A computer calling itself “Carol” wants to connect' }).waitFor();
     // A request withdrawn behind the window's back disappears on the next status change.
     await page.evaluate(() => {
       const b = window.__latchkeyMock!.backend;

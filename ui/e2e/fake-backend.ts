@@ -3,6 +3,7 @@
 // rules, returns the generated types, rejects with the same AppError codes and messages as
 // src-tauri, and emits the same events. Special host IDs trigger each connect error.
 import type {
+  AccessList,
   AppError,
   AppStatus,
   ConnectRequest,
@@ -180,6 +181,7 @@ export class FakeBackend {
   private saveLogin = false;
   private twoFactor = { enabled: false, pending: false, apply_to_tokens: true, apply_to_reconnect: true, recovery_codes_left: 0 };
   private tokens: TokenSummary[];
+  private acl: AccessList = { enabled: false, entries: [{ fingerprint: 'QWER-TYUI-OPAS-DFGH', profiles: [] }] };
   private requests: Request[];
   private knownHosts: KnownHost[];
   private sessions = new Map<string, SessionInfo>();
@@ -188,7 +190,7 @@ export class FakeBackend {
   clipboard: string | null = 'Text on the remote clipboard';
   readonly inputs: InputEvent[] = [];
   readonly pointer: { x: number; y: number }[] = [];
-  readonly answers: { id: string; accept: boolean; permissions: Permission[] | null }[] = [];
+  readonly answers: { id: string; accept: boolean; viewer: string; permissions: Permission[] | null }[] = [];
 
   constructor(
     private config: MockConfig,
@@ -301,6 +303,10 @@ export class FakeBackend {
     this.changed();
   }
 
+  private aclCopy(): AccessList {
+    return { enabled: this.acl.enabled, entries: this.acl.entries.map((e) => ({ ...e, profiles: [...e.profiles] })) };
+  }
+
   setRequests(list: Request[]): void {
     this.requests = list;
     this.emit(EVENTS.requests_changed, list);
@@ -391,6 +397,7 @@ export class FakeBackend {
         const newName = String(args.newName);
         if (this.profiles.some((x) => x.name === newName)) throw appError('exists', `a profile named "${newName}" exists`);
         for (const t of this.tokens) if (t.profile === p.name) t.profile = newName;
+        for (const e of this.acl.entries) e.profiles = e.profiles.map((x) => (x === p.name ? newName : x));
         if (this.defaultProfile === p.name) this.defaultProfile = newName;
         p.name = newName;
         this.changed();
@@ -403,6 +410,11 @@ export class FakeBackend {
         this.tokens = this.tokens.filter((t) => t.profile !== p.name);
         this.profiles = this.profiles.filter((x) => x !== p);
         if (this.defaultProfile === p.name) this.defaultProfile = 'default';
+        this.acl.entries = this.acl.entries.flatMap((e) => {
+          if (e.profiles.length === 0) return [e];
+          const left = e.profiles.filter((x) => x !== p.name);
+          return left.length ? [{ ...e, profiles: left }] : [];
+        });
         this.changed();
         return before - this.tokens.length;
       }
@@ -428,6 +440,8 @@ export class FakeBackend {
         const p = this.profile(String(args.profile));
         if (args.on && !p.password) throw appError('no_password', `profile "${p.name}" has no password`);
         p.unattended = args.on as boolean;
+        // Like the host: turning it off ends the profile's saved logins for good.
+        if (!args.on) this.tokens = this.tokens.filter((t) => t.profile !== p.name);
         this.changed();
         return null;
       }
@@ -449,12 +463,43 @@ export class FakeBackend {
         this.changed();
         return null;
       }
+      case 'list_acl':
+        return this.aclCopy();
+      case 'add_acl_entry': {
+        const raw = String(args.fingerprint).replace(/[- ]/g, '').toUpperCase();
+        if (!/^[A-Z2-7]{16}$/.test(raw)) throw appError('bad_input', `'${String(args.fingerprint)}' is not a device key fingerprint`);
+        const fingerprint = raw.match(/.{4}/g)!.join('-');
+        const profiles = [...new Set(args.profiles as string[])].sort();
+        for (const name of profiles) this.profile(name);
+        const entry = { fingerprint, profiles };
+        const i = this.acl.entries.findIndex((e) => e.fingerprint === fingerprint);
+        if (i >= 0) this.acl.entries[i] = entry;
+        else this.acl.entries.push(entry);
+        this.changed();
+        return this.aclCopy();
+      }
+      case 'remove_acl_entry': {
+        const before = this.acl.entries.length;
+        this.acl.entries = this.acl.entries.filter((e) => e.fingerprint !== args.fingerprint);
+        if (this.acl.entries.length === before) throw appError('not_found', `${String(args.fingerprint)} is not on the access control list`);
+        this.changed();
+        return this.aclCopy();
+      }
+      case 'set_acl':
+        this.acl.enabled = args.on as boolean;
+        this.changed();
+        return this.aclCopy();
       case 'list_requests':
         return this.requests.map((r) => ({ ...r }));
       case 'answer_request': {
         const id = String(args.id);
-        if (!this.requests.some((r) => r.id === id)) throw appError('not_found', 'this request is no longer waiting');
-        this.answers.push({ id, accept: args.accept as boolean, permissions: (args.permissions as Permission[] | null) ?? null });
+        const r = this.requests.find((x) => x.id === id);
+        if (!r) throw appError('not_found', 'this request is no longer waiting');
+        // Like the host: an accept counts only for the viewer and profile the window showed.
+        if (args.accept && (r.viewer !== args.viewer || r.profile !== args.profile)) {
+          throw appError('not_found', 'this request is no longer waiting');
+        }
+        this.answers.push({ id, accept: args.accept as boolean, viewer: String(args.viewer), permissions: (args.permissions as Permission[] | null) ?? null });
         this.setRequests(this.requests.filter((r) => r.id !== id));
         return null;
       }

@@ -122,6 +122,50 @@ describe('security settings', () => {
     await page.close();
   });
 
+  it('lists allowed computers: turns the list on, adds a limited one, refuses a bad fingerprint, removes one', async () => {
+    const page = await security();
+    const entries = page.getByTestId('acl-entry');
+    await entries.first().waitFor();
+    await expect(entries.count()).resolves.toBe(1);
+    const toggle = page.getByRole('switch', { name: 'Only let the computers listed here ask for a session' });
+    await expect(toggle.getAttribute('aria-checked')).resolves.toBe('false');
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    expect(await callsOf(page, 'set_acl')).toEqual([{ on: true }]);
+
+    const input = page.getByLabel('Device fingerprint of the other computer');
+    const add = page.getByRole('button', { name: 'Add to the list' });
+    // A device ID, then a malformed fingerprint: refused in the form, nothing sent.
+    await input.fill('123 456 789');
+    await add.click();
+    await page.getByRole('alert').getByText(/looks like a device ID/).waitFor();
+    await input.fill('ABCD-EFGH-IJKL-MNO1');
+    await add.click();
+    await page.getByRole('alert').getByText(/16 letters and digits 2–7/).waitFor();
+    expect(await callsOf(page, 'add_acl_entry')).toEqual([]);
+
+    await input.fill('zxcv bnmq wert yuio');
+    await page.getByRole('checkbox', { name: 'Screen sharing' }).check();
+    await add.click();
+    await expect.poll(() => entries.count()).toBe(2);
+    expect(await callsOf(page, 'add_acl_entry')).toEqual([
+      { fingerprint: 'ZXCV-BNMQ-WERT-YUIO', profiles: ['screen_sharing'] },
+    ]);
+    await expect(entries.nth(1).innerText()).resolves.toMatch(/ZXCV-BNMQ-WERT-YUIO[\s\S]*Screen sharing/);
+    await expect(input.inputValue()).resolves.toBe('');
+    await shot(page, 'settings-acl');
+
+    await page.getByRole('button', { name: 'Remove QWER-TYUI-OPAS-DFGH from the list' }).click();
+    await expect.poll(() => entries.count()).toBe(1);
+    await page.getByRole('button', { name: 'Remove ZXCV-BNMQ-WERT-YUIO from the list' }).click();
+    await page.getByText('The list is empty: no computer can connect to this one now.').waitFor();
+    expect(await callsOf(page, 'remove_acl_entry')).toEqual([
+      { fingerprint: 'QWER-TYUI-OPAS-DFGH' },
+      { fingerprint: 'ZXCV-BNMQ-WERT-YUIO' },
+    ]);
+    await page.close();
+  });
+
   it('shows forbidden and local refusals in words', async () => {
     const page = await security();
     await page.evaluate(() =>

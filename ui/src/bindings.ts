@@ -81,11 +81,23 @@ export const commands = {
   async clearPassword(profile: string): Promise<Result<null, AppError>> {
     return call("clear_password", { profile });
   },
+  async listAcl(): Promise<Result<AccessList, AppError>> {
+    return call("list_acl", {});
+  },
+  async addAclEntry(fingerprint: string, profiles: Array<string>): Promise<Result<AccessList, AppError>> {
+    return call("add_acl_entry", { fingerprint, profiles });
+  },
+  async removeAclEntry(fingerprint: string): Promise<Result<AccessList, AppError>> {
+    return call("remove_acl_entry", { fingerprint });
+  },
+  async setAcl(on: boolean): Promise<Result<AccessList, AppError>> {
+    return call("set_acl", { on });
+  },
   async listRequests(): Promise<Result<Array<Request>, AppError>> {
     return call("list_requests", {});
   },
-  async answerRequest(id: string, accept: boolean, permissions: Array<Permission> | null): Promise<Result<null, AppError>> {
-    return call("answer_request", { id, accept, permissions });
+  async answerRequest(id: string, accept: boolean, viewer: string, profile: string, permissions: Array<Permission> | null): Promise<Result<null, AppError>> {
+    return call("answer_request", { id, accept, viewer, profile, permissions });
   },
   async knownHosts(): Promise<Result<Array<KnownHost>, AppError>> {
     return call("known_hosts", {});
@@ -142,6 +154,32 @@ export const EVENTS = {
  * The access summary on the main window.
  */
 export type Access = "attended" | "unattended" | "exclusive";
+
+/**
+ * The list and whether it is enforced.
+ */
+export type AccessList = { 
+/**
+ * Whether unlisted viewers are refused. Off on a fresh install.
+ */
+enabled: boolean, 
+/**
+ * The listed viewers, in the order they were added.
+ */
+entries: Array<AclEntry>, };
+
+/**
+ * One listed viewer.
+ */
+export type AclEntry = { 
+/**
+ * The viewer's device key fingerprint, canonical (`ABCD-EFGH-IJKL-MNOP`).
+ */
+fingerprint: string, 
+/**
+ * The profiles it may ask for; empty means any.
+ */
+profiles: Array<string>, };
 
 /**
  * What went wrong, as the UI receives it.
@@ -525,9 +563,13 @@ id: string,
  */
 viewer: string, 
 /**
- * The name the viewer gave.
+ * The name the viewer gave: self-reported, proves nothing.
  */
 viewer_name: string, 
+/**
+ * Whether this device key was seen before.
+ */
+seen: Seen, 
 /**
  * Profile the viewer asked for (or the default).
  */
@@ -545,6 +587,13 @@ expires_in_s: number, };
  * Which login the second factor may be waived for.
  */
 export type Scope = "tokens" | "reconnect";
+
+/**
+ * What the host knows of the viewer's device key before this request: the
+ * accept window says it, since the name a viewer gives is only what it
+ * calls itself.
+ */
+export type Seen = "first_request" | "known" | "saved_login";
 
 /**
  * Payload of [`SESSION_ENDED`].

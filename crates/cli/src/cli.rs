@@ -88,6 +88,9 @@ pub enum Command {
     /// Saved logins issued to viewers.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// Access control list: which viewer devices may ask for a session at all.
+    #[command(subcommand)]
+    Acl(AclCmd),
     /// TOTP second factor.
     #[command(name = "2fa", subcommand)]
     TwoFactor(TwoFactorCmd),
@@ -120,6 +123,10 @@ pub enum Command {
     Accept {
         /// Request id from `latchkey requests`.
         request: String,
+        /// Accept only if the request comes from this device key fingerprint
+        /// (default: the one `latchkey requests` shows for REQ).
+        #[arg(long, value_name = "FP")]
+        viewer: Option<String>,
         /// Grant this profile instead of the one asked for.
         #[arg(long, value_name = "P")]
         profile: Option<String>,
@@ -291,6 +298,31 @@ pub enum TokensCmd {
     },
     /// Revoke every saved login.
     Clear,
+}
+
+/// `acl ...`
+#[derive(Debug, Subcommand)]
+pub enum AclCmd {
+    /// List a viewer by its key fingerprint (`latchkey status` on the viewer),
+    /// or change the profiles it may ask for.
+    Add {
+        /// The viewer's key fingerprint, e.g. ABCD-EFGH-IJKL-MNOP.
+        fingerprint: String,
+        /// Limit it to this profile (repeatable; none: any profile).
+        #[arg(long = "profile", value_name = "P")]
+        profiles: Vec<String>,
+    },
+    /// Take a viewer off the list.
+    Remove {
+        /// The viewer's key fingerprint.
+        fingerprint: String,
+    },
+    /// Show the list and whether it is on.
+    List(JsonFlag),
+    /// Refuse every viewer that is not listed, before any password or accept window.
+    On,
+    /// Let any viewer ask again.
+    Off,
 }
 
 /// `2fa ...`

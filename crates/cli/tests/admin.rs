@@ -181,6 +181,97 @@ fn tokens_list_revoke_clear_and_password_epoch() {
 }
 
 #[test]
+fn unattended_off_ends_the_profiles_tokens_and_on_again_does_not_revive_them() {
+    let (d, _) = unattended_host();
+    d.set_password("screen_sharing", OTHER_PASSWORD).ok();
+    d.run(&["unattended", "on", "--profile", "screen_sharing"])
+        .ok();
+    let mut c = d.open();
+    let viewer = DeviceKey::generate(&mut OsRng).public();
+    let at = |c: &latchkey_store::Config, p: &str| {
+        c.settings().profiles.get(p).map(|p| p.epoch).unwrap_or(0)
+    };
+    let e = at(&c, "default");
+    let (token, _) = ops::issue_token(&mut c, viewer, "default", e, "ana").expect("issue");
+    let e = at(&c, "screen_sharing");
+    let (other, _) = ops::issue_token(&mut c, viewer, "screen_sharing", e, "ana").expect("issue");
+    assert!(d.token_works(&token, &viewer) && d.token_works(&other, &viewer));
+    let out = d.run(&["unattended", "off"]).ok().to_string();
+    assert!(out.contains("saved logins have ended"), "{out}");
+    assert!(!d.token_works(&token, &viewer));
+    d.run(&["unattended", "on"]).ok();
+    assert!(!d.token_works(&token, &viewer), "back on: still dead");
+    assert!(
+        d.token_works(&other, &viewer),
+        "another profile's token lives"
+    );
+    assert_eq!(d.status()["tokens"], 1);
+    let audit = d.run(&["audit", "--json"]).json();
+    assert!(
+        audit
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["event"] == "unattended_changed"
+                && r["on"] == false
+                && r["tokens_revoked"] == 1),
+        "{audit}"
+    );
+}
+
+#[test]
+fn acl_add_list_remove_on_off_audited() {
+    let d = Device::file();
+    let a = DeviceKey::generate(&mut OsRng).public().fingerprint();
+    let b = DeviceKey::generate(&mut OsRng).public().fingerprint();
+    assert_eq!(
+        d.run(&["acl", "list", "--json"]).json(),
+        json!({"enabled": false, "entries": []})
+    );
+    d.run(&["acl", "add", &a.to_lowercase()]).ok();
+    d.run(&[
+        "acl",
+        "add",
+        &b,
+        "--profile",
+        "screen_sharing",
+        "--profile",
+        "default",
+    ])
+    .ok();
+    d.run(&["acl", "on"]).ok();
+    assert_eq!(
+        d.run(&["acl", "list", "--json"]).json(),
+        json!({"enabled": true, "entries": [
+            {"fingerprint": a, "profiles": []},
+            {"fingerprint": b, "profiles": ["default", "screen_sharing"]},
+        ]})
+    );
+    // Adding again replaces the limits.
+    d.run(&["acl", "add", &b.replace('-', "")]).ok();
+    d.run(&["acl", "remove", &a]).ok();
+    d.run(&["acl", "remove", &a]).fails_with(2);
+    d.run(&["acl", "off"]).ok();
+    assert_eq!(
+        d.run(&["acl", "list", "--json"]).json(),
+        json!({"enabled": false, "entries": [{"fingerprint": b, "profiles": []}]})
+    );
+    let text = d.run(&["acl", "list"]).ok().to_string();
+    assert!(text.contains(&b) && text.contains("off"), "{text}");
+    let events: Vec<String> = d
+        .run(&["audit", "--json"])
+        .json()
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["event"].as_str().unwrap_or("").to_string())
+        .collect();
+    for e in ["acl_entry_added", "acl_entry_removed", "acl_changed"] {
+        assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
+    }
+}
+
+#[test]
 fn interactive_and_save_login() {
     let d = Device::file();
     for mode in ["window", "never", "always"] {

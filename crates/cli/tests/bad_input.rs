@@ -56,6 +56,21 @@ fn unknown_command_profile_permission() {
         2,
     );
     unchanged(&d, &["tokens", "revoke", "0000"], None, 2);
+    // The access control list takes well-formed fingerprints only.
+    for bad in ["ABCD-EFGH", "ABCD-EFGH-IJKL-MNO1", "not a fingerprint", ""] {
+        let m = unchanged(&d, &["acl", "add", bad], None, 2);
+        assert!(m.contains("not a device key fingerprint"), "{m}");
+    }
+    let m = unchanged(&d, &["acl", "add", "123 456 789"], None, 2);
+    assert!(m.contains("key fingerprint"), "{m}");
+    unchanged(
+        &d,
+        &["acl", "add", "ABCD-EFGH-IJKL-MNOP", "--profile", "ghost"],
+        None,
+        2,
+    );
+    unchanged(&d, &["acl", "remove", "ABCD-EFGH-IJKL-MNOP"], None, 2);
+    unchanged(&d, &["acl", "maybe"], None, 2);
     unchanged(&d, &["--secret-store", "keyring", "status"], None, 2);
 }
 

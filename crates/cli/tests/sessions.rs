@@ -242,9 +242,30 @@ fn ask_accept_lowered_deny_and_never() {
     let req = wait_request(&host);
     assert_eq!(req["profile"], "default");
     assert_eq!(req["viewer"], viewer.status()["fingerprint"]);
+    // Never here before: the window says so, whatever name the viewer gives.
+    assert_eq!(req["seen"], "first_request");
+    let rid = req["id"].as_str().expect("id");
+    assert!(
+        rid.len() == 16 && rid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{rid}"
+    );
+    // An accept naming another viewer is refused, and the request keeps waiting.
+    let other = Device::file();
+    let fp = other.status()["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    let m = host
+        .run(&["accept", rid, "--viewer", &fp])
+        .fails_with(2)
+        .to_string();
+    assert!(m.contains("is not from"), "{m}");
+    assert_eq!(wait_request(&host)["id"], rid);
     host.run(&[
         "accept",
-        req["id"].as_str().expect("id"),
+        rid,
+        "--viewer",
+        req["viewer"].as_str().expect("fp"),
         "--deny-permission",
         "control_input",
     ])
@@ -259,12 +280,14 @@ fn ask_accept_lowered_deny_and_never() {
         .collect();
     assert_eq!(perms.len(), 11);
     assert!(!perms.contains(&"control_input".to_string()));
-    // Accept under another profile.
+    // Accept under another profile. The device had a session here now: known.
     let pending = viewer.spawn(
         &["connect", &id, "--rendezvous", &rv.url, "--probe", "--json"],
         None,
     );
     let req = wait_request(&host);
+    assert_eq!(req["seen"], "known");
+    assert_ne!(req["id"], rid, "ids are not reused");
     host.run(&[
         "accept",
         req["id"].as_str().expect("id"),
@@ -603,4 +626,138 @@ fn waiting_requests_are_capped_and_do_not_block_password_logins() {
     for p in waiting {
         refused(&p.finish(Duration::from_secs(30)), "denied", 3);
     }
+}
+
+#[test]
+fn acl_listed_viewer_logs_in_unlisted_refused_before_asking_profile_limited() {
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = unattended_host(&rv);
+    host.set_password("screen_sharing", OTHER_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", "screen_sharing"])
+        .ok();
+    let id = h.id().to_string();
+    let listed = Device::file();
+    let limited = Device::file();
+    let stranger = Device::file();
+    let fp = |d: &Device| d.status()["fingerprint"].as_str().expect("fp").to_string();
+    host.run(&["acl", "add", &fp(&listed)]).ok();
+    host.run(&["acl", "add", &fp(&limited), "--profile", "screen_sharing"])
+        .ok();
+    host.run(&["acl", "on"]).ok();
+
+    // Listed: logs in with its password.
+    granted(&listed.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))));
+    // Unlisted: refused even with the right password.
+    refused(
+        &stranger.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))),
+        "denied",
+        3,
+    );
+    // Unlisted, no credential: refused at once, nobody is asked (the accept
+    // window would hold it for up to 60 s).
+    let started = Instant::now();
+    refused(&stranger.connect(&id, &rv, &[], None), "denied", 3);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        host.run(&["requests", "--json"]).json(),
+        serde_json::json!([])
+    );
+    // Limited to screen_sharing: that profile works, another is refused.
+    let v = granted(&limited.connect(
+        &id,
+        &rv,
+        &["--profile", "screen_sharing", "--password-stdin"],
+        Some(&pw(OTHER_PASSWORD)),
+    ));
+    assert_eq!(v["profile"], "screen_sharing");
+    refused(
+        &limited.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))),
+        "denied",
+        3,
+    );
+    // Nor can the person at the host grant it a profile the list withholds.
+    let pending = limited.spawn(
+        &[
+            "connect",
+            &id,
+            "--rendezvous",
+            &rv.url,
+            "--profile",
+            "screen_sharing",
+            "--probe",
+            "--json",
+        ],
+        None,
+    );
+    let req = wait_request(&host);
+    host.run(&[
+        "accept",
+        req["id"].as_str().expect("id"),
+        "--profile",
+        "full_access",
+    ])
+    .ok();
+    refused(&pending.finish(Duration::from_secs(30)), "denied", 3);
+
+    // The audit log says why, with the viewer's fingerprint.
+    let audit = host.run(&["audit", "--json"]).json();
+    let acl_refusals: Vec<_> = audit
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|r| r["event"] == "access_decision" && r["reason"] == "not_on_acl")
+        .map(|r| {
+            (
+                r["viewer"].as_str().unwrap_or("").to_string(),
+                r["method"].as_str().unwrap_or("").to_string(),
+                r["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let s = fp(&stranger);
+    let l = fp(&limited);
+    assert_eq!(
+        acl_refusals,
+        vec![
+            (s.clone(), "password".into(), "refused".into()),
+            (s.clone(), "ask".into(), "refused".into()),
+            (l.clone(), "password".into(), "refused".into()),
+            (l.clone(), "ask".into(), "refused".into()),
+        ]
+    );
+    // Off again: anyone may log in.
+    host.run(&["acl", "off"]).ok();
+    granted(&stranger.connect(&id, &rv, &["--password-stdin"], Some(&pw(GOOD_PASSWORD))));
+    drop(h);
+}
+
+#[test]
+fn unattended_off_ends_a_live_token_for_good() {
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = unattended_host(&rv);
+    let id = h.id().to_string();
+    host.run(&["save-login", "on"]).ok();
+    host.run(&["interactive", "never"]).ok();
+    let viewer = Device::file();
+    assert_eq!(
+        granted(&viewer.connect(
+            &id,
+            &rv,
+            &["--password-stdin", "--remember"],
+            Some(&pw(GOOD_PASSWORD))
+        ))["token_saved"],
+        true
+    );
+    assert_eq!(
+        granted(&viewer.connect(&id, &rv, &[], None))["method"],
+        "token"
+    );
+    let secrets = std::fs::read_to_string(viewer.dir.join("secrets")).expect("secrets");
+    host.run(&["unattended", "off"]).ok();
+    assert_eq!(host.status()["tokens"], 0);
+    host.run(&["unattended", "on"]).ok();
+    // The viewer still holds its token (put back in case a refusal made it forget).
+    std::fs::write(viewer.dir.join("secrets"), secrets).expect("restore");
+    refused(&viewer.connect(&id, &rv, &[], None), "wrong_credentials", 3);
+    drop(h);
 }

@@ -2,6 +2,7 @@
 //! session layer calls them with fresh settings for every request (so changes
 //! made with the CLI apply to the next request) and persists what they change.
 
+use crate::acl::AclRefusal;
 use crate::identity::DevicePublicKey;
 use crate::pake::PasswordRecord;
 use crate::permission::{Permission, PermissionSet};
@@ -46,6 +47,24 @@ pub fn password_still_current(settings: &Settings, target: &PasswordTarget) -> b
         .profiles
         .get(&target.profile)
         .is_ok_and(|p| p.accepts_unattended() && p.epoch == target.epoch)
+}
+
+/// The access control list's verdict, taken before any credential is looked
+/// at: may `viewer` ask for `profile` (the one asked for, the default, or the
+/// one a token logs into)? `None` when the profile is not known yet (a token
+/// that does not verify): then only the key must be listed.
+pub fn acl_check(
+    settings: &Settings,
+    viewer: &DevicePublicKey,
+    profile: Option<&str>,
+) -> Result<(), AclRefusal> {
+    match profile {
+        Some(p) => settings.acl.check(viewer, p),
+        None => match settings.acl.check(viewer, &settings.default_profile) {
+            Err(AclRefusal::ProfileNotAllowed) => Ok(()),
+            other => other,
+        },
+    }
 }
 
 /// Check a token; on success it is marked used and its profile returned.
@@ -213,6 +232,52 @@ mod tests {
         assert!(password_target(&s, Some("ghost")).record.is_none());
         s.profiles.get_mut("default").expect("p").enabled = false;
         assert!(password_target(&s, None).record.is_none(), "disabled");
+    }
+
+    #[test]
+    fn acl_refuses_unlisted_keys_and_other_profiles_only_when_on() {
+        use crate::identity::DeviceKey;
+        let mut s = settings();
+        let listed = DeviceKey::generate(&mut StdRng::seed_from_u64(2)).public();
+        let limited = DeviceKey::generate(&mut StdRng::seed_from_u64(3)).public();
+        let stranger = DeviceKey::generate(&mut StdRng::seed_from_u64(4)).public();
+        s.acl.add(&listed.fingerprint(), &[]).expect("add");
+        s.acl
+            .add(
+                &limited.fingerprint().to_lowercase(),
+                &["screen_sharing".into()],
+            )
+            .expect("add");
+        // Off: everyone may ask.
+        assert_eq!(acl_check(&s, &stranger, Some("default")), Ok(()));
+        s.acl.enabled = true;
+        assert_eq!(acl_check(&s, &listed, Some("full_access")), Ok(()));
+        assert_eq!(acl_check(&s, &listed, None), Ok(()));
+        assert_eq!(
+            acl_check(&s, &stranger, Some("default")),
+            Err(AclRefusal::NotListed)
+        );
+        assert_eq!(acl_check(&s, &stranger, None), Err(AclRefusal::NotListed));
+        assert_eq!(acl_check(&s, &limited, Some("screen_sharing")), Ok(()));
+        assert_eq!(
+            acl_check(&s, &limited, Some("default")),
+            Err(AclRefusal::ProfileNotAllowed)
+        );
+        // A token whose profile is not known yet: the key alone decides.
+        assert_eq!(acl_check(&s, &limited, None), Ok(()));
+        // Renames follow; deleting its only profile drops the entry.
+        s.profiles.create("ops", Some("default")).expect("create");
+        s.acl
+            .add(&limited.fingerprint(), &["ops".into()])
+            .expect("replace");
+        s.rename_profile("ops", "ops2").expect("rename");
+        assert_eq!(acl_check(&s, &limited, Some("ops2")), Ok(()));
+        s.delete_profile("ops2").expect("delete");
+        assert_eq!(
+            acl_check(&s, &limited, Some("ops2")),
+            Err(AclRefusal::NotListed)
+        );
+        assert_eq!(acl_check(&s, &listed, Some("default")), Ok(()));
     }
 
     #[test]

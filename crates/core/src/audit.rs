@@ -36,6 +36,26 @@ pub enum AuditEvent {
         profile: String,
         /// New state.
         on: bool,
+        /// Tokens ended (turning it off ends the profile's tokens).
+        #[serde(default)]
+        tokens_revoked: usize,
+    },
+    /// A viewer was put on the access control list (or its profiles changed).
+    AclEntryAdded {
+        /// The viewer's key fingerprint.
+        fingerprint: String,
+        /// The profiles it may ask for (empty: any).
+        profiles: Vec<String>,
+    },
+    /// A viewer was taken off the access control list.
+    AclEntryRemoved {
+        /// The viewer's key fingerprint.
+        fingerprint: String,
+    },
+    /// The access control list was turned on or off.
+    AclChanged {
+        /// New state.
+        on: bool,
     },
     /// "Allow other computers to save login information" changed.
     SaveLoginChanged {

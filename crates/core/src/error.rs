@@ -84,6 +84,15 @@ pub enum Invalid {
     /// A label too long or with control characters.
     #[error("invalid label: at most 64 printable characters")]
     BadLabel,
+    /// Not a device key fingerprint.
+    #[error("'{0}' is not a device key fingerprint: expected 16 characters of A-Z and 2-7, like ABCD-EFGH-IJKL-MNOP (run 'latchkey status' on the viewer)")]
+    BadFingerprint(String),
+    /// A viewer ID where the access control list needs a fingerprint.
+    #[error("'{0}' looks like a device ID: the access control list takes the viewer's key fingerprint (run 'latchkey status' on the viewer), since a viewer does not prove an ID")]
+    ViewerIdInAcl(String),
+    /// The fingerprint is not on the access control list.
+    #[error("{0} is not on the access control list")]
+    NotOnAcl(String),
 }
 
 impl Error {

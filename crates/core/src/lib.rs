@@ -10,6 +10,7 @@
 //! # Layout
 //!
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
+//! - [`acl`]: the access control list: which viewer keys may ask at all, and for which profiles.
 //! - [`handshake`]: the session handshake messages and the signed transcript.
 //! - [`bitrate`]: loss-based send-bitrate control for the video track.
 //! - [`deep_link`]: `latchkey://connect/ID` links, refused whole when they carry secrets.
@@ -35,6 +36,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod acl;
 pub mod audit;
 pub mod bitrate;
 pub mod deep_link;

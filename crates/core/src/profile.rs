@@ -26,7 +26,8 @@ pub struct Profile {
     pub unattended: bool,
     /// The OPAQUE registration record of this profile's password, if one is set.
     pub password: Option<PasswordRecord>,
-    /// Moves on every password set or clear; tokens issued under an older epoch die.
+    /// Moves on every password set or clear and when unattended access turns off;
+    /// tokens issued under an older epoch die.
     pub epoch: u64,
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::acl::AccessList;
 use crate::identity::DevicePublicKey;
 use crate::pake::PasswordRecord;
 use crate::permission::{Permission, PermissionSet};
@@ -18,7 +19,7 @@ use crate::totp::TwoFactor;
 use crate::{Error, Invalid, UnixTime};
 
 /// The version this build writes.
-pub const SETTINGS_VERSION: u32 = 2;
+pub const SETTINGS_VERSION: u32 = 3;
 
 /// What happens when someone connects without a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -117,6 +118,8 @@ pub struct Settings {
     /// file changed without trusting its modification time.
     #[serde(default)]
     pub generation: u64,
+    /// Which viewer keys may ask at all (off on a fresh install).
+    pub acl: AccessList,
 }
 
 /// One profile as `status` and `profile show` report it.
@@ -158,6 +161,7 @@ impl Settings {
             rendezvous: None,
             device_id: None,
             generation: 0,
+            acl: AccessList::default(),
         }
     }
 
@@ -183,6 +187,9 @@ impl Settings {
         if version == 1 {
             value = migrate_v1_to_v2(value)?;
         }
+        if version <= 2 {
+            value = migrate_v2_to_v3(value)?;
+        }
         let settings: Settings = serde_json::from_value(value)
             .map_err(|e| Error::corrupt(format!("unexpected content ({e})")))?;
         settings.check()?;
@@ -207,6 +214,17 @@ impl Settings {
                 self.default_profile
             ))
         })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &self.acl.entries {
+            let canonical = crate::acl::parse_fingerprint(&e.fingerprint).ok();
+            if canonical.as_deref() != Some(e.fingerprint.as_str()) || !seen.insert(&e.fingerprint)
+            {
+                return Err(Error::corrupt(format!(
+                    "access control list: bad or repeated fingerprint '{}'",
+                    e.fingerprint
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -260,14 +278,21 @@ impl Settings {
         Ok(self.tokens.prune_stale(&self.profiles))
     }
 
-    /// Turn unattended access on or off; on needs a password.
-    pub fn set_unattended(&mut self, profile: &str, on: bool) -> Result<(), Invalid> {
+    /// Turn unattended access on or off; on needs a password. Off ends the
+    /// profile's tokens for good: the epoch moves, so turning it on again does
+    /// not bring them back (nor lets a login begun before issue one). Returns
+    /// how many tokens died.
+    pub fn set_unattended(&mut self, profile: &str, on: bool) -> Result<usize, Invalid> {
         let p = self.profiles.get_mut(profile)?;
         if on && p.password.is_none() {
             return Err(Invalid::NoPassword(p.name.clone()));
         }
         p.unattended = on;
-        Ok(())
+        if on {
+            return Ok(0);
+        }
+        p.epoch += 1;
+        Ok(self.tokens.prune_stale(&self.profiles))
     }
 
     /// Enable or disable a profile. The default profile cannot be disabled.
@@ -307,6 +332,7 @@ impl Settings {
     pub fn rename_profile(&mut self, from: &str, to: &str) -> Result<(), Invalid> {
         self.profiles.rename(from, to)?;
         self.tokens.rename_profile(from, to);
+        self.acl.rename_profile(from, to);
         if self.default_profile == from {
             self.default_profile = to.to_string();
         }
@@ -320,7 +346,21 @@ impl Settings {
             return Err(Invalid::IsDefaultProfile(name.to_string()));
         }
         self.profiles.delete(name)?;
+        self.acl.remove_profile(name);
         Ok(self.tokens.remove_profile(name))
+    }
+
+    /// List a viewer on the access control list (or replace the profiles it is
+    /// limited to; none means any). Every named profile must exist.
+    pub fn acl_add(
+        &mut self,
+        fingerprint: &str,
+        profiles: &[String],
+    ) -> Result<crate::acl::AclEntry, Invalid> {
+        for p in profiles {
+            self.profiles.get(p)?;
+        }
+        self.acl.add(fingerprint, profiles)
     }
 
     /// Issue a saved-login token for `device_key` under `profile`, if this host
@@ -349,6 +389,19 @@ impl Settings {
         self.tokens
             .issue(device_key, profile, epoch, label, now, rng)
     }
+}
+
+/// Version 3 added the access control list; earlier files had none, which
+/// is the same as an empty list turned off.
+fn migrate_v2_to_v3(mut value: serde_json::Value) -> Result<serde_json::Value, Error> {
+    use serde_json::Value;
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| Error::corrupt("not a JSON object"))?;
+    obj.entry("acl")
+        .or_insert(serde_json::json!({"enabled": false, "entries": []}));
+    obj.insert("version".into(), Value::from(3u32));
+    Ok(value)
 }
 
 /// Version 1 was the layout of the first development builds: the interactive

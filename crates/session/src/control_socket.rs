@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! {"cmd":"requests"}                                        -> {"ok":true,"requests":[...]}
-//! {"cmd":"accept","id":"1","profile":null,"deny_permissions":["clipboard"]} -> {"ok":true}
-//! {"cmd":"deny","id":"1"}                                   -> {"ok":true}
+//! {"cmd":"accept","id":"9f3c…","viewer":"ABCD-…","requested_profile":"default",
+//!  "profile":null,"deny_permissions":["clipboard"]}          -> {"ok":true}
+//! {"cmd":"deny","id":"9f3c…"}                               -> {"ok":true}
 //! {"cmd":"admin","op":{"op":"set_interactive","mode":"never"}} -> {"ok":true,"result":null}
 //! {"cmd":"admin","op":{"op":"status"}}                      -> {"ok":true,"result":{...status...}}
 //! anything else                                             -> {"ok":false,"code":"...","error":"..."}
@@ -38,7 +39,7 @@ use latchkey_core::permission::Permission;
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_store::ops::AdminOp;
 
-use crate::requests::{Decision, RemotePointer, RemotePointers, RequestInfo, Requests};
+use crate::requests::{AnswerRefusal, RemotePointer, RemotePointers, RequestInfo, Requests, Saw};
 use crate::Error;
 
 /// Longest request line accepted.
@@ -52,10 +53,14 @@ const MAX_CLIENTS: usize = 32;
 pub enum ControlRequest {
     /// List pending requests.
     Requests,
-    /// Accept one.
+    /// Accept one: only if it is still the request the person saw.
     Accept {
         /// Request id.
         id: String,
+        /// The viewer's key fingerprint, as shown to the person accepting.
+        viewer: String,
+        /// The profile the viewer asked for, as shown.
+        requested_profile: String,
         /// Another profile to grant.
         #[serde(default)]
         profile: Option<String>,
@@ -171,6 +176,8 @@ pub fn handle_line_as(
         },
         ControlRequest::Accept {
             id,
+            viewer,
+            requested_profile,
             profile,
             deny_permissions,
         } => {
@@ -181,10 +188,22 @@ pub fn handle_line_as(
                     Err(e) => return failure("invalid", e.to_string()),
                 }
             }
-            if requests.decide(&id, Decision::Accept { profile, withdraw }) {
-                success()
-            } else {
-                failure("unknown_request", format!("no pending request '{id}'"))
+            let saw = Saw {
+                viewer,
+                profile: requested_profile,
+            };
+            match requests.accept(&id, &saw, profile, withdraw) {
+                Ok(()) => success(),
+                Err(AnswerRefusal::Unknown) => {
+                    failure("unknown_request", format!("no pending request '{id}'"))
+                }
+                Err(AnswerRefusal::Mismatch) => failure(
+                    "request_mismatch",
+                    format!(
+                        "request '{id}' is not from {} asking for '{}': look at it again before accepting",
+                        saw.viewer, saw.profile
+                    ),
+                ),
             }
         }
         ControlRequest::Pointers => ControlResponse {
@@ -192,7 +211,7 @@ pub fn handle_line_as(
             ..success()
         },
         ControlRequest::Deny { id } => {
-            if requests.decide(&id, Decision::Deny) {
+            if requests.deny(&id) {
                 success()
             } else {
                 failure("unknown_request", format!("no pending request '{id}'"))
@@ -642,7 +661,7 @@ mod tests {
             Some("unknown_request")
         );
         assert_eq!(
-            code(br#"{"cmd":"accept","id":"9","deny_permissions":["fly"]}"#).as_deref(),
+            code(br#"{"cmd":"accept","id":"9","viewer":"V","requested_profile":"default","deny_permissions":["fly"]}"#).as_deref(),
             Some("invalid")
         );
         let ok = handle_line(br#"{"cmd":"requests"}"#, &r, &p);
@@ -650,6 +669,45 @@ mod tests {
         p.set("VIEW-ER", 5, 6);
         let ok = handle_line(br#"{"cmd":"pointers"}"#, &r, &p);
         assert_eq!(ok.pointers.map(|l| (l[0].x, l[0].y)), Some((5, 6)));
+    }
+
+    #[test]
+    fn an_accept_that_does_not_match_the_pending_request_is_refused() {
+        use crate::requests::Seen;
+        let r = Requests::default();
+        let p = RemotePointers::default();
+        let (id, mut rx) = r.add(
+            RequestInfo {
+                id: String::new(),
+                viewer: "AAAA-AAAA-AAAA-AAAA".into(),
+                viewer_name: "IT Support".into(),
+                seen: Seen::FirstRequest,
+                profile: "default".into(),
+                addr: None,
+                expires_in_s: 60,
+            },
+            Duration::from_secs(60),
+        );
+        let accept = |viewer: &str, profile: &str| {
+            let line = serde_json::json!({
+                "cmd": "accept", "id": id, "viewer": viewer, "requested_profile": profile,
+            })
+            .to_string();
+            handle_line(line.as_bytes(), &r, &p)
+        };
+        let other = accept("BBBB-BBBB-BBBB-BBBB", "default");
+        assert_eq!(other.code.as_deref(), Some("request_mismatch"), "{other:?}");
+        let wider = accept("AAAA-AAAA-AAAA-AAAA", "full_access");
+        assert_eq!(wider.code.as_deref(), Some("request_mismatch"));
+        // An accept that does not say what it saw is not a control request.
+        let bare = format!(r#"{{"cmd":"accept","id":"{id}"}}"#);
+        assert_eq!(
+            handle_line(bare.as_bytes(), &r, &p).code.as_deref(),
+            Some("malformed")
+        );
+        assert!(rx.try_recv().is_err() && r.len() == 1, "still waiting");
+        assert!(accept("AAAA-AAAA-AAAA-AAAA", "default").ok);
+        assert!(rx.try_recv().is_ok());
     }
 
     #[test]
@@ -661,8 +719,8 @@ mod tests {
         // addresses), and garbage: a stranger learns nothing, not even the syntax.
         for line in [
             &br#"{"cmd":"deny","id":"1"}"#[..],
-            br#"{"cmd":"accept","id":"1"}"#,
-            br#"{"cmd":"accept","id":"1","deny_permissions":["fly"]}"#,
+            br#"{"cmd":"accept","id":"1","viewer":"V","requested_profile":"default"}"#,
+            br#"{"cmd":"accept","id":"1","viewer":"V","requested_profile":"default","deny_permissions":["fly"]}"#,
             br#"{"cmd":"requests"}"#,
             br#"{"cmd":"pointers"}"#,
             br#"{"cmd":"admin","op":{"op":"status"}}"#,

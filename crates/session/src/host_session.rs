@@ -447,6 +447,9 @@ async fn decide(
     };
     // Fresh settings for every request: CLI changes apply at once.
     let mut config = open_config(shared)?;
+    if let Some(v) = acl_refusal(config.settings(), viewer_key, &method) {
+        return Ok(v);
+    }
     match method {
         ViewerMessage::Token { token } => {
             let Ok(token) = Token::parse(&token) else {
@@ -669,6 +672,7 @@ async fn decide(
                 id: String::new(),
                 viewer: viewer_key.fingerprint(),
                 viewer_name: viewer_name.to_string(),
+                seen: crate::requests::Seen::of(&config, viewer_key),
                 profile: wanted.clone(),
                 addr: from_addr.clone(),
                 expires_in_s: handshake::ASK_TIMEOUT_S,
@@ -689,6 +693,11 @@ async fn decide(
                 Some(Decision::Accept { profile, withdraw }) => {
                     config.reload()?;
                     let granted_profile = profile.unwrap_or(wanted);
+                    if access::acl_check(config.settings(), viewer_key, Some(&granted_profile))
+                        .is_err()
+                    {
+                        return Ok(acl_denied(Some(granted_profile), "ask"));
+                    }
                     match access::accepted_grant(config.settings(), &granted_profile, &withdraw) {
                         Ok(perms) => {
                             let credential = SessionCredential {
@@ -822,4 +831,43 @@ async fn second_factor(
             ))
         }
     }
+}
+
+/// The access control list's refusal of this request, if it refuses: taken
+/// before any credential is checked or any person asked.
+fn acl_refusal(
+    settings: &latchkey_core::settings::Settings,
+    viewer_key: &DevicePublicKey,
+    method: &ViewerMessage,
+) -> Option<Verdict> {
+    let (name, profile) = match method {
+        ViewerMessage::Password { profile, .. } => ("password", profile.clone()),
+        ViewerMessage::Ask { profile } => ("ask", profile.clone()),
+        ViewerMessage::Token { token } => {
+            // The profile a valid token logs into; an invalid one fails later anyway.
+            let mut probe = settings.clone();
+            let profile = Token::parse(token)
+                .ok()
+                .and_then(|t| access::check_token(&mut probe, &t, viewer_key, now()).ok());
+            ("token", profile)
+        }
+        _ => return None,
+    };
+    let profile = match (name, profile) {
+        ("token", p) => p,
+        (_, p) => Some(p.unwrap_or_else(|| settings.default_profile.clone())),
+    };
+    access::acl_check(settings, viewer_key, profile.as_deref())
+        .err()
+        .map(|_| acl_denied(profile, name))
+}
+
+fn acl_denied(profile: Option<String>, method: &'static str) -> Verdict {
+    denied(
+        DenialCode::Denied,
+        method,
+        profile,
+        latchkey_core::acl::AclRefusal::REASON,
+        LoginOutcome::Abandoned,
+    )
 }

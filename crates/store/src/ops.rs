@@ -7,6 +7,7 @@ use rand_core::OsRng;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use latchkey_core::acl::{AccessList, AclEntry};
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::identity::DevicePublicKey;
 use latchkey_core::pake::{self, KsfParams};
@@ -204,7 +205,8 @@ pub fn clear_password(config: &mut Config, profile: Option<&str>) -> Result<usiz
     })
 }
 
-/// Turn unattended access on or off for a profile.
+/// Turn unattended access on or off for a profile (off ends its tokens).
+/// Returns the profile's name.
 pub fn set_unattended(
     config: &mut Config,
     profile: Option<&str>,
@@ -212,14 +214,58 @@ pub fn set_unattended(
 ) -> Result<String, Error> {
     let name = config.settings().profile_name(profile)?;
     config.update(|s, _| {
-        s.set_unattended(&name, on)?;
+        let revoked = s.set_unattended(&name, on)?;
         Ok((
             name.clone(),
             vec![AuditEvent::UnattendedChanged {
                 profile: name.clone(),
                 on,
+                tokens_revoked: revoked,
             }],
         ))
+    })
+}
+
+/// The access control list (`acl list --json`).
+pub fn acl_list(config: &Config) -> AccessList {
+    config.settings().acl.clone()
+}
+
+/// Put a viewer on the access control list, limited to `profiles` (none:
+/// any); a viewer already listed gets the new limits. Returns the entry.
+pub fn acl_add(
+    config: &mut Config,
+    fingerprint: &str,
+    profiles: &[String],
+) -> Result<AclEntry, Error> {
+    config.update(|s, _| {
+        let entry = s.acl_add(fingerprint, profiles)?;
+        let event = AuditEvent::AclEntryAdded {
+            fingerprint: entry.fingerprint.clone(),
+            profiles: entry.profiles.clone(),
+        };
+        Ok((entry, vec![event]))
+    })
+}
+
+/// Take a viewer off the access control list.
+pub fn acl_remove(config: &mut Config, fingerprint: &str) -> Result<(), Error> {
+    config.update(|s, _| {
+        let entry = s.acl.remove(fingerprint)?;
+        Ok((
+            (),
+            vec![AuditEvent::AclEntryRemoved {
+                fingerprint: entry.fingerprint,
+            }],
+        ))
+    })
+}
+
+/// Turn the access control list on (only listed viewers may ask) or off.
+pub fn set_acl_enabled(config: &mut Config, on: bool) -> Result<(), Error> {
+    config.update(|s, _| {
+        s.acl.enabled = on;
+        Ok(((), vec![AuditEvent::AclChanged { on }]))
     })
 }
 
@@ -631,6 +677,26 @@ pub enum AdminOp {
         /// The profile.
         profile: String,
     },
+    /// Read the access control list.
+    ListAcl,
+    /// Put a viewer on the access control list.
+    AddAclEntry {
+        /// Its key fingerprint.
+        fingerprint: String,
+        /// The profiles it may ask for (none: any).
+        #[serde(default)]
+        profiles: Vec<String>,
+    },
+    /// Take a viewer off the access control list.
+    RemoveAclEntry {
+        /// Its key fingerprint.
+        fingerprint: String,
+    },
+    /// Turn the access control list on or off.
+    SetAcl {
+        /// On or off.
+        on: bool,
+    },
 }
 
 impl AdminOp {
@@ -638,7 +704,10 @@ impl AdminOp {
     /// No wildcard arm: a new operation must be classified.
     pub fn changes_anything(&self) -> bool {
         match self {
-            AdminOp::Status | AdminOp::ListTokens | AdminOp::PasswordStrength { .. } => false,
+            AdminOp::Status
+            | AdminOp::ListTokens
+            | AdminOp::ListAcl
+            | AdminOp::PasswordStrength { .. } => false,
             AdminOp::SetInteractive { .. }
             | AdminOp::SetSaveLogin { .. }
             | AdminOp::RevokeToken { .. }
@@ -655,7 +724,10 @@ impl AdminOp {
             | AdminOp::SetDefaultProfile { .. }
             | AdminOp::SetUnattended { .. }
             | AdminOp::SetPassword { .. }
-            | AdminOp::ClearPassword { .. } => true,
+            | AdminOp::ClearPassword { .. }
+            | AdminOp::AddAclEntry { .. }
+            | AdminOp::RemoveAclEntry { .. }
+            | AdminOp::SetAcl { .. } => true,
         }
     }
 
@@ -725,6 +797,13 @@ impl AdminOp {
             AdminOp::ClearPassword { profile } => {
                 Ok(json!(clear_password(config, Some(&profile))?))
             }
+            AdminOp::ListAcl => value(to_value(acl_list(config))),
+            AdminOp::AddAclEntry {
+                fingerprint,
+                profiles,
+            } => value(to_value(acl_add(config, &fingerprint, &profiles)?)),
+            AdminOp::RemoveAclEntry { fingerprint } => Ok(json!(acl_remove(config, &fingerprint)?)),
+            AdminOp::SetAcl { on } => Ok(json!(set_acl_enabled(config, on)?)),
         }
     }
 }
@@ -740,7 +819,8 @@ pub fn error_code(e: &Error) -> &'static str {
             Invalid::NoPassword(_) => "no_password",
             Invalid::UnknownProfile(_)
             | Invalid::UnknownToken(_)
-            | Invalid::UnknownPermission(_) => "not_found",
+            | Invalid::UnknownPermission(_)
+            | Invalid::NotOnAcl(_) => "not_found",
             Invalid::ProfileExists(_) => "exists",
             Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => "builtin",
             _ => "bad_input",

@@ -96,3 +96,47 @@ fn operations_apply_the_same_rules_as_the_cli() {
     .expect_err("no password");
     assert_eq!(error_code(&no_password), "no_password");
 }
+
+#[test]
+fn access_control_list_operations() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut c = config(tmp.path());
+    let add: AdminOp = serde_json::from_str(
+        r#"{"op":"add_acl_entry","fingerprint":"abcd-efgh-ijkl-mnop","profiles":["screen_sharing"]}"#,
+    )
+    .expect("parse");
+    assert!(add.changes_anything() && !AdminOp::ListAcl.changes_anything());
+    let entry = add.apply(&mut c).expect("add");
+    assert_eq!(
+        entry,
+        serde_json::json!({"fingerprint": "ABCD-EFGH-IJKL-MNOP", "profiles": ["screen_sharing"]})
+    );
+    AdminOp::SetAcl { on: true }.apply(&mut c).expect("on");
+    let list = AdminOp::ListAcl
+        .apply(&mut config(tmp.path()))
+        .expect("list");
+    assert_eq!(list["enabled"], true);
+    assert_eq!(list["entries"][0]["fingerprint"], "ABCD-EFGH-IJKL-MNOP");
+    let bad = AdminOp::AddAclEntry {
+        fingerprint: "123 456 789".into(),
+        profiles: vec![],
+    }
+    .apply(&mut c)
+    .expect_err("an ID is refused");
+    assert_eq!(error_code(&bad), "bad_input");
+    let gone = AdminOp::RemoveAclEntry {
+        fingerprint: "ZZZZ-ZZZZ-ZZZZ-ZZZZ".into(),
+    }
+    .apply(&mut c)
+    .expect_err("not listed");
+    assert_eq!(error_code(&gone), "not_found");
+    AdminOp::RemoveAclEntry {
+        fingerprint: "ABCDEFGHIJKLMNOP".into(),
+    }
+    .apply(&mut c)
+    .expect("remove");
+    assert_eq!(
+        AdminOp::ListAcl.apply(&mut c).expect("list")["entries"],
+        serde_json::json!([])
+    );
+}

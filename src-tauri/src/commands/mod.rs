@@ -5,6 +5,7 @@
 //! argument and result types in the table are the ones the wrappers take and
 //! return, so the bindings cannot drift from the Rust side.
 
+mod acl;
 mod profiles;
 mod requests;
 mod settings;
@@ -93,8 +94,12 @@ app_commands! {
     password_strength(profile: String, password: String) -> latchkey_core::password_policy::Strength => profiles::password_strength;
     set_password(profile: String, password: String) -> u32 => profiles::set_password;
     clear_password(profile: String) -> () => profiles::clear_password;
+    list_acl() -> latchkey_core::acl::AccessList => acl::list_acl;
+    add_acl_entry(fingerprint: String, profiles: Vec<String>) -> latchkey_core::acl::AccessList => acl::add_acl_entry;
+    remove_acl_entry(fingerprint: String) -> latchkey_core::acl::AccessList => acl::remove_acl_entry;
+    set_acl(on: bool) -> latchkey_core::acl::AccessList => acl::set_acl;
     list_requests() -> Vec<requests::Request> => requests::list_requests;
-    answer_request(id: String, accept: bool, permissions: Option<Vec<latchkey_core::permission::Permission>>) -> () => requests::answer_request;
+    answer_request(id: String, accept: bool, viewer: String, profile: String, permissions: Option<Vec<latchkey_core::permission::Permission>>) -> () => requests::answer_request;
     known_hosts() -> Vec<viewer::KnownHost> => viewer::known_hosts;
     connect(request: viewer::ConnectRequest) -> viewer::SessionInfo => viewer::connect;
     session_info(session_id: String) -> viewer::SessionInfo => viewer::session_info;

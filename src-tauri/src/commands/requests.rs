@@ -60,10 +60,15 @@ pub async fn list_requests(ctx: &Ctx) -> AppResult<Vec<Request>> {
     pending(&ctx.app).await
 }
 
+/// Answer request `id`. `viewer` and `profile` are the fingerprint and the
+/// profile the window showed: the host accepts only if they are still the
+/// request's.
 pub async fn answer_request(
     ctx: &Ctx,
     id: String,
     accept: bool,
+    viewer: String,
+    profile: String,
     permissions: Option<Vec<Permission>>,
 ) -> AppResult<()> {
     let dir = ctx.state().config_dir.clone();
@@ -85,6 +90,8 @@ pub async fn answer_request(
             .collect();
         ControlRequest::Accept {
             id,
+            viewer,
+            requested_profile: profile,
             profile: None,
             deny_permissions,
         }
@@ -96,6 +103,7 @@ pub async fn answer_request(
         .map_err(|e| AppError::new("host_offline", format!("the host does not answer: {e}")))?;
     if !response.ok {
         let code = response.code.as_deref().unwrap_or("local");
+        // A mismatch means the request the window showed is not waiting any more.
         let code = if code == "forbidden" {
             "forbidden"
         } else {

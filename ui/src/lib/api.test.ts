@@ -13,14 +13,14 @@ describe('api', () => {
     });
     await api.createProfile('work', 'default');
     await api.movePointer('s1', 10, 20);
-    await api.answerRequest('7', true, ['clipboard']);
+    await api.answerRequest('7', true, 'QWER-TYUI-OPAS-DFGH', 'default', ['clipboard']);
     await api.setTwoFactorScope('tokens', false);
     await api.switchDisplay('s1', 451);
     await api.sendInput('s1', { type: 'key_down', code: 'KeyA' });
     expect(calls).toEqual([
       ['create_profile', { name: 'work', copyFrom: 'default' }],
       ['move_pointer', { sessionId: 's1', x: 10, y: 20 }],
-      ['answer_request', { id: '7', accept: true, permissions: ['clipboard'] }],
+      ['answer_request', { id: '7', accept: true, viewer: 'QWER-TYUI-OPAS-DFGH', profile: 'default', permissions: ['clipboard'] }],
       ['set_two_factor_scope', { scope: 'tokens', on: false }],
       ['switch_display', { sessionId: 's1', id: 451 }],
       ['send_input', { sessionId: 's1', input: { type: 'key_down', code: 'KeyA' } }],

@@ -7,6 +7,8 @@
 import {
   commands,
   type Access,
+  type AccessList,
+  type AclEntry,
   type AppError,
   type AppStatus,
   type ConnectRequest,
@@ -27,6 +29,7 @@ import {
   type Request as BackendRequest,
   type Result,
   type Scope,
+  type Seen,
   type SessionInfo,
   type Strength,
   type TokenSummary,
@@ -34,6 +37,8 @@ import {
 } from '../bindings';
 
 export type {
+  AccessList,
+  AclEntry,
   AppError,
   AppStatus,
   ConnectRequest,
@@ -48,6 +53,7 @@ export type {
   Permission,
   PermissionInfo,
   ProfileSummary,
+  Seen,
   SessionInfo,
   Strength,
   TokenSummary,
@@ -161,11 +167,17 @@ export const api = {
   setPassword: (profile: string, password: string) =>
     unwrap(() => commands.setPassword(profile, password)),
   clearPassword: (profile: string) => unwrap(() => commands.clearPassword(profile)),
+  listAcl: () => unwrap(() => commands.listAcl()),
+  addAclEntry: (fingerprint: string, profiles: string[]) =>
+    unwrap(() => commands.addAclEntry(fingerprint, profiles)),
+  removeAclEntry: (fingerprint: string) => unwrap(() => commands.removeAclEntry(fingerprint)),
+  setAcl: (on: boolean) => unwrap(() => commands.setAcl(on)),
 
   // Incoming requests (accept window).
   listRequests: () => unwrap(() => commands.listRequests()),
-  answerRequest: (id: string, accept: boolean, permissions: Permission[] | null) =>
-    unwrap(() => commands.answerRequest(id, accept, permissions)),
+  /** Answer a request; `viewer` and `profile` are what the window showed (the host checks them). */
+  answerRequest: (id: string, accept: boolean, viewer: string, profile: string, permissions: Permission[] | null) =>
+    unwrap(() => commands.answerRequest(id, accept, viewer, profile, permissions)),
 
   // Viewer (main window prompts and viewer window).
   knownHosts: () => unwrap(() => commands.knownHosts()),

@@ -38,6 +38,7 @@ const payloads: { [K in keyof EventPayloads]: EventPayloads[K] } = {
       id: '7',
       viewer: 'QWER-TYUI-OPAS-DFGH',
       viewer_name: 'Alice',
+      seen: 'known',
       profile: 'support',
       addr: null,
       expires_in_s: 30,

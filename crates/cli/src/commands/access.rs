@@ -3,14 +3,17 @@
 use latchkey_core::settings::InteractiveMode;
 use latchkey_store::{ops, Config};
 
-use super::on_off;
 use crate::cli::ModeArg;
 use crate::exit::CliError;
 
 /// `latchkey unattended on|off [--profile P]`.
 pub fn unattended(config: &mut Config, profile: Option<&str>, on: bool) -> Result<(), CliError> {
     let name = ops::set_unattended(config, profile, on)?;
-    println!("Unattended access {} for profile '{name}'.", on_off(on));
+    if on {
+        println!("Unattended access on for profile '{name}'.");
+    } else {
+        println!("Unattended access off for profile '{name}'; its saved logins have ended.");
+    }
     if on && !config.settings().profile(Some(&name))?.enabled {
         println!("Note: profile '{name}' is disabled, so its password will not work until it is enabled.");
     }

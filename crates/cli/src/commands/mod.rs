@@ -2,6 +2,7 @@
 //! `latchkey_store::ops` that prints the result.
 
 mod access;
+mod acl;
 mod password;
 mod profile;
 mod script;
@@ -45,9 +46,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Requests(f) => return session::requests(&dir, f.json),
         Command::Accept {
             request,
+            viewer,
             profile,
             deny_permission,
-        } => return session::accept(&dir, request, profile, deny_permission),
+        } => return session::accept(&dir, request, viewer, profile, deny_permission),
         Command::Deny { request } => return session::deny(&dir, request),
         Command::Control { request } => return session::control_raw(&dir, &request),
         _ => {}
@@ -62,6 +64,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SaveLogin { state } => access::save_login(&mut config, state.on()),
         Command::Interactive { mode } => access::interactive(&mut config, mode),
         Command::Tokens(c) => tokens::run(&mut config, c),
+        Command::Acl(c) => acl::run(&mut config, c),
         Command::TwoFactor(c) => two_factor::run(&mut config, c),
         Command::Profile(c) => profile::run(&mut config, c),
         Command::Audit { json, tail } => status::audit(&config, json.json, tail),

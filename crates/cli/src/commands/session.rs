@@ -117,8 +117,8 @@ fn control(
         let msg = response.error.clone().unwrap_or_else(|| "refused".into());
         let code = match response.code.as_deref() {
             Some(
-                "unknown_request" | "invalid" | "malformed" | "weak_password" | "no_password"
-                | "not_found" | "exists" | "builtin" | "bad_input",
+                "unknown_request" | "request_mismatch" | "invalid" | "malformed" | "weak_password"
+                | "no_password" | "not_found" | "exists" | "builtin" | "bad_input",
             ) => exit::USAGE,
             Some("forbidden") => exit::FORBIDDEN,
             _ => exit::OTHER,
@@ -140,10 +140,11 @@ pub fn requests(dir: &Path, json: bool) -> Result<(), CliError> {
     }
     for r in list {
         println!(
-            "{:>3}  {} ({})  profile {}  from {}  denied in {} s",
+            "{}  {}  calls itself \"{}\"  {}  profile {}  from {}  denied in {} s",
             r.id,
-            r.viewer_name,
             r.viewer,
+            r.viewer_name,
+            seen_text(r.seen),
             r.profile,
             r.addr.as_deref().unwrap_or("?"),
             r.expires_in_s
@@ -152,25 +153,54 @@ pub fn requests(dir: &Path, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `latchkey accept REQ [--profile P] [--deny-permission PERM]...`.
+fn seen_text(seen: latchkey_session::requests::Seen) -> &'static str {
+    use latchkey_session::requests::Seen;
+    match seen {
+        Seen::FirstRequest => "first request from this device",
+        Seen::Known => "device seen before",
+        Seen::SavedLogin => "device has a saved login",
+    }
+}
+
+/// `latchkey accept REQ [--viewer FP] [--profile P] [--deny-permission PERM]...`:
+/// the accept names the viewer and profile of the request as the CLI finds
+/// it (or the viewer given with `--viewer`), so the host carries it out only
+/// for that request.
 pub fn accept(
     dir: &Path,
     id: String,
+    viewer: Option<String>,
     profile: Option<String>,
     deny_permissions: Vec<String>,
 ) -> Result<(), CliError> {
     for p in &deny_permissions {
         p.parse::<latchkey_core::permission::Permission>()?;
     }
+    let viewer = viewer
+        .map(|v| latchkey_core::acl::parse_fingerprint(&v))
+        .transpose()?;
+    let pending = control(dir, ControlRequest::Requests)?
+        .requests
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| CliError::Coded(exit::USAGE, format!("no pending request '{id}'")))?;
+    let viewer = viewer.unwrap_or_else(|| pending.viewer.clone());
     control(
         dir,
         ControlRequest::Accept {
             id: id.clone(),
+            viewer: viewer.clone(),
+            requested_profile: pending.profile.clone(),
             profile,
             deny_permissions,
         },
     )?;
-    println!("Request {id} accepted.");
+    println!(
+        "Request {id} accepted: {viewer} (calls itself \"{}\", {}).",
+        pending.viewer_name,
+        seen_text(pending.seen)
+    );
     Ok(())
 }
 

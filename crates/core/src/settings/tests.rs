@@ -108,6 +108,54 @@ fn a_token_is_issued_only_at_the_epoch_the_login_was_checked_at() {
 }
 
 #[test]
+fn unattended_off_ends_the_profiles_tokens_for_good() {
+    let (mut s, mut rng) = fresh();
+    s.save_login = true;
+    let key = DeviceKey::generate(&mut rng).public();
+    s.set_password("default", record(1)).expect("set");
+    s.set_password("screen_sharing", record(2)).expect("set");
+    s.set_unattended("default", true).expect("on");
+    s.set_unattended("screen_sharing", true).expect("on");
+    let (token, _) = s
+        .issue_token(key, "default", 1, "pc", UnixTime(1), &mut rng)
+        .expect("issue");
+    let (other, _) = s
+        .issue_token(key, "screen_sharing", 1, "pc", UnixTime(1), &mut rng)
+        .expect("issue");
+    // Turning it on again (already on) ends nothing.
+    assert_eq!(s.set_unattended("default", true), Ok(0));
+    assert_eq!(s.set_unattended("default", false), Ok(1));
+    assert_eq!(s.set_unattended("default", true), Ok(0));
+    assert_eq!(
+        s.tokens.verify(&token, &key, &s.profiles, UnixTime(2)),
+        Err(crate::token::TokenRefusal::Unknown),
+        "on again does not bring it back"
+    );
+    // Another profile's token is untouched.
+    assert_eq!(
+        s.tokens.verify(&other, &key, &s.profiles, UnixTime(2)),
+        Ok("screen_sharing".into())
+    );
+}
+
+#[test]
+fn settings_version_2_migrates_to_an_empty_acl_that_is_off() {
+    let (mut s, _) = fresh();
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("v");
+    let obj = v.as_object_mut().expect("obj");
+    obj.remove("acl");
+    obj.insert("version".into(), 2.into());
+    let migrated = Settings::from_json(&v.to_string()).expect("migrates");
+    assert_eq!(migrated, s);
+    // A damaged list is refused, never reset.
+    s.acl.entries.push(crate::acl::AclEntry {
+        fingerprint: "not-a-fingerprint".into(),
+        profiles: vec![],
+    });
+    assert!(Settings::from_json(&s.to_json().expect("json")).is_err());
+}
+
+#[test]
 fn token_only_for_unattended_enabled_profile() {
     let (mut s, mut rng) = fresh();
     s.save_login = true;
@@ -217,7 +265,8 @@ fn migrates_version_1() {
         "tokens": []
     }"#;
     let s = Settings::from_json(v1).expect("migrates");
-    assert_eq!(s.version, 2);
+    assert_eq!(s.version, SETTINGS_VERSION);
+    assert_eq!(s.acl, crate::acl::AccessList::default());
     assert_eq!(s.interactive, InteractiveMode::Never);
     assert_eq!(s.secret_store, SecretStoreKind::File);
     assert!(s.save_login);
@@ -285,6 +334,9 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
                                 &mut rng,
                             )
                             .expect("issue");
+                            s.acl_add(&key.fingerprint(), std::slice::from_ref(&name))
+                                .expect("acl");
+                            s.acl.enabled = tf_on;
                             s.save_login = save;
                         }
                     }

@@ -7,6 +7,7 @@ const req = (id: string, expires: number): RequestInfo => ({
   id,
   viewer: 'ABCD-EFGH-IJKL-MNOP',
   viewer_name: 'Alice',
+  seen: 'first_request',
   profile: 'default',
   addr: '127.0.0.1:5000',
   expires_in_s: expires,
