@@ -224,16 +224,10 @@ fn through_proxy(mode: Mode) -> (Value, Vec<String>, Value) {
         Some(&format!("{GOOD_PASSWORD}\n")),
     );
     let outcome: Value = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
-    // Let the host finish writing its decision.
-    std::thread::sleep(Duration::from_millis(500));
-    let audit = host.run(&["audit", "--json"]).json();
-    let last = audit
-        .as_array()
-        .expect("audit list")
-        .iter()
-        .rev()
-        .find(|e| e["event"] == "access_decision")
-        .cloned()
+    // The direct login's decision, then the one about the proxied attempt.
+    let last = host
+        .audited("access_decision", 2)
+        .pop()
         .unwrap_or(Value::Null);
     let seen = seen.lock().expect("seen").clone();
     drop(rt);

@@ -16,25 +16,6 @@ use rand_core::OsRng;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-fn unattended_host(rv: &Rendezvous) -> (Device, Proc) {
-    let host = Device::file();
-    host.set_password("default", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on"]).ok();
-    let proc = host.start_host(rv);
-    (host, proc)
-}
-
-fn decisions(host: &Device) -> Vec<Value> {
-    host.run(&["audit", "--json"])
-        .json()
-        .as_array()
-        .expect("audit list")
-        .iter()
-        .filter(|e| e["event"] == "access_decision")
-        .cloned()
-        .collect()
-}
-
 /// Finding 2: a login that began under the old password gets nothing, and no
 /// token is issued at the new epoch.
 #[test]
@@ -70,7 +51,10 @@ fn a_login_held_open_across_a_password_set_is_not_granted() {
         serde_json::json!([]),
         "no token issued"
     );
-    let last = decisions(&host).pop().expect("a decision");
+    let last = host
+        .audited("access_decision", 1)
+        .pop()
+        .expect("a decision");
     assert_eq!(last["outcome"], "refused", "{last}");
     assert_eq!(
         last["reason"], "the password changed during this login",
@@ -155,28 +139,12 @@ fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, password: bool) -> P
     v
 }
 
-/// The reasons of every `session_ended` the host audited.
-fn ended_reasons(host: &Device) -> Vec<Value> {
-    host.run(&["audit", "--json"])
-        .json()
-        .as_array()
-        .expect("audit list")
+/// The reasons of the sessions the host audited as ended, once there are `n`.
+fn wait_ended(host: &Device, n: usize) -> Vec<Value> {
+    host.audited("session_ended", n)
         .iter()
-        .filter(|e| e["event"] == "session_ended")
         .map(|e| e["reason"].clone())
         .collect()
-}
-
-/// Wait (10 s at most) until the host audited `n` ended sessions.
-fn wait_ended(host: &Device, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let reasons = ended_reasons(host);
-        if reasons.len() >= n || Instant::now() > deadline {
-            return reasons;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn assert_ended(v: &mut Proc, reason: &str) {

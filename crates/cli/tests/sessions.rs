@@ -38,19 +38,6 @@ fn refused(run: &Run, error: &str, code: i32) -> Value {
     v
 }
 
-fn pw(p: &str) -> String {
-    format!("{p}\n")
-}
-
-/// A host with a password on `default` and unattended access on.
-fn unattended_host(rv: &Rendezvous) -> (Device, Proc) {
-    let host = Device::file();
-    host.set_password("default", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on"]).ok();
-    let proc = host.start_host(rv);
-    (host, proc)
-}
-
 #[test]
 fn password_logins_per_profile_and_unattended_off() {
     let rv = Rendezvous::start(0, None);
@@ -119,14 +106,9 @@ fn password_logins_per_profile_and_unattended_off() {
         3,
     );
     // Every decision is in the host's audit log, without the password.
-    let audit = host.run(&["audit", "--json"]).json();
-    let decisions: Vec<_> = audit
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter(|r| r["event"] == "access_decision")
-        .collect();
+    let decisions = host.audited("access_decision", 6);
     assert_eq!(decisions.len(), 6, "{decisions:?}");
+    let audit = host.run(&["audit", "--json"]).json();
     assert!(decisions
         .iter()
         .any(|d| d["outcome"] == "granted" && d["method"] == "password"));

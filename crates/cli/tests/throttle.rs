@@ -33,19 +33,6 @@ fn outcome(run: &Run) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
 }
 
-fn pw(p: &str) -> String {
-    format!("{p}\n")
-}
-
-/// A host with a password on `default` and unattended access on.
-fn unattended_host(rv: &Rendezvous) -> (Device, Proc) {
-    let host = Device::file();
-    host.set_password("default", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on"]).ok();
-    let proc = host.start_host(rv);
-    (host, proc)
-}
-
 /// How far one silent client got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reached {

@@ -607,6 +607,44 @@ impl Device {
     }
 }
 
+impl Device {
+    /// The audit records of `event`, waiting (10 s at most) until there are at
+    /// least `n`: a host writes a decision when it learns the outcome, which
+    /// can be just after the viewer's process has exited.
+    pub fn audited(&self, event: &str, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let records: Vec<serde_json::Value> = self
+                .run(&["audit", "--json"])
+                .json()
+                .as_array()
+                .expect("audit list")
+                .iter()
+                .filter(|r| r["event"] == event)
+                .cloned()
+                .collect();
+            if records.len() >= n || Instant::now() > deadline {
+                return records;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// `p` as one line on stdin.
+pub fn pw(p: &str) -> String {
+    format!("{p}\n")
+}
+
+/// A host with a password on `default` and unattended access on, running.
+pub fn unattended_host(rv: &Rendezvous) -> (Device, Proc) {
+    let host = Device::file();
+    host.set_password("default", GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on"]).ok();
+    let proc = host.start_host(rv);
+    (host, proc)
+}
+
 /// The default profile's password epoch in `config` (what a token is issued at).
 pub fn epoch(config: &latchkey_store::Config) -> u64 {
     let settings = config.settings();
