@@ -39,5 +39,5 @@ pub mod secrets;
 pub mod settings_file;
 
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, KeyringProblem};
 pub use secrets::{SecretName, SecretStore};

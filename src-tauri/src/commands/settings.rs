@@ -141,7 +141,17 @@ pub(super) async fn with_config<T: Send + 'static>(
     use tauri::Manager;
     let (dir, store) = {
         let s = app.state::<AppState>();
-        (s.config_dir.clone(), s.store)
+        // Never touch the configuration before its secret store was checked,
+        // nor while the window offers the choice (nothing is half-made).
+        let mut checked = s.checked.subscribe();
+        let _ = checked.wait_for(|done| *done).await;
+        if let Some(p) = crate::first_run::problem(app) {
+            return Err(AppError::new(
+                "secret_store",
+                crate::first_run::describe(p.problem),
+            ));
+        }
+        (s.config_dir.clone(), s.store())
     };
     tokio::task::spawn_blocking(move || {
         let mut config = Config::open(&dir, store)?;
