@@ -117,6 +117,20 @@ pub fn set_problem(app: &AppHandle, problem: Option<StoreProblem>) {
     events::emit(app, events::STORE_PROBLEM, problem);
 }
 
+/// The keyring stopped working after the check (locked since, say): the
+/// window offers the ways out (a file only if the configuration is not
+/// made yet).
+pub fn store_broke(app: &AppHandle, problem: KeyringProblem) {
+    let can_use_file = can_use_file(app);
+    set_problem(
+        app,
+        Some(StoreProblem {
+            problem,
+            can_use_file,
+        }),
+    );
+}
+
 /// The problem now, if any.
 pub fn problem(app: &AppHandle) -> Option<StoreProblem> {
     app.state::<AppState>()

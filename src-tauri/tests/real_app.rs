@@ -262,6 +262,13 @@ impl App {
         id.chars().filter(char::is_ascii_digit).collect()
     }
 
+    /// The device ID in the configuration's settings file.
+    fn status_id_in_settings(&self) -> String {
+        let text = std::fs::read_to_string(self.config.join("settings.json")).expect("settings");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("settings JSON");
+        v["device_id"].as_str().unwrap_or_default().to_string()
+    }
+
     /// The rendezvous URL the main window says it is online through.
     fn rendezvous(&self) -> String {
         let online = self
@@ -641,6 +648,12 @@ fn app_running(config: &Path) -> bool {
 /// keyring with a password, then lock that keyring: what a person finds
 /// when their keyring did not unlock at login.
 fn locked_keyring(home: &Path, bus: &SessionBus) {
+    unlocked_keyring(home, bus);
+    lock_keyring(bus);
+}
+
+/// GNOME Keyring's Secret Service on `bus`, its login keyring unlocked.
+fn unlocked_keyring(home: &Path, bus: &SessionBus) {
     let mut daemon = Command::new("gnome-keyring-daemon")
         .args(["--unlock", "--components=secrets"])
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
@@ -657,6 +670,10 @@ fn locked_keyring(home: &Path, bus: &SessionBus) {
         let _ = pipe.write_all(b"a login password\n");
     }
     let _ = daemon.wait();
+}
+
+/// Lock the login keyring on `bus` (no prompt needed for that).
+fn lock_keyring(bus: &SessionBus) {
     let lock = Command::new("dbus-send")
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .args([
@@ -780,7 +797,7 @@ fn no_secret_service_the_window_offers_a_file_which_gives_an_id_and_is_remembere
 fn a_locked_keyring_shows_the_choice_and_quitting_leaves_nothing_behind() {
     let a = App::start_first_run(SessionBus::start, locked_keyring);
     wait_choice(&a.driver, "locked");
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1500));
     save_screenshot(&a.driver, "first-run-keyring-locked");
     let quit = a
         .driver
@@ -810,4 +827,39 @@ fn a_locked_keyring_then_the_file_store_gives_a_working_id() {
         "",
         "the file store put items in the keyring"
     );
+}
+
+#[test]
+fn a_keyring_locked_while_the_app_runs_brings_the_choice_back() {
+    let a = App::start_first_run(SessionBus::start, unlocked_keyring);
+    // The keyring works: an ID at once, its secrets in the keyring.
+    let id = a.id();
+    assert_ne!(
+        latchkey_items(&a.bus),
+        "",
+        "no keyring items for the identity"
+    );
+    assert!(!a.config.join("secrets").exists());
+    lock_keyring(&a.bus);
+    // The next read of the settings (here: the settings file changed) finds it.
+    let settings = std::fs::File::options()
+        .append(true)
+        .open(a.config.join("settings.json"))
+        .expect("settings.json");
+    settings
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .expect("touch settings.json");
+    wait_choice(&a.driver, "locked");
+    // The identity stays in the keyring: no file offered (it would be a new device).
+    assert!(a
+        .driver
+        .find_xpath("//button[contains(., 'Keep secrets in a private file')]")
+        .is_none());
+    std::thread::sleep(Duration::from_millis(1500));
+    save_screenshot(&a.driver, "store-locked-while-running");
+    assert!(
+        keyring_locked(&a.bus),
+        "the app unlocked the keyring by itself"
+    );
+    assert_eq!(a.status_id_in_settings(), id);
 }

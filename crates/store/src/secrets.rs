@@ -328,6 +328,35 @@ mod tests {
     }
 
     #[test]
+    fn secret_service_failures_say_what_was_found() {
+        use dbus_secret_service::Error as Ss;
+        let dbus = |name: &str| Ss::Dbus(dbus::Error::new_custom(name, "x"));
+        assert_eq!(classify_ss(&Ss::Locked), KeyringProblem::Locked);
+        assert_eq!(classify_ss(&Ss::Prompt), KeyringProblem::Locked);
+        assert_eq!(
+            classify_ss(&Ss::NoResult),
+            KeyringProblem::NoDefaultCollection
+        );
+        assert_eq!(classify_ss(&Ss::Unavailable), KeyringProblem::NoService);
+        assert_eq!(
+            classify_ss(&dbus("org.freedesktop.DBus.Error.ServiceUnknown")),
+            KeyringProblem::NoService
+        );
+        assert_eq!(
+            classify_ss(&dbus("org.freedesktop.DBus.Error.AccessDenied")),
+            KeyringProblem::Refused
+        );
+        // Through the keyring crate's error, as the store sees it.
+        match map_keyring(keyring::Error::NoStorageAccess(Box::new(Ss::NoResult))) {
+            Error::SecretStoreUnavailable { problem, message } => {
+                assert_eq!(problem, KeyringProblem::NoDefaultCollection);
+                assert!(message.contains("--secret-store file"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn damaged_file_is_an_error_not_an_empty_store() {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::write(dir.path().join("secrets"), "{not json").expect("write");

@@ -153,12 +153,29 @@ pub(super) async fn with_config<T: Send + 'static>(
         }
         (s.config_dir.clone(), s.store())
     };
-    tokio::task::spawn_blocking(move || {
+    let done = tokio::task::spawn_blocking(move || {
         let mut config = Config::open(&dir, store)?;
-        f(&mut config)
+        // A keyring that broke while the app runs (locked since, say) is
+        // found here without its prompt; the window then offers the ways out.
+        if config.settings().secret_store == latchkey_core::settings::SecretStoreKind::Keyring {
+            if let Some(problem) = latchkey_store::secrets::keyring_problem() {
+                return Ok(Err(problem));
+            }
+        }
+        f(&mut config).map(Ok)
     })
     .await
-    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?
+    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?;
+    match done? {
+        Ok(value) => Ok(value),
+        Err(problem) => {
+            crate::first_run::store_broke(app, problem);
+            Err(AppError::new(
+                "secret_store",
+                crate::first_run::describe(problem),
+            ))
+        }
+    }
 }
 
 pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
