@@ -27,6 +27,12 @@ trap cleanup EXIT
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
 in_root() { chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 
+# What a new user downloads: at most 30 MiB.
+limit=$((30 * 1024 * 1024))
+bytes="$(stat -c %s "$deb")"
+echo "== size of $(basename "$deb"): $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB; limit 30 MiB)"
+[ "$bytes" -le "$limit" ] || fail "the package is $bytes bytes, more than 30 MiB"
+
 echo "== contents of $(basename "$deb")"
 dpkg-deb -c "$deb" | awk '{print $6}' | grep -E 'usr/bin/|systemd/|applications/|icons/hicolor/128' | sort
 

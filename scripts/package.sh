@@ -2,19 +2,21 @@
 # Build Latchkey's .deb with Tauri's bundler: the desktop app, the `latchkey`
 # and `latchkey-rendezvous` binaries (as sidecars, installed to /usr/bin),
 # the systemd units, the .desktop file that handles latchkey:// links, and
-# the icons. Prints the path of the package.
+# the icons. Built with the `dist` profile (release, stripped, no debug
+# info; `release` keeps line tables for the benchmarks). Prints the
+# package's size, then its path (the last line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 (cd ui && npm ci --no-audit --no-fund && npm run build)
 (cd packaging && npm ci --no-audit --no-fund)
-cargo build --release --locked -p latchkey-cli
+cargo build --profile dist --locked -p latchkey-cli
 target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
-cp "$target/release/latchkey" "src-tauri/binaries/latchkey-$triple"
-cp "$target/release/latchkey-rendezvous" "src-tauri/binaries/latchkey-rendezvous-$triple"
+cp "$target/dist/latchkey" "src-tauri/binaries/latchkey-$triple"
+cp "$target/dist/latchkey-rendezvous" "src-tauri/binaries/latchkey-rendezvous-$triple"
 # Tauri declares the app's own libraries (WebKitGTK, GTK, the tray); the
 # sidecars need theirs too (libvpx, XTest, ...): ask dpkg-shlibdeps, and add
 # them to the bundle config for this build.
@@ -34,6 +36,9 @@ DEPENDS="$depends" node -e '
 # The Tauri CLI needs the app's own manifest next to the config it reads:
 # point it at src-tauri (whose tauri.conf.json links to the root one).
 TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui \
-  packaging/node_modules/.bin/tauri build --ci --bundles deb --config "$config" >&2
+  packaging/node_modules/.bin/tauri build --ci --bundles deb --config "$config" -- --profile dist >&2
 rm -f "$config"
-ls -t "$target"/release/bundle/deb/*.deb | head -1
+deb="$(ls -t "$target"/dist/bundle/deb/*.deb | head -1)"
+bytes="$(stat -c %s "$deb")"
+echo "package: $(basename "$deb"): $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB)" >&2
+echo "$deb"

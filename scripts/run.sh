@@ -16,4 +16,16 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "     or try it headless: xvfb-run -a dbus-run-session -- scripts/run.sh" >&2
   exit 2
 fi
+# A session bus with no Secret Service running (a headless session from
+# dbus-run-session, say) would leave the app without a keyring: start
+# GNOME Keyring's, unlocked (an empty line as the login keyring's password;
+# it creates that keyring the first time), as the tests do. A desktop
+# session already runs one, and is left alone; without any session bus the
+# app itself offers to keep its secrets in a private file instead.
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v gnome-keyring-daemon >/dev/null 2>&1 &&
+   dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+     org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean false'; then
+  echo "run: no keyring runs in this session: starting GNOME Keyring with an empty login password" >&2
+  printf '\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+fi
 exec "$target/latchkey-app" "$@"

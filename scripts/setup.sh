@@ -15,7 +15,7 @@ packages=(
   libxtst-dev libxcb1-dev libxrandr-dev        # X11 input injection and capture
   libpipewire-0.3-dev libspa-0.2-dev libwayland-dev libegl-dev libgbm-dev  # xcap's Wayland path
   clang libclang-dev               # bindgen for xcap's PipeWire bindings
-  xvfb xdotool xclip               # tests: a real X server, pointer/keyboard and clipboard checks
+  xvfb xauth xdotool xclip         # tests and headless runs: a real X server (xvfb-run needs xauth), pointer/keyboard and clipboard checks
   ffmpeg                           # benchmark: the x11grab + libvpx reference pipeline
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev  # the Tauri desktop app
   webkit2gtk-driver                # tests: WebDriver for the real app (tauri-driver)

@@ -2,7 +2,8 @@
 # Run every check and test Latchkey has: formatting, lints, licenses, unit,
 # property and integration tests (including the ones against a real Secret
 # Service, which they start themselves), the UI's checks, unit and
-# end-to-end tests in Chromium, the real app under Xvfb, and the .deb
+# end-to-end tests in Chromium, the real app under Xvfb, the README's
+# headless run line on a fresh HOME, and the .deb
 # (built, installed on this machine, checked, removed). Installs system
 # packages first.
 set -euo pipefail
@@ -34,6 +35,9 @@ fi
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== the README's headless run line, on a fresh HOME: an ID within a minute"
+bash scripts/test-run-line.sh
 
 echo "== .deb: build it with Tauri's bundler, install it, check it, remove it"
 deb="$(bash scripts/package.sh | tail -1)"

@@ -44,6 +44,18 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::SecretStoreUnavailable { problem, .. } = &e {
+            // The store's own text is the command line's; the window words it.
+            return AppError::new("secret_store", crate::first_run::describe(*problem));
+        }
+        if let StoreError::StoreMismatch { configured, .. } = &e {
+            return AppError::new(
+                "secret_store",
+                format!(
+                    "This configuration keeps its secrets in the {configured} store, and LATCHKEY_SECRET_STORE asks for the other one"
+                ),
+            );
+        }
         AppError::new(latchkey_store::ops::error_code(&e), e.to_string())
     }
 }
@@ -89,3 +101,33 @@ impl From<latchkey_session::Error> for AppError {
 
 /// What commands return.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_store::KeyringProblem;
+
+    /// The store's own message names the CLI's option; the window's must not.
+    #[test]
+    fn a_secret_store_error_is_worded_for_the_window() {
+        for problem in [
+            KeyringProblem::NoService,
+            KeyringProblem::Locked,
+            KeyringProblem::NoDefaultCollection,
+            KeyringProblem::Refused,
+        ] {
+            let e = AppError::from(StoreError::SecretStoreUnavailable {
+                problem,
+                message: "the OS keyring is not available: or run with --secret-store file".into(),
+            });
+            assert_eq!(e.code, "secret_store");
+            assert!(!e.message.contains("--"), "{}", e.message);
+        }
+        let e = AppError::from(StoreError::StoreMismatch {
+            dir: "/tmp/x".into(),
+            configured: "file",
+        });
+        assert_eq!(e.code, "secret_store");
+        assert!(!e.message.contains("--"), "{}", e.message);
+    }
+}

@@ -21,6 +21,10 @@ pub const SESSION_ENDED: &str = "session_ended";
 /// toggle that was refused, say), with the settings section that helps.
 pub const NOTICE: &str = "notice";
 
+/// `store_problem`: the secret store cannot be used (with what was found),
+/// or `null` once it can.
+pub const STORE_PROBLEM: &str = "store_problem";
+
 /// Payload of [`NOTICE`].
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Notice {
@@ -68,6 +72,7 @@ pub fn declare(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
     collect::<Refused>(cfg, out);
     collect::<SessionEnded>(cfg, out);
     collect::<Notice>(cfg, out);
+    collect::<crate::first_run::StoreProblem>(cfg, out);
 }
 
 /// The event names and payload types for the bindings.
@@ -80,6 +85,10 @@ pub fn render_names() -> String {
         (DEEP_LINK_REFUSED, Refused::name(&cfg)),
         (SESSION_ENDED, SessionEnded::name(&cfg)),
         (NOTICE, Notice::name(&cfg)),
+        (
+            STORE_PROBLEM,
+            <Option<crate::first_run::StoreProblem> as TS>::name(&cfg),
+        ),
     ];
     let mut s = String::from(
         "/** Events from the Rust side: name -> payload. */\nexport type EventPayloads = {\n",

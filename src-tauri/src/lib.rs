@@ -12,6 +12,8 @@
 //! - [`events`]: what the Rust side tells the windows.
 //! - [`state`]: what the app keeps while it runs.
 //! - [`host_runtime`]: the in-app host and the embedded rendezvous server.
+//! - [`first_run`]: the secret store it needs, and the choice the window
+//!   offers when the OS keyring cannot be used.
 //! - [`viewer_session`] and [`frames`]: open sessions and their frame path.
 //! - [`sync`]: settings and requests kept in step across windows and tray.
 //! - [`tray`], [`deep_links`].
@@ -25,6 +27,7 @@ pub mod commands;
 pub mod deep_links;
 pub mod error;
 pub mod events;
+pub mod first_run;
 pub mod frames;
 pub mod host_runtime;
 pub mod state;
@@ -94,7 +97,10 @@ pub fn run() {
             let (presence_tx, presence_rx) = watch::channel(Presence::Connecting);
             app.manage(AppState {
                 config_dir,
-                store,
+                store: Mutex::new(store),
+                store_problem: Mutex::new(None),
+                checked: watch::Sender::new(false),
+                presence_tx,
                 rendezvous: Mutex::new(None),
                 host_mode: Mutex::new(HostMode::Off),
                 presence: presence_rx,
@@ -106,7 +112,7 @@ pub fn run() {
             if let Err(e) = tray::install(app.handle()) {
                 tracing::warn!(error = %e, "no tray icon");
             }
-            host_runtime::start(app.handle().clone(), presence_tx);
+            host_runtime::start(app.handle().clone());
             sync::spawn_watchers(app.handle().clone());
             let args: Vec<String> = std::env::args().skip(1).collect();
             deep_links::handle(app.handle(), &args);

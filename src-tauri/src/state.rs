@@ -12,6 +12,7 @@ use latchkey_store::Config;
 use tokio::sync::watch;
 
 use crate::error::{AppError, AppResult};
+use crate::first_run::StoreProblem;
 use crate::frames::FrameServer;
 use crate::viewer_session::SessionHandle;
 
@@ -19,8 +20,16 @@ use crate::viewer_session::SessionHandle;
 pub struct AppState {
     /// The configuration directory (the same one the `latchkey` CLI uses).
     pub config_dir: PathBuf,
-    /// The secret store asked for (`None`: what the configuration says).
-    pub store: Option<SecretStoreKind>,
+    /// The secret store asked for (`None`: what the configuration says);
+    /// set to `file` when the person picks it for a new configuration.
+    pub store: Mutex<Option<SecretStoreKind>>,
+    /// Why the secret store cannot be used, while the window offers the ways out.
+    pub store_problem: Mutex<Option<StoreProblem>>,
+    /// Set once the secret store was first checked (or a service runs the
+    /// host): status reads wait for it, so they never race the check.
+    pub checked: watch::Sender<bool>,
+    /// Where the host reports its reachability (kept to start it again).
+    pub presence_tx: watch::Sender<Presence>,
     /// The rendezvous URL in use (configured, or the embedded server's).
     pub rendezvous: Mutex<Option<String>>,
     /// Whether the host runs in this app, a service runs it, or none does.
@@ -50,7 +59,12 @@ pub enum HostMode {
 impl AppState {
     /// Open the configuration (fresh each time: the CLI may have changed it).
     pub fn config(&self) -> AppResult<Config> {
-        Config::open(&self.config_dir, self.store).map_err(AppError::from)
+        Config::open(&self.config_dir, self.store()).map_err(AppError::from)
+    }
+
+    /// The secret store asked for now.
+    pub fn store(&self) -> Option<SecretStoreKind> {
+        *self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The rendezvous URL, if one is known yet.

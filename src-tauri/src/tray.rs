@@ -134,7 +134,12 @@ pub fn show_main(app: &AppHandle) {
 
 async fn toggle(app: &AppHandle, id: &str) -> Result<(), String> {
     let state = app.state::<AppState>();
-    let (dir, store) = (state.config_dir.clone(), state.store);
+    if crate::first_run::problem(app).is_some() || !*state.checked.borrow() {
+        // Nothing is written before the secret store works (the main window offers the choice).
+        show_main(app);
+        return Err("Choose where Latchkey keeps its secrets first, in the main window.".into());
+    }
+    let (dir, store) = (state.config_dir.clone(), state.store());
     let id = id.to_string();
     tokio::task::spawn_blocking(move || {
         let mut c = Config::open(&dir, store).map_err(|e| e.to_string())?;

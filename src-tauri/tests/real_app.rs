@@ -48,6 +48,24 @@ impl Drop for Killed {
 /// The environment the app (and every helper) runs in: the test's own X
 /// server, session bus, home and configuration.
 fn env_for(cmd: &mut Command, x: &Xvfb, bus: &SessionBus, home: &Path, config: &Path) {
+    env_with_store(cmd, x, bus, home, config, true);
+}
+
+/// [`env_for`], with `LATCHKEY_SECRET_STORE=file` only when `file_store`
+/// (without it the app finds whatever secret store the session has).
+fn env_with_store(
+    cmd: &mut Command,
+    x: &Xvfb,
+    bus: &SessionBus,
+    home: &Path,
+    config: &Path,
+    file_store: bool,
+) {
+    if file_store {
+        cmd.env("LATCHKEY_SECRET_STORE", "file");
+    } else {
+        cmd.env_remove("LATCHKEY_SECRET_STORE");
+    }
     cmd.env("DISPLAY", &x.display)
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .env("HOME", home)
@@ -56,7 +74,6 @@ fn env_for(cmd: &mut Command, x: &Xvfb, bus: &SessionBus, home: &Path, config: &
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("LATCHKEY_CONFIG_DIR", config)
-        .env("LATCHKEY_SECRET_STORE", "file")
         .env("LATCHKEY_ICE_BIND", "127.0.0.1")
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("XDG_SESSION_TYPE");
@@ -100,6 +117,8 @@ struct App {
     x: Xvfb,
     bus: SessionBus,
     driver: Driver,
+    /// tauri-driver's port (a new session starts the app again).
+    port: u16,
     _driver_proc: Killed,
 }
 
@@ -115,9 +134,29 @@ impl App {
         Self::start_after(|_, _, _, _, _| Vec::new())
     }
 
+    /// The app with no secret store chosen for it, on a session bus from
+    /// `bus`, after `before` prepared that bus (given the home).
+    fn start_first_run(
+        bus: impl FnOnce(&Path, &Path) -> SessionBus,
+        before: impl FnOnce(&Path, &SessionBus),
+    ) -> App {
+        Self::start_with(bus, false, |_, home, _, _, b| {
+            before(home, b);
+            Vec::new()
+        })
+    }
+
     /// Start what `before` starts (given the temp dir, home, config dir, X
     /// server and bus), then the app.
     fn start_after(
+        before: impl FnOnce(&Path, &Path, &Path, &Xvfb, &SessionBus) -> Vec<Killed>,
+    ) -> App {
+        Self::start_with(SessionBus::start, true, before)
+    }
+
+    fn start_with(
+        bus: impl FnOnce(&Path, &Path) -> SessionBus,
+        file_store: bool,
         before: impl FnOnce(&Path, &Path, &Path, &Xvfb, &SessionBus) -> Vec<Killed>,
     ) -> App {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -127,11 +166,11 @@ impl App {
         }
         let config = tmp.path().join("latchkey");
         let x = Xvfb::start();
-        let bus = SessionBus::start(tmp.path(), &home);
+        let bus = bus(tmp.path(), &home);
         let started = before(tmp.path(), &home, &config, &x, &bus);
         let port = free_port();
         let mut driver_cmd = Command::new("tauri-driver");
-        env_for(&mut driver_cmd, &x, &bus, &home, &config);
+        env_with_store(&mut driver_cmd, &x, &bus, &home, &config, file_store);
         let driver_proc = Killed(
             driver_cmd
                 .args([
@@ -165,7 +204,25 @@ impl App {
             x,
             bus,
             driver,
+            port,
             _driver_proc: driver_proc,
+        }
+    }
+
+    /// Quit the app (ending its WebDriver session) and start it again.
+    fn restart(&mut self) {
+        self.driver.end();
+        self.wait_app_gone();
+        self.driver = Driver::start(self.port, env!("CARGO_BIN_EXE_latchkey-app"))
+            .expect("a WebDriver session with the app, again");
+    }
+
+    /// Wait until no app runs on this test's configuration.
+    fn wait_app_gone(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while app_running(&self.config) {
+            assert!(Instant::now() < deadline, "the app did not exit");
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 
@@ -203,6 +260,13 @@ impl App {
                 t.chars().filter(char::is_ascii_digit).count() == 9
             });
         id.chars().filter(char::is_ascii_digit).collect()
+    }
+
+    /// The device ID in the configuration's settings file.
+    fn status_id_in_settings(&self) -> String {
+        let text = std::fs::read_to_string(self.config.join("settings.json")).expect("settings");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("settings JSON");
+        v["device_id"].as_str().unwrap_or_default().to_string()
     }
 
     /// The rendezvous URL the main window says it is online through.
@@ -563,4 +627,241 @@ fn the_app_is_the_control_panel_of_a_host_it_finds_running() {
     }
     std::thread::sleep(Duration::from_secs(1));
     save_screenshot(driver, "control-panel-of-a-service");
+}
+
+/// Whether a `latchkey-app` runs with `config` as its configuration.
+fn app_running(config: &Path) -> bool {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_latchkey-app")).expect("app binary");
+    let want = format!("LATCHKEY_CONFIG_DIR={}", config.display());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        std::fs::read_link(p.path().join("exe")).ok().as_deref() == Some(exe.as_path())
+            && std::fs::read(p.path().join("environ"))
+                .map(|env| env.split(|b| *b == 0).any(|v| v == want.as_bytes()))
+                .unwrap_or(false)
+    })
+}
+
+/// Start GNOME Keyring's Secret Service on `bus` and give it a login
+/// keyring with a password, then lock that keyring: what a person finds
+/// when their keyring did not unlock at login.
+fn locked_keyring(home: &Path, bus: &SessionBus) {
+    unlocked_keyring(home, bus);
+    lock_keyring(bus);
+}
+
+/// GNOME Keyring's Secret Service on `bus`, its login keyring unlocked.
+fn unlocked_keyring(home: &Path, bus: &SessionBus) {
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--unlock", "--components=secrets"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_RUNTIME_DIR", home.join("run"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon (scripts/setup.sh installs it)");
+    if let Some(mut pipe) = daemon.stdin.take() {
+        use std::io::Write;
+        let _ = pipe.write_all(b"a login password\n");
+    }
+    let _ = daemon.wait();
+}
+
+/// Lock the login keyring on `bus` (no prompt needed for that).
+fn lock_keyring(bus: &SessionBus) {
+    let lock = Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .output()
+        .expect("dbus-send");
+    assert!(lock.status.success(), "locking the keyring: {lock:?}");
+    assert!(
+        keyring_locked(bus),
+        "the login keyring should be locked now"
+    );
+}
+
+/// Whether the login keyring on `bus` is locked.
+fn keyring_locked(bus: &SessionBus) -> bool {
+    let out = Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets/collection/login",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.freedesktop.Secret.Collection",
+            "string:Locked",
+        ])
+        .output()
+        .expect("dbus-send");
+    String::from_utf8_lossy(&out.stdout).contains("boolean true")
+}
+
+/// Paths of the Secret Service items Latchkey made (locked or not).
+fn latchkey_items(bus: &SessionBus) -> String {
+    let out = Command::new("dbus-send")
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.SearchItems",
+            "dict:string:string:service,latchkey",
+        ])
+        .output()
+        .expect("dbus-send");
+    assert!(out.status.success(), "searching the keyring: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("object path"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The choice the main window shows when the keyring cannot be used.
+fn wait_choice(driver: &Driver, problem: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = driver.script(
+            "const e = document.querySelector('[data-testid=store-choice]'); return e ? e.dataset.problem : null;",
+        );
+        if v.as_str() == Some(problem) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window never showed the keyring choice for {problem} (it shows {v}); page: {}",
+            driver.source().chars().take(2000).collect::<String>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn click_button(driver: &Driver, label: &str) {
+    let button = driver
+        .find_xpath(&format!("//button[contains(., '{label}')]"))
+        .unwrap_or_else(|| panic!("a '{label}' button"));
+    driver.click(&button);
+}
+
+#[test]
+fn no_secret_service_the_window_offers_a_file_which_gives_an_id_and_is_remembered() {
+    let mut a = App::start_first_run(SessionBus::start_without_services, |_, _| {});
+    wait_choice(&a.driver, "no_service");
+    // Nothing was written before the person chose.
+    assert!(
+        !a.config.exists(),
+        "the config dir exists before any choice"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    save_screenshot(&a.driver, "first-run-no-keyring");
+
+    click_button(&a.driver, "Keep secrets in a private file");
+    let id = a.id();
+    a.driver
+        .wait_text("[data-testid=next-step]", Duration::from_secs(10), |t| {
+            t.contains("give this ID") && t.contains("unattended access in Profiles")
+        });
+    std::thread::sleep(Duration::from_secs(1));
+    save_screenshot(&a.driver, "first-run-file-store-id");
+    let s = a.status();
+    assert_eq!(s["secret_store"], "file");
+    assert_eq!(s["device_id"], id.as_str());
+    let mode = std::fs::metadata(a.config.join("secrets"))
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .expect("the secrets file");
+    assert_eq!(mode, 0o600);
+
+    // The next start remembers the choice: no question, the same ID.
+    a.restart();
+    assert_eq!(a.id(), id);
+    assert!(a.driver.find("[data-testid=store-choice]").is_none());
+}
+
+#[test]
+fn a_locked_keyring_shows_the_choice_and_quitting_leaves_nothing_behind() {
+    let a = App::start_first_run(SessionBus::start, locked_keyring);
+    wait_choice(&a.driver, "locked");
+    std::thread::sleep(Duration::from_millis(1500));
+    save_screenshot(&a.driver, "first-run-keyring-locked");
+    let quit = a
+        .driver
+        .find_xpath("//button[contains(., 'Quit Latchkey')]")
+        .expect("a Quit button");
+    a.driver.click_closing(&quit);
+    a.wait_app_gone();
+    assert!(!a.config.exists(), "quitting left {}", a.config.display());
+    assert!(
+        keyring_locked(&a.bus),
+        "the app unlocked the keyring by itself"
+    );
+    assert_eq!(latchkey_items(&a.bus), "", "quitting left keyring items");
+}
+
+#[test]
+fn a_locked_keyring_then_the_file_store_gives_a_working_id() {
+    let a = App::start_first_run(SessionBus::start, locked_keyring);
+    wait_choice(&a.driver, "locked");
+    click_button(&a.driver, "Keep secrets in a private file");
+    let id = a.id();
+    let s = a.status();
+    assert_eq!(s["secret_store"], "file");
+    assert_eq!(s["device_id"], id.as_str());
+    assert_eq!(
+        latchkey_items(&a.bus),
+        "",
+        "the file store put items in the keyring"
+    );
+}
+
+#[test]
+fn a_keyring_locked_while_the_app_runs_brings_the_choice_back() {
+    let a = App::start_first_run(SessionBus::start, unlocked_keyring);
+    // The keyring works: an ID at once, its secrets in the keyring.
+    let id = a.id();
+    assert_ne!(
+        latchkey_items(&a.bus),
+        "",
+        "no keyring items for the identity"
+    );
+    assert!(!a.config.join("secrets").exists());
+    lock_keyring(&a.bus);
+    // The next read of the settings (here: the settings file changed) finds it.
+    let settings = std::fs::File::options()
+        .append(true)
+        .open(a.config.join("settings.json"))
+        .expect("settings.json");
+    settings
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .expect("touch settings.json");
+    wait_choice(&a.driver, "locked");
+    // The identity stays in the keyring: no file offered (it would be a new device).
+    assert!(a
+        .driver
+        .find_xpath("//button[contains(., 'Keep secrets in a private file')]")
+        .is_none());
+    // (WebKit's snapshots lag its paints: a first one brings the window up to date.)
+    let _ = a.driver.screenshot();
+    std::thread::sleep(Duration::from_millis(1500));
+    save_screenshot(&a.driver, "store-locked-while-running");
+    assert!(
+        keyring_locked(&a.bus),
+        "the app unlocked the keyring by itself"
+    );
+    assert_eq!(a.status_id_in_settings(), id);
 }

@@ -19,6 +19,7 @@ import type {
   ProfileSummary,
   Request,
   SessionInfo,
+  StoreProblem,
   Strength,
   TokenSummary,
 } from '../src/bindings';
@@ -46,6 +47,12 @@ export interface MockConfig {
   connectDelayMs?: number;
   /** What `pending_deep_link` returns once (a link that started the app). */
   pendingLink?: LinkOutcome | null;
+  /** The secret store cannot be used (first run without a working keyring). */
+  storeProblem?: StoreProblem | null;
+  /** A fresh install: no profile has unattended access or a password. */
+  fresh?: boolean;
+  /** Whether the keyring button fixes it (the keyring's prompt was answered). */
+  keyringUnlocks?: boolean;
 }
 
 export const PASSWORD = 'open sesame 42';
@@ -175,6 +182,9 @@ function fakeQrSvg(seed: string): string {
 export class FakeBackend {
   readonly calls: { cmd: string; args: unknown }[] = [];
   private failures = new Map<string, AppError>();
+  private storeProblem: StoreProblem | null;
+  /** Set by `quit_app`. */
+  quitRequested = false;
   private profiles: Profile[];
   private defaultProfile = 'default';
   private interactive: InteractiveMode;
@@ -209,10 +219,11 @@ export class FakeBackend {
       mk('default', DEFAULT_PERMS),
       mk('full_access', ALL),
       mk('screen_sharing', []),
-      mk('unattended', DEFAULT_PERMS, { unattended: true, password: 'Correct-Horse-9' }),
+      mk('unattended', DEFAULT_PERMS, config.fresh ? {} : { unattended: true, password: 'Correct-Horse-9' }),
       mk('support', ['control_input', 'clipboard', 'show_pointer'], { builtin: false }),
     ];
     this.interactive = config.interactive ?? 'always';
+    this.storeProblem = config.storeProblem ?? null;
     if (config.twoFactorEnabled) {
       this.twoFactor = { ...this.twoFactor, enabled: true, recovery_codes_left: 8 };
     }
@@ -327,7 +338,26 @@ export class FakeBackend {
     }
     switch (cmd) {
       case 'get_status':
+        if (this.storeProblem) throw appError('secret_store', 'No keyring service (Secret Service) is running in this session');
         return this.status();
+      case 'store_problem':
+        return this.storeProblem;
+      case 'choose_secret_store': {
+        const p = this.storeProblem;
+        if (!p) return null;
+        if (args.choice === 'file' && !p.can_use_file) {
+          throw appError('local', 'this configuration keeps its secrets in the OS keyring');
+        }
+        if (args.choice === 'file' || this.config.keyringUnlocks) {
+          this.storeProblem = null;
+          this.emit(EVENTS.store_problem, null);
+          return null;
+        }
+        return p;
+      }
+      case 'quit_app':
+        this.quitRequested = true;
+        return null;
       case 'set_interactive':
         this.interactive = args.mode as InteractiveMode;
         this.changed();

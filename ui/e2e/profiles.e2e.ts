@@ -1,5 +1,6 @@
 // Main window, Profiles: list, permissions, unattended access, passwords, create/copy/rename/delete.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { callsOf, shot, startHarness, type Harness } from './harness';
 
@@ -117,6 +118,34 @@ describe('profile editor', () => {
     await expect
       .poll(() => editor(page).getByRole('switch', { name: 'Allow unattended access' }).getAttribute('aria-checked'))
       .toBe('true');
+    await page.close();
+  });
+
+  it('covers the whole page with a modal’s backdrop, opened from far down the page', async () => {
+    const page = await h.open('index.html#profiles', {}, { height: 480 });
+    await page.locator('[data-permission]').first().waitFor();
+    const heights = () =>
+      page.evaluate(() => ({ page: document.documentElement.scrollHeight, window: window.innerHeight, y: window.scrollY }));
+    const before = await heights();
+    expect(before.page).toBeGreaterThan(before.window * 1.5);
+    await page.evaluate(() => window.scrollTo(0, 400));
+    await editor(page).getByRole('button', { name: 'Set password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Set the password of “Default”' });
+    await dialog.waitFor();
+    // The page is no taller than the window while the dialog is open (so the backdrop, fixed
+    // to the window, covers all of it), and stays where it was scrolled to.
+    const open = await heights();
+    expect(open.page).toBeLessThanOrEqual(open.window);
+    const editorTop = await editor(page).evaluate((e) => e.getBoundingClientRect().top);
+    const [light] = await shot(page, 'profiles-password-backdrop');
+    // The full-page screenshot is one window high: the backdrop is all there is behind the dialog.
+    expect(readFileSync(light).readUInt32BE(20)).toBe(480);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const after = await heights();
+    expect(after.page).toBe(before.page);
+    expect(after.y).toBe(400);
+    expect(await editor(page).evaluate((e) => e.getBoundingClientRect().top)).toBeCloseTo(editorTop, 0);
     await page.close();
   });
 

@@ -129,6 +129,15 @@ export const commands = {
   async pendingDeepLink(): Promise<Result<LinkOutcome | null, AppError>> {
     return call("pending_deep_link", {});
   },
+  async storeProblem(): Promise<Result<StoreProblem | null, AppError>> {
+    return call("store_problem", {});
+  },
+  async chooseSecretStore(choice: StoreChoice): Promise<Result<StoreProblem | null, AppError>> {
+    return call("choose_secret_store", { choice });
+  },
+  async quitApp(): Promise<Result<null, AppError>> {
+    return call("quit_app", {});
+  },
 };
 
 /** Events from the Rust side: name -> payload. */
@@ -139,6 +148,7 @@ export type EventPayloads = {
   deep_link_refused: Refused;
   session_ended: SessionEnded;
   notice: Notice;
+  store_problem: StoreProblem | null;
 };
 
 export const EVENTS = {
@@ -148,6 +158,7 @@ export const EVENTS = {
   deep_link_refused: "deep_link_refused",
   session_ended: "session_ended",
   notice: "notice",
+  store_problem: "store_problem",
 } as const;
 
 /**
@@ -416,6 +427,11 @@ text: string, };
 export type InteractiveMode = "always" | "window" | "never";
 
 /**
+ * Why the OS keyring cannot be used.
+ */
+export type KeyringProblem = "no_service" | "locked" | "no_default_collection" | "refused";
+
+/**
  * A host this device met before.
  */
 export type KnownHost = { 
@@ -648,6 +664,27 @@ permissions: PermissionSet,
  * Whether a new saved-login token was stored.
  */
 token_saved: boolean, };
+
+/**
+ * What the person chose.
+ */
+export type StoreChoice = "keyring" | "file";
+
+/**
+ * What the main window shows instead of the status when the secret store
+ * cannot be used.
+ */
+export type StoreProblem = { 
+/**
+ * What the app found.
+ */
+problem: KeyringProblem, 
+/**
+ * Whether the secrets may go to a file instead: only for a
+ * configuration that does not exist yet (an existing one keeps its
+ * identity in the keyring; a file would be a new device).
+ */
+can_use_file: boolean, };
 
 /**
  * The verdict on a password.

@@ -58,7 +58,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => USAGE,
             CliError::Store(e) => match e {
-                StoreError::SecretStoreUnavailable(_) => STORE,
+                StoreError::SecretStoreUnavailable { .. } => STORE,
                 StoreError::StoreMismatch { .. } => USAGE,
                 StoreError::Core(latchkey_core::Error::Invalid(_)) => USAGE,
                 StoreError::Core(latchkey_core::Error::AuthenticationFailed)

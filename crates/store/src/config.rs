@@ -119,6 +119,12 @@ impl Config {
         Ok(())
     }
 
+    /// Whether this configuration exists on disk (its settings were saved):
+    /// false for a fresh one, which may still pick its secret store.
+    pub fn is_saved(&self) -> bool {
+        self.saved
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

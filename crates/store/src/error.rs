@@ -7,8 +7,15 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The secret store cannot be reached (no keyring running, locked keyring...).
-    #[error("{0}")]
-    SecretStoreUnavailable(String),
+    /// `message` is worded for the command line (it names `--secret-store`);
+    /// other front ends word `problem` themselves.
+    #[error("{message}")]
+    SecretStoreUnavailable {
+        /// What was found, for front ends to put in their own words.
+        problem: KeyringProblem,
+        /// The command line's message.
+        message: String,
+    },
     /// A file could not be read or written.
     #[error("{action} {path}: {source}")]
     Io {
@@ -44,6 +51,21 @@ pub enum Error {
     /// A rule of the core refused the change, or a credential did not match.
     #[error(transparent)]
     Core(#[from] latchkey_core::Error),
+}
+
+/// Why the OS keyring cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyringProblem {
+    /// No Secret Service answers on the session bus (or there is no session bus).
+    NoService,
+    /// The keyring is locked (or its unlock prompt was dismissed).
+    Locked,
+    /// The Secret Service has no default collection (no login keyring yet).
+    NoDefaultCollection,
+    /// The keyring refused the request for another reason.
+    Refused,
 }
 
 impl From<latchkey_core::Invalid> for Error {

@@ -43,5 +43,5 @@ pub mod settings_file;
 pub mod throttle_file;
 
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, KeyringProblem};
 pub use secrets::{SecretName, SecretStore};

@@ -826,7 +826,7 @@ pub fn error_code(e: &Error) -> &'static str {
             _ => "bad_input",
         },
         Error::WrongCredential(_) => "wrong_credentials",
-        Error::SecretStoreUnavailable(_) | Error::StoreMismatch { .. } => "secret_store",
+        Error::SecretStoreUnavailable { .. } | Error::StoreMismatch { .. } => "secret_store",
         _ => "local",
     }
 }

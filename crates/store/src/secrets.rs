@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::atomic::write_atomic;
 use crate::dir_lock::DirLock;
+use crate::error::KeyringProblem;
 use crate::Error;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -90,16 +91,100 @@ impl KeyringStore {
 fn map_keyring(e: keyring::Error) -> Error {
     match e {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            let problem = classify(inner.as_ref());
             let detail = inner.to_string();
             let detail = detail.lines().next().unwrap_or("").chars().take(160).collect::<String>();
-            Error::SecretStoreUnavailable(format!(
-                "the OS keyring is not available ({detail}): start a Secret Service such as gnome-keyring in this session and unlock it, or run with --secret-store file"
-            ))
+            Error::SecretStoreUnavailable {
+                problem,
+                message: format!(
+                    "the OS keyring is not available ({detail}): start a Secret Service such as gnome-keyring in this session and unlock it, or run with --secret-store file"
+                ),
+            }
         }
         keyring::Error::BadEncoding(_) => Error::CorruptSecret("a keyring entry is not valid text".into()),
-        other => Error::SecretStoreUnavailable(format!(
-            "the OS keyring refused the request ({other}); run with --secret-store file to use a protected file instead"
-        )),
+        other => Error::SecretStoreUnavailable {
+            problem: KeyringProblem::Refused,
+            message: format!(
+                "the OS keyring refused the request ({other}); run with --secret-store file to use a protected file instead"
+            ),
+        },
+    }
+}
+
+/// What a Secret Service failure means for a person.
+fn classify(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> KeyringProblem {
+    match inner.downcast_ref::<dbus_secret_service::Error>() {
+        Some(e) => classify_ss(e),
+        None => KeyringProblem::Refused,
+    }
+}
+
+fn classify_ss(e: &dbus_secret_service::Error) -> KeyringProblem {
+    use dbus_secret_service::Error as Ss;
+    match e {
+        Ss::Locked | Ss::Prompt => KeyringProblem::Locked,
+        Ss::NoResult => KeyringProblem::NoDefaultCollection,
+        Ss::Unavailable => KeyringProblem::NoService,
+        Ss::Dbus(e) => match e.name() {
+            Some("org.freedesktop.DBus.Error.ServiceUnknown")
+            | Some("org.freedesktop.DBus.Error.NoServer")
+            | Some("org.freedesktop.DBus.Error.NoReply")
+            | Some("org.freedesktop.DBus.Error.Spawn.ChildExited")
+            | Some("org.freedesktop.DBus.Error.Spawn.ServiceNotFound")
+            | Some("org.freedesktop.DBus.Error.NotSupported")
+            | None => KeyringProblem::NoService,
+            Some(_) => KeyringProblem::Refused,
+        },
+        _ => KeyringProblem::Refused,
+    }
+}
+
+/// Whether the OS keyring can take Latchkey's secrets now, asked without
+/// any prompt: `None` when its default collection is there and unlocked.
+/// (Reading or writing a locked keyring through `keyring` pops the Secret
+/// Service's unlock prompt and waits for it; a front end asks this first
+/// and shows the prompt only when the person asks for it.)
+pub fn keyring_problem() -> Option<KeyringProblem> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let ss = match SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 0) {
+        Ok(ss) => ss,
+        Err(e) => return Some(classify_ss(&e)),
+    };
+    match ss.get_default_collection() {
+        Err(e) => Some(classify_ss(&e)),
+        Ok(c) => match c.is_locked() {
+            Ok(false) => None,
+            Ok(true) => Some(KeyringProblem::Locked),
+            Err(e) => Some(classify_ss(&e)),
+        },
+    }
+}
+
+/// Ask the Secret Service to unlock its default collection, or to create
+/// one (the login keyring) when it has none, through its own prompt. Waits
+/// at most `prompt_timeout_s` for the person to answer it; fails at once
+/// where no prompt can appear. Nothing of Latchkey's is written.
+pub fn unlock_keyring(prompt_timeout_s: u64) -> Result<(), Error> {
+    use dbus_secret_service::{EncryptionType, Error as Ss, SecretService};
+    let to_error = |e: Ss| map_keyring(keyring::Error::NoStorageAccess(Box::new(e)));
+    let ss =
+        SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, prompt_timeout_s)
+            .map_err(to_error)?;
+    match ss.get_default_collection() {
+        Ok(c) => {
+            if c.is_locked().map_err(to_error)? {
+                c.unlock().map_err(to_error)?;
+            }
+            if c.is_locked().map_err(to_error)? {
+                return Err(to_error(Ss::Locked));
+            }
+            Ok(())
+        }
+        Err(Ss::NoResult) => ss
+            .create_collection("Login", "default")
+            .map(|_| ())
+            .map_err(to_error),
+        Err(e) => Err(to_error(e)),
     }
 }
 
@@ -250,6 +335,35 @@ mod tests {
         store.delete(&SecretName::Totp).expect("absent is fine");
         assert_eq!(store.get(&SecretName::Totp).expect("get"), None);
         assert!(store.get(&SecretName::DeviceKey).expect("get").is_some());
+    }
+
+    #[test]
+    fn secret_service_failures_say_what_was_found() {
+        use dbus_secret_service::Error as Ss;
+        let dbus = |name: &str| Ss::Dbus(dbus::Error::new_custom(name, "x"));
+        assert_eq!(classify_ss(&Ss::Locked), KeyringProblem::Locked);
+        assert_eq!(classify_ss(&Ss::Prompt), KeyringProblem::Locked);
+        assert_eq!(
+            classify_ss(&Ss::NoResult),
+            KeyringProblem::NoDefaultCollection
+        );
+        assert_eq!(classify_ss(&Ss::Unavailable), KeyringProblem::NoService);
+        assert_eq!(
+            classify_ss(&dbus("org.freedesktop.DBus.Error.ServiceUnknown")),
+            KeyringProblem::NoService
+        );
+        assert_eq!(
+            classify_ss(&dbus("org.freedesktop.DBus.Error.AccessDenied")),
+            KeyringProblem::Refused
+        );
+        // Through the keyring crate's error, as the store sees it.
+        match map_keyring(keyring::Error::NoStorageAccess(Box::new(Ss::NoResult))) {
+            Error::SecretStoreUnavailable { problem, message } => {
+                assert_eq!(problem, KeyringProblem::NoDefaultCollection);
+                assert!(message.contains("--secret-store file"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -265,13 +265,44 @@ pub struct SessionBus {
 }
 
 impl SessionBus {
+    /// A session bus like a desktop's: services such as GNOME Keyring's
+    /// Secret Service start on first use.
     pub fn start(dir: &std::path::Path, home: &std::path::Path) -> Self {
+        Self::spawn(dir, home, &["--session".to_string()])
+    }
+
+    /// A session bus that starts no services: nothing answers for the
+    /// Secret Service (a headless session with no keyring).
+    pub fn start_without_services(dir: &std::path::Path, home: &std::path::Path) -> Self {
+        let config = dir.join("bus-no-services.conf");
+        std::fs::write(
+            &config,
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        )
+        .expect("bus config");
+        Self::spawn(dir, home, &[format!("--config-file={}", config.display())])
+    }
+
+    fn spawn(dir: &std::path::Path, home: &std::path::Path, kind: &[String]) -> Self {
         let socket = dir.join("bus");
         let mut child = Command::new("dbus-daemon")
             .env("HOME", home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_RUNTIME_DIR", dir)
-            .args(["--session", "--nofork", "--print-address=1"])
+            .args(kind)
+            .args(["--nofork", "--print-address=1"])
             .arg(format!("--address=unix:path={}", socket.display()))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -6,6 +6,7 @@
 //! return, so the bindings cannot drift from the Rust side.
 
 mod acl;
+mod first_run;
 mod profiles;
 mod requests;
 mod settings;
@@ -110,6 +111,9 @@ app_commands! {
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     end_session(session_id: String) -> () => viewer::end_session;
     pending_deep_link() -> Option<crate::deep_links::LinkOutcome> => viewer::pending_deep_link;
+    store_problem() -> Option<crate::first_run::StoreProblem> => first_run::store_problem;
+    choose_secret_store(choice: crate::first_run::StoreChoice) -> Option<crate::first_run::StoreProblem> => first_run::choose_secret_store;
+    quit_app() -> () => first_run::quit_app;
 }
 
 /// The payload type of `status_changed`.

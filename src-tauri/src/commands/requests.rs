@@ -29,7 +29,7 @@ pub async fn pending(ctx_app: &tauri::AppHandle) -> AppResult<Vec<Request>> {
     use tauri::Manager;
     let state = ctx_app.state::<crate::state::AppState>();
     let dir = state.config_dir.clone();
-    let store = state.store;
+    let store = state.store();
     let response = control_socket::call(&dir, &ControlRequest::Requests)
         .await
         .map_err(|e| AppError::new("host_offline", format!("the host does not answer: {e}")))?;

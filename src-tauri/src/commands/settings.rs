@@ -141,14 +141,41 @@ pub(super) async fn with_config<T: Send + 'static>(
     use tauri::Manager;
     let (dir, store) = {
         let s = app.state::<AppState>();
-        (s.config_dir.clone(), s.store)
+        // Never touch the configuration before its secret store was checked,
+        // nor while the window offers the choice (nothing is half-made).
+        let mut checked = s.checked.subscribe();
+        let _ = checked.wait_for(|done| *done).await;
+        if let Some(p) = crate::first_run::problem(app) {
+            return Err(AppError::new(
+                "secret_store",
+                crate::first_run::describe(p.problem),
+            ));
+        }
+        (s.config_dir.clone(), s.store())
     };
-    tokio::task::spawn_blocking(move || {
+    let done = tokio::task::spawn_blocking(move || {
         let mut config = Config::open(&dir, store)?;
-        f(&mut config)
+        // A keyring that broke while the app runs (locked since, say) is
+        // found here without its prompt; the window then offers the ways out.
+        if config.settings().secret_store == latchkey_core::settings::SecretStoreKind::Keyring {
+            if let Some(problem) = latchkey_store::secrets::keyring_problem() {
+                return Ok(Err(problem));
+            }
+        }
+        f(&mut config).map(Ok)
     })
     .await
-    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?
+    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?;
+    match done? {
+        Ok(value) => Ok(value),
+        Err(problem) => {
+            crate::first_run::store_broke(app, problem);
+            Err(AppError::new(
+                "secret_store",
+                crate::first_run::describe(problem),
+            ))
+        }
+    }
 }
 
 pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {

@@ -32,6 +32,8 @@ import {
   type Seen,
   type SessionInfo,
   type Strength,
+  type StoreChoice,
+  type StoreProblem,
   type TokenSummary,
   type TwoFactorStatus,
 } from '../bindings';
@@ -56,6 +58,8 @@ export type {
   Seen,
   SessionInfo,
   Strength,
+  StoreChoice,
+  StoreProblem,
   TokenSummary,
   TwoFactorStatus,
 };
@@ -195,6 +199,13 @@ export const api = {
   switchDisplay: (sessionId: string, id: number) => unwrap(() => commands.switchDisplay(sessionId, id)),
   endSession: (sessionId: string) => unwrap(() => commands.endSession(sessionId)),
   pendingDeepLink: () => unwrap(() => commands.pendingDeepLink()),
+
+  // The secret store (main window, when the keyring cannot be used).
+  /** What is wrong with the secret store; null when it works. */
+  storeProblem: () => unwrap(() => commands.storeProblem()),
+  /** Carry out the person's choice; what is still wrong, or null when it works now. */
+  chooseSecretStore: (choice: StoreChoice) => unwrap(() => commands.chooseSecretStore(choice)),
+  quitApp: () => unwrap(() => commands.quitApp()),
 };
 
 export type Api = typeof api;

@@ -9,6 +9,7 @@ import {
   onRequestsChanged,
   onSessionEnded,
   onStatusChanged,
+  onStoreProblem,
   type UnlistenFn,
 } from './events';
 
@@ -49,6 +50,7 @@ const payloads: { [K in keyof EventPayloads]: EventPayloads[K] } = {
   deep_link_refused: { message: 'it carried a password' },
   session_ended: { session_id: 's1', reason: 'you ended the session' },
   notice: { message: 'the host stopped', section: 'security' },
+  store_problem: { problem: 'locked', can_use_file: true },
 };
 
 describe('events', () => {
@@ -67,6 +69,7 @@ describe('events', () => {
       onDeepLinkRefused(rec('deep_link_refused')),
       onSessionEnded(rec('session_ended')),
       onNotice(rec('notice')),
+      onStoreProblem(rec('store_problem')),
     ]);
     for (const name of Object.keys(EVENTS) as (keyof typeof EVENTS)[]) {
       expect(EVENTS[name]).toBe(name);
@@ -75,6 +78,6 @@ describe('events', () => {
     expect(seen).toEqual(Object.entries(payloads));
     stops.forEach((s) => s());
     await emit(EVENTS.notice, payloads.notice);
-    expect(seen).toHaveLength(6);
+    expect(seen).toHaveLength(7);
   });
 });

@@ -36,3 +36,6 @@ export const onSessionEnded = (cb: (info: EventPayloads['session_ended']) => voi
   on('session_ended', cb);
 /** `notice`: something to read in the main window (a refused tray toggle, say), with the section that helps. */
 export const onNotice = (cb: (notice: EventPayloads['notice']) => void) => on('notice', cb);
+/** `store_problem`: the secret store cannot be used (what was found), or null once it can. */
+export const onStoreProblem = (cb: (problem: EventPayloads['store_problem']) => void) =>
+  on('store_problem', cb);

@@ -399,7 +399,7 @@ fn report_failure(e: &ConnectError, json: bool) -> CliError {
         ConnectError::HostOffline(_) | ConnectError::UnknownId(_) => exit::OFFLINE,
         ConnectError::Local(latchkey_session::Error::RendezvousUnreachable(_)) => exit::OFFLINE,
         ConnectError::Local(latchkey_session::Error::Store(
-            latchkey_store::Error::SecretStoreUnavailable(_),
+            latchkey_store::Error::SecretStoreUnavailable { .. },
         )) => exit::STORE,
         _ => exit::OTHER,
     };
