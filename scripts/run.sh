@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 (cd ui && npm ci --no-audit --no-fund && npm run build)
-cargo build --release --locked -p latchkey-app -p latchkey-cli
-target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
+cargo build --profile dist --locked -p latchkey-app -p latchkey-cli
+target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/dist"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "run: no graphical session (DISPLAY is not set). Start it from a desktop," >&2

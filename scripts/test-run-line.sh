@@ -12,8 +12,8 @@ repo="$PWD"
 
 bash scripts/setup.sh
 (cd ui && npm ci --no-audit --no-fund && npm run build) >/dev/null
-cargo build --release --locked -p latchkey-app -p latchkey-cli
-target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
+cargo build --profile dist --locked -p latchkey-app -p latchkey-cli
+target="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/dist"
 
 tmp="$(mktemp -d /tmp/latchkey-run-line.XXXXXX)"
 home="$tmp/home"
