@@ -9,35 +9,6 @@ use latchkey_core::totp::STEP_SECS;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-fn outcome(run: &Run) -> Value {
-    let line = run
-        .stdout
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no output: {run:?}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
-}
-
-/// Expect success; returns the JSON line.
-fn granted(run: &Run) -> Value {
-    assert_eq!(run.code, 0, "{run:?}");
-    let v = outcome(run);
-    assert_eq!(v["ok"], true, "{run:?}");
-    v
-}
-
-/// Expect failure `error` with exit code `code`.
-fn refused(run: &Run, error: &str, code: i32) -> Value {
-    let v = outcome(run);
-    assert_eq!(
-        (v["ok"].clone(), v["error"].as_str().unwrap_or("")),
-        (Value::Bool(false), error),
-        "{run:?}"
-    );
-    assert_eq!(run.code, code, "{run:?}");
-    v
-}
-
 #[test]
 fn password_logins_per_profile_and_unattended_off() {
     let rv = Rendezvous::start(0, None);

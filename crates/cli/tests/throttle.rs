@@ -24,15 +24,6 @@ use tokio_tungstenite::tungstenite::Message;
 /// Where the silent clients come from, as the rendezvous reports it.
 const SILENT_ADDR: &str = "192.0.2.66";
 
-fn outcome(run: &Run) -> Value {
-    let line = run
-        .stdout
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no output: {run:?}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
-}
-
 /// How far one silent client got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reached {

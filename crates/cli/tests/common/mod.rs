@@ -631,6 +631,36 @@ impl Device {
     }
 }
 
+/// The JSON line a `connect --json` printed last.
+pub fn outcome(run: &Run) -> serde_json::Value {
+    let line = run
+        .stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output: {run:?}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
+}
+
+/// Expect success; returns the JSON line.
+pub fn granted(run: &Run) -> serde_json::Value {
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = outcome(run);
+    assert_eq!(v["ok"], true, "{run:?}");
+    v
+}
+
+/// Expect failure `error` with exit code `code`.
+pub fn refused(run: &Run, error: &str, code: i32) -> serde_json::Value {
+    let v = outcome(run);
+    assert_eq!(
+        (v["ok"].clone(), v["error"].as_str().unwrap_or("")),
+        (serde_json::Value::Bool(false), error),
+        "{run:?}"
+    );
+    assert_eq!(run.code, code, "{run:?}");
+    v
+}
+
 /// `p` as one line on stdin.
 pub fn pw(p: &str) -> String {
     format!("{p}\n")
