@@ -682,20 +682,31 @@ fn unlocked_keyring(home: &Path, bus: &SessionBus) {
     let _ = daemon.wait();
 }
 
-/// Lock the login keyring on `bus` (no prompt needed for that).
-fn lock_keyring(bus: &SessionBus) {
-    let lock = Command::new("dbus-send")
+/// One `dbus-send --print-reply` call to the Secret Service on `bus`:
+/// object path, method, then its arguments.
+fn secret_service(bus: &SessionBus, call: &[&str]) -> std::process::Output {
+    Command::new("dbus-send")
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .args([
             "--session",
             "--print-reply",
             "--dest=org.freedesktop.secrets",
+        ])
+        .args(call)
+        .output()
+        .expect("dbus-send")
+}
+
+/// Lock the login keyring on `bus` (no prompt needed for that).
+fn lock_keyring(bus: &SessionBus) {
+    let lock = secret_service(
+        bus,
+        &[
             "/org/freedesktop/secrets",
             "org.freedesktop.Secret.Service.Lock",
             "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .output()
-        .expect("dbus-send");
+        ],
+    );
     assert!(lock.status.success(), "locking the keyring: {lock:?}");
     assert!(
         keyring_locked(bus),
@@ -705,36 +716,28 @@ fn lock_keyring(bus: &SessionBus) {
 
 /// Whether the login keyring on `bus` is locked.
 fn keyring_locked(bus: &SessionBus) -> bool {
-    let out = Command::new("dbus-send")
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.secrets",
+    let out = secret_service(
+        bus,
+        &[
             "/org/freedesktop/secrets/collection/login",
             "org.freedesktop.DBus.Properties.Get",
             "string:org.freedesktop.Secret.Collection",
             "string:Locked",
-        ])
-        .output()
-        .expect("dbus-send");
+        ],
+    );
     String::from_utf8_lossy(&out.stdout).contains("boolean true")
 }
 
 /// Paths of the Secret Service items Latchkey made (locked or not).
 fn latchkey_items(bus: &SessionBus) -> String {
-    let out = Command::new("dbus-send")
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.secrets",
+    let out = secret_service(
+        bus,
+        &[
             "/org/freedesktop/secrets",
             "org.freedesktop.Secret.Service.SearchItems",
             "dict:string:string:service,latchkey",
-        ])
-        .output()
-        .expect("dbus-send");
+        ],
+    );
     assert!(out.status.success(), "searching the keyring: {out:?}");
     String::from_utf8_lossy(&out.stdout)
         .lines()

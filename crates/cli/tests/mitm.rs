@@ -191,10 +191,7 @@ async fn relay(mut a: Peer, b: Peer, control_b: Control, seen: Seen) {
 fn through_proxy(mode: Mode) -> (Value, Vec<String>, Value) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let rv = Rendezvous::start(0, None);
-    let host = Device::file();
-    host.set_password("default", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on"]).ok();
-    let h = host.start_host(&rv);
+    let (host, h) = unattended_host(&rv);
     let id = h.id().to_string();
     let viewer = Device::file();
     // The viewer has met this host before: its key is pinned.

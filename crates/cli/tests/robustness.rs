@@ -47,13 +47,7 @@ async fn next_server(
 #[test]
 fn rendezvous_survives_malformed_and_oversized_frames() {
     let rv = Rendezvous::start(0, None);
-    let (_host, h) = {
-        let host = Device::file();
-        host.set_password("default", GOOD_PASSWORD).ok();
-        host.run(&["unattended", "on"]).ok();
-        let p = host.start_host(&rv);
-        (host, p)
-    };
+    let (_host, h) = unattended_host(&rv);
     runtime().block_on(async {
         let (mut ws, _) = tokio_tungstenite::connect_async(rv.url.as_str())
             .await
@@ -141,10 +135,7 @@ async fn raw_session(url: &str, id: &str, payload: Vec<u8>) -> Option<HostMessag
 #[test]
 fn host_control_channel_survives_malformed_and_oversized_messages() {
     let rv = Rendezvous::start(0, None);
-    let host = Device::file();
-    host.set_password("default", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on"]).ok();
-    let h = host.start_host(&rv);
+    let (_host, h) = unattended_host(&rv);
     let id = h.id().to_string();
     let rt = runtime();
     for payload in [
