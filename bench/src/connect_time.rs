@@ -16,7 +16,7 @@ use latchkey_bench::start;
 use std::time::{Duration, Instant};
 
 use latchkey_core::pake::KsfParams;
-use latchkey_session::peer::{Control, Peer, PeerEvent};
+use latchkey_session::transport::peer::{Control, Peer, PeerEvent};
 
 const PASSWORD: &str = "kettle-orbit-cactus-71";
 

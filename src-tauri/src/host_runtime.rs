@@ -10,7 +10,7 @@ use std::path::Path;
 use tauri::{AppHandle, Manager};
 
 use latchkey_rendezvous::{serve, ServerConfig};
-use latchkey_session::control_socket::{self, ControlRequest};
+use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::{HostOptions, Presence};
 
 use latchkey_store::Error as StoreError;

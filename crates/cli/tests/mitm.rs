@@ -19,7 +19,7 @@ mod common;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use latchkey_core::signal::{self, ClientMessage, ServerMessage};
-use latchkey_session::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
+use latchkey_session::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -115,7 +115,7 @@ async fn one_viewer(
                     let mut a = Peer::bound_to(bind()).await.map_err(|e| e.to_string())?;
                     let answer_a = a.answer(&sdp).await.map_err(|e| e.to_string())?;
                     let mut b = Peer::bound_to(bind()).await.map_err(|e| e.to_string())?;
-                    latchkey_session::video::add_receiver(b.connection()).await.map_err(|e| e.to_string())?;
+                    latchkey_session::features::video::add_receiver(b.connection()).await.map_err(|e| e.to_string())?;
                     let control = Control::new(b.create_control().await.map_err(|e| e.to_string())?);
                     let offer_b = b.offer().await.map_err(|e| e.to_string())?;
                     out = signal::encode(&ClientMessage::Offer { to, session, sdp: rewrite(&offer_b, mode, &viewer_fp) });

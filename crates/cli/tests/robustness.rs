@@ -8,8 +8,8 @@ use common::*;
 use futures_util::{SinkExt, StreamExt};
 use latchkey_core::handshake::{DenialCode, HostMessage};
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage};
-use latchkey_session::peer::{Control, Peer};
-use latchkey_session::signaling::SignalSocket;
+use latchkey_session::transport::peer::{Control, Peer};
+use latchkey_session::transport::signaling::SignalSocket;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -176,10 +176,10 @@ fn control_socket_is_private_and_survives_garbage() {
             & 0o777,
         // 0600, or 0666 on a machine with a `latchkey` group (whose members
         // may answer requests; the socket itself checks who asks for what).
-        latchkey_session::control_socket::socket_mode(
-            latchkey_session::control_socket::auth::find_group(
+        latchkey_session::host::control_socket::socket_mode(
+            latchkey_session::host::control_socket::auth::find_group(
                 &std::fs::read_to_string("/etc/group").unwrap_or_default(),
-                latchkey_session::control_socket::auth::GROUP
+                latchkey_session::host::control_socket::auth::GROUP
             )
             .is_some()
         )

@@ -59,7 +59,7 @@ fn mode(path: &Path) -> u32 {
 }
 
 fn is_root() -> bool {
-    latchkey_session::control_socket::auth::effective_uid() == Some(0)
+    latchkey_session::host::control_socket::auth::effective_uid() == Some(0)
 }
 
 /// Environment for every latchkey process of these tests: WebRTC on the
@@ -113,8 +113,8 @@ impl FakeLogind {
 
     /// An active X11 session `id` on `display`, of this test's user.
     fn x11(&self, id: &str, display: &str) {
-        let uid = latchkey_session::control_socket::auth::effective_uid().expect("uid");
-        let name = latchkey_session::control_socket::auth::user(uid)
+        let uid = latchkey_session::host::control_socket::auth::effective_uid().expect("uid");
+        let name = latchkey_session::host::control_socket::auth::user(uid)
             .map(|u| u.name)
             .unwrap_or_else(|| "tester".into());
         std::fs::write(
@@ -1255,7 +1255,7 @@ fn control_socket_serves_only_the_latchkey_group() {
     std::fs::set_permissions(run_dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod");
     let socket = run_dir.path().join("control.sock");
-    let socket_env = latchkey_session::control_socket::SOCKET_ENV;
+    let socket_env = latchkey_session::host::control_socket::SOCKET_ENV;
     let rv = Rendezvous::start(0, None);
     let logind = FakeLogind::new();
     let mut env = env_with(&logind.bin());
@@ -1271,7 +1271,7 @@ fn control_socket_serves_only_the_latchkey_group() {
     assert_eq!(mode(&host.dir), 0o700, "the config dir is private again");
     {
         use std::os::unix::fs::MetadataExt;
-        let group = latchkey_session::control_socket::auth::find_group(
+        let group = latchkey_session::host::control_socket::auth::find_group(
             &std::fs::read_to_string("/etc/group").expect("/etc/group"),
             "latchkey",
         )

@@ -13,7 +13,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use latchkey_core::handshake::{self, HostMessage, Role, ViewerMessage};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{self, ClientMessage, DeviceId, ServerMessage, Signature};
-use latchkey_session::peer::{Control, Peer};
+use latchkey_session::transport::peer::{Control, Peer};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::Value;
 use std::time::{Duration, Instant};

@@ -6,32 +6,28 @@
 //!
 //! # Layout
 //!
-//! - [`signaling`]: the WebSocket client for the rendezvous protocol.
-//! - [`messages`]: messages of an open session (input, clipboard, sync).
-//! - [`peer`]: the WebRTC peer connection and the `control` data channel.
+//! - [`transport`]: how bytes move: the rendezvous signaling client and the WebRTC peer.
+//!   - [`transport::signaling`]: the WebSocket client for the rendezvous protocol.
+//!   - [`transport::peer`]: the WebRTC peer connection and the `control` data channel.
 //! - [`host`]: the host's main loop (registration, reconnects, sessions).
-//! - [`host_live`]: an open session on the host: screen, input and clipboard, permission-checked.
-//! - [`host_session`]: one incoming session: the handshake and the decision.
-//! - [`viewer`]: connecting to a host: the viewer's half of the handshake.
-//! - [`video`]: the screen as a VP8 video track (host) and its decoding (viewer).
-//! - [`recording`]: a settled screenshot (PNG) or a recording (Y4M) of the host's screen.
-//! - [`requests`]: requests waiting for the person at the host.
-//! - [`control_socket`]: the host's local socket for `requests`/`accept`/`deny`.
+//!   - [`host::handshake`]: one incoming session: the handshake and the decision.
+//!   - [`host::live`]: an open session on the host: screen, input and clipboard, permission-checked.
+//!   - [`host::requests`]: requests waiting for the person at the host.
+//!   - [`host::control_socket`]: the host's local socket for `requests`/`accept`/`deny` and admin operations.
+//! - [`viewer`]: connecting to a host: the viewer's half of the handshake and the open session.
+//! - [`features`]: what an open session carries.
+//!   - [`features::video`]: the screen as a VP8 video track (host) and its decoding (viewer).
+//!   - [`features::recording`]: a settled screenshot (PNG) or a recording (Y4M) of the host's screen.
+//! - [`messages`]: messages of an open session (input, clipboard, sync).
 //! - [`error`]: the crate's error type.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod control_socket;
 pub mod error;
+pub mod features;
 pub mod host;
-pub mod host_live;
-pub mod host_session;
 pub mod messages;
-pub mod peer;
-pub mod recording;
-pub mod requests;
-pub mod signaling;
-pub mod video;
+pub mod transport;
 pub mod viewer;
 
 pub use error::Error;

@@ -7,8 +7,8 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use latchkey_core::permission::{Permission, PermissionSet};
-use latchkey_session::control_socket::{self, ControlRequest};
-use latchkey_session::requests::RequestInfo;
+use latchkey_session::host::control_socket::{self, ControlRequest};
+use latchkey_session::host::requests::RequestInfo;
 
 use super::Ctx;
 use crate::error::{AppError, AppResult};

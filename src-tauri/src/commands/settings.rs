@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use latchkey_core::settings::InteractiveMode;
-use latchkey_session::control_socket::{self, ControlRequest};
+use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
 use latchkey_store::ops::{AdminOp, Status, TokenSummary, TwoFactorScope};
 use latchkey_store::Config;

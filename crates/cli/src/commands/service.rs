@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use latchkey_core::settings::SecretStoreKind;
-use latchkey_session::control_socket::{self, auth, ControlRequest, ControlResponse};
+use latchkey_session::host::control_socket::{self, auth, ControlRequest, ControlResponse};
 use latchkey_store::Config;
 
 use super::print_json;
@@ -329,7 +329,8 @@ fn install(
         }
     }
     if let Some(url) = &rendezvous {
-        latchkey_session::signaling::check_url(url).map_err(|e| CliError::Usage(e.to_string()))?;
+        latchkey_session::transport::signaling::check_url(url)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
     }
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::DeviceId;
-use latchkey_session::control_socket::{self, ControlRequest};
+use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::viewer::{self, ConnectError, ConnectOptions};
 use latchkey_store::known_hosts::KnownHosts;
 use latchkey_store::Config;
@@ -33,7 +33,7 @@ fn session_err(e: latchkey_session::Error) -> CliError {
 fn rendezvous_url(config: &mut Config, given: Option<String>) -> Result<String, CliError> {
     match given {
         Some(url) => {
-            latchkey_session::signaling::check_url(&url).map_err(session_err)?;
+            latchkey_session::transport::signaling::check_url(&url).map_err(session_err)?;
             if config.settings().rendezvous.as_deref() != Some(url.as_str()) {
                 let u = url.clone();
                 config.update(|s, _| {
@@ -153,8 +153,8 @@ pub fn requests(dir: &Path, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-fn seen_text(seen: latchkey_session::requests::Seen) -> &'static str {
-    use latchkey_session::requests::Seen;
+fn seen_text(seen: latchkey_session::host::requests::Seen) -> &'static str {
+    use latchkey_session::host::requests::Seen;
     match seen {
         Seen::FirstRequest => "first request from this device",
         Seen::Known => "device seen before",
@@ -275,17 +275,21 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                 || args.clipboard_get
                 || args.list_displays);
         if let Some(path) = &args.record {
-            let frames = latchkey_session::recording::record(&mut session, path, args.seconds)
-                .await
-                .map_err(|e| Shot::Frame(e.to_string()));
+            let frames =
+                latchkey_session::features::recording::record(&mut session, path, args.seconds)
+                    .await
+                    .map_err(|e| Shot::Frame(e.to_string()));
             session.close().await;
             return frames.map(|size| (granted, None, Some(size), acted));
         }
         if let Some(path) = &args.screenshot {
-            let shot =
-                latchkey_session::recording::screenshot(&mut session, path, args.after_frames)
-                    .await
-                    .map_err(|e| Shot::Frame(e.to_string()));
+            let shot = latchkey_session::features::recording::screenshot(
+                &mut session,
+                path,
+                args.after_frames,
+            )
+            .await
+            .map_err(|e| Shot::Frame(e.to_string()));
             session.close().await;
             return shot.map(|size| (granted, None, Some(size), acted));
         }

@@ -6,8 +6,8 @@
 use latchkey_core::handshake::{self, HostMessage, Role, ViewerMessage};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage, Signature};
-use latchkey_session::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
-use latchkey_session::signaling::SignalSocket;
+use latchkey_session::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
+use latchkey_session::transport::signaling::SignalSocket;
 use std::time::Duration;
 
 /// A registered fake host.

@@ -6,8 +6,8 @@
 use latchkey_core::handshake::{self, HostMessage, Role, ViewerMessage};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage, Signature};
-use latchkey_session::peer::{Control, Peer};
-use latchkey_session::signaling::SignalSocket;
+use latchkey_session::transport::peer::{Control, Peer};
+use latchkey_session::transport::signaling::SignalSocket;
 use rand_core::OsRng;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ impl RawViewer {
         let mut peer = Peer::bound_to(vec!["127.0.0.1:0".into()])
             .await
             .expect("peer");
-        latchkey_session::video::add_receiver(peer.connection())
+        latchkey_session::features::video::add_receiver(peer.connection())
             .await
             .expect("receiver");
         let control = Control::new(peer.create_control().await.expect("control"));

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use latchkey_session::control_socket::auth;
+use latchkey_session::host::control_socket::auth;
 
 use crate::exit::{self, CliError};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use latchkey_media::{convert, Frame};
 
-use crate::video::{VideoIn, REFINE_FRAMES};
+use crate::features::video::{VideoIn, REFINE_FRAMES};
 use crate::viewer::Session;
 use crate::Error;
 

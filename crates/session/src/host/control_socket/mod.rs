@@ -39,7 +39,9 @@ use latchkey_core::permission::Permission;
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_store::ops::AdminOp;
 
-use crate::requests::{AnswerRefusal, RemotePointer, RemotePointers, RequestInfo, Requests, Saw};
+use crate::host::requests::{
+    AnswerRefusal, RemotePointer, RemotePointers, RequestInfo, Requests, Saw,
+};
 use crate::Error;
 
 /// Longest request line accepted.
@@ -673,7 +675,7 @@ mod tests {
 
     #[test]
     fn an_accept_that_does_not_match_the_pending_request_is_refused() {
-        use crate::requests::Seen;
+        use crate::host::requests::Seen;
         let r = Requests::default();
         let p = RemotePointers::default();
         let (id, mut rx) = r.add(

@@ -22,8 +22,8 @@ use latchkey_store::config::now;
 use latchkey_store::{ops, Config, SecretName};
 use rand_core::OsRng;
 
-use crate::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
-use crate::requests::{Decision, RequestInfo, Requests};
+use crate::host::requests::{Decision, RequestInfo, Requests};
+use crate::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use crate::Error;
 
 /// Requests waiting for the person at the host at once; more are refused.
@@ -52,9 +52,9 @@ pub struct HostShared {
     /// This host's ID, once registered.
     pub device_id: Option<DeviceId>,
     /// Input injection and the clipboard, shared by all sessions.
-    pub desktop: crate::host_live::Desktop,
+    pub desktop: crate::host::live::Desktop,
     /// Pointers of viewers that may show theirs but not move the host's.
-    pub pointers: crate::requests::RemotePointers,
+    pub pointers: crate::host::requests::RemotePointers,
 }
 
 /// The outcome as the audit log and the viewer see it.
@@ -102,7 +102,7 @@ fn denied(
 pub async fn run(
     shared: HostShared,
     mut peer: Peer,
-    video: Option<crate::video::VideoOut>,
+    video: Option<crate::features::video::VideoOut>,
     from_addr: Option<String>,
     device_key: Arc<DeviceKey>,
 ) -> Result<(), Error> {
@@ -265,13 +265,13 @@ pub async fn run(
             Some(credential),
         ) = (&verdict.message, verdict.credential.clone())
         {
-            crate::host_live::run(
+            crate::host::live::run(
                 shared.clone(),
                 &mut peer,
                 &control,
                 early,
                 video,
-                crate::host_live::Grant {
+                crate::host::live::Grant {
                     viewer: viewer_key.fingerprint(),
                     profile: profile.clone(),
                     permissions: *permissions,
@@ -672,7 +672,7 @@ async fn decide(
                 id: String::new(),
                 viewer: viewer_key.fingerprint(),
                 viewer_name: viewer_name.to_string(),
-                seen: crate::requests::Seen::of(&config, viewer_key),
+                seen: crate::host::requests::Seen::of(&config, viewer_key),
                 profile: wanted.clone(),
                 addr: from_addr.clone(),
                 expires_in_s: handshake::ASK_TIMEOUT_S,

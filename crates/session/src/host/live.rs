@@ -17,13 +17,13 @@ use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_media::{Clipboard, Injector, InputEvent};
 use latchkey_store::Config;
 
-use crate::host_session::HostShared;
+use crate::features::video::{self, ScreenChoice, StreamCounters, VideoOut};
+use crate::host::handshake::HostShared;
 use crate::messages::{
     self, HostSessionMessage, PointerMessage, ViewerSessionMessage, MAX_CLIPBOARD_TEXT,
     POINTER_LABEL,
 };
-use crate::peer::{Control, Peer, PeerEvent};
-use crate::video::{self, ScreenChoice, StreamCounters, VideoOut};
+use crate::transport::peer::{Control, Peer, PeerEvent};
 
 /// How often the profile is re-read (when the settings file changed).
 const PERMISSION_RECHECK: Duration = Duration::from_millis(50);
@@ -399,7 +399,7 @@ pub async fn run(
                 Some(PeerEvent::DataChannel(dc)) if dc.label().await.map(|l| l == POINTER_LABEL).unwrap_or(false) => {
                     read_pointer(Control::new(dc), pointer_tx.clone());
                 }
-                Some(PeerEvent::State(s)) if crate::host_session::is_dead(s) => break,
+                Some(PeerEvent::State(s)) if crate::host::handshake::is_dead(s) => break,
                 None => break,
                 _ => {}
             },

@@ -17,12 +17,12 @@ use latchkey_store::known_hosts::{HostKeyCheck, KnownHosts};
 use latchkey_store::{Config, SecretName};
 use rand_core::{OsRng, RngCore};
 
+use crate::features::video::VideoIn;
 use crate::messages::{
     HostSessionMessage, PointerMessage, ViewerSessionMessage, MAX_CLIPBOARD_TEXT,
 };
-use crate::peer::{Control, ControlEvent, Peer, PeerEvent};
-use crate::signaling::SignalSocket;
-use crate::video::VideoIn;
+use crate::transport::peer::{Control, ControlEvent, Peer, PeerEvent};
+use crate::transport::signaling::SignalSocket;
 use crate::Error;
 use latchkey_media::DisplayInfo;
 use std::sync::Arc;
@@ -450,7 +450,7 @@ pub async fn connect(
     let device_key = config.device_key().map_err(Error::from)?;
     let mut signal = SignalSocket::connect(&opts.rendezvous).await?;
     let mut peer = Peer::new().await?;
-    crate::video::add_receiver(peer.connection()).await?;
+    crate::features::video::add_receiver(peer.connection()).await?;
     let dc = peer.create_control().await?;
     let pointer = Control::new(peer.create_pointer().await?);
     let control = Control::new(dc);

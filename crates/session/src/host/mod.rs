@@ -2,6 +2,11 @@
 //! backoff), answers each incoming session in its own task, and serves the
 //! local control socket. Runs until `shutdown` resolves.
 
+pub mod control_socket;
+pub mod handshake;
+pub mod live;
+pub mod requests;
+
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
@@ -18,12 +23,11 @@ use latchkey_core::throttle::{normalize_addr, ThrottlePolicy};
 use latchkey_store::config::now;
 use latchkey_store::Config;
 
-use crate::control_socket;
-use crate::host_session::{self, HostShared};
-use crate::peer::Peer;
-use crate::requests::Requests;
-use crate::signaling::SignalSocket;
+use crate::host::requests::Requests;
+use crate::transport::peer::Peer;
+use crate::transport::signaling::SignalSocket;
 use crate::Error;
+use handshake::HostShared;
 
 /// Sessions handled at once.
 const MAX_SESSIONS: usize = 32;
@@ -65,12 +69,12 @@ pub enum Presence {
 
 /// Run the host until `shutdown` resolves.
 pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    crate::signaling::check_url(&options.rendezvous)?;
+    crate::transport::signaling::check_url(&options.rendezvous)?;
     let mut config = Config::open(&options.config_dir, options.store)?;
     let device_key = Arc::new(config.device_key()?);
     config.server_secret()?;
     let requests = Requests::default();
-    let pointers = crate::requests::RemotePointers::default();
+    let pointers = crate::host::requests::RemotePointers::default();
     let socket_path = control_socket::socket_path(&options.config_dir);
     let control = tokio::spawn(control_socket::serve(
         socket_path.clone(),
@@ -102,7 +106,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         requests,
         window_open: options.window_open.clone(),
         device_id: config.settings().device_id.clone(),
-        desktop: crate::host_live::Desktop::start()?,
+        desktop: crate::host::live::Desktop::start()?,
         pointers,
     };
     let result = tokio::select! {
@@ -260,7 +264,7 @@ async fn answer_session(
     out: mpsc::Sender<ClientMessage>,
 ) -> Result<(), Error> {
     let mut peer = Peer::new().await?;
-    let video = match crate::video::add_sender(peer.connection()).await {
+    let video = match crate::features::video::add_sender(peer.connection()).await {
         Ok(v) => Some(v),
         Err(e) => {
             tracing::warn!(error = %e, "no video track");
@@ -271,7 +275,7 @@ async fn answer_session(
         Ok(a) => a,
         Err(e) => {
             if matches!(e, Error::TranscriptMismatch(_)) {
-                host_session::refused_connection(&shared, &from_addr, &e.to_string());
+                handshake::refused_connection(&shared, &from_addr, &e.to_string());
             }
             return Err(e);
         }
@@ -282,7 +286,7 @@ async fn answer_session(
     })
     .await
     .map_err(|_| Error::RendezvousLost("signaling loop gone".into()))?;
-    host_session::run(shared, peer, video, from_addr, key).await
+    handshake::run(shared, peer, video, from_addr, key).await
 }
 
 /// Sessions held per source address (IPv6 per /64, as the throttle counts).

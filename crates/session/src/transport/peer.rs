@@ -177,7 +177,7 @@ impl Peer {
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
             .build();
-        let (engine, registry) = crate::video::media_setup()?;
+        let (engine, registry) = crate::features::video::media_setup()?;
         let (certificate, local_fingerprint) = dtls_certificate()?;
         let configuration = RTCConfigurationBuilder::new()
             .with_certificates(vec![certificate])
