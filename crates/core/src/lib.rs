@@ -11,6 +11,7 @@
 //!
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
 //! - [`acl`]: the access control list: which viewer keys may ask at all, and for which profiles.
+//! - [`feature`]: the feature registry: each feature's name, permission, channel, wire messages and limits.
 //! - [`handshake`]: the session handshake messages and the signed transcript.
 //! - [`bitrate`]: loss-based send-bitrate control for the video track.
 //! - [`deep_link`]: `latchkey://connect/ID` links, refused whole when they carry secrets.
@@ -41,6 +42,7 @@ pub mod audit;
 pub mod bitrate;
 pub mod deep_link;
 pub mod error;
+pub mod feature;
 pub mod handshake;
 pub mod identity;
 pub mod pake;
