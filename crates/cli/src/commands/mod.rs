@@ -3,7 +3,11 @@
 
 mod access;
 mod acl;
+mod clipboard;
+mod displays;
+mod input;
 mod password;
+mod pointer;
 mod profile;
 mod script;
 mod service;

@@ -2,119 +2,93 @@
 //! input, for scripts and tests. Each command is answered with one line of
 //! JSON on standard output (`{"ok":true,...}` or `{"ok":false,"error":...}`);
 //! `quit` or the end of input closes the session.
+//!
+//! Each feature's commands live in its own module (`input.rs`, `pointer.rs`,
+//! `clipboard.rs`, `displays.rs`: an enum `Script` with `parse` and `run`, and
+//! its `WORDS`); a new feature adds its module and one line to
+//! `script_features!` below.
 
-use latchkey_media::{InputEvent, MouseButton};
 use latchkey_session::viewer::{Session, SessionError};
 use serde_json::{json, Value};
 
-/// One line of input, understood.
-#[derive(Debug, PartialEq)]
-enum Command {
-    Move(i32, i32),
-    Click(MouseButton),
-    Type(String),
-    Key(String, bool),
-    ClipboardSet(String),
-    ClipboardGet,
-    Displays,
-    Display(u32),
-    Sync,
-    Quit,
+/// The answer to a command that returns nothing.
+pub(super) fn done(r: Result<(), latchkey_session::Error>) -> Value {
+    match r {
+        Ok(()) => json!({"ok": true}),
+        Err(e) => failed(e),
+    }
 }
+
+/// The answer to a command that failed.
+pub(super) fn failed(e: impl std::fmt::Display) -> Value {
+    json!({"ok": false, "error": e.to_string()})
+}
+
+/// The answer to a request the host may refuse.
+pub(super) fn refused(e: SessionError) -> Value {
+    match e {
+        SessionError::Broken(b) => failed(b),
+        other => json!({"ok": false, "error": other.to_string(), "refused": true}),
+    }
+}
+
+/// The command enum, its parser and its runner, over every feature module.
+macro_rules! script_features {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        /// One line of input, understood.
+        #[derive(Debug, PartialEq)]
+        enum Command {
+            $($variant(super::$module::Script),)*
+            Quit,
+        }
+
+        fn parse_feature(word: &str, rest: &str) -> Option<Result<Command, String>> {
+            $(if let Some(c) = super::$module::Script::parse(word, rest) {
+                return Some(c.map(Command::$variant));
+            })*
+            None
+        }
+
+        async fn execute(session: &Session, command: Command) -> Value {
+            match command {
+                $(Command::$variant(c) => c.run(session).await,)*
+                Command::Quit => json!({"ok": true}),
+            }
+        }
+
+        /// Every word understood, for the usage message.
+        fn words() -> Vec<&'static str> {
+            let mut all = Vec::new();
+            $(all.extend_from_slice(super::$module::WORDS);)*
+            all.push("quit");
+            all
+        }
+    };
+}
+
+script_features!(
+    Pointer => pointer,
+    Input => input,
+    Clipboard => clipboard,
+    Displays => displays,
+);
 
 fn parse(line: &str) -> Result<Command, String> {
     let line = line.trim_end_matches(['\r', '\n']);
     let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let number = |s: &str| {
-        s.trim()
-            .parse::<i32>()
-            .map_err(|_| format!("'{s}' is not a whole number"))
-    };
-    match word {
-        "move" => {
-            let (x, y) = rest
-                .split_once(' ')
-                .ok_or_else(|| "move takes X Y".to_string())?;
-            Ok(Command::Move(number(x)?, number(y)?))
-        }
-        "click" => match rest.trim() {
-            "" | "left" => Ok(Command::Click(MouseButton::Left)),
-            "middle" => Ok(Command::Click(MouseButton::Middle)),
-            "right" => Ok(Command::Click(MouseButton::Right)),
-            other => Err(format!("'{other}' is not a button (left, middle, right)")),
-        },
-        "type" => Ok(Command::Type(rest.to_string())),
-        "key" => match rest.split_once(' ') {
-            Some((code, "down")) => Ok(Command::Key(code.to_string(), true)),
-            Some((code, "up")) => Ok(Command::Key(code.to_string(), false)),
-            _ => Err("key takes CODE down|up".into()),
-        },
-        "clipboard-set" => Ok(Command::ClipboardSet(rest.to_string())),
-        "clipboard-get" => Ok(Command::ClipboardGet),
-        "displays" => Ok(Command::Displays),
-        "display" => rest
-            .trim()
-            .parse()
-            .map(Command::Display)
-            .map_err(|_| format!("'{rest}' is not a display id")),
-        "sync" => Ok(Command::Sync),
-        "quit" => Ok(Command::Quit),
-        other => Err(format!(
-            "unknown command '{other}' (move, click, type, key, clipboard-set, clipboard-get, displays, display, sync, quit)"
-        )),
+    if word == "quit" {
+        return Ok(Command::Quit);
     }
-}
-
-fn failed(e: impl std::fmt::Display) -> Value {
-    json!({"ok": false, "error": e.to_string()})
-}
-
-async fn execute(session: &mut Session, command: Command) -> Value {
-    let done = |r: Result<(), latchkey_session::Error>| match r {
-        Ok(()) => json!({"ok": true}),
-        Err(e) => failed(e),
-    };
-    let refused = |e: SessionError| match e {
-        SessionError::Broken(b) => failed(b),
-        other => json!({"ok": false, "error": other.to_string(), "refused": true}),
-    };
-    match command {
-        Command::Move(x, y) => done(session.move_pointer(x, y).await),
-        Command::Click(button) => {
-            let down = session.send_input(InputEvent::ButtonDown { button }).await;
-            match down {
-                Ok(()) => done(session.send_input(InputEvent::ButtonUp { button }).await),
-                Err(e) => failed(e),
-            }
-        }
-        Command::Type(text) => done(session.send_input(InputEvent::Text { text }).await),
-        Command::Key(code, true) => done(session.send_input(InputEvent::KeyDown { code }).await),
-        Command::Key(code, false) => done(session.send_input(InputEvent::KeyUp { code }).await),
-        Command::ClipboardSet(text) => match session.clipboard_set(&text).await {
-            Ok(()) => json!({"ok": true}),
-            Err(e) => refused(e),
-        },
-        Command::ClipboardGet => match session.clipboard_get().await {
-            Ok(text) => json!({"ok": true, "text": text}),
-            Err(e) => refused(e),
-        },
-        Command::Displays => match session.displays().await {
-            Ok((displays, current)) => {
-                json!({"ok": true, "displays": displays, "current": current})
-            }
-            Err(e) => failed(e),
-        },
-        Command::Display(id) => match session.switch_display(id).await {
-            Ok(d) => json!({"ok": true, "display": d}),
-            Err(e) => failed(e),
-        },
-        Command::Sync => done(session.sync().await),
-        Command::Quit => json!({"ok": true}),
-    }
+    parse_feature(word, rest).unwrap_or_else(|| {
+        Err(format!(
+            "unknown command '{word}' ({})",
+            words().join(", ")
+        ))
+    })
 }
 
 /// Read commands until `quit` or the end of input.
-pub async fn run(session: &mut Session) {
+pub async fn run(session: &Session) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(16);
     // Standard input blocks: read it on a thread of its own.
     std::thread::spawn(move || {
@@ -144,21 +118,35 @@ pub async fn run(session: &mut Session) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use latchkey_media::MouseButton;
 
     #[test]
     fn commands_parse() {
-        assert_eq!(parse("move 10 -5"), Ok(Command::Move(10, -5)));
-        assert_eq!(parse("click"), Ok(Command::Click(MouseButton::Left)));
-        assert_eq!(parse("click right"), Ok(Command::Click(MouseButton::Right)));
+        use super::super::{displays, input, pointer};
+        assert_eq!(
+            parse("move 10 -5"),
+            Ok(Command::Pointer(pointer::Script::Move(10, -5)))
+        );
+        assert_eq!(
+            parse("click"),
+            Ok(Command::Input(input::Script::Click(MouseButton::Left)))
+        );
+        assert_eq!(
+            parse("click right"),
+            Ok(Command::Input(input::Script::Click(MouseButton::Right)))
+        );
         assert_eq!(
             parse("type hello world"),
-            Ok(Command::Type("hello world".into()))
+            Ok(Command::Input(input::Script::Type("hello world".into())))
         );
         assert_eq!(
             parse("key ShiftLeft down"),
-            Ok(Command::Key("ShiftLeft".into(), true))
+            Ok(Command::Input(input::Script::Key("ShiftLeft".into(), true)))
         );
-        assert_eq!(parse("display 7"), Ok(Command::Display(7)));
+        assert_eq!(
+            parse("display 7"),
+            Ok(Command::Displays(displays::Script::Switch(7)))
+        );
         assert_eq!(parse("quit\r"), Ok(Command::Quit));
         assert!(parse("move 1").is_err());
         assert!(parse("move a b").is_err());

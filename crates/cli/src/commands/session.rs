@@ -255,10 +255,10 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
     };
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let (granted, mut session) = viewer::connect(config, options)
+        let (granted, session) = viewer::connect(config, options)
             .await
             .map_err(Shot::Connect)?;
-        let acted = match act(&mut session, &args).await {
+        let acted = match act(&session, &args).await {
             Ok(a) => a,
             Err(e) => {
                 session.close().await;
@@ -276,7 +276,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                 || args.list_displays);
         if let Some(path) = &args.record {
             let frames =
-                latchkey_session::features::recording::record(&mut session, path, args.seconds)
+                latchkey_session::features::recording::record(&session, path, args.seconds)
                     .await
                     .map_err(|e| Shot::Frame(e.to_string()));
             session.close().await;
@@ -284,7 +284,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         }
         if let Some(path) = &args.screenshot {
             let shot = latchkey_session::features::recording::screenshot(
-                &mut session,
+                &session,
                 path,
                 args.after_frames,
             )
@@ -371,23 +371,20 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
             }
         }
     }
-    if let Some(mut session) = session {
+    if let Some(session) = session {
         if args.commands {
             rt.block_on(async {
-                super::script::run(&mut session).await;
+                super::script::run(&session).await;
                 session.close().await;
             });
             return Ok(());
         }
         // Hold the session until Ctrl-C or the host ends it.
         rt.block_on(async {
-            let ended = async {
-                // Until the host closes the channel; messages meanwhile are not ours to act on.
-                while session.control.recv().await.is_ok() {}
-            };
             tokio::select! {
                 _ = crate::rendezvous_cmd::shutdown_signal() => {},
-                _ = ended => {},
+                // Until the connection closes.
+                _ = session.closed() => {},
             }
             session.close().await;
         });
@@ -444,7 +441,7 @@ struct Acted {
 /// move, click, type, clipboard set, clipboard get, display list; then wait
 /// until the host handled them.
 async fn act(
-    session: &mut latchkey_session::viewer::Session,
+    session: &latchkey_session::viewer::Session,
     args: &ConnectArgs,
 ) -> Result<Acted, Shot> {
     use latchkey_media::{InputEvent, MouseButton};
@@ -457,23 +454,25 @@ async fn act(
     };
     let mut acted = Acted::default();
     if let Some(id) = args.display {
-        session.switch_display(id).await.map_err(|e| match e {
+        session.displays().switch(id).await.map_err(|e| match e {
             latchkey_session::Error::Usage(m) => Shot::Usage(m),
             other => broken(other),
         })?;
     }
     if let Some((x, y)) = args.move_to {
-        session.move_pointer(x, y).await.map_err(broken)?;
+        session.pointer().move_to(x, y).await.map_err(broken)?;
     }
     if args.click {
         session
-            .send_input(InputEvent::ButtonDown {
+            .input()
+            .send(InputEvent::ButtonDown {
                 button: MouseButton::Left,
             })
             .await
             .map_err(broken)?;
         session
-            .send_input(InputEvent::ButtonUp {
+            .input()
+            .send(InputEvent::ButtonUp {
                 button: MouseButton::Left,
             })
             .await
@@ -481,28 +480,30 @@ async fn act(
     }
     if let Some(text) = &args.type_text {
         session
-            .send_input(InputEvent::Text { text: text.clone() })
+            .input()
+            .send(InputEvent::Text { text: text.clone() })
             .await
             .map_err(broken)?;
     }
     for code in &args.hold_key {
         session
-            .send_input(InputEvent::KeyDown { code: code.clone() })
+            .input()
+            .send(InputEvent::KeyDown { code: code.clone() })
             .await
             .map_err(broken)?;
     }
     if args.move_to.is_some() || args.click || args.type_text.is_some() || !args.hold_key.is_empty()
     {
-        session.sync().await.map_err(broken)?;
+        session.input().sync().await.map_err(broken)?;
     }
     if let Some(text) = &args.clipboard_set {
-        session.clipboard_set(text).await.map_err(refused)?;
+        session.clipboard().set(text).await.map_err(refused)?;
     }
     if args.clipboard_get {
-        acted.clipboard = session.clipboard_get().await.map_err(refused)?;
+        acted.clipboard = session.clipboard().get().await.map_err(refused)?;
     }
     if args.list_displays {
-        acted.displays = Some(session.displays().await.map_err(broken)?);
+        acted.displays = Some(session.displays().list().await.map_err(broken)?);
     }
     Ok(acted)
 }

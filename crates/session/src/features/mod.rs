@@ -1,4 +1,11 @@
-//! What an open session carries beyond the handshake.
+//! What an open session carries beyond the handshake: one module per
+//! feature of `latchkey_core::feature`, each with its `host` half (run by the
+//! host's router on the feature's own data channel) and its `viewer` half
+//! (a handle of the viewer's session), plus the screen.
 
+pub mod clipboard;
+pub mod displays;
+pub mod input;
+pub mod pointer;
 pub mod recording;
 pub mod video;

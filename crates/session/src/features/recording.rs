@@ -10,7 +10,7 @@ use crate::viewer::Session;
 use crate::Error;
 
 /// The host's screen as decoded frames (waits up to 15 s for the track).
-async fn open_video(session: &mut Session) -> Result<VideoIn, Error> {
+async fn open_video(session: &Session) -> Result<VideoIn, Error> {
     session.video(std::time::Duration::from_secs(15)).await
 }
 
@@ -25,7 +25,7 @@ async fn frame_within(video: &mut VideoIn, secs: u64) -> Result<Option<Frame>, E
 }
 
 /// Save the host's screen as PNG once the picture settled (at least `n` frames in); returns its size.
-pub async fn screenshot(session: &mut Session, path: &Path, n: u32) -> Result<(u32, u32), Error> {
+pub async fn screenshot(session: &Session, path: &Path, n: u32) -> Result<(u32, u32), Error> {
     let fail = Error::Io;
     let mut video = open_video(session).await?;
     // The host sends nothing while its screen is idle, and refines a new
@@ -55,7 +55,7 @@ pub async fn screenshot(session: &mut Session, path: &Path, n: u32) -> Result<(u
 
 /// Record `seconds` of the host's screen as Y4M at 30 fps (the latest picture
 /// is repeated while the host's screen is idle); returns the picture size.
-pub async fn record(session: &mut Session, path: &Path, seconds: u32) -> Result<(u32, u32), Error> {
+pub async fn record(session: &Session, path: &Path, seconds: u32) -> Result<(u32, u32), Error> {
     use std::io::Write;
     let fail = Error::Io;
     let mut video = open_video(session).await?;

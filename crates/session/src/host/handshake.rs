@@ -4,7 +4,7 @@
 //! writing every decision to the audit log.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_core::access::{self, AskDecision, SessionCredential};
@@ -13,16 +13,16 @@ use latchkey_core::handshake::{self, DenialCode, HostMessage, Method, Role, View
 use latchkey_core::identity::{DeviceKey, DevicePublicKey};
 use latchkey_core::pake::{HostLogin, KsfParams};
 use latchkey_core::permission::PermissionSet;
-use latchkey_core::settings::SecretStoreKind;
-use latchkey_core::signal::{DeviceId, Signature};
-use latchkey_core::throttle::{LoginOutcome, PendingLogin, Throttle};
+use latchkey_core::signal::Signature;
+use latchkey_core::throttle::{LoginOutcome, PendingLogin};
 use latchkey_core::token::Token;
 use latchkey_core::totp::{LoginKind, TotpSecret};
 use latchkey_store::config::now;
 use latchkey_store::{ops, Config, SecretName};
 use rand_core::OsRng;
 
-use crate::host::requests::{Decision, RequestInfo, Requests};
+use crate::host::requests::{Decision, RequestInfo};
+use crate::host::shared::{is_dead, refused_connection, HostShared};
 use crate::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use crate::Error;
 
@@ -35,27 +35,6 @@ const STEP: Duration = Duration::from_secs(15);
 const METHOD_STEP: Duration = Duration::from_secs(5);
 /// Requests from one source address waiting for the person at the host at once.
 const MAX_WAITING_PER_ADDR: usize = 2;
-
-/// What every session of one host shares.
-#[derive(Clone)]
-pub struct HostShared {
-    /// The host's configuration directory.
-    pub config_dir: std::path::PathBuf,
-    /// Its secret store.
-    pub store: Option<SecretStoreKind>,
-    /// Failure counters, shared by all sessions.
-    pub throttle: Arc<Mutex<Throttle>>,
-    /// Requests waiting for the person at the host.
-    pub requests: Requests,
-    /// Whether the main window is open (always false for the headless host).
-    pub window_open: Arc<std::sync::atomic::AtomicBool>,
-    /// This host's ID, once registered.
-    pub device_id: Option<DeviceId>,
-    /// Input injection and the clipboard, shared by all sessions.
-    pub desktop: crate::host::live::Desktop,
-    /// Pointers of viewers that may show theirs but not move the host's.
-    pub pointers: crate::host::requests::RemotePointers,
-}
 
 /// The outcome as the audit log and the viewer see it.
 struct Verdict {
@@ -336,11 +315,6 @@ async fn linger(control: &Control) {
     let _ = tokio::time::timeout(Duration::from_secs(2), control.recv()).await;
 }
 
-pub(crate) fn is_dead(s: webrtc::peer_connection::RTCPeerConnectionState) -> bool {
-    use webrtc::peer_connection::RTCPeerConnectionState as S;
-    matches!(s, S::Failed | S::Closed | S::Disconnected)
-}
-
 async fn refuse_protocol(control: &Control, why: &str) -> Result<(), Error> {
     let _ = control
         .send(&HostMessage::Denied {
@@ -373,24 +347,6 @@ fn sanitize_name(name: &str) -> String {
 
 fn open_config(shared: &HostShared) -> Result<Config, Error> {
     Ok(Config::open(&shared.config_dir, shared.store)?)
-}
-
-/// Audit a connection refused before any viewer key was proven (its SDP or
-/// its DTLS certificate did not match): who it was is not known.
-pub(crate) fn refused_connection(shared: &HostShared, from_addr: &Option<String>, reason: &str) {
-    tracing::warn!(%reason, "connection refused");
-    let event = AuditEvent::AccessDecision {
-        viewer: "-".into(),
-        viewer_name: String::new(),
-        addr: from_addr.clone(),
-        method: "-".into(),
-        profile: None,
-        outcome: "refused".into(),
-        reason: Some(reason.to_string()),
-    };
-    if let Err(e) = open_config(shared).and_then(|c| c.record(event).map_err(Error::from)) {
-        tracing::error!(error = %e, "cannot write the audit log");
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,9 +3,12 @@
 //! local control socket. Runs until `shutdown` resolves.
 
 pub mod control_socket;
+pub mod desktop;
 pub mod handshake;
 pub mod live;
 pub mod requests;
+pub(crate) mod router;
+pub mod shared;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -27,7 +30,7 @@ use crate::host::requests::Requests;
 use crate::transport::peer::Peer;
 use crate::transport::signaling::SignalSocket;
 use crate::Error;
-use handshake::HostShared;
+use shared::HostShared;
 
 /// Sessions handled at once.
 const MAX_SESSIONS: usize = 32;
@@ -106,7 +109,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         requests,
         window_open: options.window_open.clone(),
         device_id: config.settings().device_id.clone(),
-        desktop: crate::host::live::Desktop::start()?,
+        desktop: crate::host::desktop::Desktop::start()?,
         pointers,
     };
     let result = tokio::select! {
@@ -275,7 +278,7 @@ async fn answer_session(
         Ok(a) => a,
         Err(e) => {
             if matches!(e, Error::TranscriptMismatch(_)) {
-                handshake::refused_connection(&shared, &from_addr, &e.to_string());
+                shared::refused_connection(&shared, &from_addr, &e.to_string());
             }
             return Err(e);
         }

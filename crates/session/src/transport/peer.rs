@@ -1,5 +1,6 @@
 //! The WebRTC peer connection (crate `webrtc`, the sans-I/O `rtc` core driven
-//! on tokio) and the `control` data channel the handshake runs on.
+//! on tokio), the `control` data channel the handshake runs on, and the
+//! features' own channels.
 //!
 //! No trickle ICE: each side gathers its candidates before sending its SDP, so
 //! one offer and one answer suffice.
@@ -215,19 +216,6 @@ impl Peer {
             .map_err(webrtc_err)
     }
 
-    /// Create the unordered, unreliable `pointer` channel (the viewer does, before its offer).
-    pub async fn create_pointer(&self) -> Result<Arc<dyn DataChannel>, Error> {
-        let init = RTCDataChannelInit {
-            ordered: false,
-            max_retransmits: Some(0),
-            ..Default::default()
-        };
-        self.pc
-            .create_data_channel(crate::messages::POINTER_LABEL, Some(init))
-            .await
-            .map_err(webrtc_err)
-    }
-
     async fn local_sdp_after_gathering(&mut self) -> Result<String, Error> {
         let _ = tokio::time::timeout(GATHER_TIMEOUT, self.gathered.recv()).await;
         self.pc
@@ -356,6 +344,35 @@ fn dtls_certificate() -> Result<(RTCCertificate, String), Error> {
         [] => return Err(Error::WebRtc("a DTLS certificate without a chain".into())),
     };
     Ok((certificate, fingerprint))
+}
+
+/// Open a feature's data channel, labelled with its name, on a connection
+/// that is up (the viewer does, when it first uses the feature).
+pub async fn open_feature_channel(
+    pc: &Arc<dyn PeerConnection>,
+    spec: &latchkey_core::feature::FeatureSpec,
+) -> Result<Arc<dyn DataChannel>, Error> {
+    use latchkey_core::feature::ChannelKind;
+    let init = match spec.channel {
+        ChannelKind::ReliableOrdered => RTCDataChannelInit {
+            ordered: true,
+            ..Default::default()
+        },
+        ChannelKind::Unordered => RTCDataChannelInit {
+            ordered: false,
+            max_retransmits: Some(0),
+            ..Default::default()
+        },
+        ChannelKind::MediaTrack => {
+            return Err(Error::Protocol(format!(
+                "{} travels on a media track, not a data channel",
+                spec.name
+            )))
+        }
+    };
+    pc.create_data_channel(spec.name, Some(init))
+        .await
+        .map_err(webrtc_err)
 }
 
 fn webrtc_err(e: impl std::fmt::Display) -> Error {

@@ -2,6 +2,10 @@
 //! against `known_hosts`, and log in with a saved token, a password (OPAQUE,
 //! bound to this connection) or by asking the person at the host.
 
+pub mod session;
+
+pub use session::{Session, SessionEvent};
+
 use serde::Serialize;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -17,14 +21,9 @@ use latchkey_store::known_hosts::{HostKeyCheck, KnownHosts};
 use latchkey_store::{Config, SecretName};
 use rand_core::{OsRng, RngCore};
 
-use crate::features::video::VideoIn;
-use crate::messages::{
-    HostSessionMessage, PointerMessage, ViewerSessionMessage, MAX_CLIPBOARD_TEXT,
-};
 use crate::transport::peer::{Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
 use crate::Error;
-use latchkey_media::DisplayInfo;
 use std::sync::Arc;
 use webrtc::media_stream::track_remote::TrackRemote;
 
@@ -134,23 +133,6 @@ impl ConnectError {
     }
 }
 
-/// An open session (the viewer keeps it to receive media; the probe closes it).
-pub struct Session {
-    /// The peer connection.
-    pub peer: Peer,
-    /// The control channel.
-    pub control: Control,
-    signal: SignalSocket,
-    /// The host's screen track, once its first packet arrived.
-    track: Option<Arc<dyn TrackRemote>>,
-    /// The unordered, unreliable pointer channel.
-    pointer: Option<Control>,
-    /// Last pointer sequence number sent.
-    pointer_seq: u64,
-    /// Next sync id.
-    sync_id: u64,
-}
-
 /// A request of the session that the host refused (permission missing).
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -173,209 +155,6 @@ pub enum SessionError {
     /// The session broke.
     #[error(transparent)]
     Broken(#[from] Error),
-}
-
-impl Session {
-    /// Send a key, button, wheel or text event (host drops it without `control_input`).
-    pub async fn send_input(&self, event: latchkey_media::InputEvent) -> Result<(), Error> {
-        self.control
-            .send(&ViewerSessionMessage::Input { event })
-            .await
-    }
-
-    /// Move the host's pointer (over the unordered pointer channel).
-    pub async fn move_pointer(&mut self, x: i32, y: i32) -> Result<(), Error> {
-        self.pointer_seq += 1;
-        let message = PointerMessage {
-            seq: self.pointer_seq,
-            x,
-            y,
-        };
-        match &self.pointer {
-            Some(p) => p.send(&message).await,
-            None => Err(Error::Protocol("no pointer channel".into())),
-        }
-    }
-
-    async fn host_reply(&mut self) -> Result<HostSessionMessage, Error> {
-        loop {
-            let bytes = tokio::time::timeout(STEP, self.control.recv())
-                .await
-                .map_err(|_| Error::Timeout("waiting for the host"))??;
-            match crate::messages::parse::<HostSessionMessage>(&bytes) {
-                Some(HostSessionMessage::Permissions { permissions }) => {
-                    tracing::info!(?permissions, "the host changed this session's permissions");
-                }
-                Some(HostSessionMessage::Ended { reason }) => {
-                    return Err(Error::Ended(reason));
-                }
-                Some(m) => return Ok(m),
-                None => return Err(Error::Protocol("malformed message from the host".into())),
-            }
-        }
-    }
-
-    /// Wait until the host handled everything sent so far.
-    pub async fn sync(&mut self) -> Result<(), Error> {
-        self.sync_id += 1;
-        let id = self.sync_id;
-        let pointer_seq = (self.pointer_seq > 0).then_some(self.pointer_seq);
-        self.control
-            .send(&ViewerSessionMessage::Sync { id, pointer_seq })
-            .await?;
-        loop {
-            match self.host_reply().await? {
-                HostSessionMessage::SyncDone { id: got } if got == id => return Ok(()),
-                _ => {}
-            }
-        }
-    }
-
-    /// Put text on the host's clipboard (up to [`MAX_CLIPBOARD_TEXT`] bytes,
-    /// sent in pieces; every 16 pieces wait for the host, so a long text
-    /// never floods the channel).
-    pub async fn clipboard_set(&mut self, text: &str) -> Result<(), SessionError> {
-        if text.len() > MAX_CLIPBOARD_TEXT {
-            return Err(SessionError::TooLarge {
-                what: "clipboard_set".into(),
-                limit: MAX_CLIPBOARD_TEXT,
-            });
-        }
-        let chunks = crate::messages::clipboard_chunks(text);
-        let last = chunks.len() - 1;
-        for (i, piece) in chunks.into_iter().enumerate() {
-            self.control
-                .send(&ViewerSessionMessage::ClipboardSet {
-                    text: piece.to_string(),
-                    more: i < last,
-                })
-                .await?;
-            if i % 16 == 15 || i == last {
-                self.answered_sync().await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A sync whose wait also reports what the host refused meanwhile.
-    async fn answered_sync(&mut self) -> Result<(), SessionError> {
-        self.sync_id += 1;
-        let id = self.sync_id;
-        self.control
-            .send(&ViewerSessionMessage::Sync {
-                id,
-                pointer_seq: None,
-            })
-            .await?;
-        let mut refused = None;
-        loop {
-            match self.host_reply().await? {
-                HostSessionMessage::Refused { what, permission } => {
-                    refused = Some(SessionError::Refused { what, permission })
-                }
-                HostSessionMessage::TooLarge { what, limit } => {
-                    refused = Some(SessionError::TooLarge { what, limit })
-                }
-                HostSessionMessage::SyncDone { id: got } if got == id => {
-                    return refused.map_or(Ok(()), Err);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Read the host's clipboard text.
-    pub async fn clipboard_get(&mut self) -> Result<Option<String>, SessionError> {
-        self.control
-            .send(&ViewerSessionMessage::ClipboardGet)
-            .await?;
-        let mut whole: Option<String> = None;
-        loop {
-            match self.host_reply().await? {
-                HostSessionMessage::Refused { what, permission } => {
-                    return Err(SessionError::Refused { what, permission })
-                }
-                HostSessionMessage::TooLarge { what, limit } => {
-                    return Err(SessionError::TooLarge { what, limit })
-                }
-                HostSessionMessage::ClipboardText { text, more } => {
-                    if let Some(piece) = text {
-                        let buf = whole.get_or_insert_with(String::new);
-                        if buf.len() + piece.len() > MAX_CLIPBOARD_TEXT {
-                            return Err(
-                                Error::Protocol("clipboard text over the limit".into()).into()
-                            );
-                        }
-                        buf.push_str(&piece);
-                    }
-                    if !more {
-                        return Ok(whole);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The host's monitors and the id of the one being streamed.
-    pub async fn displays(&mut self) -> Result<(Vec<DisplayInfo>, u32), Error> {
-        self.control
-            .send(&ViewerSessionMessage::ListDisplays)
-            .await?;
-        loop {
-            if let HostSessionMessage::Displays { displays, current } = self.host_reply().await? {
-                return Ok((displays, current));
-            }
-        }
-    }
-
-    /// Stream the host's monitor with this id instead (see [`Session::displays`]).
-    pub async fn switch_display(&mut self, id: u32) -> Result<DisplayInfo, Error> {
-        self.control
-            .send(&ViewerSessionMessage::SwitchDisplay { id })
-            .await?;
-        loop {
-            if let HostSessionMessage::Displays { displays, current } = self.host_reply().await? {
-                let available: Vec<String> = displays.iter().map(|d| d.id.to_string()).collect();
-                return displays
-                    .into_iter()
-                    .find(|d| d.id == id && current == id)
-                    .ok_or_else(|| {
-                        Error::Usage(format!(
-                            "the host has no display {id} (it has: {})",
-                            available.join(", ")
-                        ))
-                    });
-            }
-        }
-    }
-
-    /// The host's screen as decoded frames; waits up to `limit` for the track.
-    pub async fn video(&mut self, limit: Duration) -> Result<VideoIn, Error> {
-        if let Some(t) = self.track.take() {
-            return VideoIn::new(t);
-        }
-        let wait = async {
-            loop {
-                match self.peer.next_event().await {
-                    Some(PeerEvent::Track(t)) => return VideoIn::new(t),
-                    Some(PeerEvent::State(s)) if dead(s) => return Err(Error::PeerGone),
-                    None => return Err(Error::PeerGone),
-                    Some(_) => {}
-                }
-            }
-        };
-        tokio::time::timeout(limit, wait)
-            .await
-            .map_err(|_| Error::Timeout("waiting for the host's screen"))?
-    }
-
-    /// End the session.
-    pub async fn close(self) {
-        self.control.close().await;
-        self.peer.close().await;
-        self.signal.close().await;
-    }
 }
 
 /// Everything the handshake waits on at once: a message from the host, the
@@ -451,9 +230,7 @@ pub async fn connect(
     let mut signal = SignalSocket::connect(&opts.rendezvous).await?;
     let mut peer = Peer::new().await?;
     crate::features::video::add_receiver(peer.connection()).await?;
-    let dc = peer.create_control().await?;
-    let pointer = Control::new(peer.create_pointer().await?);
-    let control = Control::new(dc);
+    let control = Control::new(peer.create_control().await?);
     let offer = peer.offer().await?;
     let mut session = [0u8; 16];
     OsRng.fill_bytes(&mut session);
@@ -604,18 +381,8 @@ pub async fn connect(
                 track,
                 ..
             } = link;
-            Ok((
-                granted,
-                Session {
-                    peer,
-                    control,
-                    signal,
-                    track,
-                    pointer: Some(pointer),
-                    pointer_seq: 0,
-                    sync_id: 0,
-                },
-            ))
+            let session = Session::start(peer, control, signal, track, granted.permissions);
+            Ok((granted, session))
         }
         Err(e) => {
             link.close().await;

@@ -1,0 +1,311 @@
+//! The viewer's open session: one drive loop owns the peer connection, the
+//! `control` channel and the signaling socket, and turns what the host says
+//! about the whole session into state and [`SessionEvent`]s; each feature is
+//! a typed handle ([`Session::input`], [`Session::pointer`],
+//! [`Session::clipboard`], [`Session::displays`]) on its own data channel,
+//! opened when the handle is first used. A handle's request reads only its
+//! own channel, so an answer is never taken from (or dropped for) another.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{broadcast, oneshot, watch, Mutex, MutexGuard, OnceCell};
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::PeerConnection;
+
+use latchkey_core::feature::{self, FeatureSpec};
+use latchkey_core::permission::PermissionSet;
+
+use crate::features::clipboard::viewer::Clipboard;
+use crate::features::displays::viewer::Displays;
+use crate::features::input::viewer::Input;
+use crate::features::pointer::viewer::Pointer;
+use crate::features::video::VideoIn;
+use crate::messages::HostSessionMessage;
+use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
+use crate::transport::signaling::SignalSocket;
+use crate::Error;
+
+/// How long the host has to answer a request (or open a channel).
+const STEP: Duration = Duration::from_secs(10);
+
+/// What happened to the session as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The host changed the session's permissions (its owner edited the profile).
+    PermissionsChanged(PermissionSet),
+    /// The host ended the session, and why (`password_changed`, ...).
+    Ended(String),
+    /// The connection closed.
+    Closed,
+}
+
+/// The session's state as the drive loop keeps it.
+#[derive(Debug, Clone, Default)]
+struct SessionState {
+    permissions: PermissionSet,
+    ended: Option<String>,
+    closed: bool,
+}
+
+/// What a feature handle needs: the connection to open its channel on, the
+/// channel once open, and the session's state (to stop waiting once it ended).
+#[derive(Clone)]
+pub(crate) struct FeatureLink {
+    spec: &'static FeatureSpec,
+    pc: Arc<dyn PeerConnection>,
+    channel: Arc<OnceCell<Control>>,
+    state: watch::Receiver<SessionState>,
+    /// One request at a time on the channel, so answers arrive in turn.
+    busy: Arc<Mutex<()>>,
+}
+
+impl FeatureLink {
+    fn new(
+        spec: &'static FeatureSpec,
+        pc: Arc<dyn PeerConnection>,
+        state: watch::Receiver<SessionState>,
+    ) -> Self {
+        FeatureLink {
+            spec,
+            pc,
+            channel: Arc::new(OnceCell::new()),
+            state,
+            busy: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// The feature.
+    pub(crate) fn spec(&self) -> &'static FeatureSpec {
+        self.spec
+    }
+
+    /// Take the channel for one request and its answers.
+    pub(crate) async fn turn(&self) -> MutexGuard<'_, ()> {
+        self.busy.lock().await
+    }
+
+    /// Resolves once the host ended the session or the connection closed.
+    async fn over(&self) -> Error {
+        let mut state = self.state.clone();
+        let s = state.wait_for(|s| s.ended.is_some() || s.closed).await;
+        match s.as_deref() {
+            Ok(SessionState {
+                ended: Some(reason),
+                ..
+            }) => Error::Ended(reason.clone()),
+            _ => Error::PeerGone,
+        }
+    }
+
+    /// The feature's channel, opened on first use.
+    pub(crate) async fn channel(&self) -> Result<&Control, Error> {
+        self.channel
+            .get_or_try_init(|| async {
+                let dc = peer::open_feature_channel(&self.pc, self.spec).await?;
+                let channel = Control::new(dc);
+                tokio::select! {
+                    opened = tokio::time::timeout(STEP, channel.opened()) => {
+                        opened.map_err(|_| Error::Timeout("opening a feature's channel"))??;
+                    }
+                    e = self.over() => return Err(e),
+                }
+                Ok(channel)
+            })
+            .await
+    }
+
+    /// Send one message on the feature's channel.
+    pub(crate) async fn send<T: Serialize>(&self, message: &T) -> Result<(), Error> {
+        self.channel().await?.send(message).await
+    }
+
+    /// The host's next message on the feature's channel.
+    pub(crate) async fn recv<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let channel = self.channel().await?;
+        let bytes = tokio::select! {
+            m = tokio::time::timeout(STEP, channel.recv()) => {
+                m.map_err(|_| Error::Timeout("waiting for the host"))??
+            }
+            e = self.over() => return Err(e),
+        };
+        feature::parse(self.spec, &bytes)
+            .map_err(|_| Error::Protocol("malformed message from the host".into()))
+    }
+}
+
+/// An open session (the viewer keeps it to receive media; the probe closes it).
+pub struct Session {
+    input: Input,
+    pointer: Pointer,
+    clipboard: Clipboard,
+    displays: Displays,
+    state: watch::Receiver<SessionState>,
+    events: broadcast::Sender<SessionEvent>,
+    track: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+    stop: Option<oneshot::Sender<()>>,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl Session {
+    /// Start the drive loop of a session the handshake just granted.
+    pub(crate) fn start(
+        peer: Peer,
+        control: Control,
+        signal: SignalSocket,
+        track: Option<Arc<dyn TrackRemote>>,
+        permissions: PermissionSet,
+    ) -> Self {
+        let pc = peer.connection().clone();
+        let (state_tx, state) = watch::channel(SessionState {
+            permissions,
+            ..Default::default()
+        });
+        let (events, _) = broadcast::channel(16);
+        let (track_tx, track) = watch::channel(track);
+        let (stop, stopped) = oneshot::channel();
+        let driver = tokio::spawn(drive(
+            peer,
+            control,
+            signal,
+            state_tx,
+            events.clone(),
+            track_tx,
+            stopped,
+        ));
+        let link = |spec| FeatureLink::new(spec, pc.clone(), state.clone());
+        let pointer = Pointer::new(link(&feature::pointer::SPEC));
+        Session {
+            input: Input::new(link(&feature::input::SPEC), pointer.seq()),
+            pointer,
+            clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
+            displays: Displays::new(link(&feature::displays::SPEC)),
+            state,
+            events,
+            track,
+            stop: Some(stop),
+            driver,
+        }
+    }
+
+    /// Keys, buttons, wheel and text (`control_input`).
+    pub fn input(&self) -> &Input {
+        &self.input
+    }
+
+    /// Pointer motion (`control_input`, or `show_pointer` to be shown only).
+    pub fn pointer(&self) -> &Pointer {
+        &self.pointer
+    }
+
+    /// The host's clipboard (`clipboard`).
+    pub fn clipboard(&self) -> &Clipboard {
+        &self.clipboard
+    }
+
+    /// The host's monitors and the one streamed.
+    pub fn displays(&self) -> &Displays {
+        &self.displays
+    }
+
+    /// What happens to the session from now on.
+    pub fn events(&self) -> broadcast::Receiver<SessionEvent> {
+        self.events.subscribe()
+    }
+
+    /// The permissions in force (as granted, then as the host last said).
+    pub fn permissions(&self) -> PermissionSet {
+        self.state.borrow().permissions
+    }
+
+    /// Wait until the connection closed; the host's reason, if it ended the session.
+    pub async fn closed(&self) -> Option<String> {
+        let mut state = self.state.clone();
+        let s = state.wait_for(|s| s.closed).await;
+        s.ok().and_then(|s| s.ended.clone())
+    }
+
+    /// The host's screen as decoded frames; waits up to `limit` for the track.
+    pub async fn video(&self, limit: Duration) -> Result<VideoIn, Error> {
+        let mut track = self.track.clone();
+        let mut state = self.state.clone();
+        let wait = async {
+            tokio::select! {
+                t = track.wait_for(Option::is_some) => match t.ok().and_then(|t| t.clone()) {
+                    Some(t) => VideoIn::new(t),
+                    None => Err(Error::PeerGone),
+                },
+                _ = state.wait_for(|s| s.closed) => Err(Error::PeerGone),
+            }
+        };
+        tokio::time::timeout(limit, wait)
+            .await
+            .map_err(|_| Error::Timeout("waiting for the host's screen"))?
+    }
+
+    /// End the session.
+    pub async fn close(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.driver).await;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The drive loop: the session-level messages on `control`, the peer's
+/// events, until the connection closes or the session is closed.
+async fn drive(
+    mut peer: Peer,
+    control: Control,
+    signal: SignalSocket,
+    state: watch::Sender<SessionState>,
+    events: broadcast::Sender<SessionEvent>,
+    track: watch::Sender<Option<Arc<dyn TrackRemote>>>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            ev = control.next() => match ev {
+                ControlEvent::Message(bytes) => match crate::messages::parse::<HostSessionMessage>(&bytes) {
+                    Some(HostSessionMessage::Permissions { permissions }) => {
+                        tracing::info!(?permissions, "the host changed this session's permissions");
+                        state.send_modify(|s| s.permissions = permissions);
+                        let _ = events.send(SessionEvent::PermissionsChanged(permissions));
+                    }
+                    Some(HostSessionMessage::Ended { reason }) => {
+                        tracing::info!(%reason, "the host ended the session");
+                        state.send_modify(|s| s.ended = Some(reason.clone()));
+                        let _ = events.send(SessionEvent::Ended(reason));
+                    }
+                    None => tracing::debug!("ignoring a malformed session message"),
+                },
+                ControlEvent::Closed => break,
+                ControlEvent::Open => {}
+            },
+            ev = peer.next_event() => match ev {
+                Some(PeerEvent::Track(t)) => {
+                    track.send_replace(Some(t));
+                }
+                Some(PeerEvent::State(s)) if super::dead(s) => break,
+                None => break,
+                Some(_) => {}
+            },
+        }
+    }
+    state.send_modify(|s| s.closed = true);
+    let _ = events.send(SessionEvent::Closed);
+    control.close().await;
+    peer.close().await;
+    signal.close().await;
+}
