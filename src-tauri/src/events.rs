@@ -17,6 +17,8 @@ pub const DEEP_LINK: &str = "deep_link";
 pub const DEEP_LINK_REFUSED: &str = "deep_link_refused";
 /// `session_ended`: a viewer session ended.
 pub const SESSION_ENDED: &str = "session_ended";
+/// `session_permissions`: the host changed a viewer session's permissions.
+pub const SESSION_PERMISSIONS: &str = "session_permissions";
 /// `notice`: something the person should read in the main window (a tray
 /// toggle that was refused, say), with the settings section that helps.
 pub const NOTICE: &str = "notice";
@@ -59,6 +61,15 @@ pub struct SessionEnded {
     pub reason: String,
 }
 
+/// Payload of [`SESSION_PERMISSIONS`].
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SessionPermissions {
+    /// Which session.
+    pub session_id: String,
+    /// The permissions now in force.
+    pub permissions: latchkey_core::permission::PermissionSet,
+}
+
 /// Send `payload` to every window; a window that is gone is not an error.
 pub fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: T) {
     if let Err(e) = app.emit(event, payload) {
@@ -71,6 +82,7 @@ pub fn declare(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
     collect::<DeepLink>(cfg, out);
     collect::<Refused>(cfg, out);
     collect::<SessionEnded>(cfg, out);
+    collect::<SessionPermissions>(cfg, out);
     collect::<Notice>(cfg, out);
     collect::<crate::first_run::StoreProblem>(cfg, out);
 }
@@ -84,6 +96,7 @@ pub fn render_names() -> String {
         (DEEP_LINK, DeepLink::name(&cfg)),
         (DEEP_LINK_REFUSED, Refused::name(&cfg)),
         (SESSION_ENDED, SessionEnded::name(&cfg)),
+        (SESSION_PERMISSIONS, SessionPermissions::name(&cfg)),
         (NOTICE, Notice::name(&cfg)),
         (
             STORE_PROBLEM,

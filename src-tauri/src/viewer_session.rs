@@ -1,15 +1,17 @@
-//! One viewer session the app opened: a task that owns the session (input,
-//! clipboard, displays, end) and answers the commands sent to it, and a task
-//! that decodes the host's screen and publishes each picture for the
-//! session's window.
+//! One viewer session the app opened: a task that owns the session and
+//! answers the commands its window sends through the session's feature
+//! handles, a task that forwards the session's events (permissions changed),
+//! and a task that decodes the host's screen and publishes each picture for
+//! the session's window.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use latchkey_core::permission::PermissionSet;
 use latchkey_media::{DisplayInfo, InputEvent};
-use latchkey_session::viewer::{Granted, Session};
+use latchkey_session::viewer::{Granted, Session, SessionEvent};
 
 use crate::error::{AppError, AppResult};
 use crate::frames::Publisher;
@@ -34,6 +36,8 @@ pub enum Command {
 pub struct SessionHandle {
     /// How it was granted.
     pub granted: Granted,
+    /// The permissions in force now (the host may change them mid-session).
+    pub permissions: Arc<Mutex<PermissionSet>>,
     /// The host's monitors and the streamed one.
     pub displays: Arc<Mutex<(Vec<DisplayInfo>, u32)>>,
     /// Where the window gets frames.
@@ -43,16 +47,32 @@ pub struct SessionHandle {
 }
 
 /// Start the tasks of a connected session. `ended` runs once it is over,
-/// with the reason.
+/// with the reason; `permissions_changed` each time the host changes them.
 pub async fn start(
-    mut session: Session,
+    session: Session,
     granted: Granted,
     frames_url: String,
     publisher: Publisher,
     ended: impl FnOnce(String) + Send + 'static,
+    permissions_changed: impl Fn(PermissionSet) + Send + 'static,
 ) -> AppResult<SessionHandle> {
-    let displays = session.displays().await.unwrap_or_default();
+    let displays = session.displays().list().await.unwrap_or_default();
     let displays = Arc::new(Mutex::new(displays));
+    let permissions = Arc::new(Mutex::new(session.permissions()));
+    let mut events = session.events();
+    let in_force = permissions.clone();
+    let events_task = tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(SessionEvent::PermissionsChanged(p)) => {
+                    *in_force.lock().unwrap_or_else(|e| e.into_inner()) = p;
+                    permissions_changed(p);
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
     let mut video = session
         .video(Duration::from_secs(15))
         .await
@@ -85,21 +105,23 @@ pub async fn start(
             };
             match command {
                 Command::Input(event, reply) => {
-                    let _ = reply.send(session.send_input(event).await.map_err(AppError::from));
+                    let _ = reply.send(session.input().send(event).await.map_err(AppError::from));
                 }
                 Command::Pointer(x, y, reply) => {
-                    let _ = reply.send(session.move_pointer(x, y).await.map_err(AppError::from));
+                    let moved = session.pointer().move_to(x, y).await;
+                    let _ = reply.send(moved.map_err(AppError::from));
                 }
                 Command::ClipboardGet(reply) => {
-                    let _ = reply.send(session.clipboard_get().await.map_err(AppError::from));
+                    let _ = reply.send(session.clipboard().get().await.map_err(AppError::from));
                 }
                 Command::ClipboardSet(text, reply) => {
-                    let _ = reply.send(session.clipboard_set(&text).await.map_err(AppError::from));
+                    let set = session.clipboard().set(&text).await;
+                    let _ = reply.send(set.map_err(AppError::from));
                 }
                 Command::SwitchDisplay(id, reply) => {
-                    let result = session.switch_display(id).await.map_err(AppError::from);
+                    let result = session.displays().switch(id).await.map_err(AppError::from);
                     if result.is_ok() {
-                        let fresh = session.displays().await.ok();
+                        let fresh = session.displays().list().await.ok();
                         let mut shown = shown.lock().unwrap_or_else(|p| p.into_inner());
                         match fresh {
                             Some(list) => *shown = list,
@@ -114,10 +136,12 @@ pub async fn start(
         };
         video_task.abort();
         session.close().await;
+        events_task.abort();
         ended(reason);
     });
     Ok(SessionHandle {
         granted,
+        permissions,
         displays,
         frames_url,
         commands: tx,

@@ -147,6 +147,7 @@ export type EventPayloads = {
   deep_link: DeepLink;
   deep_link_refused: Refused;
   session_ended: SessionEnded;
+  session_permissions: SessionPermissions;
   notice: Notice;
   store_problem: StoreProblem | null;
 };
@@ -157,6 +158,7 @@ export const EVENTS = {
   deep_link: "deep_link",
   deep_link_refused: "deep_link_refused",
   session_ended: "session_ended",
+  session_permissions: "session_permissions",
   notice: "notice",
   store_problem: "store_problem",
 } as const;
@@ -664,6 +666,19 @@ permissions: PermissionSet,
  * Whether a new saved-login token was stored.
  */
 token_saved: boolean, };
+
+/**
+ * Payload of [`SESSION_PERMISSIONS`].
+ */
+export type SessionPermissions = { 
+/**
+ * Which session.
+ */
+session_id: string, 
+/**
+ * The permissions now in force.
+ */
+permissions: PermissionSet, };
 
 /**
  * What the person chose.

@@ -17,7 +17,7 @@ use latchkey_store::SecretName;
 use super::settings::with_config;
 use super::Ctx;
 use crate::error::{AppError, AppResult};
-use crate::events::{self, SessionEnded};
+use crate::events::{self, SessionEnded, SessionPermissions};
 use crate::state::AppState;
 use crate::viewer_session::{self, Command, SessionHandle};
 
@@ -92,7 +92,10 @@ fn info_of(id: &str, h: &SessionHandle) -> SessionInfo {
     let (displays, display) = h.displays.lock().unwrap_or_else(|p| p.into_inner()).clone();
     SessionInfo {
         session_id: id.to_string(),
-        granted: h.granted.clone(),
+        granted: Granted {
+            permissions: *h.permissions.lock().unwrap_or_else(|p| p.into_inner()),
+            ..h.granted.clone()
+        },
         displays,
         display,
         frames_url: h.frames_url.clone(),
@@ -131,7 +134,18 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
     let (frames_url, publisher) = state.frames.open(&session_id);
     let app = ctx.app.clone();
     let sid = session_id.clone();
-    let handle = viewer_session::start(session, granted, frames_url, publisher, move |reason| {
+    let (app_p, sid_p) = (ctx.app.clone(), session_id.clone());
+    let permissions_changed = move |permissions| {
+        events::emit(
+            &app_p,
+            events::SESSION_PERMISSIONS,
+            SessionPermissions {
+                session_id: sid_p.clone(),
+                permissions,
+            },
+        )
+    };
+    let ended = move |reason| {
         let state = app.state::<AppState>();
         state.frames.close(&sid);
         state
@@ -147,7 +161,15 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
                 reason,
             },
         );
-    })
+    };
+    let handle = viewer_session::start(
+        session,
+        granted,
+        frames_url,
+        publisher,
+        ended,
+        permissions_changed,
+    )
     .await?;
     let info = info_of(&session_id, &handle);
     state

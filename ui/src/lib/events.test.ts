@@ -8,6 +8,7 @@ import {
   onNotice,
   onRequestsChanged,
   onSessionEnded,
+  onSessionPermissions,
   onStatusChanged,
   onStoreProblem,
   type UnlistenFn,
@@ -49,6 +50,7 @@ const payloads: { [K in keyof EventPayloads]: EventPayloads[K] } = {
   deep_link: { host_id: '123456789', profile: null },
   deep_link_refused: { message: 'it carried a password' },
   session_ended: { session_id: 's1', reason: 'you ended the session' },
+  session_permissions: { session_id: 's1', permissions: ['clipboard'] },
   notice: { message: 'the host stopped', section: 'security' },
   store_problem: { problem: 'locked', can_use_file: true },
 };
@@ -68,6 +70,7 @@ describe('events', () => {
       onDeepLink(rec('deep_link')),
       onDeepLinkRefused(rec('deep_link_refused')),
       onSessionEnded(rec('session_ended')),
+      onSessionPermissions(rec('session_permissions')),
       onNotice(rec('notice')),
       onStoreProblem(rec('store_problem')),
     ]);
@@ -78,6 +81,6 @@ describe('events', () => {
     expect(seen).toEqual(Object.entries(payloads));
     stops.forEach((s) => s());
     await emit(EVENTS.notice, payloads.notice);
-    expect(seen).toHaveLength(7);
+    expect(seen).toHaveLength(8);
   });
 });

@@ -8,9 +8,10 @@ import {
   type Notice,
   type Refused,
   type SessionEnded,
+  type SessionPermissions,
 } from '../bindings';
 
-export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, UnlistenFn };
+export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, SessionPermissions, UnlistenFn };
 
 /** A backend event's name on the wire. */
 export type EventName = keyof EventPayloads;
@@ -34,6 +35,9 @@ export const onDeepLinkRefused = (cb: (info: EventPayloads['deep_link_refused'])
 /** `session_ended`: a viewer session is over (host ended it, network lost, ...). */
 export const onSessionEnded = (cb: (info: EventPayloads['session_ended']) => void) =>
   on('session_ended', cb);
+/** `session_permissions`: the host changed a viewer session's permissions (the toolbar follows). */
+export const onSessionPermissions = (cb: (info: EventPayloads['session_permissions']) => void) =>
+  on('session_permissions', cb);
 /** `notice`: something to read in the main window (a refused tray toggle, say), with the section that helps. */
 export const onNotice = (cb: (notice: EventPayloads['notice']) => void) => on('notice', cb);
 /** `store_problem`: the secret store cannot be used (what was found), or null once it can. */

@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn commands_parse() {
-        assert_eq!(Script::parse("move", "10 -5"), Some(Ok(Script::Move(10, -5))));
+        assert_eq!(
+            Script::parse("move", "10 -5"),
+            Some(Ok(Script::Move(10, -5)))
+        );
         assert!(matches!(Script::parse("move", "1"), Some(Err(_))));
         assert!(matches!(Script::parse("move", "a b"), Some(Err(_))));
         assert_eq!(Script::parse("click", ""), None);

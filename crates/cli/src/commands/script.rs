@@ -79,12 +79,8 @@ fn parse(line: &str) -> Result<Command, String> {
     if word == "quit" {
         return Ok(Command::Quit);
     }
-    parse_feature(word, rest).unwrap_or_else(|| {
-        Err(format!(
-            "unknown command '{word}' ({})",
-            words().join(", ")
-        ))
-    })
+    parse_feature(word, rest)
+        .unwrap_or_else(|| Err(format!("unknown command '{word}' ({})", words().join(", "))))
 }
 
 /// Read commands until `quit` or the end of input.

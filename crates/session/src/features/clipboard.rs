@@ -228,9 +228,10 @@ pub mod viewer {
                         if let Some(piece) = text {
                             let buf = whole.get_or_insert_with(String::new);
                             if buf.len() + piece.len() > MAX_TEXT {
-                                return Err(
-                                    Error::Protocol("clipboard text over the limit".into()).into()
-                                );
+                                return Err(Error::Protocol(
+                                    "clipboard text over the limit".into(),
+                                )
+                                .into());
                             }
                             buf.push_str(&piece);
                         }

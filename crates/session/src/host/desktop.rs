@@ -108,4 +108,3 @@ impl LazyClipboard for Option<Clipboard> {
         self.as_mut()
     }
 }
-
