@@ -12,7 +12,7 @@ pub mod host {
     use latchkey_core::permission::PermissionSet;
 
     use super::{chunks, FromHost, FromViewer, MAX_TEXT};
-    use crate::host::desktop::Job;
+    use crate::host::desktop::{Job, Lane};
     use crate::host::router::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
@@ -115,7 +115,7 @@ pub mod host {
                     }
                 }
                 FromViewer::Sync { id } => {
-                    desktop.barrier().await;
+                    desktop.barrier(Lane::Clipboard).await;
                     let _ = channel.send(&FromHost::SyncDone { id }).await;
                 }
             }

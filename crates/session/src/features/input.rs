@@ -31,7 +31,7 @@ pub mod host {
     use latchkey_core::permission::PermissionSet;
 
     use super::{kind, FromHost, FromViewer, Message};
-    use crate::host::desktop::Job;
+    use crate::host::desktop::{Job, Lane};
     use crate::host::router::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
@@ -78,7 +78,7 @@ pub mod host {
                         )
                         .await;
                     }
-                    self.ctx.shared.desktop.barrier().await;
+                    self.ctx.shared.desktop.barrier(Lane::Input).await;
                     let _ = channel.send(&FromHost::SyncDone { id }).await;
                 }
             }

@@ -1,11 +1,13 @@
-//! The host's desktop thread: it injects input and owns the clipboard for
-//! every session of the host process (moved out of `live.rs` unchanged).
+//! The host's desktop threads: one injects input, one owns the clipboard,
+//! for every session of the host process (moved out of `live.rs`; the
+//! clipboard got a thread of its own so that a slow clipboard owner, which
+//! X11 lets take seconds to answer, never holds up a keystroke).
 
 use tokio::sync::oneshot;
 
 use latchkey_media::{Clipboard, Injector, InputEvent};
 
-/// Work for the desktop thread, which owns the injector and the clipboard.
+/// Work for a desktop thread.
 pub(crate) enum Job {
     Input(InputEvent),
     ClipboardSet(String),
@@ -15,34 +17,58 @@ pub(crate) enum Job {
     ReleaseAll,
 }
 
-/// The host's desktop: one thread for the whole host process that injects
-/// input and owns the clipboard (X11 input and clipboard calls block, and on
-/// X11 clipboard content is served only while its owner lives, so the owner
-/// must outlive any one session). Cheap to clone.
+/// Which thread a job runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lane {
+    /// Input injection.
+    Input,
+    /// The clipboard.
+    Clipboard,
+}
+
+/// The host's desktop: for the whole host process, one thread that injects
+/// input and one that owns the clipboard (X11 input and clipboard calls
+/// block, and on X11 clipboard content is served only while its owner lives,
+/// so the owner must outlive any one session). Cheap to clone.
 #[derive(Clone)]
 pub struct Desktop {
-    jobs: std::sync::mpsc::Sender<Job>,
+    input: std::sync::mpsc::Sender<Job>,
+    clipboard: std::sync::mpsc::Sender<Job>,
 }
 
 impl Desktop {
-    /// Start the desktop thread (it ends when the last handle is dropped).
+    /// Start the desktop threads (they end when the last handle is dropped).
     pub fn start() -> Result<Self, crate::Error> {
-        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("latchkey-desktop".into())
-            .spawn(move || desktop_thread(rx))
-            .map_err(|e| crate::Error::Io(format!("cannot start the desktop thread: {e}")))?;
-        Ok(Desktop { jobs })
+        let lane = |name: &str| {
+            let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || desktop_thread(rx))
+                .map_err(|e| crate::Error::Io(format!("cannot start the desktop thread: {e}")))?;
+            Ok::<_, crate::Error>(jobs)
+        };
+        Ok(Desktop {
+            input: lane("latchkey-input")?,
+            clipboard: lane("latchkey-clipboard")?,
+        })
     }
 
     pub(crate) fn send(&self, job: Job) {
-        let _ = self.jobs.send(job);
+        let lane = match job {
+            Job::ClipboardSet(_) | Job::ClipboardGet(_) => &self.clipboard,
+            Job::Input(_) | Job::ReleaseAll | Job::Barrier(_) => &self.input,
+        };
+        let _ = lane.send(job);
     }
 
-    /// Wait until the desktop thread did everything sent before.
-    pub(crate) async fn barrier(&self) {
+    /// Wait until `lane`'s thread did everything sent to it before.
+    pub(crate) async fn barrier(&self, lane: Lane) {
         let (tx, rx) = oneshot::channel();
-        self.send(Job::Barrier(tx));
+        let jobs = match lane {
+            Lane::Input => &self.input,
+            Lane::Clipboard => &self.clipboard,
+        };
+        let _ = jobs.send(Job::Barrier(tx));
         let _ = rx.await;
     }
 }
