@@ -204,7 +204,7 @@ fn a_feature_channel_is_checked_on_open_and_on_every_message() {
             .await
             .expect("channel");
         let channel = Control::new(dc);
-        tokio::time::timeout(Duration::from_secs(10), channel.opened())
+        tokio::time::timeout(Duration::from_secs(10), channel.created_open())
             .await
             .expect("open in time")
             .expect("open");

@@ -11,14 +11,20 @@
 //!   - [`transport::peer`]: the WebRTC peer connection and the `control` data channel.
 //! - [`host`]: the host's main loop (registration, reconnects, sessions).
 //!   - [`host::handshake`]: one incoming session: the handshake and the decision.
-//!   - [`host::live`]: an open session on the host: screen, input and clipboard, permission-checked.
+//!   - [`host::live`]: an open session on the host: the screen, the settings watcher, the router's channels.
+//!   - `host::router`: one task per feature channel, each message checked against the live grant.
+//!   - [`host::shared`]: what every session of a host shares (and helpers of both the above).
+//!   - [`host::desktop`]: the threads that inject input and own the clipboard.
 //!   - [`host::requests`]: requests waiting for the person at the host.
 //!   - [`host::control_socket`]: the host's local socket for `requests`/`accept`/`deny` and admin operations.
-//! - [`viewer`]: connecting to a host: the viewer's half of the handshake and the open session.
-//! - [`features`]: what an open session carries.
+//! - [`viewer`]: connecting to a host: the viewer's half of the handshake.
+//!   - [`viewer::session`]: the open session: one drive loop, events, a handle per feature.
+//! - [`features`]: what an open session carries, one module per feature of
+//!   `latchkey_core::feature` with its `host` and `viewer` halves.
+//!   - [`features::input`], [`features::pointer`], [`features::clipboard`], [`features::displays`].
 //!   - [`features::video`]: the screen as a VP8 video track (host) and its decoding (viewer).
 //!   - [`features::recording`]: a settled screenshot (PNG) or a recording (Y4M) of the host's screen.
-//! - [`messages`]: messages of an open session (input, clipboard, sync).
+//! - [`messages`]: the session-level messages on `control` after the handshake (permissions, ended).
 //! - [`error`]: the crate's error type.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -1,6 +1,6 @@
 //! An open session on the host, after the handshake granted it: the screen
 //! is streamed, and each feature's data channel is handed to the
-//! [`router`](crate::host::router), which checks every message against the
+//! router (`host::router`), which checks every message against the
 //! session's permissions *on the host*, whatever the viewer's UI shows. The
 //! permissions in force are the grant intersected with the profile as it is
 //! now, so a profile edited during the session takes effect at once; one

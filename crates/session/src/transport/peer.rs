@@ -439,6 +439,31 @@ impl Control {
         }
     }
 
+    /// Wait until a channel this side created is open. Besides its `OnOpen`
+    /// event this looks at the channel's state: a channel created on a
+    /// connection that is already up can open before the stack registered
+    /// its event queue, and its `OnOpen` then goes elsewhere.
+    pub async fn created_open(&self) -> Result<(), Error> {
+        use webrtc::data_channel::RTCDataChannelState as State;
+        loop {
+            match self.dc.ready_state().await {
+                Ok(State::Open) => return Ok(()),
+                Ok(State::Closing | State::Closed) | Err(_) => return Err(Error::PeerGone),
+                Ok(_) => {}
+            }
+            tokio::select! {
+                ev = self.next() => match ev {
+                    ControlEvent::Open => return Ok(()),
+                    ControlEvent::Closed => return Err(Error::PeerGone),
+                    ControlEvent::Message(_) => {
+                        return Err(Error::Protocol("message before open".into()))
+                    }
+                },
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+        }
+    }
+
     /// The next message; `Err(PeerGone)` when the channel closed.
     pub async fn recv(&self) -> Result<Vec<u8>, Error> {
         loop {
@@ -563,5 +588,65 @@ mod tests {
         assert_eq!(sdp_fingerprint(&answer), Ok(h_local));
         viewer.close().await;
         host.close().await;
+    }
+    /// Channels the viewer creates once the connection is up (as feature
+    /// channels are) all open and carry messages both ways, also when the
+    /// stack announces one back as if the other side had opened it (kept
+    /// alive here as the viewer's drive loop keeps it).
+    #[tokio::test]
+    async fn channels_created_on_a_live_connection_open_and_carry_messages() {
+        let addrs = || vec!["127.0.0.1:0".to_string()];
+        let mut viewer = Peer::bound_to(addrs()).await.expect("viewer");
+        let mut host = Peer::bound_to(addrs()).await.expect("host");
+        let vc = Control::new(viewer.create_control().await.expect("control"));
+        let offer = viewer.offer().await.expect("offer");
+        let answer = host.answer(&offer).await.expect("answer");
+        viewer.accept_answer(&answer).await.expect("accept");
+        // The host echoes every message on every channel.
+        let echo = tokio::spawn(async move {
+            while let Some(ev) = host.next_event().await {
+                if let PeerEvent::DataChannel(dc) = ev {
+                    let c = Control::new(dc);
+                    tokio::spawn(async move {
+                        while let Ok(m) = c.recv().await {
+                            if c.send_raw(&m).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(20), vc.opened())
+            .await
+            .expect("control opens in time")
+            .expect("open");
+        let pc = viewer.connection().clone();
+        let announced = tokio::spawn(async move {
+            let mut kept = Vec::new();
+            while let Some(ev) = viewer.next_event().await {
+                if let PeerEvent::DataChannel(dc) = ev {
+                    kept.push(dc);
+                }
+            }
+        });
+        for i in 0..12 {
+            let spec = latchkey_core::feature::REGISTRY[i % latchkey_core::feature::REGISTRY.len()];
+            let c = Control::new(open_feature_channel(&pc, spec).await.expect("create"));
+            tokio::time::timeout(Duration::from_secs(10), c.created_open())
+                .await
+                .expect("opens in time")
+                .expect("open");
+            let message = format!("ping {i}");
+            c.send_raw(message.as_bytes()).await.expect("send");
+            let back = tokio::time::timeout(Duration::from_secs(10), c.recv())
+                .await
+                .expect("echo in time")
+                .expect("echo");
+            assert_eq!(back, message.as_bytes());
+        }
+        let _ = pc.close().await;
+        echo.abort();
+        announced.abort();
     }
 }

@@ -107,7 +107,7 @@ impl FeatureLink {
                 let dc = peer::open_feature_channel(&self.pc, self.spec).await?;
                 let channel = Control::new(dc);
                 tokio::select! {
-                    opened = tokio::time::timeout(STEP, channel.opened()) => {
+                    opened = tokio::time::timeout(STEP, channel.created_open()) => {
                         opened.map_err(|_| Error::Timeout("opening a feature's channel"))??;
                     }
                     e = self.over() => return Err(e),
@@ -273,6 +273,7 @@ async fn drive(
     track: watch::Sender<Option<Arc<dyn TrackRemote>>>,
     mut stop: oneshot::Receiver<()>,
 ) {
+    let mut announced = Vec::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
@@ -297,14 +298,22 @@ async fn drive(
                 Some(PeerEvent::Track(t)) => {
                     track.send_replace(Some(t));
                 }
+                Some(PeerEvent::DataChannel(dc)) => {
+                    // One of our own feature channels, announced because it
+                    // opened before the stack registered it (a race in the
+                    // webrtc driver): dropping this handle would unregister
+                    // the channel's events, ours included, so it is kept.
+                    announced.push(dc);
+                }
                 Some(PeerEvent::State(s)) if super::dead(s) => break,
+                Some(PeerEvent::State(_)) => {}
                 None => break,
-                Some(_) => {}
             },
         }
     }
     state.send_modify(|s| s.closed = true);
     let _ = events.send(SessionEvent::Closed);
+    drop(announced);
     control.close().await;
     peer.close().await;
     signal.close().await;
