@@ -158,9 +158,10 @@ pub enum Command {
     Service(ServiceCmd),
 }
 
-/// `connect ...`
+/// Which host to reach and how to log in: what `connect` and every feature
+/// subcommand (`latchkey cp`, `latchkey tunnel`, ...) take first.
 #[derive(Debug, Args)]
-pub struct ConnectArgs {
+pub struct ConnectTarget {
     /// The host's ID (spaces allowed: "123 456 789").
     pub id: String,
     /// Rendezvous server (remembered once given).
@@ -181,6 +182,14 @@ pub struct ConnectArgs {
     /// Accept a host key that differs from the remembered one.
     #[arg(long)]
     pub accept_new_host_key: bool,
+}
+
+/// `connect ...`
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The host and the login.
+    #[command(flatten)]
+    pub target: ConnectTarget,
     /// Authenticate, print the outcome and leave.
     #[arg(long)]
     pub probe: bool,

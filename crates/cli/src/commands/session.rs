@@ -1,5 +1,10 @@
 //! `id`, `host`, `requests`, `accept`, `deny`, `connect`, `known-hosts`:
 //! thin wrappers over `latchkey_session`.
+//!
+//! A feature's own subcommand (`latchkey cp`, `latchkey tunnel`, ... in its
+//! own module) flattens a [`ConnectTarget`] into its arguments, then calls
+//! [`connect_options`], `viewer::connect` on [`runtime`], and its feature's
+//! handle on the session; a refused connection goes through [`report_failure`].
 
 use std::path::Path;
 
@@ -12,11 +17,12 @@ use latchkey_store::Config;
 use serde_json::json;
 
 use super::print_json;
-use crate::cli::{ConnectArgs, KnownHostsCmd};
+use crate::cli::{ConnectArgs, ConnectTarget, KnownHostsCmd};
 use crate::exit::{self, CliError};
 use crate::input::read_password;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// The async runtime a viewer subcommand runs its session on.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new()
         .map_err(|e| CliError::Coded(exit::OTHER, format!("cannot start the async runtime: {e}")))
 }
@@ -219,40 +225,54 @@ pub fn deny(dir: &Path, id: String) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `latchkey connect ID ...`.
-pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
-    let host_id = DeviceId::parse(&args.id)
-        .ok_or_else(|| CliError::Usage(format!("'{}' is not a Latchkey ID (9 digits)", args.id)))?;
-    let url = rendezvous_url(config, args.rendezvous.clone())?;
-    for code in &args.hold_key {
-        if !latchkey_media::input::is_key_code(code) {
-            return Err(CliError::Usage(format!(
-                "'{code}' is not a key code (like KeyA, ShiftLeft, Enter)"
-            )));
-        }
-    }
-    let password = if args.password_stdin {
+/// What to connect to, from the arguments every viewer subcommand shares;
+/// `check` runs after the rendezvous is known and before the password is read.
+pub(super) fn connect_options(
+    config: &mut Config,
+    target: &ConnectTarget,
+    check: impl FnOnce() -> Result<(), CliError>,
+) -> Result<ConnectOptions, CliError> {
+    let host_id = DeviceId::parse(&target.id).ok_or_else(|| {
+        CliError::Usage(format!("'{}' is not a Latchkey ID (9 digits)", target.id))
+    })?;
+    let url = rendezvous_url(config, target.rendezvous.clone())?;
+    check()?;
+    let password = if target.password_stdin {
         Some(read_password("Password: ", false)?)
     } else {
         None
     };
-    if let Some(code) = &args.totp {
+    if let Some(code) = &target.totp {
         if code.trim().is_empty() || code.len() > 64 {
             return Err(CliError::Usage(
                 "--totp takes a 6-digit code or a recovery code".into(),
             ));
         }
     }
-    let options = ConnectOptions {
+    Ok(ConnectOptions {
         host_id,
         rendezvous: url,
-        profile: args.profile.clone(),
+        profile: target.profile.clone(),
         password,
-        totp: args.totp.clone().map(zeroize::Zeroizing::new),
-        remember: args.remember,
-        accept_new_host_key: args.accept_new_host_key,
+        totp: target.totp.clone().map(zeroize::Zeroizing::new),
+        remember: target.remember,
+        accept_new_host_key: target.accept_new_host_key,
         name: viewer::default_name(),
-    };
+    })
+}
+
+/// `latchkey connect ID ...`.
+pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
+    let options = connect_options(config, &args.target, || {
+        for code in &args.hold_key {
+            if !latchkey_media::input::is_key_code(code) {
+                return Err(CliError::Usage(format!(
+                    "'{code}' is not a key code (like KeyA, ShiftLeft, Enter)"
+                )));
+            }
+        }
+        Ok(())
+    })?;
     let rt = runtime()?;
     let result = rt.block_on(async {
         let (granted, session) = viewer::connect(config, options)
@@ -393,7 +413,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
 }
 
 /// Print a refused connection (JSON on stdout too with --json) and pick its exit code.
-fn report_failure(e: &ConnectError, json: bool) -> CliError {
+pub(super) fn report_failure(e: &ConnectError, json: bool) -> CliError {
     let code = match e {
         ConnectError::Denied { .. } => exit::AUTH,
         ConnectError::HostKeyChanged { .. } => exit::HOST_KEY,
