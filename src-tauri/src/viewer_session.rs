@@ -1,36 +1,20 @@
-//! One viewer session the app opened: a task that owns the session and
-//! answers the commands its window sends through the session's feature
-//! handles, a task that forwards the session's events (permissions changed),
-//! and a task that decodes the host's screen and publishes each picture for
-//! the session's window.
+//! One viewer session the app opened. Its window's commands call the
+//! session's feature handles directly (`session.input()`, `.clipboard()`,
+//! ...: nothing here lists the features again); here are the tasks that
+//! forward the session's events (permissions changed), decode the host's
+//! screen for the window, and end the session.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use latchkey_core::permission::PermissionSet;
-use latchkey_media::{DisplayInfo, InputEvent};
+use latchkey_media::DisplayInfo;
 use latchkey_session::viewer::{Granted, Session, SessionEvent};
 
 use crate::error::{AppError, AppResult};
 use crate::frames::Publisher;
-
-/// What a session's window may ask of it.
-pub enum Command {
-    /// A key, button, wheel or text event.
-    Input(InputEvent, oneshot::Sender<AppResult<()>>),
-    /// Pointer motion.
-    Pointer(i32, i32, oneshot::Sender<AppResult<()>>),
-    /// Read the host's clipboard.
-    ClipboardGet(oneshot::Sender<AppResult<Option<String>>>),
-    /// Set the host's clipboard.
-    ClipboardSet(String, oneshot::Sender<AppResult<()>>),
-    /// Stream another monitor.
-    SwitchDisplay(u32, oneshot::Sender<AppResult<DisplayInfo>>),
-    /// Leave.
-    End,
-}
 
 /// What the app keeps of an open session.
 pub struct SessionHandle {
@@ -42,8 +26,27 @@ pub struct SessionHandle {
     pub displays: Arc<Mutex<(Vec<DisplayInfo>, u32)>>,
     /// Where the window gets frames.
     pub frames_url: String,
-    /// Commands to the session task.
-    pub commands: mpsc::Sender<Command>,
+    /// The session, for its feature handles.
+    pub session: Arc<Session>,
+    /// Ends the session (dropping it does too: the window closed).
+    pub end: mpsc::Sender<()>,
+}
+
+/// Stream another monitor, and remember the list as it is then in `displays`.
+pub async fn switch_display(
+    session: &Session,
+    displays: &Mutex<(Vec<DisplayInfo>, u32)>,
+    id: u32,
+) -> AppResult<DisplayInfo> {
+    let shown = session.displays().switch(id).await?;
+    let fresh = session.displays().list().await.ok();
+    let mut displays = displays.lock().unwrap_or_else(|p| p.into_inner());
+    match fresh {
+        Some(list) => *displays = list,
+        // The list did not come; the switch did.
+        None => displays.1 = id,
+    }
+    Ok(shown)
 }
 
 /// Start the tasks of a connected session. `ended` runs once it is over,
@@ -56,6 +59,7 @@ pub async fn start(
     ended: impl FnOnce(String) + Send + 'static,
     permissions_changed: impl Fn(PermissionSet) + Send + 'static,
 ) -> AppResult<SessionHandle> {
+    let session = Arc::new(session);
     let displays = session.displays().list().await.unwrap_or_default();
     let displays = Arc::new(Mutex::new(displays));
     let permissions = Arc::new(Mutex::new(session.permissions()));
@@ -90,52 +94,18 @@ pub async fn start(
             }
         }
     });
-    let (tx, mut rx) = mpsc::channel::<Command>(64);
-    let shown = displays.clone();
+    let (end, mut end_rx) = mpsc::channel::<()>(1);
+    let held = session.clone();
     tokio::spawn(async move {
-        let reason = loop {
-            let command = tokio::select! {
-                c = rx.recv() => c,
-                r = &mut video_task => {
-                    break r.unwrap_or_else(|_| "the screen stream stopped".to_string());
-                }
-            };
-            let Some(command) = command else {
-                break "the window closed".to_string();
-            };
-            match command {
-                Command::Input(event, reply) => {
-                    let _ = reply.send(session.input().send(event).await.map_err(AppError::from));
-                }
-                Command::Pointer(x, y, reply) => {
-                    let moved = session.pointer().move_to(x, y).await;
-                    let _ = reply.send(moved.map_err(AppError::from));
-                }
-                Command::ClipboardGet(reply) => {
-                    let _ = reply.send(session.clipboard().get().await.map_err(AppError::from));
-                }
-                Command::ClipboardSet(text, reply) => {
-                    let set = session.clipboard().set(&text).await;
-                    let _ = reply.send(set.map_err(AppError::from));
-                }
-                Command::SwitchDisplay(id, reply) => {
-                    let result = session.displays().switch(id).await.map_err(AppError::from);
-                    if result.is_ok() {
-                        let fresh = session.displays().list().await.ok();
-                        let mut shown = shown.lock().unwrap_or_else(|p| p.into_inner());
-                        match fresh {
-                            Some(list) => *shown = list,
-                            // The list did not come; the switch did.
-                            None => shown.1 = id,
-                        }
-                    }
-                    let _ = reply.send(result);
-                }
-                Command::End => break "you ended the session".to_string(),
-            }
+        let reason = tokio::select! {
+            r = &mut video_task => r.unwrap_or_else(|_| "the screen stream stopped".to_string()),
+            e = end_rx.recv() => match e {
+                Some(()) => "you ended the session".to_string(),
+                None => "the window closed".to_string(),
+            },
         };
         video_task.abort();
-        session.close().await;
+        held.close().await;
         events_task.abort();
         ended(reason);
     });
@@ -144,6 +114,7 @@ pub async fn start(
         permissions,
         displays,
         frames_url,
-        commands: tx,
+        session,
+        end,
     })
 }

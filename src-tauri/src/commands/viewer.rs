@@ -4,22 +4,22 @@
 
 use serde::{Deserialize, Serialize};
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
-use tokio::sync::oneshot;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use latchkey_core::signal::DeviceId;
 use latchkey_media::{DisplayInfo, InputEvent};
-use latchkey_session::viewer::{self, ConnectOptions, Granted};
+use latchkey_session::viewer::{self, ConnectOptions, Granted, Session};
 use latchkey_store::known_hosts::KnownHosts;
 use latchkey_store::SecretName;
+use std::sync::Arc;
 
 use super::settings::with_config;
 use super::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, SessionEnded, SessionPermissions};
 use crate::state::AppState;
-use crate::viewer_session::{self, Command, SessionHandle};
+use crate::viewer_session::{self, SessionHandle};
 
 /// A host this device met before.
 #[derive(Debug, Serialize, TS)]
@@ -191,7 +191,16 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
 }
 
 /// The session a window may drive: only its own.
-fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<tokio::sync::mpsc::Sender<Command>> {
+fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<Arc<Session>> {
+    with_handle(ctx, session_id, |h| h.session.clone())
+}
+
+/// Look at the handle of the session a window may drive.
+fn with_handle<T>(
+    ctx: &Ctx,
+    session_id: &str,
+    f: impl FnOnce(&SessionHandle) -> T,
+) -> AppResult<T> {
     if ctx.window.starts_with("viewer-") && ctx.window != format!("viewer-{session_id}") {
         return Err(AppError::new(
             "forbidden",
@@ -203,59 +212,44 @@ fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<tokio::sync::mpsc::Sende
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(session_id)
-        .map(|h| h.commands.clone())
+        .map(f)
         .ok_or_else(|| AppError::new("session_ended", "this session has ended"))
 }
 
-async fn ask<T>(
-    ctx: &Ctx,
-    session_id: &str,
-    make: impl FnOnce(oneshot::Sender<AppResult<T>>) -> Command,
-) -> AppResult<T> {
-    let tx = session_of(ctx, session_id)?;
-    let (reply, answer) = oneshot::channel();
-    tx.send(make(reply))
-        .await
-        .map_err(|_| AppError::new("session_ended", "this session has ended"))?;
-    answer
-        .await
-        .map_err(|_| AppError::new("session_ended", "this session has ended"))?
-}
-
 pub async fn session_info(ctx: &Ctx, session_id: String) -> AppResult<SessionInfo> {
-    session_of(ctx, &session_id)?;
-    let state = ctx.state();
-    let sessions = state.sessions.lock().unwrap_or_else(|p| p.into_inner());
-    let h = sessions
-        .get(&session_id)
-        .ok_or_else(|| AppError::new("session_ended", "this session has ended"))?;
-    Ok(info_of(&session_id, h))
+    with_handle(ctx, &session_id, |h| info_of(&session_id, h))
 }
 
 pub async fn send_input(ctx: &Ctx, session_id: String, input: InputEvent) -> AppResult<()> {
-    ask(ctx, &session_id, |r| Command::Input(input, r)).await
+    Ok(session_of(ctx, &session_id)?.input().send(input).await?)
 }
 
 pub async fn move_pointer(ctx: &Ctx, session_id: String, x: i32, y: i32) -> AppResult<()> {
-    ask(ctx, &session_id, |r| Command::Pointer(x, y, r)).await
+    Ok(session_of(ctx, &session_id)?
+        .pointer()
+        .move_to(x, y)
+        .await?)
 }
 
 pub async fn clipboard_get(ctx: &Ctx, session_id: String) -> AppResult<Option<String>> {
-    ask(ctx, &session_id, Command::ClipboardGet).await
+    Ok(session_of(ctx, &session_id)?.clipboard().get().await?)
 }
 
 pub async fn clipboard_set(ctx: &Ctx, session_id: String, text: String) -> AppResult<()> {
-    ask(ctx, &session_id, |r| Command::ClipboardSet(text, r)).await
+    Ok(session_of(ctx, &session_id)?.clipboard().set(&text).await?)
 }
 
 pub async fn switch_display(ctx: &Ctx, session_id: String, id: u32) -> AppResult<SessionInfo> {
-    ask(ctx, &session_id, |r| Command::SwitchDisplay(id, r)).await?;
+    let (session, displays) = with_handle(ctx, &session_id, |h| {
+        (h.session.clone(), h.displays.clone())
+    })?;
+    crate::viewer_session::switch_display(&session, &displays, id).await?;
     session_info(ctx, session_id).await
 }
 
 pub async fn end_session(ctx: &Ctx, session_id: String) -> AppResult<()> {
-    let tx = session_of(ctx, &session_id)?;
-    let _ = tx.send(Command::End).await;
+    let end = with_handle(ctx, &session_id, |h| h.end.clone())?;
+    let _ = end.send(()).await;
     if let Some(w) = ctx.app.get_webview_window(&format!("viewer-{session_id}")) {
         let _ = w.close();
     }

@@ -54,9 +54,13 @@ struct SessionState {
 /// channel once open, and the session's state (to stop waiting once it ended).
 #[derive(Clone)]
 pub(crate) struct FeatureLink {
+    /// The feature (its channel's label and kind, its size limit).
     spec: &'static FeatureSpec,
+    /// The connection, to open the channel on first use.
     pc: Arc<dyn PeerConnection>,
+    /// The channel, once opened.
     channel: Arc<OnceCell<Control>>,
+    /// The session's state: a wait ends when the session does.
     state: watch::Receiver<SessionState>,
     /// One request at a time on the channel, so answers arrive in turn.
     busy: Arc<Mutex<()>>,
@@ -136,17 +140,28 @@ impl FeatureLink {
     }
 }
 
-/// An open session (the viewer keeps it to receive media; the probe closes it).
+/// An open session (the viewer keeps it to receive media; the probe closes
+/// it). Every method takes `&self`, so one session can be shared (`Arc`) by
+/// the tasks that drive its features.
 pub struct Session {
+    /// Keys, buttons, wheel, text.
     input: Input,
+    /// Pointer motion (shares its sequence number with `input`'s sync).
     pointer: Pointer,
+    /// Clipboard text both ways.
     clipboard: Clipboard,
+    /// The choice of screen.
     displays: Displays,
+    /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
+    /// Where the drive loop announces what happens; subscribers come and go.
     events: broadcast::Sender<SessionEvent>,
+    /// The host's screen track, once its first packet arrived.
     track: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
-    stop: Option<oneshot::Sender<()>>,
-    driver: tokio::task::JoinHandle<()>,
+    /// Tells the drive loop to close everything (taken by the first close).
+    stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    /// The drive loop, awaited by `close` so the host notices at once.
+    driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Session {
@@ -185,8 +200,8 @@ impl Session {
             state,
             events,
             track,
-            stop: Some(stop),
-            driver,
+            stop: std::sync::Mutex::new(Some(stop)),
+            driver: Mutex::new(Some(driver)),
         }
     }
 
@@ -245,20 +260,28 @@ impl Session {
             .map_err(|_| Error::Timeout("waiting for the host's screen"))?
     }
 
-    /// End the session.
-    pub async fn close(mut self) {
-        if let Some(stop) = self.stop.take() {
+    /// Tell the drive loop to close everything.
+    fn stop(&self) {
+        // No await while locked.
+        let stop = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(stop) = stop {
             let _ = stop.send(());
         }
-        let _ = (&mut self.driver).await;
+    }
+
+    /// End the session (and wait until the connection is closed).
+    pub async fn close(&self) {
+        self.stop();
+        let driver = self.driver.lock().await.take();
+        if let Some(driver) = driver {
+            let _ = driver.await;
+        }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop();
     }
 }
 
