@@ -160,7 +160,7 @@ fn main() -> Result<(), String> {
             accept_new_host_key: true,
             name: "bench".into(),
         };
-        let (_granted, mut session) = viewer::connect(&mut config, options).await.map_err(|e| e.to_string())?;
+        let (_granted, session) = viewer::connect(&mut config, options).await.map_err(|e| e.to_string())?;
         let mut video = session.video(Duration::from_secs(15)).await.map_err(|e| e.to_string())?;
         video.next_frame().await.map_err(|e| e.to_string())?.ok_or("no frame")?;
         let first_frame = connect_started.elapsed();
