@@ -13,7 +13,7 @@ pub mod host {
 
     use super::{chunks, FromHost, FromViewer, MAX_TEXT};
     use crate::host::desktop::{Job, Lane};
-    use crate::host::router::{FeatureContext, FeatureHost, Gate};
+    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
     /// One session's clipboard.
@@ -144,8 +144,8 @@ pub mod viewer {
     use std::sync::Arc;
 
     use super::{chunks, FromHost, FromViewer, MAX_TEXT};
-    use crate::viewer::session::FeatureLink;
-    use crate::viewer::SessionError;
+    use crate::viewer::link::FeatureLink;
+    use crate::viewer::link::SessionError;
     use crate::Error;
 
     /// The host's clipboard (the host refuses without `clipboard`).

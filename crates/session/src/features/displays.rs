@@ -18,7 +18,7 @@ pub mod host {
 
     use super::{FromHost, FromViewer};
     use crate::features::video::ScreenChoice;
-    use crate::host::router::{FeatureContext, FeatureHost, Gate};
+    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
     /// One session's choice of screen.
@@ -93,7 +93,7 @@ pub mod viewer {
     use latchkey_media::DisplayInfo;
 
     use super::{FromHost, FromViewer};
-    use crate::viewer::session::FeatureLink;
+    use crate::viewer::link::FeatureLink;
     use crate::Error;
 
     /// The host's monitors, and which one is streamed.

@@ -8,16 +8,20 @@ use latchkey_media::InputEvent;
 /// What the viewer sends on `input`.
 pub type Message = FromViewer<InputEvent>;
 
-/// The kind of an event, as the audit log names it (never the key or the text).
-pub(crate) fn kind(event: &InputEvent) -> &'static str {
+/// Positions are on the streamed monitor: move one onto the whole desktop.
+pub(crate) fn on_desktop(
+    event: InputEvent,
+    screen: &crate::features::video::ScreenChoice,
+) -> InputEvent {
     match event {
-        InputEvent::PointerMove { .. } => "pointer_move",
-        InputEvent::ButtonDown { .. } | InputEvent::ButtonUp { .. } => "button",
-        InputEvent::Wheel { .. } => "wheel",
-        InputEvent::KeyDown { .. } | InputEvent::KeyUp { .. } => "key",
-        InputEvent::Text { .. } => "text",
-        #[allow(unreachable_patterns)]
-        _ => "input",
+        InputEvent::PointerMove { x, y } => {
+            let (ox, oy) = screen.origin();
+            InputEvent::PointerMove {
+                x: ox.saturating_add(x),
+                y: oy.saturating_add(y),
+            }
+        }
+        other => other,
     }
 }
 
@@ -30,9 +34,10 @@ pub mod host {
     use latchkey_core::feature::{self, FeatureSpec};
     use latchkey_core::permission::PermissionSet;
 
-    use super::{kind, FromHost, FromViewer, Message};
+    use super::{FromHost, FromViewer, Message};
+    use crate::host::desktop::input_kind as kind;
     use crate::host::desktop::{Job, Lane};
-    use crate::host::router::{FeatureContext, FeatureHost, Gate};
+    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
     /// How long a `Sync` waits for pointer motion still in flight.
@@ -66,7 +71,7 @@ pub mod host {
             match message {
                 FromViewer::Input { event } => {
                     tracing::debug!(kind = kind(&event), "input");
-                    let event = crate::host::live::on_desktop(event, &self.ctx.screen);
+                    let event = super::on_desktop(event, &self.ctx.screen);
                     self.ctx.shared.desktop.send(Job::Input(event));
                 }
                 FromViewer::Sync { id, pointer_seq } => {
@@ -97,7 +102,7 @@ pub mod viewer {
     use latchkey_media::InputEvent;
 
     use super::{FromHost, FromViewer, Message};
-    use crate::viewer::session::FeatureLink;
+    use crate::viewer::link::FeatureLink;
     use crate::Error;
 
     /// Keys, buttons, wheel and text to the host (it drops them without `control_input`).

@@ -12,7 +12,7 @@ pub mod host {
 
     use super::FromViewer;
     use crate::host::desktop::Job;
-    use crate::host::router::{FeatureContext, FeatureHost, Gate};
+    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
     /// One session's pointer.
@@ -78,7 +78,7 @@ pub mod viewer {
     use std::sync::Arc;
 
     use super::FromViewer;
-    use crate::viewer::session::FeatureLink;
+    use crate::viewer::link::FeatureLink;
     use crate::Error;
 
     /// Moves the host's pointer (or shows the viewer's there, with `show_pointer` alone).

@@ -81,10 +81,10 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
         match job {
             Job::Input(event) => {
                 // The kind only, at every level: never the key or the text.
-                tracing::trace!(kind = crate::features::input::kind(&event), "inject");
+                tracing::trace!(kind = input_kind(&event), "inject");
                 if let Err(e) = injector.apply(&event) {
                     if !warned {
-                        tracing::warn!(kind = crate::features::input::kind(&event), error = %e, "cannot inject input");
+                        tracing::warn!(kind = input_kind(&event), error = %e, "cannot inject input");
                         warned = true;
                     }
                 }
@@ -132,5 +132,18 @@ impl LazyClipboard for Option<Clipboard> {
             }
         }
         self.as_mut()
+    }
+}
+
+/// The kind of an event, as the audit log names it (never the key or the text).
+pub(crate) fn input_kind(event: &InputEvent) -> &'static str {
+    match event {
+        InputEvent::PointerMove { .. } => "pointer_move",
+        InputEvent::ButtonDown { .. } | InputEvent::ButtonUp { .. } => "button",
+        InputEvent::Wheel { .. } => "wheel",
+        InputEvent::KeyDown { .. } | InputEvent::KeyUp { .. } => "key",
+        InputEvent::Text { .. } => "text",
+        #[allow(unreachable_patterns)]
+        _ => "input",
     }
 }

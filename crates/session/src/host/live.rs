@@ -17,12 +17,12 @@ use tokio::sync::watch;
 use latchkey_core::access::{self, SessionCredential};
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::permission::PermissionSet;
-use latchkey_media::InputEvent;
 use latchkey_store::Config;
 
 use crate::features::video::{self, ScreenChoice, StreamCounters, VideoOut};
 use crate::host::desktop::Job;
-use crate::host::router::{DropLog, FeatureContext, LiveGrant, Router};
+use crate::host::feature_host::{DropLog, FeatureContext, LiveGrant};
+use crate::host::router::Router;
 use crate::host::shared::{is_dead, HostShared};
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{Control, Peer, PeerEvent};
@@ -199,19 +199,5 @@ async fn watch_settings(
             *current = next;
             changed
         });
-    }
-}
-
-/// Positions are on the streamed monitor: move one onto the whole desktop.
-pub(crate) fn on_desktop(event: InputEvent, screen: &ScreenChoice) -> InputEvent {
-    match event {
-        InputEvent::PointerMove { x, y } => {
-            let (ox, oy) = screen.origin();
-            InputEvent::PointerMove {
-                x: ox.saturating_add(x),
-                y: oy.saturating_add(y),
-            }
-        }
-        other => other,
     }
 }

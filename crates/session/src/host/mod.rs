@@ -4,6 +4,7 @@
 
 pub mod control_socket;
 pub mod desktop;
+pub(crate) mod feature_host;
 pub mod handshake;
 pub mod live;
 pub mod requests;

@@ -6,135 +6,14 @@
 //! every task through one `watch` channel; a message the grant does not allow
 //! is dropped, counted, and audited once per kind (`message_dropped`).
 
-use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use latchkey_core::access::Revoked;
-use latchkey_core::audit::AuditEvent;
 use latchkey_core::feature::{self, FeatureSpec};
-use latchkey_core::permission::{Permission, PermissionSet};
-use latchkey_store::Config;
 
-use crate::features::video::ScreenChoice;
-use crate::host::shared::HostShared;
+use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
 use crate::transport::peer::Control;
-
-/// The session's permissions as they are now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct LiveGrant {
-    /// The grant, within the profile as it is now (none once revoked).
-    pub permissions: PermissionSet,
-    /// What the session logged in with was revoked: it ends.
-    pub revoked: Option<Revoked>,
-}
-
-/// What every feature task of one session gets.
-#[derive(Clone)]
-pub(crate) struct FeatureContext {
-    /// The host's shared state (desktop thread, remote pointers, config).
-    pub shared: HostShared,
-    /// Fingerprint of the viewer's device key.
-    pub viewer: String,
-    /// The live grant (see [`LiveGrant`]).
-    pub grant: watch::Receiver<LiveGrant>,
-    /// Dropped messages, for the audit log.
-    pub drops: DropLog,
-    /// The monitor being streamed (pointer positions are on it).
-    pub screen: Arc<ScreenChoice>,
-    /// The last pointer sequence number applied: the pointer task moves it,
-    /// the input task's `Sync` waits for it.
-    pub pointer_seq: Arc<watch::Sender<u64>>,
-}
-
-/// Messages dropped in this session: counted, and audited once per kind.
-#[derive(Clone, Default)]
-pub(crate) struct DropLog(Arc<Mutex<Drops>>);
-
-#[derive(Default)]
-struct Drops {
-    count: u64,
-    reported: Vec<&'static str>,
-}
-
-impl DropLog {
-    /// Count one dropped message; audit it if it is the first of its kind.
-    pub fn drop_message(
-        &self,
-        shared: &HostShared,
-        viewer: &str,
-        kind: &'static str,
-        permission: Permission,
-    ) {
-        let first = {
-            // No await while locked; a poisoned count is still a count.
-            let mut d = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            d.count += 1;
-            let first = !d.reported.contains(&kind);
-            if first {
-                d.reported.push(kind);
-            }
-            first
-        };
-        if first {
-            let event = AuditEvent::MessageDropped {
-                viewer: viewer.to_string(),
-                kind: kind.into(),
-                permission: permission.name().into(),
-            };
-            if let Err(e) =
-                Config::open(&shared.config_dir, shared.store).and_then(|c| c.record(event))
-            {
-                tracing::error!(error = %e, "cannot write the audit log");
-            }
-        }
-    }
-
-    /// How many were dropped.
-    pub fn count(&self) -> u64 {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).count
-    }
-}
-
-/// Whether a message needs its feature's permission.
-pub(crate) enum Gate {
-    /// No (a `Sync`, or an open feature).
-    Free,
-    /// Yes; refused, it is counted and audited under this kind.
-    Checked(&'static str),
-    /// Yes; refused, it is neither counted nor audited (a clipboard piece
-    /// with more to come: the last piece is).
-    Quiet,
-}
-
-/// A feature's host half: what it does with the messages the router lets
-/// through, and with those it refused.
-pub(crate) trait FeatureHost: Sized + Send + 'static {
-    /// The feature.
-    const SPEC: &'static FeatureSpec;
-    /// What the viewer sends on its channel.
-    type FromViewer: DeserializeOwned + Send;
-    /// A fresh half for one session.
-    fn new(ctx: &FeatureContext) -> Self;
-    /// Whether `message` needs the feature's permission.
-    fn gate(message: &Self::FromViewer) -> Gate;
-    /// Carry out an allowed message (`allowed`: the live permissions).
-    fn handle(
-        &mut self,
-        message: Self::FromViewer,
-        allowed: PermissionSet,
-        channel: &Control,
-    ) -> impl Future<Output = ()> + Send;
-    /// After the router refused `message` (and audited it): tell the viewer, forget state.
-    fn refused(
-        &mut self,
-        message: Self::FromViewer,
-        channel: &Control,
-    ) -> impl Future<Output = ()> + Send;
-}
 
 /// Run feature `F` on its channel until the channel closes.
 async fn serve<F: FeatureHost>(channel: Control, ctx: FeatureContext) {

@@ -33,11 +33,7 @@ pub struct HostShared {
     pub pointers: crate::host::requests::RemotePointers,
 }
 
-/// Whether the peer connection is gone for good.
-pub(crate) fn is_dead(s: webrtc::peer_connection::RTCPeerConnectionState) -> bool {
-    use webrtc::peer_connection::RTCPeerConnectionState as S;
-    matches!(s, S::Failed | S::Closed | S::Disconnected)
-}
+pub(crate) use crate::transport::peer::is_dead;
 
 /// Audit a connection refused before any viewer key was proven (its SDP or
 /// its DTLS certificate did not match): who it was is not known.

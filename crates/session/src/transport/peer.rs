@@ -379,6 +379,12 @@ fn webrtc_err(e: impl std::fmt::Display) -> Error {
     Error::WebRtc(e.to_string())
 }
 
+/// Whether the peer connection is gone for good.
+pub fn is_dead(s: RTCPeerConnectionState) -> bool {
+    use RTCPeerConnectionState as S;
+    matches!(s, S::Failed | S::Closed | S::Disconnected)
+}
+
 /// What came out of the control channel.
 #[derive(Debug)]
 pub enum ControlEvent {

@@ -2,8 +2,10 @@
 //! against `known_hosts`, and log in with a saved token, a password (OPAQUE,
 //! bound to this connection) or by asking the person at the host.
 
+pub(crate) mod link;
 pub mod session;
 
+pub use link::SessionError;
 pub use session::{Session, SessionEvent};
 
 use serde::Serialize;
@@ -131,30 +133,6 @@ impl ConnectError {
             ConnectError::Local(_) => "local",
         }
     }
-}
-
-/// A request of the session that the host refused (permission missing).
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    /// The granted permissions do not allow it.
-    #[error("the host does not allow {what} in this session (permission '{permission}')")]
-    Refused {
-        /// What was refused.
-        what: String,
-        /// The missing permission.
-        permission: String,
-    },
-    /// Clipboard text over the limit.
-    #[error("{what}: the clipboard text is over the {limit}-byte limit")]
-    TooLarge {
-        /// What was dropped.
-        what: String,
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The session broke.
-    #[error(transparent)]
-    Broken(#[from] Error),
 }
 
 /// Everything the handshake waits on at once: a message from the host, the

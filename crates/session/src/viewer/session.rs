@@ -9,13 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use tokio::sync::{broadcast, oneshot, watch, Mutex, MutexGuard, OnceCell};
+use tokio::sync::{broadcast, oneshot, watch, Mutex};
 use webrtc::media_stream::track_remote::TrackRemote;
-use webrtc::peer_connection::PeerConnection;
 
-use latchkey_core::feature::{self, FeatureSpec};
+use latchkey_core::feature;
 use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
@@ -26,10 +23,8 @@ use crate::features::video::VideoIn;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
+use crate::viewer::link::{FeatureLink, SessionState};
 use crate::Error;
-
-/// How long the host has to answer a request (or open a channel).
-const STEP: Duration = Duration::from_secs(10);
 
 /// What happened to the session as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,104 +35,6 @@ pub enum SessionEvent {
     Ended(String),
     /// The connection closed.
     Closed,
-}
-
-/// The session's state as the drive loop keeps it.
-#[derive(Debug, Clone, Default)]
-struct SessionState {
-    permissions: PermissionSet,
-    ended: Option<String>,
-    closed: bool,
-}
-
-/// What a feature handle needs: the connection to open its channel on, the
-/// channel once open, and the session's state (to stop waiting once it ended).
-#[derive(Clone)]
-pub(crate) struct FeatureLink {
-    /// The feature (its channel's label and kind, its size limit).
-    spec: &'static FeatureSpec,
-    /// The connection, to open the channel on first use.
-    pc: Arc<dyn PeerConnection>,
-    /// The channel, once opened.
-    channel: Arc<OnceCell<Control>>,
-    /// The session's state: a wait ends when the session does.
-    state: watch::Receiver<SessionState>,
-    /// One request at a time on the channel, so answers arrive in turn.
-    busy: Arc<Mutex<()>>,
-}
-
-impl FeatureLink {
-    fn new(
-        spec: &'static FeatureSpec,
-        pc: Arc<dyn PeerConnection>,
-        state: watch::Receiver<SessionState>,
-    ) -> Self {
-        FeatureLink {
-            spec,
-            pc,
-            channel: Arc::new(OnceCell::new()),
-            state,
-            busy: Arc::new(Mutex::new(())),
-        }
-    }
-
-    /// The feature.
-    pub(crate) fn spec(&self) -> &'static FeatureSpec {
-        self.spec
-    }
-
-    /// Take the channel for one request and its answers.
-    pub(crate) async fn turn(&self) -> MutexGuard<'_, ()> {
-        self.busy.lock().await
-    }
-
-    /// Resolves once the host ended the session or the connection closed.
-    async fn over(&self) -> Error {
-        let mut state = self.state.clone();
-        let s = state.wait_for(|s| s.ended.is_some() || s.closed).await;
-        match s.as_deref() {
-            Ok(SessionState {
-                ended: Some(reason),
-                ..
-            }) => Error::Ended(reason.clone()),
-            _ => Error::PeerGone,
-        }
-    }
-
-    /// The feature's channel, opened on first use.
-    pub(crate) async fn channel(&self) -> Result<&Control, Error> {
-        self.channel
-            .get_or_try_init(|| async {
-                let dc = peer::open_feature_channel(&self.pc, self.spec).await?;
-                let channel = Control::new(dc);
-                tokio::select! {
-                    opened = tokio::time::timeout(STEP, channel.created_open()) => {
-                        opened.map_err(|_| Error::Timeout("opening a feature's channel"))??;
-                    }
-                    e = self.over() => return Err(e),
-                }
-                Ok(channel)
-            })
-            .await
-    }
-
-    /// Send one message on the feature's channel.
-    pub(crate) async fn send<T: Serialize>(&self, message: &T) -> Result<(), Error> {
-        self.channel().await?.send(message).await
-    }
-
-    /// The host's next message on the feature's channel.
-    pub(crate) async fn recv<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let channel = self.channel().await?;
-        let bytes = tokio::select! {
-            m = tokio::time::timeout(STEP, channel.recv()) => {
-                m.map_err(|_| Error::Timeout("waiting for the host"))??
-            }
-            e = self.over() => return Err(e),
-        };
-        feature::parse(self.spec, &bytes)
-            .map_err(|_| Error::Protocol("malformed message from the host".into()))
-    }
 }
 
 /// An open session (the viewer keeps it to receive media; the probe closes
@@ -328,7 +225,7 @@ async fn drive(
                     // the channel's events, ours included, so it is kept.
                     announced.push(dc);
                 }
-                Some(PeerEvent::State(s)) if super::dead(s) => break,
+                Some(PeerEvent::State(s)) if peer::is_dead(s) => break,
                 Some(PeerEvent::State(_)) => {}
                 None => break,
             },
