@@ -10,9 +10,8 @@
 //! No running systemd is needed (none runs in CI): units are written with
 //! `--unit-dir` and run by hand the way systemd would run them.
 
-mod common;
-
-use common::*;
+use latchkey_e2e::bins;
+use latchkey_e2e::cli::*;
 use serde_json::Value;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::PermissionsExt;
@@ -20,20 +19,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LATCHKEY: &str = env!("CARGO_BIN_EXE_latchkey");
-const RENDEZVOUS_BIN: &str = env!("CARGO_BIN_EXE_latchkey-rendezvous");
 /// Exit codes of `crates/cli/src/exit.rs`.
 const NOT_ENABLED: i32 = 7;
 const FORBIDDEN: i32 = 8;
 const DISPLAY_CHANGED: i32 = 9;
 
 fn packaging_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/systemd")
+    bins::workspace().join("packaging/systemd")
 }
 
 /// `latchkey ARGS` with no config of a test device (for `service ...`).
 fn latchkey(args: &[&str]) -> Run {
-    run(Command::new(LATCHKEY).args(args))
+    run(Command::new(bins::latchkey()).args(args))
 }
 
 fn run(cmd: &mut Command) -> Run {
@@ -152,9 +149,12 @@ fn units_to_verify(tmp: &Path) -> Vec<(PathBuf, bool)> {
         let text = text
             .replace(
                 "/usr/bin/latchkey-rendezvous ",
-                &format!("{RENDEZVOUS_BIN} "),
+                &format!("{} ", bins::rendezvous().display()),
             )
-            .replace("/usr/bin/latchkey ", &format!("{LATCHKEY} "));
+            .replace(
+                "/usr/bin/latchkey ",
+                &format!("{} ", bins::latchkey().display()),
+            );
         assert!(!text.contains("/usr/bin/latchkey"), "{}", path.display());
         let name = path.file_name().expect("name");
         let copy = copies.join(name);
@@ -393,7 +393,7 @@ fn exec_start(unit: &str) -> Vec<String> {
 }
 
 fn canonical_exe() -> String {
-    std::fs::canonicalize(LATCHKEY)
+    std::fs::canonicalize(bins::latchkey())
         .expect("canonical")
         .display()
         .to_string()
@@ -628,7 +628,7 @@ fn install_uninstall_and_status_with_a_unit_dir() {
 
 /// `latchkey ARGS` with HOME (and the XDG dirs) in `home`.
 fn run_home(home: &Path, args: &[&str]) -> Run {
-    run(Command::new(LATCHKEY)
+    run(Command::new(bins::latchkey())
         .args(args)
         .env("HOME", home)
         .env_remove("XDG_CONFIG_HOME")
@@ -675,7 +675,7 @@ fn system_install_refuses_a_binary_others_could_replace() {
     let bin_dir = tmp.path().join("bin");
     std::fs::create_dir(&bin_dir).expect("bin dir");
     let bin = bin_dir.join("latchkey");
-    std::fs::copy(LATCHKEY, &bin).expect("copy binary");
+    std::fs::copy(bins::latchkey(), &bin).expect("copy binary");
     let set_mode = |p: &Path, m: u32| {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
     };
@@ -1246,7 +1246,7 @@ fn control_socket_serves_only_the_latchkey_group() {
     std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod");
     let bin = bin_dir.path().join("latchkey");
-    std::fs::copy(LATCHKEY, &bin).expect("copy binary");
+    std::fs::copy(bins::latchkey(), &bin).expect("copy binary");
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
     // The socket where the system unit puts it: a 0755 runtime directory

@@ -1,10 +1,8 @@
 //! The admin commands end to end through the binary, with the file secret store.
 
-mod common;
-
-use common::*;
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::totp::STEP_SECS;
+use latchkey_e2e::cli::*;
 use latchkey_store::ops;
 use rand_core::OsRng;
 use serde_json::json;

@@ -2,10 +2,8 @@
 //! with separate config dirs, over WebRTC on the loopback, for each path of the
 //! access decision (DESIGN §2).
 
-mod common;
-
-use common::*;
 use latchkey_core::totp::STEP_SECS;
+use latchkey_e2e::cli::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -544,7 +542,7 @@ fn waiting_requests_are_capped_and_do_not_block_password_logins() {
     let id = h.id().to_string();
     let asker = Device::file();
     asker.status();
-    // One address may have 2 requests waiting (crates/cli/tests/throttle.rs tests the cap of 8 in all).
+    // One address may have 2 requests waiting (tests/cli/throttle.rs tests the cap of 8 in all).
     let waiting: Vec<Proc> = (0..2)
         .map(|_| {
             asker.spawn(

@@ -2,8 +2,6 @@
 //! Secret Service (private dbus-daemon + gnome-keyring-daemon) when asked, and
 //! helpers to run commands and compare what is on disk.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -221,7 +219,7 @@ impl Device {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        let mut cmd = Command::new(crate::bins::latchkey());
         cmd.arg("--config-dir")
             .arg(&self.dir)
             .arg("--secret-store")
@@ -352,9 +350,6 @@ impl Device {
         snapshot(&self.dir)
     }
 }
-
-pub mod raw_host;
-pub mod raw_viewer;
 
 /// Every file under `dir` (recursively) with its bytes; empty when `dir` is missing.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -522,7 +517,7 @@ impl Rendezvous {
 
     /// Like [`Rendezvous::start`], with extra arguments (e.g. `--trusted-proxy`).
     pub fn start_with(port: u16, db: Option<&Path>, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        let mut cmd = Command::new(crate::bins::latchkey());
         cmd.args(["rendezvous", "--listen", &format!("127.0.0.1:{port}")]);
         if let Some(db) = db {
             cmd.arg("--db").arg(db);

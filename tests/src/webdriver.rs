@@ -97,12 +97,12 @@ fn dechunk(body: &str) -> String {
 
 impl Driver {
     /// Start the application through the driver on `port`.
-    pub fn start(port: u16, application: &str) -> Result<Driver, String> {
+    pub fn start(port: u16, application: &std::path::Path) -> Result<Driver, String> {
         let caps = json!({
             "capabilities": {
                 "alwaysMatch": {
                     "browserName": "wry",
-                    "tauri:options": { "application": application }
+                    "tauri:options": { "application": application.to_string_lossy() }
                 }
             }
         });

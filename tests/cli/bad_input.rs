@@ -1,9 +1,7 @@
 //! Bad input: each case gets its exit code and a one-line message, and the
 //! stored state stays exactly as it was.
 
-mod common;
-
-use common::*;
+use latchkey_e2e::cli::*;
 use std::process::Command;
 
 /// A configured device (password, unattended on) and a snapshot of its files.

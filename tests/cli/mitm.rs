@@ -14,11 +14,9 @@
 //!
 //! Both must be refused by viewer and host, with nothing granted.
 
-mod common;
-
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use latchkey_core::signal::{self, ClientMessage, ServerMessage};
+use latchkey_e2e::cli::*;
 use latchkey_session::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};

@@ -3,15 +3,13 @@
 //! a fake host that "grants" a password it never checked, and revocation
 //! ending the live sessions it concerns. Real processes on the loopback.
 
-mod common;
-
-use common::raw_host::RawHost;
-use common::raw_viewer::RawViewer;
-use common::*;
 use latchkey_core::handshake::{DenialCode, HostMessage, Method, ViewerMessage};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::permission::PermissionSet;
 use latchkey_core::totp::STEP_SECS;
+use latchkey_e2e::cli::*;
+use latchkey_e2e::raw_host::RawHost;
+use latchkey_e2e::raw_viewer::RawViewer;
 use rand_core::OsRng;
 use serde_json::Value;
 use std::time::{Duration, Instant};

@@ -3,11 +3,9 @@
 //! and a token are set, neither appears in any file under the config dir nor in
 //! any keyring item, in any of the encodings we use.
 
-mod common;
-
 use base64::Engine as _;
-use common::*;
 use latchkey_core::identity::DeviceKey;
+use latchkey_e2e::cli::*;
 use latchkey_store::ops;
 use rand_core::OsRng;
 

@@ -11,14 +11,12 @@
 //! scripts/test.sh), `WebKitWebDriver` (Debian's webkit2gtk-driver), Xvfb
 //! and dbus-daemon.
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::webdriver::Driver;
+use latchkey_e2e::webdriver::Driver;
 use latchkey_testkit::{SessionBus, Xvfb};
 
 fn free_port() -> u16 {
@@ -30,10 +28,7 @@ fn free_port() -> u16 {
 
 /// The `latchkey` CLI built beside the app.
 fn cli() -> PathBuf {
-    let mut dir = std::env::current_exe().expect("test binary");
-    dir.pop(); // deps
-    dir.pop(); // debug
-    dir.join("latchkey")
+    latchkey_e2e::bins::latchkey().to_path_buf()
 }
 
 struct Killed(Child);
@@ -194,7 +189,7 @@ impl App {
             assert!(Instant::now() < deadline, "tauri-driver did not listen");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let driver = Driver::start(port, env!("CARGO_BIN_EXE_latchkey-app"))
+        let driver = Driver::start(port, latchkey_e2e::bins::app())
             .expect("a WebDriver session with the app");
         App {
             _before: started,
@@ -216,12 +211,12 @@ impl App {
         // Under load the driver's first new session after a quit can time out
         // (seen once in a full suite run, never alone): one more attempt, with
         // the first one's app gone, before calling it a failure.
-        self.driver = match Driver::start(self.port, env!("CARGO_BIN_EXE_latchkey-app")) {
+        self.driver = match Driver::start(self.port, latchkey_e2e::bins::app()) {
             Ok(d) => d,
             Err(first) => {
                 eprintln!("new session after a restart failed ({first}); trying once more");
                 self.wait_app_gone();
-                Driver::start(self.port, env!("CARGO_BIN_EXE_latchkey-app"))
+                Driver::start(self.port, latchkey_e2e::bins::app())
                     .expect("a WebDriver session with the app, again")
             }
         };
@@ -298,7 +293,7 @@ impl App {
 fn the_app_starts_shows_its_id_syncs_settings_and_takes_links() {
     let a = App::start();
     let (home, config, x, bus, driver) = (&a.home, &a.config, &a.x, &a.bus, &a.driver);
-    let app = env!("CARGO_BIN_EXE_latchkey-app");
+    let app = latchkey_e2e::bins::app();
 
     // The main window shows the ID the in-app host got from the local rendezvous.
     let digits = a.id();
@@ -641,7 +636,7 @@ fn the_app_is_the_control_panel_of_a_host_it_finds_running() {
 
 /// Whether a `latchkey-app` runs with `config` as its configuration.
 fn app_running(config: &Path) -> bool {
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_latchkey-app")).expect("app binary");
+    let exe = std::fs::canonicalize(latchkey_e2e::bins::app()).expect("app binary");
     let want = format!("LATCHKEY_CONFIG_DIR={}", config.display());
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return false;

@@ -2,12 +2,10 @@
 //! data channel and to its control socket: each is answered with an error and
 //! every server stays up for the next, well-behaved, client.
 
-mod common;
-
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use latchkey_core::handshake::{DenialCode, HostMessage};
 use latchkey_core::signal::{ClientMessage, DeviceId, ServerMessage};
+use latchkey_e2e::cli::*;
 use latchkey_session::transport::peer::{Control, Peer};
 use latchkey_session::transport::signaling::SignalSocket;
 use std::io::{BufRead, BufReader, Read, Write};

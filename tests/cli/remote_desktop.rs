@@ -3,9 +3,7 @@
 //! clipboard both ways; the host enforces the profile's permissions and lets
 //! go of every key when a session drops.
 
-mod common;
-
-use common::*;
+use latchkey_e2e::cli::*;
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 use serde_json::Value;

@@ -6,13 +6,11 @@
 //! `Control` channel) and reach the rendezvous "through a proxy" it trusts, so
 //! the host sees them come from another address than the real viewer.
 
-mod common;
-
-use common::*;
 use futures_util::{SinkExt as _, StreamExt as _};
 use latchkey_core::handshake::{self, HostMessage, Role, ViewerMessage};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{self, ClientMessage, DeviceId, ServerMessage, Signature};
+use latchkey_e2e::cli::*;
 use latchkey_session::transport::peer::{Control, Peer};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::Value;
