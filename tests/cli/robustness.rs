@@ -62,11 +62,30 @@ fn rendezvous_survives_malformed_and_oversized_frames() {
             next_server(&mut ws).await,
             Some(ServerMessage::Error { .. })
         ));
+        // Over the message limit (64 KiB) but within what the WebSocket layer
+        // reads (twice that): answered with too_large, the connection kept.
         ws.send(Message::text("x".repeat(100 * 1024)))
             .await
             .expect("send");
-        // Answered with too_large, or this one connection closed: either way the server lives on.
-        let _ = next_server(&mut ws).await;
+        match next_server(&mut ws).await {
+            Some(ServerMessage::Error { code, .. }) => assert_eq!(code.name(), "too_large"),
+            other => panic!("expected a too_large error, got {other:?}"),
+        }
+        ws.send(Message::text(latchkey_core::signal::encode(
+            &ClientMessage::Ping,
+        )))
+        .await
+        .expect("send");
+        assert_eq!(next_server(&mut ws).await, Some(ServerMessage::Pong));
+        // Beyond what the WebSocket layer reads: this one connection is closed.
+        let _ = ws.send(Message::text("x".repeat(300 * 1024))).await;
+        let closed = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("the server acts on it within 5 s");
+        assert!(
+            matches!(closed, None | Some(Err(_)) | Some(Ok(Message::Close(_)))),
+            "the connection closes: {closed:?}"
+        );
         let (mut ws2, _) = tokio_tungstenite::connect_async(rv.url.as_str())
             .await
             .expect("a new client is served");
