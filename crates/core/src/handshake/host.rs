@@ -498,7 +498,6 @@ impl Io {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn audit(
         &mut self,
         viewer: &str,
