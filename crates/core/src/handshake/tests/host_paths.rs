@@ -867,6 +867,20 @@ fn malformed_messages_and_wrong_versions_are_protocol_errors() {
         h.last_sent(),
         HostMessage::Denied { error: DenialCode::Protocol, message, .. } if message == "malformed or oversized control message"
     ));
+    let mut h = host(store());
+    let v_key = crate::identity::DeviceKey::generate(&mut StdRng::seed_from_u64(10));
+    let signed = crate::handshake::hello_message(crate::handshake::Role::Viewer, &transcript());
+    let newer = ViewerMessage::Hello {
+        version: crate::handshake::VERSION + 1,
+        device_key: v_key.public(),
+        name: "future".into(),
+        signature: crate::signal::Signature(v_key.sign(&signed)),
+    };
+    h.feed(HostInput::Message(newer), &mut v);
+    assert!(matches!(
+        h.last_sent(),
+        HostMessage::Denied { error: DenialCode::Protocol, message, .. } if message == "unsupported handshake version"
+    ));
     let (mut h, mut v) = host_after_hellos();
     h.feed(HostInput::Malformed, &mut v);
     assert!(matches!(h.outcome, Some(HostOutcome::Failed { .. })));
