@@ -11,7 +11,9 @@
 //!
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
 //! - [`acl`]: the access control list: which viewer keys may ask at all, and for which profiles.
-//! - [`handshake`]: the session handshake messages and the signed transcript.
+//! - [`handshake`]: the session handshake messages and the signed transcript, and both
+//!   sides of it as typed states: [`handshake::host`] and [`handshake::viewer`] (sans-I/O,
+//!   fed with messages, decisions and ticks; drained through `poll_output`).
 //! - [`bitrate`]: loss-based send-bitrate control for the video track.
 //! - [`deep_link`]: `latchkey://connect/ID` links, refused whole when they carry secrets.
 //! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.

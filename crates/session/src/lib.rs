@@ -10,11 +10,11 @@
 //!   - [`transport::signaling`]: the WebSocket client for the rendezvous protocol.
 //!   - [`transport::peer`]: the WebRTC peer connection and the `control` data channel.
 //! - [`host`]: the host's main loop (registration, reconnects, sessions).
-//!   - [`host::handshake`]: one incoming session: the handshake and the decision.
+//!   - [`host::handshake`]: one incoming session: drives core's host handshake (the decision), then the session it grants.
 //!   - [`host::live`]: an open session on the host: screen, input and clipboard, permission-checked.
 //!   - [`host::requests`]: requests waiting for the person at the host.
 //!   - [`host::control_socket`]: the host's local socket for `requests`/`accept`/`deny` and admin operations.
-//! - [`viewer`]: connecting to a host: the viewer's half of the handshake and the open session.
+//! - [`viewer`]: connecting to a host: the driver of core's viewer handshake (`viewer/handshake.rs`) and the open session.
 //! - [`features`]: what an open session carries.
 //!   - [`features::video`]: the screen as a VP8 video track (host) and its decoding (viewer).
 //!   - [`features::recording`]: a settled screenshot (PNG) or a recording (Y4M) of the host's screen.

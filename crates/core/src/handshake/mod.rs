@@ -21,8 +21,29 @@
 //! its own certificates, so the two sides' transcripts differ and neither
 //! hello verifies (`transcript_mismatch`). Tokens need no extra proof: they are
 //! checked against the viewer key the hello signature just proved.
+//!
+//! # The two state machines
+//!
+//! [`host::HostHandshake`] and [`viewer::ViewerHandshake`] run this exchange
+//! as typed states (rustls style): each state is a struct named for what it
+//! awaits, a transition consumes it and returns the next one, and a message
+//! that does not belong in a state is refused by one check
+//! ([`require_msg!`], giving [`HandshakeError::UnexpectedMessage`]). Neither
+//! does any I/O (str0m style): the driver in `latchkey-session` feeds in what
+//! arrived (a message, the channel closing, the person's decision, a timer
+//! tick, always with the time as a value) and then drains the outputs with
+//! `poll_output` until it returns `None`, carrying out each one in order:
+//! send a message, write an audit event, persist a change, show a request,
+//! sleep until a deadline, and finally act on the outcome. Every mutation is
+//! followed by a full drain; an output whose persistence fails ends the
+//! handshake (the driver calls `abort`).
 
 use serde::{Deserialize, Serialize};
+
+pub mod host;
+#[cfg(test)]
+mod tests;
+pub mod viewer;
 
 use crate::identity::DevicePublicKey;
 use crate::pake::KsfParams;
@@ -255,60 +276,79 @@ pub fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DenialCode
     serde_json::from_slice(bytes).map_err(|_| DenialCode::Protocol)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::identity::DeviceKey;
-    use rand::rngs::StdRng;
-    use rand::SeedableRng;
-
-    #[test]
-    fn hello_binds_role_and_fingerprints() {
-        let key = DeviceKey::generate(&mut StdRng::seed_from_u64(1));
-        let t = transcript("AA:BB", "CC:DD");
-        let sig = key.sign(&hello_message(Role::Viewer, &t));
-        key.public()
-            .verify(&hello_message(Role::Viewer, &t), &sig)
-            .expect("valid");
-        assert!(
-            key.public()
-                .verify(&hello_message(Role::Host, &t), &sig)
-                .is_err(),
-            "no reflection"
-        );
-        let other = transcript("AA:BB", "CC:DE");
-        assert!(
-            key.public()
-                .verify(&hello_message(Role::Viewer, &other), &sig)
-                .is_err(),
-            "other connection"
-        );
-        assert_eq!(transcript("aa:bb ", "cc:dd"), t);
+impl ViewerMessage {
+    /// The message's wire name (its `type`), for errors and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ViewerMessage::Hello { .. } => "hello",
+            ViewerMessage::Token { .. } => "token",
+            ViewerMessage::Password { .. } => "password",
+            ViewerMessage::PasswordFinish { .. } => "password_finish",
+            ViewerMessage::Ask { .. } => "ask",
+            ViewerMessage::SecondFactor { .. } => "second_factor",
+            ViewerMessage::Abort { .. } => "abort",
+        }
     }
+}
 
-    #[test]
-    fn messages_round_trip_and_garbage_is_protocol() {
-        let m = ViewerMessage::Password {
-            profile: None,
-            request: vec![1, 2, 3],
-            remember: true,
-        };
-        let text = serde_json::to_vec(&m).expect("json");
-        assert_eq!(parse::<ViewerMessage>(&text), Ok(m));
-        assert_eq!(parse::<ViewerMessage>(b"{nope"), Err(DenialCode::Protocol));
-        assert_eq!(
-            parse::<ViewerMessage>(&vec![b' '; MAX_CONTROL_MESSAGE + 1]),
-            Err(DenialCode::Protocol)
-        );
-        let g = HostMessage::Granted {
-            method: Method::Token,
-            profile: "default".into(),
-            permissions: PermissionSet::NONE,
-            token: None,
-        };
-        assert_eq!(
-            parse::<HostMessage>(&serde_json::to_vec(&g).expect("json")),
-            Ok(g)
-        );
+impl HostMessage {
+    /// The message's wire name (its `type`), for errors and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HostMessage::Hello { .. } => "hello",
+            HostMessage::PasswordChallenge { .. } => "password_challenge",
+            HostMessage::SecondFactorRequired => "second_factor_required",
+            HostMessage::Waiting { .. } => "waiting",
+            HostMessage::Granted { .. } => "granted",
+            HostMessage::Denied { .. } => "denied",
+        }
     }
+}
+
+/// Why a handshake broke off (rather than ending in a grant or a refusal the
+/// other side was told about).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// A message that does not belong in the current state ([`require_msg!`]).
+    #[error("expected {expected}")]
+    UnexpectedMessage {
+        /// What the state awaits, in words (`a login method`).
+        expected: &'static str,
+        /// The wire name of what came instead.
+        got: &'static str,
+    },
+    /// The other side broke the protocol otherwise (bad signature, bad OPAQUE message...).
+    #[error("{0}")]
+    Protocol(String),
+    /// A step's deadline passed.
+    #[error("timed out {0}")]
+    Timeout(&'static str),
+    /// The channel closed.
+    #[error("the other side went away")]
+    PeerLeft,
+    /// Reading the settings or a secret failed (the driver knows the details).
+    #[error("the configuration could not be read: {0}")]
+    Store(String),
+}
+
+/// Take the message a state awaits or refuse it, the same way everywhere:
+/// `require_msg!(msg, "a second factor", ViewerMessage::SecondFactor { code } => code)`
+/// evaluates to the arm's value, or returns
+/// `Err(HandshakeError::UnexpectedMessage { expected, got })` from the
+/// enclosing function. Several patterns may be given, one arm each.
+#[macro_export]
+macro_rules! require_msg {
+    ($msg:expr, $expected:expr, $($pattern:pat => $value:expr),+ $(,)?) => {
+        match $msg {
+            $($pattern => $value,)+
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err($crate::handshake::HandshakeError::UnexpectedMessage {
+                    expected: $expected,
+                    got: other.kind(),
+                })
+            }
+        }
+    };
 }
