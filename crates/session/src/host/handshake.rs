@@ -162,10 +162,20 @@ async fn drive(
     // The accept window's request, and its answer while none came yet.
     let mut request: Option<String> = None;
     let mut answer: Option<oneshot::Receiver<Decision>> = None;
+    // A token whose record could not be written is not handed out.
+    let mut token_unsaved = false;
     loop {
         while let Some(output) = machine.poll_output() {
             match output {
-                HostOutput::Send(m) => control.send(&m).await?,
+                HostOutput::Send(mut m) => {
+                    if let HostMessage::Granted { token, .. } = &mut m {
+                        if token_unsaved {
+                            *token = None;
+                        }
+                    }
+                    control.send(&m).await?
+                }
+                HostOutput::Audit(AuditEvent::TokenIssued { .. }) if token_unsaved => {}
                 HostOutput::Audit(event) => env.audit(event),
                 HostOutput::Persist(Persist::ThrottleCounters) => {
                     save_counters(env.shared, &lock(throttle))
@@ -178,7 +188,10 @@ async fn drive(
                     let written = env.config()?.update(|s, _| Ok((change.apply(s)?, vec![])));
                     match written {
                         Ok(()) => {}
-                        Err(e) if issued => tracing::warn!(error = %e, "no token issued"),
+                        Err(e) if issued => {
+                            tracing::warn!(error = %e, "no token issued");
+                            token_unsaved = true;
+                        }
                         Err(e) => return Err(e.into()),
                     }
                 }
