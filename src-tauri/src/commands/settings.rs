@@ -8,7 +8,7 @@ use ts_rs::TS;
 use latchkey_core::settings::InteractiveMode;
 use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
-use latchkey_store::ops::{AdminOp, Status, TokenSummary, TwoFactorScope};
+use latchkey_store::ops::{self, AdminOp, Status, TokenSummary, TwoFactorScope};
 use latchkey_store::Config;
 
 use super::Ctx;
@@ -99,7 +99,8 @@ pub fn status_with(state: &AppState, mut status: Status) -> AppStatus {
 /// Carry out a settings operation where the configuration is: through the
 /// host's control socket when a service runs the host (its configuration
 /// may be root-only; the socket checks who asks), else here.
-async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Value> {
+async fn apply(app: &tauri::AppHandle, op: impl Into<AdminOp>) -> AppResult<serde_json::Value> {
+    let op = op.into();
     use tauri::Manager;
     let state = app.state::<AppState>();
     if state.host_mode() != HostMode::Service {
@@ -118,7 +119,8 @@ async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Val
 }
 
 /// [`apply`], then tell every window (and the tray) when it changed something.
-pub(super) async fn admin(ctx: &Ctx, op: AdminOp) -> AppResult<serde_json::Value> {
+pub(super) async fn admin(ctx: &Ctx, op: impl Into<AdminOp>) -> AppResult<serde_json::Value> {
+    let op = op.into();
     let changes = op.changes_anything();
     let out = apply(&ctx.app, op).await?;
     if changes {
@@ -185,30 +187,30 @@ pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
 /// The status now, wherever the configuration is (see [`apply`]).
 pub async fn status_now(app: &tauri::AppHandle) -> AppResult<AppStatus> {
     use tauri::Manager;
-    let status: Status = typed(apply(app, AdminOp::Status).await?)?;
+    let status: Status = typed(apply(app, ops::GetStatus {}).await?)?;
     Ok(status_with(&app.state::<AppState>(), status))
 }
 
 pub async fn set_interactive(ctx: &Ctx, mode: InteractiveMode) -> AppResult<AppStatus> {
-    admin(ctx, AdminOp::SetInteractive { mode }).await?;
+    admin(ctx, ops::SetInteractive { mode }).await?;
     get_status(ctx).await
 }
 
 pub async fn set_save_login(ctx: &Ctx, on: bool) -> AppResult<AppStatus> {
-    admin(ctx, AdminOp::SetSaveLogin { on }).await?;
+    admin(ctx, ops::SetSaveLogin { on }).await?;
     get_status(ctx).await
 }
 
 pub async fn list_tokens(ctx: &Ctx) -> AppResult<Vec<TokenSummary>> {
-    typed(admin(ctx, AdminOp::ListTokens).await?)
+    typed(admin(ctx, ops::ListTokens {}).await?)
 }
 
 pub async fn revoke_token(ctx: &Ctx, id: String) -> AppResult<()> {
-    admin(ctx, AdminOp::RevokeToken { id }).await.map(|_| ())
+    admin(ctx, ops::RevokeToken { id }).await.map(|_| ())
 }
 
 pub async fn clear_tokens(ctx: &Ctx) -> AppResult<u32> {
-    typed(admin(ctx, AdminOp::ClearTokens).await?)
+    typed(admin(ctx, ops::ClearTokens {}).await?)
 }
 
 /// A 2FA enrolment, shown once.
@@ -223,15 +225,15 @@ pub struct Enrollment {
 }
 
 pub async fn enroll_two_factor(ctx: &Ctx) -> AppResult<Enrollment> {
-    typed(admin(ctx, AdminOp::EnrollTwoFactor).await?)
+    typed(admin(ctx, ops::EnrollTwoFactor {}).await?)
 }
 
 pub async fn confirm_two_factor(ctx: &Ctx, code: String) -> AppResult<Vec<String>> {
-    typed(admin(ctx, AdminOp::ConfirmTwoFactor { code }).await?)
+    typed(admin(ctx, ops::ConfirmTwoFactor { code }).await?)
 }
 
 pub async fn disable_two_factor(ctx: &Ctx) -> AppResult<()> {
-    admin(ctx, AdminOp::DisableTwoFactor).await.map(|_| ())
+    admin(ctx, ops::DisableTwoFactor {}).await.map(|_| ())
 }
 
 /// Which login the second factor may be waived for.
@@ -249,7 +251,7 @@ pub async fn set_two_factor_scope(ctx: &Ctx, scope: Scope, on: bool) -> AppResul
         Scope::Tokens => TwoFactorScope::Tokens,
         Scope::Reconnect => TwoFactorScope::Reconnect,
     };
-    admin(ctx, AdminOp::SetTwoFactorScope { scope, on })
+    admin(ctx, ops::SetTwoFactorScope { scope, on })
         .await
         .map(|_| ())
 }
