@@ -59,6 +59,33 @@ fn camel(snake: &str) -> String {
     out
 }
 
+/// `ErrorCode` as a value too, one key per Rust variant, so the UI branches
+/// on `ErrorCode.WrongCredentials` rather than on a string.
+fn render_error_codes() -> String {
+    let mut s = String::from(
+        "\n/** Every `ErrorCode` by its Rust name: branch on these, not on strings. */\n\
+         export const ErrorCode = {\n",
+    );
+    for code in latchkey_core::ErrorCode::ALL {
+        s.push_str(&format!(
+            "  {}: \"{}\",\n",
+            pascal(code.name()),
+            code.name()
+        ));
+    }
+    s.push_str("} as const satisfies Record<string, ErrorCode>;\n");
+    s
+}
+
+fn pascal(snake: &str) -> String {
+    let camel = camel(snake);
+    let mut chars = camel.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => camel,
+    }
+}
+
 /// The whole `ui/src/bindings.ts`.
 pub fn render() -> String {
     let cfg = config();
@@ -100,6 +127,7 @@ pub fn render() -> String {
     }
     s.push_str("};\n\n");
     s.push_str(&crate::events::render_names());
+    s.push_str(&render_error_codes());
     let mut decls = crate::commands::declarations(&cfg);
     decls.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, decl) in decls {
@@ -119,6 +147,20 @@ mod tests {
         assert_eq!(super::camel("get_status"), "getStatus");
         assert_eq!(super::camel("copy_from"), "copyFrom");
         assert_eq!(super::camel("x"), "x");
+        assert_eq!(
+            super::pascal("second_factor_invalid"),
+            "SecondFactorInvalid"
+        );
+    }
+
+    /// The value `ErrorCode` names each code as its Rust variant does.
+    #[test]
+    fn error_codes_are_keyed_by_their_rust_names() {
+        let ts = super::render_error_codes();
+        for code in latchkey_core::ErrorCode::ALL {
+            let line = format!("  {:?}: \"{}\",", code, code.name());
+            assert!(ts.contains(&line), "{line}");
+        }
     }
 
     /// The committed bindings are what the Rust side declares.

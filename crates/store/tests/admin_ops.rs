@@ -3,7 +3,7 @@
 //! anything, and apply the same rules as the functions they stand for.
 
 use latchkey_core::settings::{InteractiveMode, SecretStoreKind};
-use latchkey_store::ops::{self, error_code, AdminOp};
+use latchkey_store::ops::{self, AdminOp};
 use latchkey_store::Config;
 
 fn config(dir: &std::path::Path) -> Config {
@@ -79,14 +79,14 @@ fn operations_apply_the_same_rules_as_the_cli() {
     })
     .apply(&mut c)
     .expect_err("weak");
-    assert_eq!(error_code(&weak), "weak_password");
+    assert_eq!(weak.code(), "weak_password");
 
     let unknown = AdminOp::DeleteProfile(ops::DeleteProfile {
         name: "nobody".into(),
     })
     .apply(&mut c)
     .expect_err("unknown");
-    assert_eq!(error_code(&unknown), "not_found");
+    assert_eq!(unknown.code(), "not_found");
 
     let no_password = AdminOp::SetUnattended(ops::SetUnattended {
         profile: "default".into(),
@@ -94,7 +94,7 @@ fn operations_apply_the_same_rules_as_the_cli() {
     })
     .apply(&mut c)
     .expect_err("no password");
-    assert_eq!(error_code(&no_password), "no_password");
+    assert_eq!(no_password.code(), "no_password");
 }
 
 #[test]
@@ -111,7 +111,9 @@ fn access_control_list_operations() {
         entry,
         serde_json::json!({"fingerprint": "ABCD-EFGH-IJKL-MNOP", "profiles": ["screen_sharing"]})
     );
-    AdminOp::SetAcl(ops::SetAcl { on: true }).apply(&mut c).expect("on");
+    AdminOp::SetAcl(ops::SetAcl { on: true })
+        .apply(&mut c)
+        .expect("on");
     let list = AdminOp::ListAcl(ops::ListAcl {})
         .apply(&mut config(tmp.path()))
         .expect("list");
@@ -123,20 +125,22 @@ fn access_control_list_operations() {
     })
     .apply(&mut c)
     .expect_err("an ID is refused");
-    assert_eq!(error_code(&bad), "bad_input");
+    assert_eq!(bad.code(), "bad_input");
     let gone = AdminOp::RemoveAclEntry(ops::RemoveAclEntry {
         fingerprint: "ZZZZ-ZZZZ-ZZZZ-ZZZZ".into(),
     })
     .apply(&mut c)
     .expect_err("not listed");
-    assert_eq!(error_code(&gone), "not_found");
+    assert_eq!(gone.code(), "not_found");
     AdminOp::RemoveAclEntry(ops::RemoveAclEntry {
         fingerprint: "ABCDEFGHIJKLMNOP".into(),
     })
     .apply(&mut c)
     .expect("remove");
     assert_eq!(
-        AdminOp::ListAcl(ops::ListAcl {}).apply(&mut c).expect("list")["entries"],
+        AdminOp::ListAcl(ops::ListAcl {})
+            .apply(&mut c)
+            .expect("list")["entries"],
         serde_json::json!([])
     );
 }

@@ -106,7 +106,5 @@ pub async fn set_password(ctx: &Ctx, profile: String, password: String) -> AppRe
 }
 
 pub async fn clear_password(ctx: &Ctx, profile: String) -> AppResult<()> {
-    admin(ctx, ops::ClearPassword { profile })
-        .await
-        .map(|_| ())
+    admin(ctx, ops::ClearPassword { profile }).await.map(|_| ())
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use latchkey_core::settings::InteractiveMode;
+use latchkey_core::ErrorCode;
 use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
 use latchkey_store::ops::{self, AdminOp, Status, TokenSummary, TwoFactorScope};
@@ -108,10 +109,10 @@ async fn apply(app: &tauri::AppHandle, op: impl Into<AdminOp>) -> AppResult<serd
     }
     let r = control_socket::call(&state.config_dir, &ControlRequest::Admin { op })
         .await
-        .map_err(|e| AppError::new("host_offline", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::HostOffline, e.to_string()))?;
     if !r.ok {
         return Err(AppError::new(
-            r.code.as_deref().unwrap_or("local"),
+            r.code.unwrap_or(ErrorCode::Local),
             r.error.unwrap_or_else(|| "refused".into()),
         ));
     }
@@ -131,7 +132,8 @@ pub(super) async fn admin(ctx: &Ctx, op: impl Into<AdminOp>) -> AppResult<serde_
 
 /// A result of [`admin`] as its Rust type.
 pub(super) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
-    serde_json::from_value(v).map_err(|e| AppError::new("local", format!("unexpected answer: {e}")))
+    serde_json::from_value(v)
+        .map_err(|e| AppError::new(ErrorCode::Local, format!("unexpected answer: {e}")))
 }
 
 /// Run `f` on a freshly opened configuration, off the async threads (Argon2
@@ -149,7 +151,7 @@ pub(super) async fn with_config<T: Send + 'static>(
         let _ = checked.wait_for(|done| *done).await;
         if let Some(p) = crate::first_run::problem(app) {
             return Err(AppError::new(
-                "secret_store",
+                ErrorCode::SecretStore,
                 crate::first_run::describe(p.problem),
             ));
         }
@@ -167,13 +169,13 @@ pub(super) async fn with_config<T: Send + 'static>(
         f(&mut config).map(Ok)
     })
     .await
-    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?;
+    .map_err(|e| AppError::new(ErrorCode::Local, format!("the operation stopped: {e}")))?;
     match done? {
         Ok(value) => Ok(value),
         Err(problem) => {
             crate::first_run::store_broke(app, problem);
             Err(AppError::new(
-                "secret_store",
+                ErrorCode::SecretStore,
                 crate::first_run::describe(problem),
             ))
         }

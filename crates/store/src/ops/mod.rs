@@ -168,29 +168,5 @@ admin_ops! {
     SetAcl(SetAcl),
 }
 
-/// The stable, snake_case name of an error for a program on the other end
-/// (the desktop app, a control-socket client): `weak_password`,
-/// `no_password`, `not_found`, `exists`, `builtin`, `wrong_credentials`,
-/// `secret_store`, `bad_input` or `local`.
-pub fn error_code(e: &Error) -> &'static str {
-    use latchkey_core::Invalid;
-    match e {
-        Error::Core(CoreError::Invalid(i)) => match i {
-            Invalid::WeakPassword(_) => "weak_password",
-            Invalid::NoPassword(_) => "no_password",
-            Invalid::UnknownProfile(_)
-            | Invalid::UnknownToken(_)
-            | Invalid::UnknownPermission(_)
-            | Invalid::NotOnAcl(_) => "not_found",
-            Invalid::ProfileExists(_) => "exists",
-            Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => "builtin",
-            _ => "bad_input",
-        },
-        Error::WrongCredential(_) => "wrong_credentials",
-        Error::SecretStoreUnavailable { .. } | Error::StoreMismatch { .. } => "secret_store",
-        _ => "local",
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -82,7 +82,10 @@ fn secrets_stay_out_of_debug() {
         password: "hunter2-correct-horse".into(),
     });
     let printed = format!("{op:?}");
-    assert!(printed.contains("default") && !printed.contains("hunter2"), "{printed}");
+    assert!(
+        printed.contains("default") && !printed.contains("hunter2"),
+        "{printed}"
+    );
     let strength = format!(
         "{:?}",
         PasswordStrength {

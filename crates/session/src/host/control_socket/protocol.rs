@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use latchkey_core::ErrorCode;
 use latchkey_store::ops::AdminOp;
 
 use crate::host::requests::{RemotePointer, RequestInfo};
@@ -76,19 +77,19 @@ pub struct ControlResponse {
     pub result: Option<serde_json::Value>,
     /// Machine-readable failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     /// For people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-pub(crate) fn failure(code: &str, error: impl Into<String>) -> ControlResponse {
+pub(crate) fn failure(code: ErrorCode, error: impl Into<String>) -> ControlResponse {
     ControlResponse {
         ok: false,
         requests: None,
         pointers: None,
         result: None,
-        code: Some(code.into()),
+        code: Some(code),
         error: Some(error.into()),
     }
 }
@@ -101,5 +102,27 @@ pub(crate) fn success() -> ControlResponse {
         result: None,
         code: None,
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code goes out as the same string as before it was an enum.
+    #[test]
+    fn a_failure_keeps_its_wire_form() {
+        let r = failure(ErrorCode::RequestMismatch, "look again");
+        let wire = serde_json::to_string(&r).expect("json");
+        assert_eq!(
+            wire,
+            r#"{"ok":false,"code":"request_mismatch","error":"look again"}"#
+        );
+        let back: ControlResponse = serde_json::from_str(&wire).expect("parse");
+        assert_eq!(back, r);
+        assert_eq!(
+            serde_json::to_string(&success()).expect("json"),
+            r#"{"ok":true}"#
+        );
     }
 }

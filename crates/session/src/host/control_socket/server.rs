@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use latchkey_core::permission::Permission;
 use latchkey_core::settings::SecretStoreKind;
+use latchkey_core::ErrorCode;
 use latchkey_store::ops::AdminOp;
 
 use super::auth::{self, Access};
@@ -35,11 +36,11 @@ pub fn handle_line_as(
     access: &Access,
 ) -> ControlResponse {
     if let Access::Denied(why) = access {
-        return failure("forbidden", why.clone());
+        return failure(ErrorCode::Forbidden, why.clone());
     }
     let req: ControlRequest = match serde_json::from_slice(line) {
         Ok(r) => r,
-        Err(e) => return failure("malformed", format!("not a control request: {e}")),
+        Err(e) => return failure(ErrorCode::Malformed, format!("not a control request: {e}")),
     };
     match req {
         ControlRequest::Requests => ControlResponse {
@@ -57,7 +58,7 @@ pub fn handle_line_as(
             for name in &deny_permissions {
                 match name.parse::<Permission>() {
                     Ok(p) => withdraw.push(p),
-                    Err(e) => return failure("invalid", e.to_string()),
+                    Err(e) => return failure(ErrorCode::Invalid, e.to_string()),
                 }
             }
             let saw = Saw {
@@ -67,10 +68,10 @@ pub fn handle_line_as(
             match requests.accept(&id, &saw, profile, withdraw) {
                 Ok(()) => success(),
                 Err(AnswerRefusal::Unknown) => {
-                    failure("unknown_request", format!("no pending request '{id}'"))
+                    failure(ErrorCode::UnknownRequest, format!("no pending request '{id}'"))
                 }
                 Err(AnswerRefusal::Mismatch) => failure(
-                    "request_mismatch",
+                    ErrorCode::RequestMismatch,
                     format!(
                         "request '{id}' is not from {} asking for '{}': look at it again before accepting",
                         saw.viewer, saw.profile
@@ -86,11 +87,14 @@ pub fn handle_line_as(
             if requests.deny(&id) {
                 success()
             } else {
-                failure("unknown_request", format!("no pending request '{id}'"))
+                failure(
+                    ErrorCode::UnknownRequest,
+                    format!("no pending request '{id}'"),
+                )
             }
         }
         ControlRequest::Admin { .. } => failure(
-            "unsupported",
+            ErrorCode::Unsupported,
             "this host takes no settings operations here (see serve)",
         ),
     }
@@ -119,8 +123,8 @@ async fn admin(target: &AdminTarget, op: AdminOp) -> ControlResponse {
             result: Some(result),
             ..success()
         },
-        Ok(Err(e)) => failure(latchkey_store::ops::error_code(&e), e.to_string()),
-        Err(e) => failure("local", format!("the operation stopped: {e}")),
+        Ok(Err(e)) => failure(e.code(), e.to_string()),
+        Err(e) => failure(ErrorCode::Local, format!("the operation stopped: {e}")),
     }
 }
 
@@ -249,7 +253,7 @@ async fn serve_client(
         }
         let response = if line.len() > MAX_LINE {
             let r = failure(
-                "too_large",
+                ErrorCode::TooLarge,
                 format!("a request line is at most {MAX_LINE} bytes"),
             );
             write_response(&mut write, &r).await?;
@@ -285,14 +289,14 @@ mod tests {
         let r = Requests::default();
         let p = RemotePointers::default();
         let code = |line: &[u8]| handle_line(line, &r, &p).code;
-        assert_eq!(code(b"garbage").as_deref(), Some("malformed"));
+        assert_eq!(code(b"garbage"), Some(ErrorCode::Malformed));
         assert_eq!(
-            code(br#"{"cmd":"deny","id":"9"}"#).as_deref(),
-            Some("unknown_request")
+            code(br#"{"cmd":"deny","id":"9"}"#),
+            Some(ErrorCode::UnknownRequest)
         );
         assert_eq!(
-            code(br#"{"cmd":"accept","id":"9","viewer":"V","requested_profile":"default","deny_permissions":["fly"]}"#).as_deref(),
-            Some("invalid")
+            code(br#"{"cmd":"accept","id":"9","viewer":"V","requested_profile":"default","deny_permissions":["fly"]}"#),
+            Some(ErrorCode::Invalid)
         );
         let ok = handle_line(br#"{"cmd":"requests"}"#, &r, &p);
         assert!(ok.ok && ok.requests == Some(vec![]));
@@ -326,14 +330,14 @@ mod tests {
             handle_line(line.as_bytes(), &r, &p)
         };
         let other = accept("BBBB-BBBB-BBBB-BBBB", "default");
-        assert_eq!(other.code.as_deref(), Some("request_mismatch"), "{other:?}");
+        assert_eq!(other.code, Some(ErrorCode::RequestMismatch), "{other:?}");
         let wider = accept("AAAA-AAAA-AAAA-AAAA", "full_access");
-        assert_eq!(wider.code.as_deref(), Some("request_mismatch"));
+        assert_eq!(wider.code, Some(ErrorCode::RequestMismatch));
         // An accept that does not say what it saw is not a control request.
         let bare = format!(r#"{{"cmd":"accept","id":"{id}"}}"#);
         assert_eq!(
-            handle_line(bare.as_bytes(), &r, &p).code.as_deref(),
-            Some("malformed")
+            handle_line(bare.as_bytes(), &r, &p).code,
+            Some(ErrorCode::Malformed)
         );
         assert!(rx.try_recv().is_err() && r.len() == 1, "still waiting");
         assert!(accept("AAAA-AAAA-AAAA-AAAA", "default").ok);
@@ -358,15 +362,13 @@ mod tests {
         ] {
             let answer = handle_line_as(line, &r, &p, &denied);
             assert!(!answer.ok && answer.requests.is_none() && answer.pointers.is_none());
-            assert_eq!(answer.code.as_deref(), Some("forbidden"));
+            assert_eq!(answer.code, Some(ErrorCode::Forbidden));
             assert_eq!(answer.error.as_deref(), Some("forbidden: not you"));
         }
         // Full access reaches the request registry.
         assert_eq!(
-            handle_line_as(br#"{"cmd":"deny","id":"1"}"#, &r, &p, &Access::Full)
-                .code
-                .as_deref(),
-            Some("unknown_request")
+            handle_line_as(br#"{"cmd":"deny","id":"1"}"#, &r, &p, &Access::Full).code,
+            Some(ErrorCode::UnknownRequest)
         );
     }
 
