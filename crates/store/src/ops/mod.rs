@@ -11,7 +11,7 @@
 //!
 //! # Layout
 //!
-//! - [`status`]: the whole status, the audit log, times as RFC 3339.
+//! - [`mod@status`]: the whole status, the audit log, times as RFC 3339.
 //! - [`access`]: interactive mode, saved logins allowed, unattended access per profile.
 //! - [`passwords`]: judge, set, verify and clear a profile's password.
 //! - [`tokens`]: list, issue and revoke saved-login tokens.

@@ -23,16 +23,16 @@
 //! The file system says the same first: the socket is 0660 with group
 //! `latchkey` when that group exists on the machine (and the host may give
 //! the socket to it), else 0600 (the host's user only). A client refused by
-//! the file system gets [`Error::Forbidden`] from [`call`]. The config dir
+//! the file system gets [`crate::Error::Forbidden`] from [`call`]. The config dir
 //! around the default socket (0700) still gates who can reach it; the system
 //! service's is in `/run/latchkey` (0755) for the group's sake.
 //!
 //! # Layout
 //!
-//! - [`protocol`]: the request and response types (the wire).
+//! - `protocol`: the request and response types (the wire).
 //! - [`auth`]: peer authorization, who may use the socket.
-//! - [`server`]: the host's end ([`serve`], one task per client).
-//! - [`client`]: the caller's end ([`locate`], [`call`]).
+//! - `server`: the host's end ([`serve`], one task per client).
+//! - `client`: the caller's end ([`locate`], [`call`]).
 
 pub mod auth;
 mod client;
