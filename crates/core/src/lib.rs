@@ -29,6 +29,7 @@
 //! - [`audit`]: the security events written to the audit log.
 //! - [`time`]: [`UnixTime`], the only notion of time in this crate.
 //! - [`error`]: the crate's error type.
+//! - [`error_code`]: [`ErrorCode`], the machine-readable failure names every program reads.
 //!
 //! # Secrets
 //!
@@ -43,6 +44,7 @@ pub mod audit;
 pub mod bitrate;
 pub mod deep_link;
 pub mod error;
+pub mod error_code;
 pub mod handshake;
 pub mod identity;
 pub mod pake;
@@ -57,6 +59,7 @@ pub mod token;
 pub mod totp;
 
 pub use error::{Error, Invalid};
+pub use error_code::ErrorCode;
 pub use time::UnixTime;
 
 /// Randomness source accepted by every function that needs it: a cryptographic RNG.

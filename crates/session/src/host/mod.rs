@@ -3,6 +3,7 @@
 //! local control socket. Runs until `shutdown` resolves.
 
 pub mod control_socket;
+pub mod desktop;
 pub mod handshake;
 pub mod live;
 pub mod requests;
