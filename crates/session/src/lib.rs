@@ -14,7 +14,7 @@
 //!   - [`host::live`]: an open session on the host: screen, input and clipboard, permission-checked.
 //!   - [`host::requests`]: requests waiting for the person at the host.
 //!   - [`host::control_socket`]: the host's local socket for `requests`/`accept`/`deny` and admin operations.
-//!   - [`host::desktop`]: which desktop to share and whose it is (the X display of the session in front).
+//!   - [`host::active_desktop`]: which desktop to share and whose it is (the X display of the session in front).
 //! - [`viewer`]: connecting to a host: the driver of core's viewer handshake (`viewer/handshake.rs`) and the open session.
 //! - [`features`]: what an open session carries.
 //!   - [`features::video`]: the screen as a VP8 video track (host) and its decoding (viewer).

@@ -2,8 +2,8 @@
 //! backoff), answers each incoming session in its own task, and serves the
 //! local control socket. Runs until `shutdown` resolves.
 
+pub mod active_desktop;
 pub mod control_socket;
-pub mod desktop;
 pub mod handshake;
 pub mod live;
 pub mod requests;

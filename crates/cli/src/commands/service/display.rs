@@ -1,13 +1,13 @@
 //! `host --display auto`: the CLI's side of following the graphical session
-//! in front (`latchkey_session::host::desktop` decides): it prints what was
+//! in front (`latchkey_session::host::active_desktop` decides): it prints what was
 //! found, sets `DISPLAY`/`XAUTHORITY` before any thread starts, and exits
 //! with [`exit::DISPLAY_CHANGED`] when the session changes, so that the
 //! unit's `Restart=on-failure` starts the host again on the new one.
 
 use std::path::Path;
 
+use latchkey_session::host::active_desktop::{self, EnvChange};
 use latchkey_session::host::control_socket::auth;
-use latchkey_session::host::desktop::{self, EnvChange};
 
 use crate::exit::{self, CliError};
 
@@ -17,10 +17,10 @@ use crate::exit::{self, CliError};
 /// started. Call before any thread starts.
 pub fn host_display(given: Option<String>, config_dir: &Path) -> Result<Option<String>, CliError> {
     let own_uid = auth::effective_uid();
-    if !desktop::should_follow(given.as_deref(), own_uid) {
+    if !active_desktop::should_follow(given.as_deref(), own_uid) {
         return Ok(given);
     }
-    let following = desktop::follow(config_dir, own_uid).map_err(|e| match e {
+    let following = active_desktop::follow(config_dir, own_uid).map_err(|e| match e {
         latchkey_session::Error::Store(e) => CliError::Store(e),
         other => CliError::Coded(exit::OTHER, other.to_string()),
     })?;
