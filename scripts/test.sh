@@ -33,7 +33,8 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version "^2.1"
 fi
 
-echo "== cargo test"
+echo "== cargo test (the end-to-end suites in tests/ run the binaries: build them first)"
+cargo build --workspace --bins --locked
 cargo test --workspace --locked
 
 echo "== the README's headless run line, on a fresh HOME: an ID within a minute"

@@ -4,44 +4,12 @@
 //! declarations, and compares with the committed file. After changing a
 //! command or a type: `UPDATE_BINDINGS=1 cargo test -p latchkey-app bindings`.
 
-use ts_rs::{TypeVisitor, TS};
+use ts_rs::TS;
 
-/// One command as the UI calls it.
-pub struct Signature {
-    /// The command's name on the wire (snake_case).
-    pub name: &'static str,
-    /// Argument names (snake_case, as in Rust) and TypeScript types.
-    pub args: Vec<(&'static str, String)>,
-    /// The TypeScript type of a successful result.
-    pub result: String,
-}
+pub use crate::ts_types::{collect, config, Signature};
 
-/// Add the declaration of `T` (if it is a named type) and of every type it
-/// uses to `out`, once each.
-pub fn collect<T: TS + 'static + ?Sized>(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
-    struct Visit<'a>(&'a ts_rs::Config, &'a mut Vec<(String, String)>);
-    impl TypeVisitor for Visit<'_> {
-        fn visit<U: TS + 'static + ?Sized>(&mut self) {
-            collect::<U>(self.0, self.1);
-        }
-    }
-    if T::output_path().is_some() {
-        let name = T::ident(cfg);
-        if out.iter().any(|(n, _)| *n == name) {
-            return;
-        }
-        let docs = T::docs().unwrap_or_default();
-        out.push((name, format!("{docs}export {}", T::decl(cfg))));
-    }
-    T::visit_dependencies(&mut Visit(cfg, out));
-    // `Vec<X>`, `Option<X>`: X is a generic argument, not a dependency.
-    T::visit_generics(&mut Visit(cfg, out));
-}
-
-/// How the bindings render numbers: every count we send fits a JS number.
-pub fn config() -> ts_rs::Config {
-    ts_rs::Config::new().with_large_int("number")
-}
+use crate::events::{self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions};
+use crate::first_run::StoreProblem;
 
 fn camel(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
@@ -57,6 +25,33 @@ fn camel(snake: &str) -> String {
         }
     }
     out
+}
+
+/// `ErrorCode` as a value too, one key per Rust variant, so the UI branches
+/// on `ErrorCode.WrongCredentials` rather than on a string.
+fn render_error_codes() -> String {
+    let mut s = String::from(
+        "\n/** Every `ErrorCode` by its Rust name: branch on these, not on strings. */\n\
+         export const ErrorCode = {\n",
+    );
+    for code in latchkey_core::ErrorCode::ALL {
+        s.push_str(&format!(
+            "  {}: \"{}\",\n",
+            pascal(code.name()),
+            code.name()
+        ));
+    }
+    s.push_str("} as const satisfies Record<string, ErrorCode>;\n");
+    s
+}
+
+fn pascal(snake: &str) -> String {
+    let camel = camel(snake);
+    let mut chars = camel.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => camel,
+    }
 }
 
 /// The whole `ui/src/bindings.ts`.
@@ -99,14 +94,59 @@ pub fn render() -> String {
         ));
     }
     s.push_str("};\n\n");
-    s.push_str(&crate::events::render_names());
+    s.push_str(&render_event_names());
+    s.push_str(&render_error_codes());
     let mut decls = crate::commands::declarations(&cfg);
+    declare_events(&cfg, &mut decls);
     decls.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, decl) in decls {
         s.push('\n');
         s.push_str(&decl);
         s.push('\n');
     }
+    s
+}
+
+/// Declare the events' payload types.
+fn declare_events(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
+    collect::<DeepLink>(cfg, out);
+    collect::<Refused>(cfg, out);
+    collect::<SessionEnded>(cfg, out);
+    collect::<SessionPermissions>(cfg, out);
+    collect::<Notice>(cfg, out);
+    collect::<StoreProblem>(cfg, out);
+}
+
+/// The event names and payload types for the bindings.
+fn render_event_names() -> String {
+    let cfg = config();
+    let rows = [
+        (events::STATUS_CHANGED, crate::commands::status_type(&cfg)),
+        (
+            events::REQUESTS_CHANGED,
+            crate::commands::requests_type(&cfg),
+        ),
+        (events::DEEP_LINK, DeepLink::name(&cfg)),
+        (events::DEEP_LINK_REFUSED, Refused::name(&cfg)),
+        (events::SESSION_ENDED, SessionEnded::name(&cfg)),
+        (events::SESSION_PERMISSIONS, SessionPermissions::name(&cfg)),
+        (events::NOTICE, Notice::name(&cfg)),
+        (
+            events::STORE_PROBLEM,
+            <Option<StoreProblem> as TS>::name(&cfg),
+        ),
+    ];
+    let mut s = String::from(
+        "/** Events from the Rust side: name -> payload. */\nexport type EventPayloads = {\n",
+    );
+    for (name, ty) in &rows {
+        s.push_str(&format!("  {name}: {ty};\n"));
+    }
+    s.push_str("};\n\nexport const EVENTS = {\n");
+    for (name, _) in &rows {
+        s.push_str(&format!("  {name}: \"{name}\",\n"));
+    }
+    s.push_str("} as const;\n");
     s
 }
 
@@ -119,6 +159,20 @@ mod tests {
         assert_eq!(super::camel("get_status"), "getStatus");
         assert_eq!(super::camel("copy_from"), "copyFrom");
         assert_eq!(super::camel("x"), "x");
+        assert_eq!(
+            super::pascal("second_factor_invalid"),
+            "SecondFactorInvalid"
+        );
+    }
+
+    /// The value `ErrorCode` names each code as its Rust variant does.
+    #[test]
+    fn error_codes_are_keyed_by_their_rust_names() {
+        let ts = super::render_error_codes();
+        for code in latchkey_core::ErrorCode::ALL {
+            let line = format!("  {:?}: \"{}\",", code, code.name());
+            assert!(ts.contains(&line), "{line}");
+        }
     }
 
     /// The committed bindings are what the Rust side declares.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use latchkey_core::ErrorCode;
 use latchkey_session::viewer::{ConnectError, SessionError};
 use latchkey_store::Error as StoreError;
 
@@ -12,7 +13,7 @@ use latchkey_store::Error as StoreError;
 #[error("{message}")]
 pub struct AppError {
     /// Stable, snake_case: `wrong_credentials`, `host_key_changed`, `weak_password`, ...
-    pub code: String,
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
     /// For `throttled`: seconds to wait.
@@ -26,9 +27,9 @@ pub struct AppError {
 
 impl AppError {
     /// An error with just a code and a message.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: impl IntoErrorCode, message: impl Into<String>) -> Self {
         AppError {
-            code: code.into(),
+            code: code.into_error_code(),
             message: message.into(),
             retry_after_s: None,
             expected: None,
@@ -38,7 +39,28 @@ impl AppError {
 
     /// Bad input from the UI.
     pub fn bad_input(message: impl Into<String>) -> Self {
-        Self::new("bad_input", message)
+        Self::new(ErrorCode::BadInput, message)
+    }
+}
+
+/// What [`AppError::new`] takes as its code: an [`ErrorCode`], or its wire
+/// name while some call sites still pass strings (`commands/viewer.rs` and
+/// the viewer's `ConnectError::code`, converted after issue 12's merge); a
+/// name that is no code reads as `local`.
+pub trait IntoErrorCode {
+    /// The code.
+    fn into_error_code(self) -> ErrorCode;
+}
+
+impl IntoErrorCode for ErrorCode {
+    fn into_error_code(self) -> ErrorCode {
+        self
+    }
+}
+
+impl IntoErrorCode for &str {
+    fn into_error_code(self) -> ErrorCode {
+        ErrorCode::from_name(self).unwrap_or(ErrorCode::Local)
     }
 }
 
@@ -46,17 +68,17 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         if let StoreError::SecretStoreUnavailable { problem, .. } = &e {
             // The store's own text is the command line's; the window words it.
-            return AppError::new("secret_store", crate::first_run::describe(*problem));
+            return AppError::new(ErrorCode::SecretStore, crate::first_run::describe(*problem));
         }
         if let StoreError::StoreMismatch { configured, .. } = &e {
             return AppError::new(
-                "secret_store",
+                ErrorCode::SecretStore,
                 format!(
                     "This configuration keeps its secrets in the {configured} store, and LATCHKEY_SECRET_STORE asks for the other one"
                 ),
             );
         }
-        AppError::new(latchkey_store::ops::error_code(&e), e.to_string())
+        AppError::new(e.code(), e.to_string())
     }
 }
 
@@ -81,9 +103,9 @@ impl From<ConnectError> for AppError {
 impl From<SessionError> for AppError {
     fn from(e: SessionError) -> Self {
         let code = match &e {
-            SessionError::Refused { .. } => "forbidden",
-            SessionError::TooLarge { .. } => "bad_input",
-            SessionError::Broken(_) => "session_ended",
+            SessionError::Refused { .. } => ErrorCode::Forbidden,
+            SessionError::TooLarge { .. } => ErrorCode::BadInput,
+            SessionError::Broken(_) => ErrorCode::SessionEnded,
         };
         AppError::new(code, e.to_string())
     }
@@ -94,7 +116,7 @@ impl From<latchkey_session::Error> for AppError {
         match e {
             latchkey_session::Error::Store(s) => s.into(),
             latchkey_session::Error::Usage(m) => AppError::bad_input(m),
-            other => AppError::new("session_ended", other.to_string()),
+            other => AppError::new(ErrorCode::SessionEnded, other.to_string()),
         }
     }
 }
@@ -120,14 +142,37 @@ mod tests {
                 problem,
                 message: "the OS keyring is not available: or run with --secret-store file".into(),
             });
-            assert_eq!(e.code, "secret_store");
+            assert_eq!(e.code, ErrorCode::SecretStore);
             assert!(!e.message.contains("--"), "{}", e.message);
         }
         let e = AppError::from(StoreError::StoreMismatch {
             dir: "/tmp/x".into(),
             configured: "file",
         });
-        assert_eq!(e.code, "secret_store");
+        assert_eq!(e.code, ErrorCode::SecretStore);
         assert!(!e.message.contains("--"), "{}", e.message);
+    }
+
+    /// The names still passed as strings are codes (not read as `local`).
+    #[test]
+    fn string_codes_still_in_use_are_known() {
+        for name in [
+            "local",
+            "forbidden",
+            "session_ended",
+            "host_offline",
+            "unknown_id",
+        ] {
+            assert_eq!(AppError::new(name, "").code.name(), name);
+        }
+        assert_eq!(AppError::new("no_such_code", "").code, ErrorCode::Local);
+    }
+
+    /// The UI receives the same `code` string as before.
+    #[test]
+    fn the_code_goes_to_the_ui_as_its_name() {
+        let e = AppError::new(ErrorCode::WeakPassword, "too short");
+        let v = serde_json::to_value(&e).expect("json");
+        assert_eq!(v["code"], "weak_password");
     }
 }

@@ -1,12 +1,10 @@
 //! Events the Rust side sends the windows, with their payload types. The
-//! names are the same strings on both sides (see `render_names`).
+//! names are the same strings on both sides (`crate::bindings` renders them
+//! for the UI; this module depends on nothing else in the app).
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use ts_rs::TS;
-
-use crate::bindings::collect;
-
 /// `status_changed`: settings or reachability changed (tray, CLI, another window).
 pub const STATUS_CHANGED: &str = "status_changed";
 /// `requests_changed`: the incoming requests waiting for an answer.
@@ -75,44 +73,4 @@ pub fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: T) {
     if let Err(e) = app.emit(event, payload) {
         tracing::debug!(error = %e, event, "cannot emit");
     }
-}
-
-/// Declare the payload types.
-pub fn declare(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
-    collect::<DeepLink>(cfg, out);
-    collect::<Refused>(cfg, out);
-    collect::<SessionEnded>(cfg, out);
-    collect::<SessionPermissions>(cfg, out);
-    collect::<Notice>(cfg, out);
-    collect::<crate::first_run::StoreProblem>(cfg, out);
-}
-
-/// The event names and payload types for the bindings.
-pub fn render_names() -> String {
-    let cfg = crate::bindings::config();
-    let rows = [
-        (STATUS_CHANGED, crate::commands::status_type(&cfg)),
-        (REQUESTS_CHANGED, crate::commands::requests_type(&cfg)),
-        (DEEP_LINK, DeepLink::name(&cfg)),
-        (DEEP_LINK_REFUSED, Refused::name(&cfg)),
-        (SESSION_ENDED, SessionEnded::name(&cfg)),
-        (SESSION_PERMISSIONS, SessionPermissions::name(&cfg)),
-        (NOTICE, Notice::name(&cfg)),
-        (
-            STORE_PROBLEM,
-            <Option<crate::first_run::StoreProblem> as TS>::name(&cfg),
-        ),
-    ];
-    let mut s = String::from(
-        "/** Events from the Rust side: name -> payload. */\nexport type EventPayloads = {\n",
-    );
-    for (name, ty) in &rows {
-        s.push_str(&format!("  {name}: {ty};\n"));
-    }
-    s.push_str("};\n\nexport const EVENTS = {\n");
-    for (name, _) in &rows {
-        s.push_str(&format!("  {name}: \"{name}\",\n"));
-    }
-    s.push_str("} as const;\n");
-    s
 }

@@ -8,7 +8,8 @@
 //!
 //! - [`commands`]: every command the UI may call (thin wrappers over
 //!   `latchkey_store::ops` and `latchkey_session`), declared once.
-//! - [`bindings`]: renders `ui/src/bindings.ts` from the command table.
+//! - [`bindings`]: renders `ui/src/bindings.ts` from the command table
+//!   and the events, with the declarations [`ts_types`] makes.
 //! - [`events`]: what the Rust side tells the windows.
 //! - [`state`]: what the app keeps while it runs.
 //! - [`host_runtime`]: the in-app host and the embedded rendezvous server.
@@ -33,6 +34,7 @@ pub mod host_runtime;
 pub mod state;
 pub mod sync;
 pub mod tray;
+pub mod ts_types;
 pub mod viewer_session;
 
 use std::path::PathBuf;
@@ -107,6 +109,7 @@ pub fn run() {
                 window_open: Arc::new(AtomicBool::new(true)),
                 sessions: Mutex::default(),
                 frames,
+                settings_touched: tokio::sync::Notify::new(),
             });
             app.manage(deep_links::PendingLink::default());
             if let Err(e) = tray::install(app.handle()) {

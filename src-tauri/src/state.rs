@@ -42,6 +42,10 @@ pub struct AppState {
     pub sessions: Mutex<HashMap<String, SessionHandle>>,
     /// Serves decoded frames to the viewer windows.
     pub frames: FrameServer,
+    /// Poked when something here changed the settings (or tried to: a tray
+    /// toggle that was refused), so the settings watcher (`crate::sync`)
+    /// tells every window and the tray now instead of at its next look.
+    pub settings_touched: tokio::sync::Notify,
 }
 
 /// Who runs the host on this machine.

@@ -1,17 +1,20 @@
 //! Keeping every view of the settings in step: after a command changes
-//! them, when the tray changes them, and when something else (the CLI, a
-//! service) writes `settings.json`, every window gets `status_changed` and
-//! the tray's check marks follow. Also watches the incoming requests and
-//! opens the accept window when one arrives.
+//! them, when the tray changes them (it pokes `AppState::settings_touched`),
+//! and when something else (the CLI, a service) saves `settings.json` (its
+//! generation counter moves), every window gets `status_changed` and the
+//! tray's check marks follow. Also watches the incoming requests and opens
+//! the accept window when one arrives.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use latchkey_store::config::settings_generation;
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::events;
 use crate::state::AppState;
 
-/// How often `settings.json` and the request list are looked at.
+/// How often the settings' generation and the request list are looked at.
 const POLL: Duration = Duration::from_millis(400);
 
 /// Settings changed: tell the windows and the tray.
@@ -59,19 +62,21 @@ fn open_accept_window(app: &AppHandle) {
     }
 }
 
-/// Watch `settings.json` and the requests until the app ends.
+/// Watch the settings (their generation, and pokes from the tray) and the
+/// requests until the app ends.
 pub fn spawn_watchers(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
-        let path = app.state::<AppState>().config_dir.join("settings.json");
-        let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let mut seen: Option<SystemTime> = mtime(&path);
+        let dir = app.state::<AppState>().config_dir.clone();
+        let mut seen = settings_generation(&dir);
         let mut presence = app.state::<AppState>().presence.clone();
         let mut presence_alive = true;
         let mut last_requests = Vec::new();
         let mut service_status = String::new();
         loop {
+            let state = app.state::<AppState>();
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
+                _ = state.settings_touched.notified() => settings_changed(&app).await,
                 changed = presence.changed(), if presence_alive => {
                     match changed {
                         Ok(()) => settings_changed(&app).await,
@@ -80,7 +85,7 @@ pub fn spawn_watchers(app: AppHandle) {
                     }
                 }
             }
-            let now = mtime(&path);
+            let now = settings_generation(&dir);
             if now != seen {
                 seen = now;
                 settings_changed(&app).await;

@@ -117,7 +117,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
                     );
                 }
                 // Also after a refusal: the check mark goes back.
-                crate::sync::settings_changed(&app).await;
+                app.state::<AppState>().settings_touched.notify_one();
             });
         }
     }

@@ -9,6 +9,7 @@ import type {
   ConnectRequest,
   DisplayInfo,
   Enrollment,
+  ErrorCode,
   EventPayloads,
   InputEvent,
   InteractiveMode,
@@ -118,7 +119,7 @@ export const DISPLAYS: readonly DisplayInfo[] = [
   { id: 451, name: 'HDMI-1', x: 1920, y: 0, width: 2560, height: 1440, primary: false },
 ];
 
-function appError(code: string, message = '', extra: Partial<AppError> = {}): AppError {
+function appError(code: ErrorCode, message = '', extra: Partial<AppError> = {}): AppError {
   return { code, message, retry_after_s: null, expected: null, got: null, ...extra };
 }
 
@@ -242,7 +243,7 @@ export class FakeBackend {
   }
 
   /** Make the next call of `cmd` fail with `error`. */
-  failNext(cmd: string, error: Partial<AppError> & { code: string }): void {
+  failNext(cmd: string, error: Partial<AppError> & { code: ErrorCode }): void {
     this.failures.set(cmd, appError(error.code, error.message ?? '', error));
   }
 

@@ -163,6 +163,35 @@ export const EVENTS = {
   store_problem: "store_problem",
 } as const;
 
+/** Every `ErrorCode` by its Rust name: branch on these, not on strings. */
+export const ErrorCode = {
+  WrongCredentials: "wrong_credentials",
+  SecondFactorRequired: "second_factor_required",
+  SecondFactorInvalid: "second_factor_invalid",
+  Denied: "denied",
+  Throttled: "throttled",
+  Protocol: "protocol",
+  HostOffline: "host_offline",
+  UnknownId: "unknown_id",
+  HostKeyChanged: "host_key_changed",
+  WeakPassword: "weak_password",
+  NoPassword: "no_password",
+  NotFound: "not_found",
+  Exists: "exists",
+  Builtin: "builtin",
+  BadInput: "bad_input",
+  SecretStore: "secret_store",
+  Forbidden: "forbidden",
+  Malformed: "malformed",
+  Invalid: "invalid",
+  UnknownRequest: "unknown_request",
+  RequestMismatch: "request_mismatch",
+  Unsupported: "unsupported",
+  TooLarge: "too_large",
+  SessionEnded: "session_ended",
+  Local: "local",
+} as const satisfies Record<string, ErrorCode>;
+
 /**
  * The access summary on the main window.
  */
@@ -201,7 +230,7 @@ export type AppError = {
 /**
  * Stable, snake_case: `wrong_credentials`, `host_key_changed`, `weak_password`, ...
  */
-code: string, 
+code: ErrorCode, 
 /**
  * For people.
  */
@@ -375,6 +404,11 @@ secret_base32: string,
  * QR code of the URI (SVG markup; the UI shows it as an image).
  */
 qr_svg: string, };
+
+/**
+ * Why something failed, for a program: stable snake_case names on the wire.
+ */
+export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "session_ended" | "local";
 
 /**
  * Who runs the host on this machine.

@@ -78,6 +78,9 @@ pub enum Invalid {
     /// The profile's password was set (its epoch moved) while a login was under way.
     #[error("the password of profile '{0}' changed during this login")]
     PasswordChanged(String),
+    /// A second-factor code that passed was used by another login meanwhile.
+    #[error("the second-factor code was already used")]
+    CodeAlreadyUsed,
     /// A TOTP code is six digits.
     #[error("a code is 6 digits (or a recovery code like ABCD-EFGH-IJKL-MNOP)")]
     MalformedCode,

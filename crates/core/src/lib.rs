@@ -12,7 +12,9 @@
 //! - [`access`]: the access decision (DESIGN §2) as pure functions over the settings.
 //! - [`acl`]: the access control list: which viewer keys may ask at all, and for which profiles.
 //! - [`feature`]: the feature registry: each feature's name, permission, channel, wire messages and limits.
-//! - [`handshake`]: the session handshake messages and the signed transcript.
+//! - [`handshake`]: the session handshake messages and the signed transcript, and both
+//!   sides of it as typed states: [`handshake::host`] and [`handshake::viewer`] (sans-I/O,
+//!   fed with messages, decisions and ticks; drained through `poll_output`).
 //! - [`bitrate`]: loss-based send-bitrate control for the video track.
 //! - [`deep_link`]: `latchkey://connect/ID` links, refused whole when they carry secrets.
 //! - [`identity`]: a device's Ed25519 key pair and its short human fingerprint.
@@ -28,6 +30,7 @@
 //! - [`audit`]: the security events written to the audit log.
 //! - [`time`]: [`UnixTime`], the only notion of time in this crate.
 //! - [`error`]: the crate's error type.
+//! - [`error_code`]: [`ErrorCode`], the machine-readable failure names every program reads.
 //!
 //! # Secrets
 //!
@@ -42,6 +45,7 @@ pub mod audit;
 pub mod bitrate;
 pub mod deep_link;
 pub mod error;
+pub mod error_code;
 pub mod feature;
 pub mod handshake;
 pub mod identity;
@@ -57,6 +61,7 @@ pub mod token;
 pub mod totp;
 
 pub use error::{Error, Invalid};
+pub use error_code::ErrorCode;
 pub use time::UnixTime;
 
 /// Randomness source accepted by every function that needs it: a cryptographic RNG.

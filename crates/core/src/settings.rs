@@ -374,6 +374,21 @@ impl Settings {
         now: UnixTime,
         rng: &mut impl CryptoRngCore,
     ) -> Result<(Token, TokenRecord), Invalid> {
+        self.may_issue_token(profile, epoch)?;
+        self.tokens
+            .issue(device_key, profile, epoch, label, now, rng)
+    }
+
+    /// Keep the record of a token issued against another copy of these
+    /// settings (the handshake issues on its snapshot, the store writes it),
+    /// checking again that issuing is allowed.
+    pub fn admit_token(&mut self, record: TokenRecord) -> Result<(), Invalid> {
+        self.may_issue_token(&record.profile, record.epoch)?;
+        self.tokens.insert(record);
+        Ok(())
+    }
+
+    fn may_issue_token(&self, profile: &str, epoch: u64) -> Result<(), Invalid> {
         if !self.save_login {
             return Err(Invalid::SaveLoginOff);
         }
@@ -386,8 +401,7 @@ impl Settings {
         if p.epoch != epoch {
             return Err(Invalid::PasswordChanged(profile.to_string()));
         }
-        self.tokens
-            .issue(device_key, profile, epoch, label, now, rng)
+        Ok(())
     }
 }
 

@@ -10,14 +10,15 @@
 //!   - [`transport::signaling`]: the WebSocket client for the rendezvous protocol.
 //!   - [`transport::peer`]: the WebRTC peer connection and the `control` data channel.
 //! - [`host`]: the host's main loop (registration, reconnects, sessions).
-//!   - [`host::handshake`]: one incoming session: the handshake and the decision.
+//!   - [`host::handshake`]: one incoming session: drives core's host handshake (the decision), then the session it grants.
 //!   - [`host::live`]: an open session on the host: the screen, the settings watcher, the router's channels.
 //!   - `host::router`: one task per feature channel, each message checked against the live grant.
 //!   - [`host::shared`]: what every session of a host shares (and helpers of both the above).
 //!   - [`host::desktop`]: the threads that inject input and own the clipboard.
 //!   - [`host::requests`]: requests waiting for the person at the host.
 //!   - [`host::control_socket`]: the host's local socket for `requests`/`accept`/`deny` and admin operations.
-//! - [`viewer`]: connecting to a host: the viewer's half of the handshake.
+//!   - [`host::active_desktop`]: which desktop to share and whose it is (the X display of the session in front).
+//! - [`viewer`]: connecting to a host: the driver of core's viewer handshake (`viewer/handshake.rs`).
 //!   - [`viewer::session`]: the open session: one drive loop, events, a handle per feature.
 //! - [`features`]: what an open session carries, one module per feature of
 //!   `latchkey_core::feature` with its `host` and `viewer` halves.

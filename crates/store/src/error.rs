@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use latchkey_core::ErrorCode;
+
 /// What can go wrong while remembering.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -81,6 +83,32 @@ impl Error {
             action,
             path: path.into(),
             source,
+        }
+    }
+
+    /// The machine-readable name of this error for a program on the other
+    /// end (the desktop app, a control-socket client): `weak_password`,
+    /// `no_password`, `not_found`, `exists`, `builtin`, `wrong_credentials`,
+    /// `secret_store`, `bad_input` or `local`.
+    pub fn code(&self) -> ErrorCode {
+        use latchkey_core::{Error as CoreError, Invalid};
+        match self {
+            Error::Core(CoreError::Invalid(i)) => match i {
+                Invalid::WeakPassword(_) => ErrorCode::WeakPassword,
+                Invalid::NoPassword(_) => ErrorCode::NoPassword,
+                Invalid::UnknownProfile(_)
+                | Invalid::UnknownToken(_)
+                | Invalid::UnknownPermission(_)
+                | Invalid::NotOnAcl(_) => ErrorCode::NotFound,
+                Invalid::ProfileExists(_) => ErrorCode::Exists,
+                Invalid::BuiltinProfile(..) | Invalid::IsDefaultProfile(_) => ErrorCode::Builtin,
+                _ => ErrorCode::BadInput,
+            },
+            Error::WrongCredential(_) => ErrorCode::WrongCredentials,
+            Error::SecretStoreUnavailable { .. } | Error::StoreMismatch { .. } => {
+                ErrorCode::SecretStore
+            }
+            _ => ErrorCode::Local,
         }
     }
 }

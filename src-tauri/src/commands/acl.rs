@@ -3,14 +3,14 @@
 //! configuration is and answers with the list as it is now.
 
 use latchkey_core::acl::AccessList;
-use latchkey_store::ops::AdminOp;
+use latchkey_store::ops;
 
 use super::settings::{admin, typed};
 use super::Ctx;
 use crate::error::AppResult;
 
 pub async fn list_acl(ctx: &Ctx) -> AppResult<AccessList> {
-    typed(admin(ctx, AdminOp::ListAcl).await?)
+    typed(admin(ctx, ops::ListAcl {}).await?)
 }
 
 pub async fn add_acl_entry(
@@ -20,7 +20,7 @@ pub async fn add_acl_entry(
 ) -> AppResult<AccessList> {
     admin(
         ctx,
-        AdminOp::AddAclEntry {
+        ops::AddAclEntry {
             fingerprint,
             profiles,
         },
@@ -30,11 +30,11 @@ pub async fn add_acl_entry(
 }
 
 pub async fn remove_acl_entry(ctx: &Ctx, fingerprint: String) -> AppResult<AccessList> {
-    admin(ctx, AdminOp::RemoveAclEntry { fingerprint }).await?;
+    admin(ctx, ops::RemoveAclEntry { fingerprint }).await?;
     list_acl(ctx).await
 }
 
 pub async fn set_acl(ctx: &Ctx, on: bool) -> AppResult<AccessList> {
-    admin(ctx, AdminOp::SetAcl { on }).await?;
+    admin(ctx, ops::SetAcl { on }).await?;
     list_acl(ctx).await
 }

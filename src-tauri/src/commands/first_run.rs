@@ -1,6 +1,8 @@
 //! The main window's secret-store choice (see [`crate::first_run`]): what
 //! was found, the person's choice, and quitting.
 
+use latchkey_core::ErrorCode;
+
 use super::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::first_run::{self, StoreChoice, StoreProblem};
@@ -17,7 +19,7 @@ pub async fn choose_secret_store(
 ) -> AppResult<Option<StoreProblem>> {
     first_run::resolve(&ctx.app, choice)
         .await
-        .map_err(|m| AppError::new("local", m))
+        .map_err(|m| AppError::new(ErrorCode::Local, m))
 }
 
 pub async fn quit_app(ctx: &Ctx) -> AppResult<()> {

@@ -14,9 +14,9 @@ mod viewer;
 
 use tauri::{AppHandle, Manager};
 
-use crate::bindings::Signature;
 use crate::error::AppResult;
 use crate::state::AppState;
+use crate::ts_types::Signature;
 
 /// What an implementation gets: the app, and which window asked.
 pub struct Ctx {
@@ -63,11 +63,10 @@ macro_rules! app_commands {
         pub fn declarations(cfg: &ts_rs::Config) -> Vec<(String, String)> {
             let mut out = Vec::new();
             $(
-                $( crate::bindings::collect::<$ty>(cfg, &mut out); )*
-                crate::bindings::collect::<$ret>(cfg, &mut out);
+                $( crate::ts_types::collect::<$ty>(cfg, &mut out); )*
+                crate::ts_types::collect::<$ret>(cfg, &mut out);
             )*
-            crate::bindings::collect::<crate::error::AppError>(cfg, &mut out);
-            crate::events::declare(cfg, &mut out);
+            crate::ts_types::collect::<crate::error::AppError>(cfg, &mut out);
             out
         }
     };

@@ -7,7 +7,7 @@ use ts_rs::TS;
 use latchkey_core::password_policy::Strength;
 use latchkey_core::permission::Permission;
 use latchkey_core::settings::ProfileSummary;
-use latchkey_store::ops::AdminOp;
+use latchkey_store::ops;
 
 use super::settings::{admin, typed};
 use super::Ctx;
@@ -43,21 +43,21 @@ pub async fn create_profile(
     name: String,
     copy_from: Option<String>,
 ) -> AppResult<ProfileSummary> {
-    typed(admin(ctx, AdminOp::CreateProfile { name, copy_from }).await?)
+    typed(admin(ctx, ops::CreateProfile { name, copy_from }).await?)
 }
 
 pub async fn rename_profile(ctx: &Ctx, name: String, new_name: String) -> AppResult<()> {
-    admin(ctx, AdminOp::RenameProfile { name, new_name })
+    admin(ctx, ops::RenameProfile { name, new_name })
         .await
         .map(|_| ())
 }
 
 pub async fn delete_profile(ctx: &Ctx, name: String) -> AppResult<u32> {
-    typed(admin(ctx, AdminOp::DeleteProfile { name }).await?)
+    typed(admin(ctx, ops::DeleteProfile { name }).await?)
 }
 
 pub async fn set_profile_enabled(ctx: &Ctx, name: String, enabled: bool) -> AppResult<()> {
-    admin(ctx, AdminOp::SetProfileEnabled { name, enabled })
+    admin(ctx, ops::SetProfileEnabled { name, enabled })
         .await
         .map(|_| ())
 }
@@ -71,7 +71,7 @@ pub async fn set_permission(
     let permission = permission.name().to_string();
     admin(
         ctx,
-        AdminOp::SetPermission {
+        ops::SetPermission {
             profile,
             permission,
             on,
@@ -82,13 +82,13 @@ pub async fn set_permission(
 }
 
 pub async fn set_default_profile(ctx: &Ctx, name: String) -> AppResult<()> {
-    admin(ctx, AdminOp::SetDefaultProfile { name })
+    admin(ctx, ops::SetDefaultProfile { name })
         .await
         .map(|_| ())
 }
 
 pub async fn set_unattended(ctx: &Ctx, profile: String, on: bool) -> AppResult<()> {
-    admin(ctx, AdminOp::SetUnattended { profile, on })
+    admin(ctx, ops::SetUnattended { profile, on })
         .await
         .map(|_| ())
 }
@@ -98,15 +98,13 @@ pub async fn password_strength(
     profile: String,
     password: String,
 ) -> AppResult<Strength> {
-    typed(admin(ctx, AdminOp::PasswordStrength { profile, password }).await?)
+    typed(admin(ctx, ops::PasswordStrength { profile, password }).await?)
 }
 
 pub async fn set_password(ctx: &Ctx, profile: String, password: String) -> AppResult<u32> {
-    typed(admin(ctx, AdminOp::SetPassword { profile, password }).await?)
+    typed(admin(ctx, ops::SetPassword { profile, password }).await?)
 }
 
 pub async fn clear_password(ctx: &Ctx, profile: String) -> AppResult<()> {
-    admin(ctx, AdminOp::ClearPassword { profile })
-        .await
-        .map(|_| ())
+    admin(ctx, ops::ClearPassword { profile }).await.map(|_| ())
 }

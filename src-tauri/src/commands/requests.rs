@@ -7,6 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use latchkey_core::permission::{Permission, PermissionSet};
+use latchkey_core::ErrorCode;
 use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::requests::RequestInfo;
 
@@ -32,7 +33,12 @@ pub async fn pending(ctx_app: &tauri::AppHandle) -> AppResult<Vec<Request>> {
     let store = state.store();
     let response = control_socket::call(&dir, &ControlRequest::Requests)
         .await
-        .map_err(|e| AppError::new("host_offline", format!("the host does not answer: {e}")))?;
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::HostOffline,
+                format!("the host does not answer: {e}"),
+            )
+        })?;
     let infos = response.requests.unwrap_or_default();
     if infos.is_empty() {
         return Ok(Vec::new());
@@ -53,7 +59,7 @@ pub async fn pending(ctx_app: &tauri::AppHandle) -> AppResult<Vec<Request>> {
             .collect())
     })
     .await
-    .map_err(|e| AppError::new("local", e.to_string()))?
+    .map_err(|e| AppError::new(ErrorCode::Local, e.to_string()))?
 }
 
 pub async fn list_requests(ctx: &Ctx) -> AppResult<Vec<Request>> {
@@ -77,7 +83,9 @@ pub async fn answer_request(
             .await?
             .into_iter()
             .find(|r| r.info.id == id)
-            .ok_or_else(|| AppError::new("not_found", "this request is no longer waiting"))?;
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::NotFound, "this request is no longer waiting")
+            })?;
         // Whatever the window sends, it can only take permissions away.
         let keep: PermissionSet = permissions
             .map(|list| list.into_iter().collect())
@@ -98,16 +106,18 @@ pub async fn answer_request(
     } else {
         ControlRequest::Deny { id }
     };
-    let response = control_socket::call(&dir, &request)
-        .await
-        .map_err(|e| AppError::new("host_offline", format!("the host does not answer: {e}")))?;
+    let response = control_socket::call(&dir, &request).await.map_err(|e| {
+        AppError::new(
+            ErrorCode::HostOffline,
+            format!("the host does not answer: {e}"),
+        )
+    })?;
     if !response.ok {
-        let code = response.code.as_deref().unwrap_or("local");
         // A mismatch means the request the window showed is not waiting any more.
-        let code = if code == "forbidden" {
-            "forbidden"
+        let code = if response.code == Some(ErrorCode::Forbidden) {
+            ErrorCode::Forbidden
         } else {
-            "not_found"
+            ErrorCode::NotFound
         };
         return Err(AppError::new(
             code,

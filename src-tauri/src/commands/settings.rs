@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use latchkey_core::settings::InteractiveMode;
+use latchkey_core::ErrorCode;
 use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::host::Presence;
-use latchkey_store::ops::{AdminOp, Status, TokenSummary, TwoFactorScope};
+use latchkey_store::ops::{self, AdminOp, Status, TokenSummary, TwoFactorScope};
 use latchkey_store::Config;
 
 use super::Ctx;
@@ -99,7 +100,8 @@ pub fn status_with(state: &AppState, mut status: Status) -> AppStatus {
 /// Carry out a settings operation where the configuration is: through the
 /// host's control socket when a service runs the host (its configuration
 /// may be root-only; the socket checks who asks), else here.
-async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Value> {
+async fn apply(app: &tauri::AppHandle, op: impl Into<AdminOp>) -> AppResult<serde_json::Value> {
+    let op = op.into();
     use tauri::Manager;
     let state = app.state::<AppState>();
     if state.host_mode() != HostMode::Service {
@@ -107,10 +109,10 @@ async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Val
     }
     let r = control_socket::call(&state.config_dir, &ControlRequest::Admin { op })
         .await
-        .map_err(|e| AppError::new("host_offline", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::HostOffline, e.to_string()))?;
     if !r.ok {
         return Err(AppError::new(
-            r.code.as_deref().unwrap_or("local"),
+            r.code.unwrap_or(ErrorCode::Local),
             r.error.unwrap_or_else(|| "refused".into()),
         ));
     }
@@ -118,7 +120,8 @@ async fn apply(app: &tauri::AppHandle, op: AdminOp) -> AppResult<serde_json::Val
 }
 
 /// [`apply`], then tell every window (and the tray) when it changed something.
-pub(super) async fn admin(ctx: &Ctx, op: AdminOp) -> AppResult<serde_json::Value> {
+pub(super) async fn admin(ctx: &Ctx, op: impl Into<AdminOp>) -> AppResult<serde_json::Value> {
+    let op = op.into();
     let changes = op.changes_anything();
     let out = apply(&ctx.app, op).await?;
     if changes {
@@ -129,7 +132,8 @@ pub(super) async fn admin(ctx: &Ctx, op: AdminOp) -> AppResult<serde_json::Value
 
 /// A result of [`admin`] as its Rust type.
 pub(super) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
-    serde_json::from_value(v).map_err(|e| AppError::new("local", format!("unexpected answer: {e}")))
+    serde_json::from_value(v)
+        .map_err(|e| AppError::new(ErrorCode::Local, format!("unexpected answer: {e}")))
 }
 
 /// Run `f` on a freshly opened configuration, off the async threads (Argon2
@@ -147,7 +151,7 @@ pub(super) async fn with_config<T: Send + 'static>(
         let _ = checked.wait_for(|done| *done).await;
         if let Some(p) = crate::first_run::problem(app) {
             return Err(AppError::new(
-                "secret_store",
+                ErrorCode::SecretStore,
                 crate::first_run::describe(p.problem),
             ));
         }
@@ -165,13 +169,13 @@ pub(super) async fn with_config<T: Send + 'static>(
         f(&mut config).map(Ok)
     })
     .await
-    .map_err(|e| AppError::new("local", format!("the operation stopped: {e}")))?;
+    .map_err(|e| AppError::new(ErrorCode::Local, format!("the operation stopped: {e}")))?;
     match done? {
         Ok(value) => Ok(value),
         Err(problem) => {
             crate::first_run::store_broke(app, problem);
             Err(AppError::new(
-                "secret_store",
+                ErrorCode::SecretStore,
                 crate::first_run::describe(problem),
             ))
         }
@@ -185,30 +189,30 @@ pub async fn get_status(ctx: &Ctx) -> AppResult<AppStatus> {
 /// The status now, wherever the configuration is (see [`apply`]).
 pub async fn status_now(app: &tauri::AppHandle) -> AppResult<AppStatus> {
     use tauri::Manager;
-    let status: Status = typed(apply(app, AdminOp::Status).await?)?;
+    let status: Status = typed(apply(app, ops::GetStatus {}).await?)?;
     Ok(status_with(&app.state::<AppState>(), status))
 }
 
 pub async fn set_interactive(ctx: &Ctx, mode: InteractiveMode) -> AppResult<AppStatus> {
-    admin(ctx, AdminOp::SetInteractive { mode }).await?;
+    admin(ctx, ops::SetInteractive { mode }).await?;
     get_status(ctx).await
 }
 
 pub async fn set_save_login(ctx: &Ctx, on: bool) -> AppResult<AppStatus> {
-    admin(ctx, AdminOp::SetSaveLogin { on }).await?;
+    admin(ctx, ops::SetSaveLogin { on }).await?;
     get_status(ctx).await
 }
 
 pub async fn list_tokens(ctx: &Ctx) -> AppResult<Vec<TokenSummary>> {
-    typed(admin(ctx, AdminOp::ListTokens).await?)
+    typed(admin(ctx, ops::ListTokens {}).await?)
 }
 
 pub async fn revoke_token(ctx: &Ctx, id: String) -> AppResult<()> {
-    admin(ctx, AdminOp::RevokeToken { id }).await.map(|_| ())
+    admin(ctx, ops::RevokeToken { id }).await.map(|_| ())
 }
 
 pub async fn clear_tokens(ctx: &Ctx) -> AppResult<u32> {
-    typed(admin(ctx, AdminOp::ClearTokens).await?)
+    typed(admin(ctx, ops::ClearTokens {}).await?)
 }
 
 /// A 2FA enrolment, shown once.
@@ -223,15 +227,15 @@ pub struct Enrollment {
 }
 
 pub async fn enroll_two_factor(ctx: &Ctx) -> AppResult<Enrollment> {
-    typed(admin(ctx, AdminOp::EnrollTwoFactor).await?)
+    typed(admin(ctx, ops::EnrollTwoFactor {}).await?)
 }
 
 pub async fn confirm_two_factor(ctx: &Ctx, code: String) -> AppResult<Vec<String>> {
-    typed(admin(ctx, AdminOp::ConfirmTwoFactor { code }).await?)
+    typed(admin(ctx, ops::ConfirmTwoFactor { code }).await?)
 }
 
 pub async fn disable_two_factor(ctx: &Ctx) -> AppResult<()> {
-    admin(ctx, AdminOp::DisableTwoFactor).await.map(|_| ())
+    admin(ctx, ops::DisableTwoFactor {}).await.map(|_| ())
 }
 
 /// Which login the second factor may be waived for.
@@ -249,7 +253,7 @@ pub async fn set_two_factor_scope(ctx: &Ctx, scope: Scope, on: bool) -> AppResul
         Scope::Tokens => TwoFactorScope::Tokens,
         Scope::Reconnect => TwoFactorScope::Reconnect,
     };
-    admin(ctx, AdminOp::SetTwoFactorScope { scope, on })
+    admin(ctx, ops::SetTwoFactorScope { scope, on })
         .await
         .map(|_| ())
 }

@@ -6,6 +6,7 @@
 // `AppError`, so screens can `try`/`catch` one type.
 import {
   commands,
+  ErrorCode,
   type Access,
   type AccessList,
   type AclEntry,
@@ -37,6 +38,8 @@ import {
   type TokenSummary,
   type TwoFactorStatus,
 } from '../bindings';
+
+export { ErrorCode };
 
 export type {
   AccessList,
@@ -99,7 +102,7 @@ export class BackendError extends Error {
     this.name = 'BackendError';
     this.detail = detail;
   }
-  get code(): string {
+  get code(): ErrorCode {
     return this.detail.code;
   }
 }
@@ -110,14 +113,14 @@ function strOrNull(v: unknown): string | null {
 
 /**
  * Whatever a command rejected with, as an `AppError`. The backend sends `AppError` objects;
- * anything else (an IPC failure, a panic message as a plain string) becomes code `local`.
+ * anything else (an IPC failure, a panic message as a plain string) becomes `ErrorCode.Local`.
  */
 export function toAppError(e: unknown): AppError {
   if (e instanceof BackendError) return e.detail;
   if (e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') {
     const o = e as Record<string, unknown>;
     return {
-      code: o.code as string,
+      code: o.code as ErrorCode,
       message: typeof o.message === 'string' ? o.message : '',
       retry_after_s: typeof o.retry_after_s === 'number' ? o.retry_after_s : null,
       expected: strOrNull(o.expected),
@@ -125,7 +128,7 @@ export function toAppError(e: unknown): AppError {
     };
   }
   const message = e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
-  return { code: 'local', message, retry_after_s: null, expected: null, got: null };
+  return { code: ErrorCode.Local, message, retry_after_s: null, expected: null, got: null };
 }
 
 async function unwrap<T>(call: () => Promise<Result<T, AppError>>): Promise<T> {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AppError, ConnectRequest, SessionInfo } from './api';
+import type { AppError, ErrorCode, ConnectRequest, SessionInfo } from './api';
 import { createConnectFlow, stateAfterError } from './connectFlow';
 
 const session: SessionInfo = {
@@ -15,7 +15,8 @@ const session: SessionInfo = {
 };
 
 const appError = (code: string, extra: Partial<AppError> = {}): AppError => ({
-  code,
+  // Any string, as a backend might send: the tests try unknown codes too.
+  code: code as ErrorCode,
   message: '',
   retry_after_s: null,
   expected: null,

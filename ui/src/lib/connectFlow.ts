@@ -1,7 +1,7 @@
 // The connect flow of the main window as a small state machine: which prompt is showing and
 // what the next attempt sends. Screens render `state`; the methods are what people click.
 import { writable, type Readable } from 'svelte/store';
-import { toAppError, type AppError, type ConnectRequest, type SessionInfo } from './api';
+import { ErrorCode, toAppError, type AppError, type ConnectRequest, type SessionInfo } from './api';
 import { describeConnectError, type ErrorText } from './errors';
 
 export type FlowState =
@@ -39,15 +39,15 @@ export function newRequest(hostId: string, profile: string | null): ConnectReque
 export function stateAfterError(request: ConnectRequest, e: AppError, nowMs: number): FlowState {
   const error = describeConnectError(e);
   switch (e.code) {
-    case 'wrong_credentials':
+    case ErrorCode.WrongCredentials:
       return { step: 'password', request: { ...request, password: null, totp: null }, error };
-    case 'second_factor_required':
+    case ErrorCode.SecondFactorRequired:
       return { step: 'totp', request: { ...request, totp: null }, error: null };
-    case 'second_factor_invalid':
+    case ErrorCode.SecondFactorInvalid:
       return { step: 'totp', request: { ...request, totp: null }, error };
-    case 'host_key_changed':
+    case ErrorCode.HostKeyChanged:
       return { step: 'host_key', request, expected: e.expected, got: e.got, error };
-    case 'throttled':
+    case ErrorCode.Throttled:
       return {
         step: 'failed',
         request,

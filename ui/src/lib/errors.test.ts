@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppError } from './api';
+import type { AppError, ErrorCode } from './api';
 import {
   CONNECT_ERROR_CODES,
   describeConnectError,
@@ -9,7 +9,8 @@ import {
 } from './errors';
 
 const err = (code: string, extra: Partial<AppError> = {}): AppError => ({
-  code,
+  // Any string, as a backend might send: the tests try unknown codes too.
+  code: code as ErrorCode,
   message: '',
   retry_after_s: null,
   expected: null,

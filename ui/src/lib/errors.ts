@@ -1,5 +1,8 @@
 // Backend error codes turned into words a person can act on: what happened and what to do next.
-import type { AppError } from './api';
+import { ErrorCode, type AppError } from './api';
+
+/** Codes of texts the UI makes itself (not failures of a command). */
+export type NoticeCode = 'deep_link_refused' | 'notice';
 
 /** What the screen should offer next, besides showing the text. */
 export type ErrorAction =
@@ -13,7 +16,7 @@ export type ErrorAction =
   | 'refresh'; // the thing changed under us: the list was refreshed
 
 export interface ErrorText {
-  code: string;
+  code: ErrorCode | NoticeCode;
   title: string;
   message: string;
   /** The next step, in one sentence; null when there is nothing to do. */
@@ -41,29 +44,29 @@ function withDetail(sentence: string, e: AppError): string {
 
 /** Every code `connect` can fail with. */
 export const CONNECT_ERROR_CODES = [
-  'wrong_credentials',
-  'second_factor_required',
-  'second_factor_invalid',
-  'denied',
-  'throttled',
-  'protocol',
-  'host_offline',
-  'unknown_id',
-  'host_key_changed',
-  'local',
-  'bad_input',
-  'session_ended',
+  ErrorCode.WrongCredentials,
+  ErrorCode.SecondFactorRequired,
+  ErrorCode.SecondFactorInvalid,
+  ErrorCode.Denied,
+  ErrorCode.Throttled,
+  ErrorCode.Protocol,
+  ErrorCode.HostOffline,
+  ErrorCode.UnknownId,
+  ErrorCode.HostKeyChanged,
+  ErrorCode.Local,
+  ErrorCode.BadInput,
+  ErrorCode.SessionEnded,
 ] as const;
 
 /** Every code a settings command can fail with. */
 export const SETTINGS_ERROR_CODES = [
-  'weak_password',
-  'no_password',
-  'not_found',
-  'exists',
-  'builtin',
-  'forbidden',
-  'local',
+  ErrorCode.WeakPassword,
+  ErrorCode.NoPassword,
+  ErrorCode.NotFound,
+  ErrorCode.Exists,
+  ErrorCode.Builtin,
+  ErrorCode.Forbidden,
+  ErrorCode.Local,
 ] as const;
 
 /** Wait time in words: `45 seconds`, `2 minutes`, `1 minute 30 seconds`. */
@@ -79,7 +82,7 @@ export function waitText(seconds: number): string {
 /** A failed connection attempt, in words. */
 export function describeConnectError(e: AppError): ErrorText {
   switch (e.code) {
-    case 'wrong_credentials':
+    case ErrorCode.WrongCredentials:
       return text(
         e,
         'Wrong password',
@@ -87,7 +90,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Check the password with the owner of the remote computer and type it again.',
         'password',
       );
-    case 'second_factor_required':
+    case ErrorCode.SecondFactorRequired:
       return text(
         e,
         'Authenticator code needed',
@@ -95,7 +98,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Enter the 6-digit code, or one of the recovery codes.',
         'totp',
       );
-    case 'second_factor_invalid':
+    case ErrorCode.SecondFactorInvalid:
       return text(
         e,
         'Code not accepted',
@@ -103,7 +106,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Wait for the next code in the authenticator app and enter it. If this keeps failing, check that both computers’ clocks are right.',
         'totp',
       );
-    case 'denied':
+    case ErrorCode.Denied:
       return text(
         e,
         'Request declined',
@@ -111,7 +114,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Ask the person at that computer to accept, or log in with a password if you have one.',
         'password',
       );
-    case 'throttled': {
+    case ErrorCode.Throttled: {
       const wait = e.retry_after_s != null ? waitText(e.retry_after_s) : 'a while';
       return text(
         e,
@@ -121,7 +124,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'retry',
       );
     }
-    case 'protocol':
+    case ErrorCode.Protocol:
       return text(
         e,
         'The computers could not understand each other',
@@ -132,7 +135,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Update Latchkey on both computers, then try again.',
         'retry',
       );
-    case 'host_offline':
+    case ErrorCode.HostOffline:
       return text(
         e,
         'Remote computer offline',
@@ -140,7 +143,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Check that it is switched on, connected to the internet and running Latchkey, then try again.',
         'retry',
       );
-    case 'unknown_id':
+    case ErrorCode.UnknownId:
       return text(
         e,
         'Unknown ID',
@@ -148,7 +151,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Check the 9 digits with the person at the other computer.',
         'check_id',
       );
-    case 'host_key_changed':
+    case ErrorCode.HostKeyChanged:
       return text(
         e,
         'This computer’s identity has changed',
@@ -156,7 +159,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Compare the new fingerprint with the one shown on the remote computer (under its ID). Connect only if they match.',
         'trust_host_key',
       );
-    case 'bad_input':
+    case ErrorCode.BadInput:
       return text(
         e,
         'Invalid request',
@@ -164,7 +167,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Check the ID and the other fields, then try again.',
         'check_id',
       );
-    case 'session_ended':
+    case ErrorCode.SessionEnded:
       // Also what the session commands (input, clipboard, displays) fail with once it is over.
       return text(
         e,
@@ -173,7 +176,7 @@ export function describeConnectError(e: AppError): ErrorText {
         'Connect again from the main window.',
         'retry',
       );
-    case 'local':
+    case ErrorCode.Local:
       return localError(e);
     default:
       return unknownError(e);
@@ -183,7 +186,7 @@ export function describeConnectError(e: AppError): ErrorText {
 /** A refused settings change, in words. */
 export function describeSettingsError(e: AppError): ErrorText {
   switch (e.code) {
-    case 'weak_password':
+    case ErrorCode.WeakPassword:
       return text(
         e,
         'Password not accepted',
@@ -191,7 +194,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'Choose a longer, less predictable password.',
         'none',
       );
-    case 'no_password':
+    case ErrorCode.NoPassword:
       return text(
         e,
         'This profile has no password',
@@ -199,7 +202,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'Use “Set password” for this profile first, then turn unattended access on.',
         'set_password',
       );
-    case 'not_found':
+    case ErrorCode.NotFound:
       return text(
         e,
         'No longer there',
@@ -207,7 +210,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'The list has been refreshed; check it and try again.',
         'refresh',
       );
-    case 'exists':
+    case ErrorCode.Exists:
       return text(
         e,
         'Name already used',
@@ -215,7 +218,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'Choose a different name.',
         'none',
       );
-    case 'builtin':
+    case ErrorCode.Builtin:
       return text(
         e,
         'Built-in profile',
@@ -223,7 +226,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'Copy it to make your own profile that you can rename or delete.',
         'none',
       );
-    case 'forbidden':
+    case ErrorCode.Forbidden:
       return text(
         e,
         'Not allowed',
@@ -231,7 +234,7 @@ export function describeSettingsError(e: AppError): ErrorText {
         'Make this change as an administrator (for example with the latchkey command as root).',
         'none',
       );
-    case 'local':
+    case ErrorCode.Local:
       return localError(e);
     default:
       return unknownError(e);

@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use latchkey_core::settings::SecretStoreKind;
+use latchkey_core::ErrorCode;
 use latchkey_session::host::control_socket::{self, auth, ControlRequest, ControlResponse};
 use latchkey_store::Config;
 
@@ -729,7 +730,7 @@ fn probe_host(config_dir: &Path) -> &'static str {
     match asked {
         Ok(r) if r.ok => "answering",
         // The host answers, but not to this user.
-        Ok(r) if r.code.as_deref() == Some("forbidden") => "no_access",
+        Ok(r) if r.code == Some(ErrorCode::Forbidden) => "no_access",
         _ => "not_running",
     }
 }

@@ -2,6 +2,7 @@
 //! backoff), answers each incoming session in its own task, and serves the
 //! local control socket. Runs until `shutdown` resolves.
 
+pub mod active_desktop;
 pub mod control_socket;
 pub mod desktop;
 pub(crate) mod feature_host;

@@ -1,2 +1,0 @@
-//! Helpers for the app's integration tests.
-pub mod webdriver;

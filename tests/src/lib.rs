@@ -1,0 +1,26 @@
+//! # latchkey-e2e: the process-level end-to-end suites and their harness
+//!
+//! The second layer of tests (the first is each crate's unit tests, such as
+//! the handshake's in `latchkey-core`): real `latchkey` processes, a real
+//! rendezvous, a real Secret Service, real X servers and the real desktop
+//! app, talking over loopback only.
+//!
+//! # Layout
+//!
+//! - `cli/*.rs`: one suite per topic for the `latchkey` binary and the service
+//!   (`cargo test -p latchkey-e2e --test sessions`).
+//! - `app/real_app.rs`: the desktop app under Xvfb, driven through WebDriver.
+//! - [`bins`]: where the binaries under test are, refused when stale.
+//! - [`cli`]: devices (config dirs), processes, the rendezvous, outcomes.
+//! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
+//!   send what the real ones never would.
+//! - [`webdriver`]: a minimal WebDriver client for the app.
+//!
+//! Build the binaries first (`cargo build --workspace --bins`;
+//! `scripts/test.sh` does): cargo builds only a package's own binaries for its tests.
+
+pub mod bins;
+pub mod cli;
+pub mod raw_host;
+pub mod raw_viewer;
+pub mod webdriver;
