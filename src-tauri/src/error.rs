@@ -27,9 +27,9 @@ pub struct AppError {
 
 impl AppError {
     /// An error with just a code and a message.
-    pub fn new(code: impl IntoErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError {
-            code: code.into_error_code(),
+            code,
             message: message.into(),
             retry_after_s: None,
             expected: None,
@@ -40,27 +40,6 @@ impl AppError {
     /// Bad input from the UI.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadInput, message)
-    }
-}
-
-/// What [`AppError::new`] takes as its code: an [`ErrorCode`], or its wire
-/// name while some call sites still pass strings (`commands/viewer.rs` and
-/// the viewer's `ConnectError::code`, converted after issue 12's merge); a
-/// name that is no code reads as `local`.
-pub trait IntoErrorCode {
-    /// The code.
-    fn into_error_code(self) -> ErrorCode;
-}
-
-impl IntoErrorCode for ErrorCode {
-    fn into_error_code(self) -> ErrorCode {
-        self
-    }
-}
-
-impl IntoErrorCode for &str {
-    fn into_error_code(self) -> ErrorCode {
-        ErrorCode::from_name(self).unwrap_or(ErrorCode::Local)
     }
 }
 
@@ -151,21 +130,6 @@ mod tests {
         });
         assert_eq!(e.code, ErrorCode::SecretStore);
         assert!(!e.message.contains("--"), "{}", e.message);
-    }
-
-    /// The names still passed as strings are codes (not read as `local`).
-    #[test]
-    fn string_codes_still_in_use_are_known() {
-        for name in [
-            "local",
-            "forbidden",
-            "session_ended",
-            "host_offline",
-            "unknown_id",
-        ] {
-            assert_eq!(AppError::new(name, "").code.name(), name);
-        }
-        assert_eq!(AppError::new("no_such_code", "").code, ErrorCode::Local);
     }
 
     /// The UI receives the same `code` string as before.

@@ -75,15 +75,34 @@ fn env_with_store(
 }
 
 fn save_screenshot(driver: &Driver, name: &str) -> PathBuf {
-    let png = driver.screenshot();
     let mut dir = std::env::current_exe().expect("test binary");
     dir.pop();
     dir.pop();
     let dir = dir.join("app-screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     let path = dir.join(format!("{name}.png"));
-    std::fs::write(&path, &png).expect("write screenshot");
-    // Not blank: many distinct colours.
+    // Not blank: many distinct colours. WebKit's snapshots can lag its paints
+    // under load, so a blank one is taken again (for up to 10 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let png = driver.screenshot();
+        let colours = distinct_colours(&png);
+        std::fs::write(&path, &png).expect("write screenshot");
+        if colours > 20 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}: the window looks blank ({colours} colours)"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    println!("screenshot: {}", path.display());
+    path
+}
+
+/// How many distinct RGB colours a PNG has.
+fn distinct_colours(png: &[u8]) -> usize {
     let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().expect("png");
     let mut buf = vec![0; reader.output_buffer_size()];
@@ -93,13 +112,7 @@ fn save_screenshot(driver: &Driver, name: &str) -> PathBuf {
     for px in buf[..info.buffer_size()].chunks(step) {
         colours.insert(px[..3.min(px.len())].to_vec());
     }
-    assert!(
-        colours.len() > 20,
-        "{name}: the window looks blank ({} colours)",
-        colours.len()
-    );
-    println!("screenshot: {}", path.display());
-    path
+    colours.len()
 }
 
 /// The app started through tauri-driver, with everything it runs in.

@@ -170,15 +170,6 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// Code that still reads the name as a string (`code.as_deref() == Some("forbidden")`)
-/// keeps working while its call sites move to the enum.
-impl std::ops::Deref for ErrorCode {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.name()
-    }
-}
-
 /// A code equals its wire name.
 impl PartialEq<&str> for ErrorCode {
     fn eq(&self, name: &&str) -> bool {

@@ -8,6 +8,7 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use latchkey_core::signal::DeviceId;
+use latchkey_core::ErrorCode;
 use latchkey_media::{DisplayInfo, InputEvent};
 use latchkey_session::viewer::{self, ConnectOptions, Granted, Session};
 use latchkey_store::known_hosts::KnownHosts;
@@ -112,7 +113,7 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
     let state = ctx.state();
     let rendezvous = state
         .rendezvous()
-        .ok_or_else(|| AppError::new("local", "no rendezvous server is configured yet"))?;
+        .ok_or_else(|| AppError::new(ErrorCode::Local, "no rendezvous server is configured yet"))?;
     let options = ConnectOptions {
         host_id,
         rendezvous,
@@ -186,7 +187,12 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
     .title(format!("Latchkey: {}", info.granted.host_id))
     .inner_size(1280.0, 800.0)
     .build()
-    .map_err(|e| AppError::new("local", format!("cannot open the viewer window: {e}")))?;
+    .map_err(|e| {
+        AppError::new(
+            ErrorCode::Local,
+            format!("cannot open the viewer window: {e}"),
+        )
+    })?;
     Ok(info)
 }
 
@@ -203,7 +209,7 @@ fn with_handle<T>(
 ) -> AppResult<T> {
     if ctx.window.starts_with("viewer-") && ctx.window != format!("viewer-{session_id}") {
         return Err(AppError::new(
-            "forbidden",
+            ErrorCode::Forbidden,
             "a window may only drive its own session",
         ));
     }
@@ -213,7 +219,7 @@ fn with_handle<T>(
         .unwrap_or_else(|p| p.into_inner())
         .get(session_id)
         .map(f)
-        .ok_or_else(|| AppError::new("session_ended", "this session has ended"))
+        .ok_or_else(|| AppError::new(ErrorCode::SessionEnded, "this session has ended"))
 }
 
 pub async fn session_info(ctx: &Ctx, session_id: String) -> AppResult<SessionInfo> {

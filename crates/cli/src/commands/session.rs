@@ -10,6 +10,7 @@ use std::path::Path;
 
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::DeviceId;
+use latchkey_core::ErrorCode;
 use latchkey_session::host::control_socket::{self, ControlRequest};
 use latchkey_session::viewer::{self, ConnectError, ConnectOptions};
 use latchkey_store::known_hosts::KnownHosts;
@@ -121,14 +122,7 @@ fn control(
         Ok(response)
     } else {
         let msg = response.error.clone().unwrap_or_else(|| "refused".into());
-        let code = match response.code.as_deref() {
-            Some(
-                "unknown_request" | "request_mismatch" | "invalid" | "malformed" | "weak_password"
-                | "no_password" | "not_found" | "exists" | "builtin" | "bad_input",
-            ) => exit::USAGE,
-            Some("forbidden") => exit::FORBIDDEN,
-            _ => exit::OTHER,
-        };
+        let code = exit::for_code(response.code.unwrap_or(ErrorCode::Local));
         Err(CliError::Coded(code, msg))
     }
 }

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 use latchkey_core::handshake::{DenialCode, Method};
 use latchkey_core::permission::PermissionSet;
 use latchkey_core::signal::DeviceId;
+use latchkey_core::ErrorCode;
 
 use crate::Error;
 
@@ -110,16 +111,16 @@ pub enum ConnectError {
 
 impl ConnectError {
     /// The shared error name.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ConnectError::Denied { code, .. } => code.name(),
-            ConnectError::HostOffline(_) => "host_offline",
-            ConnectError::UnknownId(_) => "unknown_id",
-            ConnectError::HostKeyChanged { .. } => "host_key_changed",
-            ConnectError::Protocol(_) => "protocol",
+            ConnectError::Denied { code, .. } => ErrorCode::from(*code),
+            ConnectError::HostOffline(_) => ErrorCode::HostOffline,
+            ConnectError::UnknownId(_) => ErrorCode::UnknownId,
+            ConnectError::HostKeyChanged { .. } => ErrorCode::HostKeyChanged,
+            ConnectError::Protocol(_) => ErrorCode::Protocol,
             ConnectError::Local(Error::RendezvousUnreachable(_))
-            | ConnectError::Local(Error::RendezvousLost(_)) => "host_offline",
-            ConnectError::Local(_) => "local",
+            | ConnectError::Local(Error::RendezvousLost(_)) => ErrorCode::HostOffline,
+            ConnectError::Local(_) => ErrorCode::Local,
         }
     }
 }
