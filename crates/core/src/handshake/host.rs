@@ -25,6 +25,20 @@ use crate::token::{Token, TokenRecord};
 use crate::totp::{LoginKind, TotpSecret};
 use crate::{require_msg, Invalid, UnixTime};
 
+/// The value of a read from the host's surroundings ([`HostEnv`]), or, when it
+/// failed, the handshake ends as broken (the attempt is abandoned, not counted
+/// as a wrong password).
+macro_rules! or_broken {
+    ($io:expr, $login:expr, $ctx:expr, $read:expr) => {
+        match $read {
+            Ok(value) => value,
+            Err(e) => {
+                return $io.broken($login, LoginOutcome::Abandoned, e, $ctx.now, $ctx.throttle)
+            }
+        }
+    };
+}
+
 /// Seconds the viewer has for its hello, a password finish or a second factor.
 pub const STEP_S: u64 = 15;
 /// Seconds a viewer has to say how it logs in after the hellos: a real viewer
@@ -797,18 +811,7 @@ impl ExpectMethod {
             }
         };
         // Fresh settings for every request: CLI changes apply at once.
-        let settings = match ctx.env.settings() {
-            Ok(s) => s,
-            Err(e) => {
-                return io.broken(
-                    self.login,
-                    LoginOutcome::Abandoned,
-                    e,
-                    ctx.now,
-                    ctx.throttle,
-                )
-            }
-        };
+        let settings = or_broken!(io, self.login, ctx, ctx.env.settings());
         if let Some(v) = acl_refusal(&settings, &self.login.viewer, &message, ctx.now) {
             return io.conclude(self.login, v, ctx.now, ctx.throttle);
         }
@@ -920,18 +923,7 @@ impl ExpectMethod {
                 }
             }
         }
-        let server = match ctx.env.server_secret() {
-            Ok(s) => s,
-            Err(e) => {
-                return io.broken(
-                    self.login,
-                    LoginOutcome::Abandoned,
-                    e,
-                    ctx.now,
-                    ctx.throttle,
-                )
-            }
-        };
+        let server = or_broken!(io, self.login, ctx, ctx.env.server_secret());
         let started = HostLogin::start(
             &server,
             target.record.as_ref(),
@@ -1179,18 +1171,7 @@ impl ExpectSecondFactor {
                 )
             }
         };
-        let mut settings = match ctx.env.settings() {
-            Ok(s) => s,
-            Err(e) => {
-                return io.broken(
-                    self.login,
-                    LoginOutcome::Abandoned,
-                    e,
-                    ctx.now,
-                    ctx.throttle,
-                )
-            }
-        };
+        let mut settings = or_broken!(io, self.login, ctx, ctx.env.settings());
         if let Err(refusal) = access::check_second_factor(&mut settings, &secret, &code, ctx.now) {
             let reason = format!("second factor {refusal:?}").to_lowercase();
             let verdict = refuse(
@@ -1222,10 +1203,7 @@ fn authorized<E: HostEnv, R: CryptoRngCore>(
     login: Login,
     then: AfterSecondFactor,
 ) -> HostState {
-    let settings = match ctx.env.settings() {
-        Ok(s) => s,
-        Err(e) => return io.broken(login, LoginOutcome::Abandoned, e, ctx.now, ctx.throttle),
-    };
+    let settings = or_broken!(io, login, ctx, ctx.env.settings());
     let (target, remember) = match then {
         AfterSecondFactor::Token(credential) => {
             let verdict = grant(&settings, login.viewer, credential, None, None);
@@ -1320,18 +1298,7 @@ impl AwaitingPerson {
                 return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
             }
         };
-        let settings = match ctx.env.settings() {
-            Ok(s) => s,
-            Err(e) => {
-                return io.broken(
-                    self.login,
-                    LoginOutcome::Abandoned,
-                    e,
-                    ctx.now,
-                    ctx.throttle,
-                )
-            }
-        };
+        let settings = or_broken!(io, self.login, ctx, ctx.env.settings());
         let granted = profile.unwrap_or(self.wanted);
         if access::acl_check(&settings, &self.login.viewer, Some(&granted)).is_err() {
             let verdict = acl_denied(Some(granted), "ask");
