@@ -7,68 +7,13 @@ use latchkey_core::feature::{self, clipboard};
 use latchkey_core::handshake::HostMessage;
 use latchkey_core::identity::DeviceKey;
 use latchkey_e2e::cli::*;
+use latchkey_e2e::desktop::{clipboard, dropped, held_session, host_on, pointer};
 use latchkey_e2e::raw_viewer::RawViewer;
 use latchkey_session::transport::peer::{open_feature_channel, Control, ControlEvent};
 use latchkey_testkit::Xvfb;
 use rand_core::OsRng;
 use serde_json::Value;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A host sharing `x`'s display, with a password on `profile` and unattended access on.
-fn host_on(x: &Xvfb, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
-    let host = Device::file();
-    host.set_password(profile, GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on", "--profile", profile]).ok();
-    let proc = host.start_host_on(rv, &x.display);
-    (host, proc)
-}
-
-/// `connect --commands` to `profile`: the session stays open and takes commands.
-fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, profile: &str) -> Proc {
-    let mut v = viewer.spawn_piped(&[
-        "connect",
-        id,
-        "--rendezvous",
-        &rv.url,
-        "--profile",
-        profile,
-        "--password-stdin",
-        "--commands",
-        "--json",
-    ]);
-    v.send(GOOD_PASSWORD);
-    let line = v.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
-    assert!(line.contains("\"ok\":true"), "{line}");
-    v
-}
-
-/// The host's clipboard text, read on its display.
-fn host_clipboard(display: &str) -> String {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .env("DISPLAY", display)
-        .output()
-        .expect("xclip");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The `message_dropped` records, as (kind, permission).
-fn dropped(host: &Device) -> Vec<(String, String)> {
-    host.run(&["audit", "--json"])
-        .json()
-        .as_array()
-        .expect("audit list")
-        .iter()
-        .filter(|e| e["event"] == "message_dropped")
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap_or("").to_string(),
-                e["permission"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
 
 fn is_refusal(answer: &Value) -> bool {
     answer["ok"] == false && answer["refused"] == true
@@ -80,7 +25,7 @@ fn a_message_without_its_permission_is_refused_and_audited_once_per_kind() {
     let rv = Rendezvous::start(0, None);
     let (host, h) = host_on(&x, &rv, "screen_sharing");
     let viewer = Device::file();
-    let mut v = held_session(&viewer, h.id(), &rv, "screen_sharing");
+    let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "screen_sharing"]);
     for _ in 0..2 {
         let got = v.command("clipboard-get");
         assert!(is_refusal(&got), "{got}");
@@ -111,7 +56,7 @@ fn a_message_without_its_permission_is_refused_and_audited_once_per_kind() {
             ("text".to_string(), "control_input".to_string()),
         ]
     );
-    assert_ne!(host_clipboard(&x.display), "from the viewer");
+    assert_ne!(clipboard(&x.display), "from the viewer");
 }
 
 #[test]
@@ -120,9 +65,9 @@ fn a_permission_removed_mid_session_stops_its_feature_and_comes_back_with_it() {
     let rv = Rendezvous::start(0, None);
     let (host, h) = host_on(&x, &rv, "default");
     let viewer = Device::file();
-    let mut v = held_session(&viewer, h.id(), &rv, "default");
+    let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "default"]);
     assert_eq!(v.command("clipboard-set before")["ok"], true);
-    assert_eq!(host_clipboard(&x.display), "before");
+    assert_eq!(clipboard(&x.display), "before");
 
     host.run(&["profile", "set", "default", "clipboard", "off"])
         .ok();
@@ -142,7 +87,7 @@ fn a_permission_removed_mid_session_stops_its_feature_and_comes_back_with_it() {
     }
     assert!(is_refusal(&v.command("clipboard-get")));
     // The refused text never reached the host's clipboard.
-    assert_eq!(host_clipboard(&x.display), accepted);
+    assert_eq!(clipboard(&x.display), accepted);
     assert!(dropped(&host).contains(&("clipboard_set".to_string(), "clipboard".to_string())));
     // Other features go on meanwhile.
     assert_eq!(v.command("move 10 10")["ok"], true);
@@ -160,7 +105,7 @@ fn a_permission_removed_mid_session_stops_its_feature_and_comes_back_with_it() {
         assert!(Instant::now() < deadline, "the clipboard never came back");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(host_clipboard(&x.display), "again");
+    assert_eq!(clipboard(&x.display), "again");
     let got = v.command("clipboard-get");
     assert_eq!(got["text"], "again", "{got}");
     assert_eq!(v.command("quit")["ok"], true);
@@ -298,23 +243,6 @@ impl SilentClipboardOwner {
     }
 }
 
-/// The host's pointer position.
-fn host_pointer(display: &str) -> (i32, i32) {
-    let out = Command::new("xdotool")
-        .arg("getmouselocation")
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool");
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |k: &str| -> i32 {
-        out.split_whitespace()
-            .find_map(|f| f.strip_prefix(k))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {k} in {out:?}"))
-    };
-    (field("x:"), field("y:"))
-}
-
 /// A clipboard read that hangs on the host (its X owner never answers) does
 /// not hold up input: another session's pointer moves and its sync returns
 /// while the read still waits.
@@ -325,8 +253,8 @@ fn a_slow_clipboard_does_not_block_input() {
     let (_host, h) = host_on(&x, &rv, "default");
     let owner = SilentClipboardOwner::start(&x.display);
     let (reader, mover) = (Device::file(), Device::file());
-    let mut slow = held_session(&reader, h.id(), &rv, "default");
-    let mut quick = held_session(&mover, h.id(), &rv, "default");
+    let mut slow = held_session(&reader, h.id(), &rv, &["--profile", "default"]);
+    let mut quick = held_session(&mover, h.id(), &rv, &["--profile", "default"]);
     let asked = Instant::now();
     slow.send("clipboard-get");
     owner
@@ -338,7 +266,7 @@ fn a_slow_clipboard_does_not_block_input() {
     assert_eq!(quick.command("move 210 170")["ok"], true);
     assert_eq!(quick.command("sync")["ok"], true);
     let moved_in = moving.elapsed();
-    assert_eq!(host_pointer(&x.display), (210, 170));
+    assert_eq!(pointer(&x.display), (210, 170));
     // arboard tries several text formats, 4 s each: longer than the viewer
     // waits for an answer (10 s), so the read ends in the viewer's timeout.
     let answer = slow.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));

@@ -4,6 +4,7 @@
 //! go of every key when a session drops.
 
 use latchkey_e2e::cli::*;
+use latchkey_e2e::desktop::{clipboard, dropped, held_session, host_on, pointer};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 use serde_json::Value;
@@ -21,36 +22,6 @@ fn pw() -> String {
 fn json(run: &Run) -> Value {
     serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
-}
-
-/// A host sharing `x`'s display, with a password on `profile` and unattended access on.
-fn host_on(x: &Xvfb, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
-    let host = Device::file();
-    host.set_password(profile, GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on", "--profile", profile]).ok();
-    let proc = host.start_host_on(rv, &x.display);
-    (host, proc)
-}
-
-fn xtool(display: &str, args: &[&str]) -> String {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .env("DISPLAY", display)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{} must be installed: {e}", args[0]));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn pointer(display: &str) -> (i32, i32) {
-    let out = xtool(display, &["xdotool", "getmouselocation"]);
-    let field = |k: &str| -> i32 {
-        out.split_whitespace()
-            .find_map(|f| f.strip_prefix(k))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {k} in {out:?}"))
-    };
-    (field("x:"), field("y:"))
 }
 
 fn read_png(path: &std::path::Path) -> Frame {
@@ -259,10 +230,7 @@ fn clipboard_both_ways_and_blocked_without_the_permission() {
         Some(&pw()),
     );
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(
-        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
-        "from the viewer"
-    );
+    assert_eq!(clipboard(&x.display), "from the viewer");
     // Host to viewer.
     let mut xclip = Command::new("xclip")
         .args(["-i", "-selection", "clipboard", "-loops", "1"])
@@ -318,10 +286,7 @@ fn clipboard_both_ways_and_blocked_without_the_permission() {
         Some(&other),
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert_ne!(
-        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
-        "sneaky"
-    );
+    assert_ne!(clipboard(&x.display), "sneaky");
 }
 
 fn keys_held(display: &str) -> usize {
@@ -497,42 +462,13 @@ fn show_pointer_without_control_is_shown_not_moved() {
     held.kill();
 }
 
-/// `connect --commands` through `rv` with the password: the session stays
-/// open and takes commands one by one.
-fn scripted_session(viewer: &Device, id: &str, rv: &Rendezvous) -> Proc {
-    let mut v = viewer.spawn_piped(&[
-        "connect",
-        id,
-        "--rendezvous",
-        &rv.url,
-        "--password-stdin",
-        "--commands",
-        "--json",
-    ]);
-    v.send(GOOD_PASSWORD);
-    let line = v.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
-    assert!(line.contains("\"ok\":true"), "{line}");
-    v
-}
-
-fn dropped_kinds(host: &Device) -> Vec<String> {
-    host.run(&["audit", "--json"])
-        .json()
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter(|e| e["event"] == "message_dropped")
-        .map(|e| e["kind"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn a_profile_edited_mid_session_applies_at_once() {
     let x = Xvfb::start();
     let rv = Rendezvous::start(0, None);
     let (host, h) = host_on(&x, &rv, "default");
     let viewer = Device::file();
-    let mut v = scripted_session(&viewer, h.id(), &rv);
+    let mut v = held_session(&viewer, h.id(), &rv, &[]);
     assert_eq!(v.command("move 100 120")["ok"], true);
     assert_eq!(v.command("sync")["ok"], true);
     assert_eq!(pointer(&x.display), (100, 120));
@@ -551,7 +487,11 @@ fn a_profile_edited_mid_session_applies_at_once() {
     );
     // (The profile still shows the viewer's pointer, so motion is not a
     // drop; the click is.)
-    assert!(dropped_kinds(&host).contains(&"button".to_string()));
+    assert!(dropped(&host)
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect::<Vec<_>>()
+        .contains(&"button".to_string()));
 
     // And gives it back: it works again in the same session.
     host.run(&["profile", "set", "default", "control_input", "on"])
@@ -642,12 +582,9 @@ fn long_clipboard_text_travels_in_pieces_both_ways() {
     let viewer = Device::file();
     // 200 KB of text with quotes, backslashes and non-ASCII (JSON escapes some).
     let text: String = (0..20_000).map(|i| format!("{i:05}\"é\\ ")).collect();
-    let mut v = scripted_session(&viewer, h.id(), &rv);
+    let mut v = held_session(&viewer, h.id(), &rv, &[]);
     assert_eq!(v.command(&format!("clipboard-set {text}"))["ok"], true);
-    assert_eq!(
-        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
-        text
-    );
+    assert_eq!(clipboard(&x.display), text);
     let got = v.command("clipboard-get");
     assert_eq!(got["text"].as_str().map(str::len), Some(text.len()));
     assert_eq!(got["text"], text.as_str());
@@ -659,10 +596,7 @@ fn long_clipboard_text_travels_in_pieces_both_ways() {
         answer["error"].as_str().unwrap_or("").contains("limit"),
         "{answer}"
     );
-    assert_eq!(
-        xtool(&x.display, &["xclip", "-o", "-selection", "clipboard"]),
-        text
-    );
+    assert_eq!(clipboard(&x.display), text);
     assert_eq!(v.command("quit")["ok"], true);
 }
 
@@ -718,7 +652,7 @@ fn no_log_level_shows_typed_text_keys_or_the_clipboard() {
         typed.push_str(&window.typed(Duration::from_millis(300)));
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while xtool(&x.display, &["xclip", "-selection", "clipboard", "-o"]) != CLIPPED {
+    while clipboard(&x.display) != CLIPPED {
         assert!(Instant::now() < deadline, "the clipboard was never set");
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -12,6 +12,7 @@
 //! - `app/real_app.rs`: the desktop app under Xvfb, driven through WebDriver.
 //! - [`bins`]: where the binaries under test are, refused when stale.
 //! - [`cli`]: devices (config dirs), processes, the rendezvous, outcomes.
+//! - [`desktop`]: a host on a private X display and what the suites read from it.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
 //! - [`webdriver`]: a minimal WebDriver client for the app.
@@ -21,6 +22,7 @@
 
 pub mod bins;
 pub mod cli;
+pub mod desktop;
 pub mod raw_host;
 pub mod raw_viewer;
 pub mod webdriver;

@@ -1,0 +1,77 @@
+//! A host sharing a private X display, and what the suites read back from
+//! that display and from the host's audit log: the pointer, the clipboard,
+//! the messages the host dropped.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use latchkey_testkit::Xvfb;
+
+use crate::cli::{Device, Proc, Rendezvous, GOOD_PASSWORD};
+
+/// A host sharing `x`'s display, with a password on `profile` and unattended access on.
+pub fn host_on(x: &Xvfb, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
+    let host = Device::file();
+    host.set_password(profile, GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", profile]).ok();
+    let proc = host.start_host_on(rv, &x.display);
+    (host, proc)
+}
+
+/// `connect --commands --json` with the password and `extra` arguments
+/// (e.g. `--profile NAME`): the session stays open and takes commands one by one.
+pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -> Proc {
+    let mut args = vec!["connect", id, "--rendezvous", &rv.url];
+    args.extend_from_slice(extra);
+    args.extend(["--password-stdin", "--commands", "--json"]);
+    let mut v = viewer.spawn_piped(&args);
+    v.send(GOOD_PASSWORD);
+    let line = v.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
+    assert!(line.contains("\"ok\":true"), "{line}");
+    v
+}
+
+/// Run an X tool on `display`; its standard output.
+pub fn xtool(display: &str, args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{} must be installed: {e}", args[0]));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The pointer position on `display`.
+pub fn pointer(display: &str) -> (i32, i32) {
+    let out = xtool(display, &["xdotool", "getmouselocation"]);
+    let field = |k: &str| -> i32 {
+        out.split_whitespace()
+            .find_map(|f| f.strip_prefix(k))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {k} in {out:?}"))
+    };
+    (field("x:"), field("y:"))
+}
+
+/// The clipboard text on `display`.
+pub fn clipboard(display: &str) -> String {
+    xtool(display, &["xclip", "-o", "-selection", "clipboard"])
+}
+
+/// The host's `message_dropped` audit records, as (kind, permission).
+pub fn dropped(host: &Device) -> Vec<(String, String)> {
+    host.run(&["audit", "--json"])
+        .json()
+        .as_array()
+        .expect("audit list")
+        .iter()
+        .filter(|e| e["event"] == "message_dropped")
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or("").to_string(),
+                e["permission"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
