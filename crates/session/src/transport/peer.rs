@@ -559,17 +559,44 @@ mod tests {
         );
     }
 
+    /// A viewer and a host on loopback, offer and answer exchanged, the
+    /// viewer's control channel created (it opens once DTLS is up).
+    struct Connected {
+        viewer: Peer,
+        host: Peer,
+        control: Control,
+        offer: String,
+        answer: String,
+    }
+
+    async fn connected() -> Connected {
+        let addrs = || vec!["127.0.0.1:0".to_string()];
+        let mut viewer = Peer::bound_to(addrs()).await.expect("viewer");
+        let mut host = Peer::bound_to(addrs()).await.expect("host");
+        let control = Control::new(viewer.create_control().await.expect("control"));
+        let offer = viewer.offer().await.expect("offer");
+        let answer = host.answer(&offer).await.expect("answer");
+        viewer.accept_answer(&answer).await.expect("accept");
+        Connected {
+            viewer,
+            host,
+            control,
+            offer,
+            answer,
+        }
+    }
+
     /// Two real peers: each side's view of the other's certificate is the
     /// certificate that side really presents.
     #[tokio::test]
     async fn authenticated_fingerprints_are_the_certificates_in_use() {
-        let addrs = || vec!["127.0.0.1:0".to_string()];
-        let mut viewer = Peer::bound_to(addrs()).await.expect("viewer");
-        let mut host = Peer::bound_to(addrs()).await.expect("host");
-        let vc = Control::new(viewer.create_control().await.expect("control"));
-        let offer = viewer.offer().await.expect("offer");
-        let answer = host.answer(&offer).await.expect("answer");
-        viewer.accept_answer(&answer).await.expect("accept");
+        let Connected {
+            viewer,
+            mut host,
+            control: vc,
+            offer,
+            answer,
+        } = connected().await;
         let hc = tokio::time::timeout(Duration::from_secs(20), async {
             loop {
                 if let Some(PeerEvent::DataChannel(dc)) = host.next_event().await {
@@ -601,13 +628,12 @@ mod tests {
     /// alive here as the viewer's drive loop keeps it).
     #[tokio::test]
     async fn channels_created_on_a_live_connection_open_and_carry_messages() {
-        let addrs = || vec!["127.0.0.1:0".to_string()];
-        let mut viewer = Peer::bound_to(addrs()).await.expect("viewer");
-        let mut host = Peer::bound_to(addrs()).await.expect("host");
-        let vc = Control::new(viewer.create_control().await.expect("control"));
-        let offer = viewer.offer().await.expect("offer");
-        let answer = host.answer(&offer).await.expect("answer");
-        viewer.accept_answer(&answer).await.expect("accept");
+        let Connected {
+            mut viewer,
+            mut host,
+            control: vc,
+            ..
+        } = connected().await;
         // The host echoes every message on every channel.
         let echo = tokio::spawn(async move {
             while let Some(ev) = host.next_event().await {
