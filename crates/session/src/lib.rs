@@ -33,6 +33,7 @@
 pub mod error;
 pub mod features;
 pub mod host;
+mod machine_clock;
 pub mod messages;
 pub mod transport;
 pub mod viewer;

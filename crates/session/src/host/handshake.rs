@@ -24,10 +24,10 @@ use latchkey_store::config::now;
 use latchkey_store::{Config, SecretName};
 use rand_core::OsRng;
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::host::requests::{Decision, RequestInfo};
 use crate::host::shared::{is_dead, refused_connection, HostShared};
+use crate::machine_clock::MachineClock;
 use crate::transport::peer::{Control, Peer, PeerEvent, CONTROL_LABEL};
 use crate::Error;
 
@@ -135,8 +135,7 @@ async fn drive(
     control: &Control,
 ) -> Result<HostOutcome, Error> {
     let throttle = &env.shared.throttle;
-    // When the machine was last fed: deadlines are relative to it.
-    let mut fed = (now(), Instant::now());
+    let mut clock = MachineClock::start();
     let mut deadline: Option<UnixTime> = None;
     // The accept window's request, and its answer while none came yet.
     let mut request: Option<String> = None;
@@ -197,7 +196,6 @@ async fn drive(
                 }
             }
         }
-        let wake = deadline.map(|d| fed.1 + Duration::from_secs(d.since(fed.0)));
         let input = tokio::select! {
             r = control.recv() => match r.map(|b| handshake::parse(&b)) {
                 Ok(Ok(m)) => HostInput::Message(m),
@@ -212,22 +210,10 @@ async fn drive(
                     Err(_) => PersonDecision::NoAnswer,
                 })
             },
-            _ = sleep_until(wake), if wake.is_some() => HostInput::Tick,
+            _ = clock.until(deadline) => HostInput::Tick,
         };
-        let at = match (&input, deadline) {
-            // The timer for this deadline fired, whatever the whole-second clock says.
-            (HostInput::Tick, Some(d)) => now().max(d),
-            _ => now(),
-        };
-        fed = (at, Instant::now());
+        let at = clock.feed(deadline.filter(|_| matches!(input, HostInput::Tick)));
         machine.handle(at, input, &mut lock(throttle), env, &mut OsRng);
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -19,11 +19,11 @@ use latchkey_store::known_hosts::{HostKeyCheck, KnownHosts};
 use latchkey_store::{Config, SecretName};
 use rand_core::{OsRng, RngCore};
 use std::sync::Arc;
-use tokio::time::Instant;
 use webrtc::media_stream::track_remote::TrackRemote;
 use zeroize::Zeroizing;
 
 use super::{ConnectError, ConnectOptions, Granted, Session, STEP};
+use crate::machine_clock::MachineClock;
 use crate::transport::peer::{is_dead, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
 use crate::Error;
@@ -228,8 +228,7 @@ async fn drive(
 ) -> Result<Granted, ConnectError> {
     let token_name = SecretName::ViewerToken(opts.host_id.clone());
     let offline = || ConnectError::HostOffline(opts.host_id.grouped());
-    // When the machine was last fed: deadlines are relative to it.
-    let mut fed = (now(), Instant::now());
+    let mut clock = MachineClock::start();
     let mut deadline: Option<UnixTime> = None;
     loop {
         while let Some(output) = machine.poll_output() {
@@ -276,29 +275,16 @@ async fn drive(
                 }
             }
         }
-        let wake = deadline.map(|d| fed.1 + Duration::from_secs(d.since(fed.0)));
         let input = tokio::select! {
             m = link.recv() => match m.map(|b| handshake::parse(&b)) {
                 Some(Ok(m)) => ViewerInput::Message(m),
                 Some(Err(_)) => ViewerInput::Malformed,
                 None => ViewerInput::Closed,
             },
-            _ = sleep_until(wake) => ViewerInput::Tick,
+            _ = clock.until(deadline) => ViewerInput::Tick,
         };
-        let at = match (&input, deadline) {
-            // The timer for this deadline fired, whatever the whole-second clock says.
-            (ViewerInput::Tick, Some(d)) => now().max(d),
-            _ => now(),
-        };
-        fed = (at, Instant::now());
+        let at = clock.feed(deadline.filter(|_| matches!(input, ViewerInput::Tick)));
         machine.handle(at, input, &mut OsRng);
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
