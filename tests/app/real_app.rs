@@ -688,6 +688,16 @@ fn unlocked_keyring(home: &Path, bus: &SessionBus) {
         let _ = pipe.write_all(b"a login password\n");
     }
     let _ = daemon.wait();
+    // The daemon forks and may still be making the login keyring when
+    // the command returns: wait until the collection is there, unlocked.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while keyring_state(bus) != Some(false) {
+        assert!(
+            Instant::now() < deadline,
+            "the login keyring never appeared unlocked"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// One `dbus-send --print-reply` call to the Secret Service on `bus`:
@@ -716,14 +726,21 @@ fn lock_keyring(bus: &SessionBus) {
         ],
     );
     assert!(lock.status.success(), "locking the keyring: {lock:?}");
-    assert!(
-        keyring_locked(bus),
-        "the login keyring should be locked now"
+    assert_eq!(
+        keyring_state(bus),
+        Some(true),
+        "the login keyring should be locked now: {lock:?}"
     );
 }
 
 /// Whether the login keyring on `bus` is locked.
 fn keyring_locked(bus: &SessionBus) -> bool {
+    keyring_state(bus) == Some(true)
+}
+
+/// The login keyring's `Locked` property on `bus`, `None` while there
+/// is no such collection.
+fn keyring_state(bus: &SessionBus) -> Option<bool> {
     let out = secret_service(
         bus,
         &[
@@ -733,7 +750,16 @@ fn keyring_locked(bus: &SessionBus) -> bool {
             "string:Locked",
         ],
     );
-    String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        None
+    } else if text.contains("boolean true") {
+        Some(true)
+    } else if text.contains("boolean false") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Paths of the Secret Service items Latchkey made (locked or not).
