@@ -82,9 +82,9 @@ impl From<ConnectError> for AppError {
 impl From<SessionError> for AppError {
     fn from(e: SessionError) -> Self {
         let code = match &e {
-            SessionError::Refused { .. } => ErrorCode::Forbidden,
             SessionError::TooLarge { .. } => ErrorCode::BadInput,
             SessionError::Broken(_) => ErrorCode::SessionEnded,
+            other => other.code(),
         };
         AppError::new(code, e.to_string())
     }

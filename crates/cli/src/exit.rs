@@ -46,7 +46,8 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::SecondFactorRequired
         | ErrorCode::SecondFactorInvalid
         | ErrorCode::Denied
-        | ErrorCode::Throttled => AUTH,
+        | ErrorCode::Throttled
+        | ErrorCode::Permission => AUTH,
         ErrorCode::SecretStore => STORE,
         ErrorCode::HostKeyChanged => HOST_KEY,
         ErrorCode::HostOffline | ErrorCode::UnknownId => OFFLINE,

@@ -67,6 +67,11 @@ pub enum ErrorCode {
     /// A request line over the limit.
     TooLarge,
 
+    // An open session.
+    /// The session's permissions do not allow what was asked (a feature's
+    /// request the host refused).
+    Permission,
+
     // The desktop app.
     /// The session ended.
     SessionEnded,
@@ -78,7 +83,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::WrongCredentials,
         ErrorCode::SecondFactorRequired,
         ErrorCode::SecondFactorInvalid,
@@ -102,6 +107,7 @@ impl ErrorCode {
         ErrorCode::RequestMismatch,
         ErrorCode::Unsupported,
         ErrorCode::TooLarge,
+        ErrorCode::Permission,
         ErrorCode::SessionEnded,
         ErrorCode::Local,
     ];
@@ -132,6 +138,7 @@ impl ErrorCode {
             ErrorCode::RequestMismatch => "request_mismatch",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::TooLarge => "too_large",
+            ErrorCode::Permission => "permission",
             ErrorCode::SessionEnded => "session_ended",
             ErrorCode::Local => "local",
         }

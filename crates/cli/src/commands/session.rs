@@ -464,6 +464,7 @@ async fn act(
     let refused = |e: SessionError| match e {
         SessionError::Refused { .. } => Shot::Refused(e.to_string()),
         SessionError::TooLarge { .. } => Shot::Usage(e.to_string()),
+        SessionError::HostFailed { .. } => Shot::Frame(e.to_string()),
         SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
     };
     let mut acted = Acted::default();

@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// The names as the control socket, the store and the viewer wrote them.
-const BEFORE: [&str; 25] = [
+/// The names as the control socket, the store and the viewer wrote them
+/// (and `permission`, added with the session features).
+const BEFORE: [&str; 26] = [
     "wrong_credentials",
     "second_factor_required",
     "second_factor_invalid",
@@ -28,6 +29,7 @@ const BEFORE: [&str; 25] = [
     "request_mismatch",
     "unsupported",
     "too_large",
+    "permission",
     "session_ended",
     "local",
 ];

@@ -1,6 +1,6 @@
 //! Clipboard text both ways (`clipboard`), on a reliable ordered channel.
-//! Text travels in pieces of at most [`CHUNK`] encoded bytes, up to
-//! [`MAX_TEXT`] in all.
+//! Text travels in pieces of at most [`super::PIECE`] encoded bytes
+//! ([`super::text_pieces`]), up to [`MAX_TEXT`] in all.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,9 +15,6 @@ pub const SPEC: FeatureSpec = FeatureSpec {
     max_message: MAX_MESSAGE,
 };
 
-/// Largest clipboard text carried in one message, in bytes; longer text
-/// travels in several (`more: true` on all but the last).
-pub const CHUNK: usize = 8 * 1024;
 /// Largest clipboard text either side accepts in all, in bytes.
 pub const MAX_TEXT: usize = 1024 * 1024;
 
@@ -76,29 +73,4 @@ pub enum FromHost {
         /// The id sent.
         id: u64,
     },
-}
-
-/// `text` cut into pieces whose JSON encoding takes at most [`CHUNK`] bytes,
-/// on character boundaries (at least one piece, maybe empty), so each fits in
-/// one message however much JSON escapes it.
-pub fn chunks(text: &str) -> Vec<&str> {
-    fn encoded_len(c: char) -> usize {
-        match c {
-            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-            c if u32::from(c) < 0x20 => 6,
-            c => c.len_utf8(),
-        }
-    }
-    let mut out = Vec::new();
-    let (mut start, mut size) = (0, 0);
-    for (i, c) in text.char_indices() {
-        let n = encoded_len(c);
-        if size + n > CHUNK {
-            out.push(&text[start..i]);
-            (start, size) = (i, 0);
-        }
-        size += n;
-    }
-    out.push(&text[start..]);
-    out
 }

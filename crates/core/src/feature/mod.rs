@@ -128,3 +128,32 @@ pub const MAX_MESSAGE: usize = 12 * 1024;
 /// A message type with no values, for a feature that does not answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NoMessage {}
+
+/// Largest text carried in one message, in encoded bytes; longer text
+/// travels in several (`more: true` on all but the last).
+pub const PIECE: usize = 8 * 1024;
+
+/// `text` cut into pieces whose JSON encoding takes at most [`PIECE`] bytes,
+/// on character boundaries (at least one piece, maybe empty), so each fits in
+/// one message however much JSON escapes it.
+pub fn text_pieces(text: &str) -> Vec<&str> {
+    fn encoded_len(c: char) -> usize {
+        match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        }
+    }
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, c) in text.char_indices() {
+        let n = encoded_len(c);
+        if size + n > PIECE {
+            out.push(&text[start..i]);
+            (start, size) = (i, 0);
+        }
+        size += n;
+    }
+    out.push(&text[start..]);
+    out
+}

@@ -119,25 +119,25 @@ fn oversized_messages_are_refused_before_parsing() {
 }
 
 #[test]
-fn chunks_cut_on_character_boundaries_and_rejoin() {
-    let text = "é".repeat(clipboard::CHUNK); // 2 bytes each: 2 * CHUNK bytes
-    let chunks = clipboard::chunks(&text);
+fn text_pieces_cut_on_character_boundaries_and_rejoin() {
+    let text = "é".repeat(PIECE); // 2 bytes each: 2 * PIECE bytes
+    let chunks = text_pieces(&text);
     assert!(chunks.len() >= 2);
-    assert!(chunks.iter().all(|c| c.len() <= clipboard::CHUNK));
+    assert!(chunks.iter().all(|c| c.len() <= PIECE));
     assert_eq!(chunks.concat(), text);
-    assert_eq!(clipboard::chunks(""), vec![""]);
-    assert_eq!(clipboard::chunks("abc"), vec!["abc"]);
+    assert_eq!(text_pieces(""), vec![""]);
+    assert_eq!(text_pieces("abc"), vec!["abc"]);
 }
 
 #[test]
 fn every_chunk_fits_in_a_message_however_escaped() {
     for text in [
-        "x".repeat(3 * clipboard::CHUNK),
-        "\u{1}".repeat(clipboard::CHUNK),
-        "\"\\".repeat(clipboard::CHUNK),
-        "€😀".repeat(clipboard::CHUNK / 2),
+        "x".repeat(3 * PIECE),
+        "\u{1}".repeat(PIECE),
+        "\"\\".repeat(PIECE),
+        "€😀".repeat(PIECE / 2),
     ] {
-        let chunks = clipboard::chunks(&text);
+        let chunks = text_pieces(&text);
         assert_eq!(chunks.concat(), text);
         for chunk in chunks {
             let json = serde_json::to_vec(&clipboard::FromViewer::ClipboardSet {

@@ -2,7 +2,8 @@
 //! pieces up to a total limit. The wire messages and limits are in
 //! `latchkey_core::feature::clipboard`.
 
-use latchkey_core::feature::clipboard::{chunks, FromHost, FromViewer, MAX_TEXT};
+use latchkey_core::feature::clipboard::{FromHost, FromViewer, MAX_TEXT};
+use latchkey_core::feature::text_pieces;
 
 /// The host half.
 pub mod host {
@@ -11,7 +12,7 @@ pub mod host {
     use latchkey_core::feature::{self, FeatureSpec};
     use latchkey_core::permission::PermissionSet;
 
-    use super::{chunks, FromHost, FromViewer, MAX_TEXT};
+    use super::{text_pieces, FromHost, FromViewer, MAX_TEXT};
     use crate::host::desktop::{Job, Lane};
     use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
@@ -93,7 +94,7 @@ pub mod host {
                                 .await;
                         }
                         Some(text) => {
-                            let pieces = chunks(&text);
+                            let pieces = text_pieces(&text);
                             let last = pieces.len() - 1;
                             for (i, piece) in pieces.into_iter().enumerate() {
                                 let _ = channel
@@ -143,7 +144,7 @@ pub mod viewer {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
-    use super::{chunks, FromHost, FromViewer, MAX_TEXT};
+    use super::{text_pieces, FromHost, FromViewer, MAX_TEXT};
     use crate::viewer::link::FeatureLink;
     use crate::viewer::link::SessionError;
     use crate::Error;
@@ -174,7 +175,7 @@ pub mod viewer {
                 });
             }
             let _turn = self.link.turn().await;
-            let pieces = chunks(text);
+            let pieces = text_pieces(text);
             let last = pieces.len() - 1;
             for (i, piece) in pieces.into_iter().enumerate() {
                 self.link

@@ -13,6 +13,7 @@ use webrtc::peer_connection::PeerConnection;
 
 use latchkey_core::feature::{self, FeatureSpec};
 use latchkey_core::permission::PermissionSet;
+use latchkey_core::ErrorCode;
 
 use crate::transport::peer::{self, Control};
 use crate::Error;
@@ -39,9 +40,30 @@ pub enum SessionError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The host could not carry out the request (its own failure).
+    #[error("the host could not {what}: {reason}")]
+    HostFailed {
+        /// What it could not do.
+        what: String,
+        /// Why, in its words.
+        reason: String,
+    },
     /// The session broke.
     #[error(transparent)]
     Broken(#[from] Error),
+}
+
+impl SessionError {
+    /// The failure's machine-readable name.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SessionError::Refused { .. } => ErrorCode::Permission,
+            SessionError::TooLarge { .. } => ErrorCode::TooLarge,
+            SessionError::HostFailed { .. } => ErrorCode::Local,
+            SessionError::Broken(Error::Ended(_) | Error::PeerGone) => ErrorCode::SessionEnded,
+            SessionError::Broken(_) => ErrorCode::Protocol,
+        }
+    }
 }
 
 /// The session's state as the drive loop keeps it.
