@@ -144,7 +144,28 @@ fn classify_ss(e: &dbus_secret_service::Error) -> KeyringProblem {
 /// (Reading or writing a locked keyring through `keyring` pops the Secret
 /// Service's unlock prompt and waits for it; a front end asks this first
 /// and shows the prompt only when the person asks for it.)
+///
+/// "No service" and "refused" are asked again (three times, 200 ms apart)
+/// before they are believed: a Secret Service busy for a moment (a D-Bus
+/// call left without a reply under load) is not a keyring gone. A locked
+/// keyring, or one with no login keyring, is an answer and is not asked again.
 pub fn keyring_problem() -> Option<KeyringProblem> {
+    let mut problem = keyring_problem_once();
+    for _ in 0..3 {
+        if !matches!(
+            problem,
+            Some(KeyringProblem::NoService | KeyringProblem::Refused)
+        ) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        problem = keyring_problem_once();
+    }
+    problem
+}
+
+/// One look at the keyring, for [`keyring_problem`].
+fn keyring_problem_once() -> Option<KeyringProblem> {
     use dbus_secret_service::{EncryptionType, SecretService};
     let ss = match SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 0) {
         Ok(ss) => ss,
