@@ -22,6 +22,7 @@ import type {
   SessionInfo,
   StoreProblem,
   Strength,
+  SystemInfo,
   TokenSummary,
 } from '../src/bindings';
 import { EVENTS } from '../src/bindings';
@@ -73,6 +74,30 @@ export const HOSTS = {
   saved: '123456789',
   plain: '987654321',
 } as const;
+
+/** The host's system information as the fake reports it. */
+export const SYSTEM_INFO: SystemInfo = {
+  os: { name: 'Debian GNU/Linux', version: '12', pretty: 'Debian GNU/Linux 12 (bookworm)', arch: 'x86_64' },
+  kernel: '6.1.0-27-amd64',
+  hostname: 'front-desk',
+  cpu: { model: 'Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz', logical_cores: 8, physical_cores: 4, load: [0.42, 0.3, 0.25] },
+  memory: { total: 16 * 1024 ** 3, available: 9.5 * 1024 ** 3, swap_total: 2 * 1024 ** 3, swap_free: 2 * 1024 ** 3 },
+  disks: [
+    { mount: '/', filesystem: 'ext4', total: 250 * 1024 ** 3, free: 120 * 1024 ** 3 },
+    { mount: '/home', filesystem: 'ext4', total: 900 * 1024 ** 3, free: 95 * 1024 ** 3 },
+  ],
+  displays: [
+    { name: 'eDP-1', width: 1920, height: 1080, x: 0, y: 0, primary: true },
+    { name: 'HDMI-1', width: 2560, height: 1440, x: 1920, y: 0, primary: false },
+  ],
+  uptime_secs: 3 * 86400 + 4 * 3600 + 12 * 60,
+  interfaces: [
+    { name: 'enp3s0', mac: '3c:52:82:aa:bb:cc', addresses: ['192.168.1.20/24', 'fe80::3e52:82ff:feaa:bbcc/64'] },
+    { name: 'lo', mac: '00:00:00:00:00:00', addresses: ['127.0.0.1/8', '::1/128'] },
+  ],
+  users: [{ name: 'alice', line: 'tty2', host: '', since: 1764576000 }],
+  latchkey_version: '0.1.0',
+};
 
 const ALL: Permission[] = [
   'hear_sound',
@@ -199,6 +224,8 @@ export class FakeBackend {
   private nextSession = 1;
   /** The host's clipboard text; null when it holds none. */
   clipboard: string | null = 'Text on the remote clipboard';
+  /** What the host reports with `system_info` (its load moves on every ask). */
+  systemInfo: SystemInfo = structuredClone(SYSTEM_INFO);
   readonly inputs: InputEvent[] = [];
   readonly pointer: { x: number; y: number }[] = [];
   readonly answers: { id: string; accept: boolean; viewer: string; permissions: Permission[] | null }[] = [];
@@ -555,6 +582,15 @@ export class FakeBackend {
         this.session(args.sessionId);
         this.clipboard = String(args.text);
         return null;
+      case 'system_info': {
+        const s = this.session(args.sessionId);
+        if (!s.permissions.includes('system_info')) {
+          throw appError('permission', "the host does not allow system_info in this session (permission 'system_info')");
+        }
+        const [a, b, c] = this.systemInfo.cpu.load.map((l) => Math.round((l + 0.1) * 100) / 100);
+        this.systemInfo.cpu.load = [a, b, c];
+        return structuredClone(this.systemInfo);
+      }
       case 'switch_display': {
         const s = this.session(args.sessionId);
         const id = args.id as number;

@@ -250,6 +250,55 @@ describe('viewer', () => {
     await page.close();
   });
 
+  it('shows the host’s system information in a panel, refreshed on demand', async () => {
+    const page = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([30, 90, 60], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    await toolbar.getByRole('button', { name: 'System' }).click();
+    const panel = page.getByRole('dialog', { name: 'System information' });
+    await panel.getByText('Debian GNU/Linux 12 (bookworm) (x86_64)').waitFor();
+    await panel.getByText('6.1.0-27-amd64').waitFor();
+    await panel.getByText('3 d 4 h 12 min').waitFor();
+    await expect(panel.getByTestId('memory').innerText()).resolves.toBe('9.5 GiB available of 16.0 GiB');
+    await panel.getByText('load 0.52 0.40 0.35').waitFor();
+    await panel.getByRole('cell', { name: '/home' }).waitFor();
+    await panel.getByText('192.168.1.20/24, fe80::3e52:82ff:feaa:bbcc/64').waitFor();
+    await panel.getByText('HDMI-1: 2560×1440 at 1920,0').waitFor();
+    await panel.getByText('alice').waitFor();
+    await shot(page, 'viewer-system-info');
+    // Refresh asks again: the load moved.
+    await panel.getByRole('button', { name: 'Refresh' }).click();
+    await panel.getByText('load 0.62 0.50 0.45').waitFor();
+    expect((await callsOf(page, 'system_info')).length).toBe(2);
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    // Without the permission there is no System button; taken away, the panel goes too.
+    await emitEvent(page, 'session_permissions', {
+      session_id: 's9',
+      permissions: DEFAULT_PERMS.filter((p) => p !== 'system_info'),
+    });
+    await expect.poll(() => toolbar.getByRole('button', { name: 'System' }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('says so when the host refuses the system information', async () => {
+    const page = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([30, 90, 60], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    // The host's owner took the permission away before the window heard of it.
+    await page.evaluate(() => {
+      const b = window.__latchkeyMock!.backend as unknown as { sessions: Map<string, { permissions: string[] }> };
+      const s = b.sessions.get('s9');
+      if (s) s.permissions = s.permissions.filter((p) => p !== 'system_info');
+    });
+    await page.getByRole('toolbar', { name: 'Session' }).getByRole('button', { name: 'System' }).click();
+    const panel = page.getByRole('dialog', { name: 'System information' });
+    await panel.getByRole('alert').waitFor();
+    await shot(page, 'viewer-system-info-refused');
+    await page.close();
+  });
+
   it('view only: no input, no clipboard, one display; show_pointer sends only the pointer', async () => {
     const one: DisplayInfo[] = [{ id: 66, name: 'screen', x: 0, y: 0, width: 1920, height: 1080, primary: true }];
     const page = await viewer({ permissions: [], displays: one });

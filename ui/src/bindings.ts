@@ -123,6 +123,9 @@ export const commands = {
   async switchDisplay(sessionId: string, id: number): Promise<Result<SessionInfo, AppError>> {
     return call("switch_display", { sessionId, id });
   },
+  async systemInfo(sessionId: string): Promise<Result<SystemInfo, AppError>> {
+    return call("system_info", { sessionId });
+  },
   async endSession(sessionId: string): Promise<Result<null, AppError>> {
     return call("end_session", { sessionId });
   },
@@ -188,6 +191,7 @@ export const ErrorCode = {
   RequestMismatch: "request_mismatch",
   Unsupported: "unsupported",
   TooLarge: "too_large",
+  Permission: "permission",
   SessionEnded: "session_ended",
   Local: "local",
 } as const satisfies Record<string, ErrorCode>;
@@ -408,12 +412,163 @@ qr_svg: string, };
 /**
  * Why something failed, for a program: stable snake_case names on the wire.
  */
-export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "session_ended" | "local";
+export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "permission" | "session_ended" | "local";
+
+/**
+ * The processor.
+ */
+export type HostCpu = { 
+/**
+ * Model name.
+ */
+model: string, 
+/**
+ * Logical cores (what `nproc --all` counts).
+ */
+logical_cores: number, 
+/**
+ * Physical cores, when known.
+ */
+physical_cores: number | null, 
+/**
+ * Load average over 1, 5 and 15 minutes.
+ */
+load: [number, number, number], };
+
+/**
+ * One mounted disk.
+ */
+export type HostDisk = { 
+/**
+ * Where it is mounted.
+ */
+mount: string, 
+/**
+ * The file system type (`ext4`).
+ */
+filesystem: string, 
+/**
+ * Size in bytes.
+ */
+total: number, 
+/**
+ * Bytes available to unprivileged users.
+ */
+free: number, };
+
+/**
+ * One monitor.
+ */
+export type HostDisplay = { 
+/**
+ * Its output name (`HDMI-1`).
+ */
+name: string, 
+/**
+ * Width in pixels.
+ */
+width: number, 
+/**
+ * Height in pixels.
+ */
+height: number, 
+/**
+ * Left edge on the desktop.
+ */
+x: number, 
+/**
+ * Top edge on the desktop.
+ */
+y: number, 
+/**
+ * Whether it is the primary monitor.
+ */
+primary: boolean, };
+
+/**
+ * One network interface.
+ */
+export type HostInterface = { 
+/**
+ * Its name (`eth0`).
+ */
+name: string, 
+/**
+ * Its hardware address (`00:00:00:00:00:00` for loopback).
+ */
+mac: string, 
+/**
+ * Its addresses with prefix length (`192.168.1.20/24`, `fe80::1/64`).
+ */
+addresses: Array<string>, };
+
+/**
+ * Memory and swap, in bytes.
+ */
+export type HostMemory = { 
+/**
+ * Total memory (`MemTotal`).
+ */
+total: number, 
+/**
+ * Memory available to new programs (`MemAvailable`).
+ */
+available: number, 
+/**
+ * Total swap.
+ */
+swap_total: number, 
+/**
+ * Free swap.
+ */
+swap_free: number, };
 
 /**
  * Who runs the host on this machine.
  */
 export type HostMode = "in_app" | "service" | "off";
+
+/**
+ * The operating system.
+ */
+export type HostOs = { 
+/**
+ * Its name (`Debian GNU/Linux`).
+ */
+name: string, 
+/**
+ * Its version (`12`).
+ */
+version: string, 
+/**
+ * Name, version and code name in one (`Debian GNU/Linux 12 (bookworm)`).
+ */
+pretty: string, 
+/**
+ * The processor architecture (`x86_64`).
+ */
+arch: string, };
+
+/**
+ * One logged-in user.
+ */
+export type HostUser = { 
+/**
+ * Login name.
+ */
+name: string, 
+/**
+ * Terminal or display (`tty2`, `:0`, `pts/1`).
+ */
+line: string, 
+/**
+ * Where from, for a remote login (empty for a local one).
+ */
+host: string, 
+/**
+ * Login time, Unix seconds.
+ */
+since: number, };
 
 /**
  * One input event as it travels from viewer to host (JSON:
@@ -755,6 +910,55 @@ warnings: Array<string>,
  * Only the reasons it was refused (empty when acceptable).
  */
 refusals: Array<string>, };
+
+/**
+ * What the host reports about itself.
+ */
+export type SystemInfo = { 
+/**
+ * The operating system.
+ */
+os: HostOs, 
+/**
+ * Kernel release (`uname -r`).
+ */
+kernel: string, 
+/**
+ * Host name.
+ */
+hostname: string, 
+/**
+ * The processor.
+ */
+cpu: HostCpu, 
+/**
+ * Memory and swap.
+ */
+memory: HostMemory, 
+/**
+ * Mounted disks.
+ */
+disks: Array<HostDisk>, 
+/**
+ * The monitors of the shared desktop.
+ */
+displays: Array<HostDisplay>, 
+/**
+ * Seconds since boot.
+ */
+uptime_secs: number, 
+/**
+ * Network interfaces.
+ */
+interfaces: Array<HostInterface>, 
+/**
+ * Users logged in (the utmp records of user processes).
+ */
+users: Array<HostUser>, 
+/**
+ * The host's Latchkey version.
+ */
+latchkey_version: string, };
 
 /**
  * One row of `tokens list --json`.

@@ -148,6 +148,10 @@ pub enum Command {
     },
     /// Connect to a host by ID.
     Connect(ConnectArgs),
+    /// A host's system information: OS, kernel, CPU, memory, disks,
+    /// displays, uptime, network interfaces, logged-in users (needs the
+    /// `system_info` permission).
+    Sysinfo(SysinfoArgs),
     /// Hosts whose keys this viewer remembers.
     #[command(name = "known-hosts", subcommand)]
     KnownHosts(KnownHostsCmd),
@@ -182,6 +186,17 @@ pub struct ConnectTarget {
     /// Accept a host key that differs from the remembered one.
     #[arg(long)]
     pub accept_new_host_key: bool,
+}
+
+/// `sysinfo ID ...`
+#[derive(Debug, Args)]
+pub struct SysinfoArgs {
+    /// The host and the login.
+    #[command(flatten)]
+    pub target: ConnectTarget,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `connect ...`

@@ -122,7 +122,9 @@ mod tests {
             | "second_factor_required"
             | "second_factor_invalid"
             | "denied"
-            | "throttled" => AUTH,
+            | "throttled"
+            // Added with the session features: a refused feature request.
+            | "permission" => AUTH,
             "secret_store" => STORE,
             "host_key_changed" => HOST_KEY,
             "host_offline" | "unknown_id" => OFFLINE,

@@ -10,6 +10,7 @@ mod first_run;
 mod profiles;
 mod requests;
 mod settings;
+mod system_info;
 mod viewer;
 
 use tauri::{AppHandle, Manager};
@@ -108,6 +109,7 @@ app_commands! {
     clipboard_get(session_id: String) -> Option<String> => viewer::clipboard_get;
     clipboard_set(session_id: String, text: String) -> () => viewer::clipboard_set;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
+    system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
     end_session(session_id: String) -> () => viewer::end_session;
     pending_deep_link() -> Option<crate::deep_links::LinkOutcome> => viewer::pending_deep_link;
     store_problem() -> Option<crate::first_run::StoreProblem> => first_run::store_problem;

@@ -197,7 +197,7 @@ pub async fn connect(ctx: &Ctx, request: ConnectRequest) -> AppResult<SessionInf
 }
 
 /// The session a window may drive: only its own.
-fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<Arc<Session>> {
+pub(super) fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<Arc<Session>> {
     with_handle(ctx, session_id, |h| h.session.clone())
 }
 

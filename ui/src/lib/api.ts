@@ -35,6 +35,7 @@ import {
   type Strength,
   type StoreChoice,
   type StoreProblem,
+  type SystemInfo,
   type TokenSummary,
   type TwoFactorStatus,
 } from '../bindings';
@@ -63,6 +64,7 @@ export type {
   Strength,
   StoreChoice,
   StoreProblem,
+  SystemInfo,
   TokenSummary,
   TwoFactorStatus,
 };
@@ -198,6 +200,8 @@ export const api = {
   clipboardGet: (sessionId: string) => unwrap(() => commands.clipboardGet(sessionId)),
   clipboardSet: (sessionId: string, text: string) =>
     unwrap(() => commands.clipboardSet(sessionId, text)),
+  /** The host's system information (refused with `permission` without `system_info`). */
+  systemInfo: (sessionId: string) => unwrap(() => commands.systemInfo(sessionId)),
   /** Stream the display with this `DisplayInfo.id`; returns the session as it is now. */
   switchDisplay: (sessionId: string, id: number) => unwrap(() => commands.switchDisplay(sessionId, id)),
   endSession: (sessionId: string) => unwrap(() => commands.endSession(sessionId)),

@@ -46,6 +46,7 @@ describe('connect errors', () => {
       local: 'retry',
       bad_input: 'check_id',
       session_ended: 'retry',
+      permission: 'none',
     });
   });
 

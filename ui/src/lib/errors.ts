@@ -56,6 +56,7 @@ export const CONNECT_ERROR_CODES = [
   ErrorCode.Local,
   ErrorCode.BadInput,
   ErrorCode.SessionEnded,
+  ErrorCode.Permission,
 ] as const;
 
 /** Every code a settings command can fail with. */
@@ -166,6 +167,15 @@ export function describeConnectError(e: AppError): ErrorText {
         withDetail('Latchkey could not use what was entered.', e),
         'Check the ID and the other fields, then try again.',
         'check_id',
+      );
+    case ErrorCode.Permission:
+      // A session command (clipboard, system information, ...) the host's profile does not allow.
+      return text(
+        e,
+        'Not allowed in this session',
+        withDetail('The remote computer does not allow this in this session.', e),
+        'Ask its owner to turn the permission on for your profile, then connect again.',
+        'none',
       );
     case ErrorCode.SessionEnded:
       // Also what the session commands (input, clipboard, displays) fail with once it is over.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatBytes,
   formatSeconds,
+  formatUptime,
   groupId,
   groupSecret,
   idGroups,
@@ -80,5 +82,20 @@ describe('other formatting', () => {
     expect(sentence('The remote computer restarted.')).toBe('The remote computer restarted.');
     expect(sentence('Really?')).toBe('Really?');
     expect(sentence('')).toBe('');
+  });
+});
+
+describe('sizes and durations', () => {
+  it('reads bytes in binary units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+    expect(formatBytes(-3)).toBe('0 B');
+  });
+  it('reads an uptime in days, hours and minutes', () => {
+    expect(formatUptime(59)).toBe('0 min');
+    expect(formatUptime(3 * 3600 + 120)).toBe('3 h 2 min');
+    expect(formatUptime(2 * 86400 + 3600)).toBe('2 d 1 h 0 min');
   });
 });

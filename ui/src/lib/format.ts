@@ -85,6 +85,29 @@ export function formatSeconds(total: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** Bytes as people read them: `512 B`, `1.5 KiB`, `3.2 GiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = Math.max(0, n);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A long duration in seconds as `3 d 4 h 12 min`, `2 h 5 min`, `7 min`. */
+export function formatUptime(total: number): string {
+  const s = Math.max(0, Math.floor(total));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor(s / 3600) % 24;
+  const m = Math.floor(s / 60) % 60;
+  if (d) return `${d} d ${h} h ${m} min`;
+  if (h) return `${h} h ${m} min`;
+  return `${m} min`;
+}
+
 /**
  * A backend phrase as a sentence: the Rust side words reasons as lower-case fragments
  * (`the host ended the session`); shown on their own they get a capital and a full stop.

@@ -13,6 +13,7 @@ mod script;
 mod service;
 mod session;
 mod status;
+mod system_info;
 mod tokens;
 mod two_factor;
 
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Deny { .. }
         | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
+        Command::Sysinfo(args) => system_info::sysinfo(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
         Command::Rendezvous(_) | Command::Service(_) => Ok(()),
     }

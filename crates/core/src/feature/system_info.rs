@@ -65,6 +65,7 @@ pub enum FromHost {
 
 /// What the host reports about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct SystemInfo {
     /// The operating system.
@@ -93,6 +94,7 @@ pub struct SystemInfo {
 
 /// The operating system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostOs"))]
 #[serde(deny_unknown_fields)]
 pub struct Os {
     /// Its name (`Debian GNU/Linux`).
@@ -107,6 +109,7 @@ pub struct Os {
 
 /// The processor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostCpu"))]
 #[serde(deny_unknown_fields)]
 pub struct Cpu {
     /// Model name.
@@ -121,6 +124,7 @@ pub struct Cpu {
 
 /// Memory and swap, in bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostMemory"))]
 #[serde(deny_unknown_fields)]
 pub struct Memory {
     /// Total memory (`MemTotal`).
@@ -135,6 +139,7 @@ pub struct Memory {
 
 /// One mounted disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostDisk"))]
 #[serde(deny_unknown_fields)]
 pub struct Disk {
     /// Where it is mounted.
@@ -149,6 +154,7 @@ pub struct Disk {
 
 /// One monitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostDisplay"))]
 #[serde(deny_unknown_fields)]
 pub struct Display {
     /// Its output name (`HDMI-1`).
@@ -167,6 +173,7 @@ pub struct Display {
 
 /// One network interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostInterface"))]
 #[serde(deny_unknown_fields)]
 pub struct Interface {
     /// Its name (`eth0`).
@@ -179,6 +186,7 @@ pub struct Interface {
 
 /// One logged-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HostUser"))]
 #[serde(deny_unknown_fields)]
 pub struct LoggedInUser {
     /// Login name.
@@ -235,6 +243,46 @@ pub fn report_pieces(info: &SystemInfo) -> Result<Vec<String>, ReportError> {
         .into_iter()
         .map(str::to_string)
         .collect())
+}
+
+/// What `/etc/os-release` says of the OS (each `None` when it is silent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsRelease {
+    /// `NAME`.
+    pub name: Option<String>,
+    /// `VERSION_ID`.
+    pub version: Option<String>,
+    /// `PRETTY_NAME`.
+    pub pretty: Option<String>,
+}
+
+/// Read the text of an os-release file (`KEY=value` lines, values maybe
+/// quoted; comments and other lines skipped).
+pub fn os_release(text: &str) -> OsRelease {
+    let mut out = OsRelease::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.trim().split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(value)
+            .replace("\\\"", "\"")
+            .to_string();
+        let slot = match key {
+            "NAME" => &mut out.name,
+            "VERSION_ID" => &mut out.version,
+            "PRETTY_NAME" => &mut out.pretty,
+            _ => continue,
+        };
+        if !value.is_empty() {
+            *slot = Some(value);
+        }
+    }
+    out
 }
 
 /// Size of one glibc `struct utmp` record on Linux (x86_64 and aarch64).

@@ -169,3 +169,166 @@ fn variants_without_fields_refuse_extra_fields_too() {
             .is_err()
     );
 }
+
+fn sample_info() -> system_info::SystemInfo {
+    use system_info::*;
+    SystemInfo {
+        os: Os {
+            name: "Debian GNU/Linux".into(),
+            version: "12".into(),
+            pretty: "Debian GNU/Linux 12 (bookworm)".into(),
+            arch: "x86_64".into(),
+        },
+        kernel: "6.1.0-13-amd64".into(),
+        hostname: "desk \"quoted\"".into(),
+        cpu: Cpu {
+            model: "A CPU".into(),
+            logical_cores: 8,
+            physical_cores: Some(4),
+            load: [0.5, 0.25, 0.125],
+        },
+        memory: Memory {
+            total: 16 << 30,
+            available: 8 << 30,
+            swap_total: 0,
+            swap_free: 0,
+        },
+        disks: (0..300)
+            .map(|i| Disk {
+                mount: format!("/mnt/disk-\u{e9}{i}"),
+                filesystem: "ext4".into(),
+                total: 1 << 40,
+                free: 1 << 39,
+            })
+            .collect(),
+        displays: vec![Display {
+            name: "screen".into(),
+            width: 1280,
+            height: 800,
+            x: 0,
+            y: 0,
+            primary: true,
+        }],
+        uptime_secs: 3600,
+        interfaces: vec![Interface {
+            name: "lo".into(),
+            mac: "00:00:00:00:00:00".into(),
+            addresses: vec!["127.0.0.1/8".into(), "::1/128".into()],
+        }],
+        users: vec![],
+        latchkey_version: "0.1.0".into(),
+    }
+}
+
+#[test]
+fn system_info_needs_its_permission() {
+    assert!(!system_info::SPEC.allowed(PermissionSet::NONE));
+    assert!(system_info::SPEC.allowed(PermissionSet::from_iter([Permission::SystemInfo])));
+    assert_eq!(system_info::SPEC.permission(), Some(Permission::SystemInfo));
+}
+
+#[test]
+fn a_large_system_report_travels_in_pieces_that_each_fit_a_message() {
+    let info = sample_info();
+    let pieces = system_info::report_pieces(&info).expect("pieces");
+    assert!(pieces.len() > 1, "300 disks take several messages");
+    let mut assembly = system_info::Assembly::default();
+    for (i, piece) in pieces.iter().enumerate() {
+        let json = serde_json::to_vec(&system_info::FromHost::Report {
+            id: 7,
+            text: piece.clone(),
+            more: i + 1 < pieces.len(),
+        })
+        .expect("json");
+        assert!(json.len() <= system_info::SPEC.max_message);
+        let system_info::FromHost::Report { text, .. } =
+            parse(&system_info::SPEC, &json).expect("parse")
+        else {
+            panic!("not a report");
+        };
+        assembly.push(&text).expect("within the limit");
+    }
+    assert_eq!(assembly.finish().expect("report"), info);
+}
+
+#[test]
+fn a_system_report_over_the_limit_or_malformed_is_refused() {
+    let mut assembly = system_info::Assembly::default();
+    let piece = "x".repeat(PIECE);
+    let mut refused = None;
+    for _ in 0..(system_info::MAX_REPORT / PIECE + 2) {
+        if let Err(e) = assembly.push(&piece) {
+            refused = Some(e);
+            break;
+        }
+    }
+    assert_eq!(refused, Some(system_info::ReportError::TooLarge));
+    let mut assembly = system_info::Assembly::default();
+    assembly.push("{\"kernel\": 1}").expect("small");
+    assert_eq!(assembly.finish(), Err(system_info::ReportError::Malformed));
+    // An unknown field anywhere in the report is refused too.
+    let mut json = serde_json::to_value(sample_info()).expect("json");
+    json["memory"]["extra"] = 1.into();
+    let mut assembly = system_info::Assembly::default();
+    assembly.push(&json.to_string()).expect("small");
+    assert_eq!(assembly.finish(), Err(system_info::ReportError::Malformed));
+    let mut too_many = sample_info();
+    too_many.disks = too_many.disks.into_iter().cycle().take(3000).collect();
+    assert_eq!(
+        system_info::report_pieces(&too_many),
+        Err(system_info::ReportError::TooLarge)
+    );
+}
+
+#[test]
+fn utmp_user_processes_are_the_logged_in_users() {
+    fn record(kind: i16, line: &str, user: &str, host: &str, since: u32) -> Vec<u8> {
+        let mut r = vec![0u8; system_info::UTMP_RECORD];
+        r[0..2].copy_from_slice(&kind.to_ne_bytes());
+        r[8..8 + line.len()].copy_from_slice(line.as_bytes());
+        r[44..44 + user.len()].copy_from_slice(user.as_bytes());
+        r[76..76 + host.len()].copy_from_slice(host.as_bytes());
+        r[340..344].copy_from_slice(&since.to_ne_bytes());
+        r
+    }
+    let mut file = Vec::new();
+    file.extend(record(2, "~", "reboot", "6.1.0", 100)); // BOOT_TIME
+    file.extend(record(7, "tty2", "alice", "", 1_700_000_000));
+    file.extend(record(8, "pts/0", "gone", "", 5)); // DEAD_PROCESS
+                                                    // A full-width user name has no NUL: it is read to the field's end.
+    file.extend(record(
+        7,
+        "pts/1",
+        &"b".repeat(32),
+        "192.0.2.1",
+        1_700_000_100,
+    ));
+    file.extend(vec![7u8; 100]); // a short last record
+    let users = system_info::parse_utmp(&file);
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0].name, "alice");
+    assert_eq!(users[0].line, "tty2");
+    assert_eq!(users[0].host, "");
+    assert_eq!(users[0].since, 1_700_000_000);
+    assert_eq!(users[1].name, "b".repeat(32));
+    assert_eq!(users[1].host, "192.0.2.1");
+    assert!(system_info::parse_utmp(&[]).is_empty());
+}
+
+#[test]
+fn os_release_names_the_os_quoted_or_not() {
+    let text = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
+                # a comment\nVERSION_ID='12'\nID=debian\nnot a line\nHOME_URL=\n";
+    let r = system_info::os_release(text);
+    assert_eq!(r.name.as_deref(), Some("Debian GNU/Linux"));
+    assert_eq!(r.version.as_deref(), Some("12"));
+    assert_eq!(r.pretty.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+    assert_eq!(
+        system_info::os_release(""),
+        system_info::OsRelease::default()
+    );
+    assert_eq!(
+        system_info::os_release("NAME=Arch\n").name.as_deref(),
+        Some("Arch")
+    );
+}

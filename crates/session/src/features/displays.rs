@@ -11,7 +11,7 @@ pub type FromHost = Answer<DisplayInfo>;
 /// The host half.
 pub mod host {
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use latchkey_core::feature::{self, FeatureSpec};
     use latchkey_core::permission::PermissionSet;
@@ -63,27 +63,22 @@ pub mod host {
     /// The `Displays` answer; with `switching`, first waits (briefly) until the
     /// capture thread streams that monitor.
     async fn displays_message(screen: &ScreenChoice, switching: Option<u32>) -> FromHost {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let state = screen.state();
-            let settled = match (&state, switching) {
+        let state = screen
+            .state_once(Duration::from_secs(2), |state| match (state, switching) {
                 (Some((_, current)), Some(id)) => current.id == id,
                 (Some(_), None) => true,
                 (None, _) => false,
-            };
-            if settled || Instant::now() >= deadline {
-                return match state {
-                    Some((displays, current)) => FromHost::Displays {
-                        displays,
-                        current: current.id,
-                    },
-                    None => FromHost::Displays {
-                        displays: Vec::new(),
-                        current: 0,
-                    },
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            })
+            .await;
+        match state {
+            Some((displays, current)) => FromHost::Displays {
+                displays,
+                current: current.id,
+            },
+            None => FromHost::Displays {
+                displays: Vec::new(),
+                current: 0,
+            },
         }
     }
 }

@@ -171,6 +171,23 @@ impl ScreenChoice {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The state once `settled` says so of it, or as it is after `limit`
+    /// (capture may still be starting, or a switch under way).
+    pub async fn state_once(
+        &self,
+        limit: std::time::Duration,
+        settled: impl Fn(&Option<(Vec<DisplayInfo>, DisplayInfo)>) -> bool,
+    ) -> Option<(Vec<DisplayInfo>, DisplayInfo)> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let state = self.state();
+            if settled(&state) || std::time::Instant::now() >= deadline {
+                return state;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The streamed monitor's top-left corner on the host's desktop: the
     /// viewer's pointer positions are relative to it.
     pub fn origin(&self) -> (i32, i32) {

@@ -77,6 +77,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::displays::SPEC,
         spawn::<crate::features::displays::host::DisplaysHost>,
     ),
+    (
+        &feature::system_info::SPEC,
+        spawn::<crate::features::system_info::host::SystemInfoHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

@@ -2,9 +2,10 @@
 //! `control` channel and the signaling socket, and turns what the host says
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
-//! [`Session::clipboard`], [`Session::displays`]) on its own data channel,
-//! opened when the handle is first used. A handle's request reads only its
-//! own channel, so an answer is never taken from (or dropped for) another.
+//! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`])
+//! on its own data channel, opened when the handle is first used. A
+//! handle's request reads only its own channel, so an answer is never taken
+//! from (or dropped for) another.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use crate::features::clipboard::viewer::Clipboard;
 use crate::features::displays::viewer::Displays;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
+use crate::features::system_info::viewer::SystemInfoHandle;
 use crate::features::video::VideoIn;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
@@ -49,6 +51,8 @@ pub struct Session {
     clipboard: Clipboard,
     /// The choice of screen.
     displays: Displays,
+    /// The host's system information.
+    system_info: SystemInfoHandle,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -94,6 +98,7 @@ impl Session {
             pointer,
             clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
             displays: Displays::new(link(&feature::displays::SPEC)),
+            system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
             state,
             events,
             track,
@@ -120,6 +125,11 @@ impl Session {
     /// The host's monitors and the one streamed.
     pub fn displays(&self) -> &Displays {
         &self.displays
+    }
+
+    /// The host's system information (`system_info`).
+    pub fn system_info(&self) -> &SystemInfoHandle {
+        &self.system_info
     }
 
     /// What happens to the session from now on.
