@@ -41,12 +41,15 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::Malformed
         | ErrorCode::Invalid
         | ErrorCode::UnknownRequest
-        | ErrorCode::RequestMismatch => USAGE,
+        | ErrorCode::RequestMismatch
+        | ErrorCode::IsDirectory
+        | ErrorCode::NotDirectory => USAGE,
         ErrorCode::WrongCredentials
         | ErrorCode::SecondFactorRequired
         | ErrorCode::SecondFactorInvalid
         | ErrorCode::Denied
-        | ErrorCode::Throttled => AUTH,
+        | ErrorCode::Throttled
+        | ErrorCode::Permission => AUTH,
         ErrorCode::SecretStore => STORE,
         ErrorCode::HostKeyChanged => HOST_KEY,
         ErrorCode::HostOffline | ErrorCode::UnknownId => OFFLINE,
@@ -55,6 +58,7 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::Unsupported
         | ErrorCode::TooLarge
         | ErrorCode::SessionEnded
+        | ErrorCode::NoSpace
         | ErrorCode::Local => OTHER,
     }
 }
@@ -115,13 +119,15 @@ mod tests {
     fn every_code_has_the_exit_code_it_had() {
         let expected = |c: ErrorCode| match c.name() {
             "unknown_request" | "request_mismatch" | "invalid" | "malformed" | "weak_password"
-            | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" => USAGE,
+            | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "is_directory"
+            | "not_directory" => USAGE,
             "forbidden" => FORBIDDEN,
             "wrong_credentials"
             | "second_factor_required"
             | "second_factor_invalid"
             | "denied"
-            | "throttled" => AUTH,
+            | "throttled"
+            | "permission" => AUTH,
             "secret_store" => STORE,
             "host_key_changed" => HOST_KEY,
             "host_offline" | "unknown_id" => OFFLINE,

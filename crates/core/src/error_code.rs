@@ -74,11 +74,21 @@ pub enum ErrorCode {
     /// Anything else, on this machine. A name this build does not know (from
     /// a newer host) reads as this one.
     Local,
+
+    // The file manager.
+    /// The session's permissions do not allow the request (`file_manager` ...).
+    Permission,
+    /// A directory where a file was expected.
+    IsDirectory,
+    /// A file where a directory was expected.
+    NotDirectory,
+    /// The disk is full.
+    NoSpace,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::WrongCredentials,
         ErrorCode::SecondFactorRequired,
         ErrorCode::SecondFactorInvalid,
@@ -104,6 +114,10 @@ impl ErrorCode {
         ErrorCode::TooLarge,
         ErrorCode::SessionEnded,
         ErrorCode::Local,
+        ErrorCode::Permission,
+        ErrorCode::IsDirectory,
+        ErrorCode::NotDirectory,
+        ErrorCode::NoSpace,
     ];
 
     /// The wire name (what serde writes).
@@ -134,6 +148,10 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too_large",
             ErrorCode::SessionEnded => "session_ended",
             ErrorCode::Local => "local",
+            ErrorCode::Permission => "permission",
+            ErrorCode::IsDirectory => "is_directory",
+            ErrorCode::NotDirectory => "not_directory",
+            ErrorCode::NoSpace => "no_space",
         }
     }
 

@@ -13,6 +13,7 @@ use crate::permission::{Permission, PermissionSet};
 
 pub mod clipboard;
 pub mod displays;
+pub mod files;
 pub mod input;
 pub mod pointer;
 
@@ -82,6 +83,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &pointer::SPEC,
     &clipboard::SPEC,
     &displays::SPEC,
+    &files::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -77,6 +77,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::displays::SPEC,
         spawn::<crate::features::displays::host::DisplaysHost>,
     ),
+    (
+        &feature::files::SPEC,
+        spawn::<crate::features::files::host::FilesHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

@@ -17,6 +17,7 @@ use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
 use crate::features::displays::viewer::Displays;
+use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
 use crate::features::video::VideoIn;
@@ -49,6 +50,8 @@ pub struct Session {
     clipboard: Clipboard,
     /// The choice of screen.
     displays: Displays,
+    /// The file manager.
+    files: Files,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -94,6 +97,7 @@ impl Session {
             pointer,
             clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
             displays: Displays::new(link(&feature::displays::SPEC)),
+            files: Files::new(link(&feature::files::SPEC)),
             state,
             events,
             track,
@@ -120,6 +124,11 @@ impl Session {
     /// The host's monitors and the one streamed.
     pub fn displays(&self) -> &Displays {
         &self.displays
+    }
+
+    /// The host's files (the host refuses without `file_manager`).
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// What happens to the session from now on.
