@@ -3,7 +3,7 @@
 //! a read streams from its own task, at most `WINDOW` chunks ahead of the
 //! viewer's acknowledgements and with SCTP's send queue kept short.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -16,13 +16,28 @@ use latchkey_core::feature::{self, FeatureSpec};
 use latchkey_core::permission::PermissionSet;
 use latchkey_core::ErrorCode;
 
-use super::worker::{desktop_user, Bytes, Op, Reply, Worker};
+use super::worker::{desktop_user, Op, Reply, Worker};
 use super::Failure;
 use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
 use crate::transport::peer::Control;
 
 /// Bytes SCTP may hold unsent for a read before the sender waits.
-const QUEUE_LIMIT: usize = 1024 * 1024;
+const QUEUE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A write going on: chunks are gathered and handed to the worker
+/// [`ACK_EVERY`] at a time (then acknowledged), not one by one.
+struct Pending {
+    /// The file's size.
+    size: u64,
+    /// Where the gathered bytes start.
+    at: u64,
+    /// Where the next chunk must start.
+    next: u64,
+    /// The gathered bytes.
+    buf: Vec<u8>,
+    /// Chunks received.
+    chunks: u64,
+}
 
 /// One session's file manager.
 pub(crate) struct FilesHost {
@@ -31,7 +46,7 @@ pub(crate) struct FilesHost {
     /// Reads going on: the viewer's acknowledged offset.
     reads: HashMap<u64, watch::Sender<u64>>,
     /// Writes going on.
-    writes: HashSet<u64>,
+    writes: HashMap<u64, Pending>,
     /// The reads' tasks (aborted with the session).
     tasks: JoinSet<()>,
 }
@@ -86,7 +101,7 @@ impl FilesHost {
             FromViewer::Cancel { .. } => {
                 // A read's task sees its sender gone and stops.
                 self.reads.remove(&id);
-                if self.writes.remove(&id) {
+                if self.writes.remove(&id).is_some() {
                     if let Some(Ok(w)) = &self.worker {
                         let _ = w.call(Op::Close { h: id }).await;
                     }
@@ -191,7 +206,14 @@ impl FilesHost {
                 let Reply::Ready { partial, sha256 } = worker.call(op).await? else {
                     return Err(unexpected());
                 };
-                self.writes.insert(id);
+                let pending = Pending {
+                    size,
+                    at: 0,
+                    next: 0,
+                    buf: Vec::new(),
+                    chunks: 0,
+                };
+                self.writes.insert(id, pending);
                 let _ = channel
                     .send(&FromHost::Ready {
                         id,
@@ -206,36 +228,59 @@ impl FilesHost {
                     self.writes.remove(&id);
                     return Err(f);
                 }
+                if let Some(p) = self.writes.get_mut(&id) {
+                    (p.at, p.next) = (offset, offset);
+                }
             }
             FromViewer::Data { offset, data, .. } => {
                 self.known(id)?;
-                let Some(bytes) = decode_chunk(&data) else {
+                let bytes = decode_chunk(&data);
+                let Some(p) = self.writes.get_mut(&id) else {
+                    return Ok(());
+                };
+                let Some(bytes) =
+                    bytes.filter(|b| offset == p.next && p.next + b.len() as u64 <= p.size)
+                else {
                     self.writes.remove(&id);
                     let _ = worker.call(Op::Close { h: id }).await;
-                    return Err(Failure::new(ErrorCode::Protocol, "a malformed chunk"));
+                    return Err(Failure::new(
+                        ErrorCode::Protocol,
+                        "a malformed or misplaced chunk",
+                    ));
                 };
-                let end = offset + bytes.len() as u64;
-                let op = Op::Write {
-                    h: id,
-                    offset,
-                    data: Bytes(bytes),
-                };
-                match worker.call(op).await {
-                    Err(f) => {
+                p.buf.extend_from_slice(&bytes);
+                p.next += bytes.len() as u64;
+                p.chunks += 1;
+                if p.chunks % ACK_EVERY == 0 || p.next == p.size {
+                    let (at, end) = (p.at, p.next);
+                    p.at = end;
+                    let data = std::mem::take(&mut p.buf);
+                    if let Err(f) = worker
+                        .call(Op::Write {
+                            h: id,
+                            offset: at,
+                            data,
+                        })
+                        .await
+                    {
                         self.writes.remove(&id);
                         return Err(f);
                     }
-                    Ok(Reply::Written { size }) => {
-                        if end.div_ceil(CHUNK as u64) % ACK_EVERY == 0 || end == size {
-                            let _ = channel.send(&FromHost::Ack { id, offset: end }).await;
-                        }
-                    }
-                    Ok(_) => return Err(unexpected()),
+                    let _ = channel.send(&FromHost::Ack { id, offset: end }).await;
                 }
             }
             FromViewer::Commit { sha256, .. } => {
                 self.known(id)?;
-                self.writes.remove(&id);
+                if let Some(p) = self.writes.remove(&id) {
+                    if !p.buf.is_empty() {
+                        let op = Op::Write {
+                            h: id,
+                            offset: p.at,
+                            data: p.buf,
+                        };
+                        worker.call(op).await?;
+                    }
+                }
                 worker.call(Op::Commit { h: id, sha256 }).await?;
                 let _ = channel.send(&done).await;
             }
@@ -247,7 +292,7 @@ impl FilesHost {
     /// A write going on, or a failure (answered once: data after a failed
     /// write is dropped quietly, see [`FeatureHost::handle`]).
     fn known(&self, id: u64) -> Result<(), Failure> {
-        if self.writes.contains(&id) {
+        if self.writes.contains_key(&id) {
             Ok(())
         } else {
             Err(Failure::new(ErrorCode::Protocol, "no such transfer"))
@@ -287,7 +332,7 @@ impl Read {
                     break;
                 }
                 self.channel.wait_below(QUEUE_LIMIT).await;
-                for Bytes(c) in chunks {
+                for c in chunks {
                     let data = encode_chunk(&c);
                     let sent = self
                         .channel
@@ -339,7 +384,7 @@ impl FeatureHost for FilesHost {
         FilesHost {
             worker: None,
             reads: HashMap::new(),
-            writes: HashSet::new(),
+            writes: HashMap::new(),
             tasks: JoinSet::new(),
         }
     }
@@ -359,7 +404,7 @@ impl FeatureHost for FilesHost {
         let id = message.id();
         // Data of a write that already failed is dropped quietly (the
         // failure was answered once).
-        let stale = matches!(message, FromViewer::Data { .. }) && !self.writes.contains(&id);
+        let stale = matches!(message, FromViewer::Data { .. }) && !self.writes.contains_key(&id);
         if stale {
             return;
         }
@@ -373,7 +418,7 @@ impl FeatureHost for FilesHost {
     async fn refused(&mut self, message: FromViewer, channel: &Control) {
         let id = message.id();
         self.reads.remove(&id);
-        if self.writes.remove(&id) {
+        if self.writes.remove(&id).is_some() {
             if let Some(Ok(w)) = &self.worker {
                 let _ = w.call(Op::Close { h: id }).await;
             }

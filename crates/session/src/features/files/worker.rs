@@ -89,24 +89,6 @@ pub(crate) fn desktop_user() -> Result<DesktopUser, Failure> {
     })
 }
 
-/// Bytes as hex in JSON (the helper's pipe).
-mod hexbytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(d)?;
-        hex::decode(text.as_bytes()).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A chunk of file bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Bytes(#[serde(with = "hexbytes")] pub Vec<u8>);
-
 /// One file operation (`h`: the transfer's handle).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -159,7 +141,9 @@ pub(crate) enum Op {
     Write {
         h: u64,
         offset: u64,
-        data: Bytes,
+        /// Carried raw after the frame's header on the helper's pipe.
+        #[serde(skip)]
+        data: Vec<u8>,
     },
     Commit {
         h: u64,
@@ -188,7 +172,9 @@ pub(crate) enum Reply {
         mtime: i64,
     },
     Chunks {
-        chunks: Vec<Bytes>,
+        /// Carried raw after the frame's header on the helper's pipe.
+        #[serde(skip)]
+        chunks: Vec<Vec<u8>>,
     },
     Sha {
         sha256: String,
@@ -249,9 +235,7 @@ impl State {
             Op::ReadChunks { h, n } => {
                 let r = self.reads.get_mut(&h).ok_or_else(no_transfer)?;
                 let chunks = r.chunks(n).map_err(|e| Failure::io("read", &e))?;
-                Reply::Chunks {
-                    chunks: chunks.into_iter().map(Bytes).collect(),
-                }
+                Reply::Chunks { chunks }
             }
             Op::ReadSha { h } => Reply::Sha {
                 sha256: self.reads.get(&h).ok_or_else(no_transfer)?.sha256(),
@@ -282,7 +266,7 @@ impl State {
             Op::Write { h, offset, data } => {
                 let w = self.writes.get_mut(&h).ok_or_else(no_transfer)?;
                 let size = w.size;
-                let done = w.write(offset, &data.0);
+                let done = w.write(offset, &data);
                 if done.is_err() {
                     self.writes.remove(&h);
                 }
@@ -299,6 +283,86 @@ impl State {
             }
         })
     }
+}
+
+/// On the helper's pipe each message is a frame: one JSON line (the message
+/// and the lengths of its blobs), then the blobs' raw bytes (file data is
+/// never hex or JSON there).
+#[derive(Serialize, Deserialize)]
+struct Frame<T> {
+    body: T,
+    blobs: Vec<usize>,
+}
+
+fn send_frame<T: Serialize>(
+    out: &mut impl Write,
+    body: &T,
+    blobs: &[Vec<u8>],
+) -> std::io::Result<()> {
+    let frame = Frame {
+        body,
+        blobs: blobs.iter().map(Vec::len).collect(),
+    };
+    let mut line = serde_json::to_vec(&frame).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    out.write_all(&line)?;
+    for b in blobs {
+        out.write_all(b)?;
+    }
+    out.flush()
+}
+
+/// The next frame, `None` at the end of the input.
+fn recv_frame<T: serde::de::DeserializeOwned>(
+    input: &mut impl BufRead,
+) -> std::io::Result<Option<(T, Vec<Vec<u8>>)>> {
+    let mut line = Vec::new();
+    if input.read_until(b'\n', &mut line)? == 0 {
+        return Ok(None);
+    }
+    let frame: Frame<T> = serde_json::from_slice(&line).map_err(std::io::Error::other)?;
+    let mut blobs = Vec::with_capacity(frame.blobs.len());
+    for len in frame.blobs {
+        if len > MAX_BLOB {
+            return Err(std::io::Error::other("a blob over the limit"));
+        }
+        let mut b = vec![0u8; len];
+        input.read_exact(&mut b)?;
+        blobs.push(b);
+    }
+    Ok(Some((frame.body, blobs)))
+}
+
+/// The largest blob a frame may carry.
+const MAX_BLOB: usize = 4 * 1024 * 1024;
+
+/// Take an operation's raw bytes out for the pipe, and put them back.
+fn op_blobs(op: &mut Op) -> Vec<Vec<u8>> {
+    match op {
+        Op::Write { data, .. } => vec![std::mem::take(data)],
+        _ => Vec::new(),
+    }
+}
+
+fn op_with(mut op: Op, mut blobs: Vec<Vec<u8>>) -> Op {
+    if let Op::Write { data, .. } = &mut op {
+        *data = blobs.pop().unwrap_or_default();
+    }
+    op
+}
+
+fn reply_blobs(reply: &mut Result<Reply, Failure>) -> Vec<Vec<u8>> {
+    match reply {
+        Ok(Reply::Chunks { chunks }) => std::mem::take(chunks),
+        _ => Vec::new(),
+    }
+}
+
+fn reply_with(mut reply: Result<Reply, Failure>, blobs: Vec<Vec<u8>>) -> Result<Reply, Failure> {
+    if let Ok(Reply::Chunks { chunks }) = &mut reply {
+        *chunks = blobs;
+    }
+    reply
 }
 
 type Job = (Op, oneshot::Sender<Result<Reply, Failure>>);
@@ -351,18 +415,14 @@ impl Helper {
         })
     }
 
-    fn call(&mut self, op: &Op) -> Result<Reply, Failure> {
+    fn call(&mut self, mut op: Op) -> Result<Reply, Failure> {
         let lost = || Failure::new(ErrorCode::Local, "the file helper stopped");
-        let mut line = serde_json::to_string(op).map_err(|_| lost())?;
-        line.push('\n');
-        self.stdin.write_all(line.as_bytes()).map_err(|_| lost())?;
-        self.stdin.flush().map_err(|_| lost())?;
-        let mut answer = String::new();
-        match self.stdout.read_line(&mut answer) {
-            Ok(n) if n > 0 => {}
-            _ => return Err(lost()),
+        let blobs = op_blobs(&mut op);
+        send_frame(&mut self.stdin, &op, &blobs).map_err(|_| lost())?;
+        match recv_frame::<Result<Reply, Failure>>(&mut self.stdout) {
+            Ok(Some((reply, blobs))) => reply_with(reply, blobs),
+            _ => Err(lost()),
         }
-        serde_json::from_str::<Result<Reply, Failure>>(&answer).map_err(|_| lost())?
     }
 }
 
@@ -392,7 +452,7 @@ impl Worker {
                     };
                     let _ = ready_tx.send(Ok(()));
                     while let Ok((op, reply)) = rx.recv() {
-                        let _ = reply.send(helper.call(&op));
+                        let _ = reply.send(helper.call(op));
                     }
                 } else {
                     let _ = ready_tx.send(Ok(()));
@@ -427,24 +487,181 @@ pub fn serve_helper(home: &Path) -> Result<(), String> {
         None => return Err("the file helper cannot tell which user it runs as".into()),
         Some(_) => {}
     }
-    let stdin = std::io::stdin();
-    let mut stdout = std::io::stdout().lock();
+    let mut input = BufReader::with_capacity(1024 * 1024, std::io::stdin().lock());
+    let mut output = std::io::BufWriter::with_capacity(1024 * 1024, std::io::stdout().lock());
     let mut state = State::default();
-    for line in stdin.lock().lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        let reply = match serde_json::from_str::<Op>(&line) {
-            Ok(op) => state.execute(home, op),
-            Err(_) => Err(Failure::new(
-                ErrorCode::Protocol,
-                "a malformed file operation",
-            )),
-        };
-        let mut text = serde_json::to_string(&reply).map_err(|e| e.to_string())?;
-        text.push('\n');
-        stdout
-            .write_all(text.as_bytes())
-            .map_err(|e| e.to_string())?;
-        stdout.flush().map_err(|e| e.to_string())?;
+    while let Some((op, blobs)) = recv_frame::<Op>(&mut input).map_err(|e| e.to_string())? {
+        let mut reply = state.execute(home, op_with(op, blobs));
+        let blobs = reply_blobs(&mut reply);
+        send_frame(&mut output, &reply, &blobs).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_core::feature::files::sha256_hex;
+    use sha2::{Digest, Sha256};
+
+    fn sha(bytes: &[u8]) -> String {
+        let mut h = Sha256::new();
+        h.update(bytes);
+        sha256_hex(&h)
+    }
+
+    /// A write stopped part way is resumed from its temporary copy, checked,
+    /// renamed into place; a read gives the same bytes and hash.
+    #[test]
+    fn a_write_resumes_from_its_partial_copy_and_reads_back() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let size = data.len() as u64;
+        let mut first = State::default();
+        let open = |h| Op::OpenWrite {
+            h,
+            path: "~/f.bin".into(),
+            size,
+            mode: 0o640,
+            mtime: Some(1_700_000_000),
+        };
+        assert!(matches!(
+            first.execute(home.path(), open(1)),
+            Ok(Reply::Ready { partial: 0, .. })
+        ));
+        first
+            .execute(home.path(), Op::Resume { h: 1, offset: 0 })
+            .expect("resume");
+        let half = data[..20_000].to_vec();
+        first
+            .execute(
+                home.path(),
+                Op::Write {
+                    h: 1,
+                    offset: 0,
+                    data: half.clone(),
+                },
+            )
+            .expect("write");
+        drop(first); // The session went away.
+        assert!(!home.path().join("f.bin").exists());
+        let mut again = State::default();
+        let Ok(Reply::Ready { partial, sha256 }) = again.execute(home.path(), open(2)) else {
+            panic!("ready")
+        };
+        assert_eq!((partial, sha256), (20_000, sha(&half)));
+        again
+            .execute(
+                home.path(),
+                Op::Resume {
+                    h: 2,
+                    offset: partial,
+                },
+            )
+            .expect("resume");
+        let rest = data[20_000..].to_vec();
+        let write = Op::Write {
+            h: 2,
+            offset: 20_000,
+            data: rest,
+        };
+        again.execute(home.path(), write).expect("write");
+        let bad = again.execute(
+            home.path(),
+            Op::Commit {
+                h: 2,
+                sha256: sha(b"other"),
+            },
+        );
+        assert_eq!(
+            bad.map(|_| ()).map_err(|f| f.code),
+            Err(ErrorCode::Protocol)
+        );
+        assert!(
+            !home.path().join("f.bin").exists(),
+            "nothing under the real name"
+        );
+        assert!(
+            !home.path().join(".f.bin.latchkey-part").exists(),
+            "a bad copy is removed"
+        );
+        // Whole again, committed with the right hash.
+        again.execute(home.path(), open(3)).expect("open");
+        again
+            .execute(home.path(), Op::Resume { h: 3, offset: 0 })
+            .expect("resume");
+        let write = Op::Write {
+            h: 3,
+            offset: 0,
+            data: data.clone(),
+        };
+        again.execute(home.path(), write).expect("write");
+        again
+            .execute(
+                home.path(),
+                Op::Commit {
+                    h: 3,
+                    sha256: sha(&data),
+                },
+            )
+            .expect("commit");
+        assert_eq!(
+            std::fs::read(home.path().join("f.bin")).expect("read"),
+            data
+        );
+        let read = Op::OpenRead {
+            h: 4,
+            path: "f.bin".into(),
+            offset: 0,
+            prefix: None,
+        };
+        assert!(matches!(
+            again.execute(home.path(), read),
+            Ok(Reply::Opened { size: 50_000, .. })
+        ));
+        let mut got = Vec::new();
+        while let Ok(Reply::Chunks { chunks }) =
+            again.execute(home.path(), Op::ReadChunks { h: 4, n: 3 })
+        {
+            if chunks.is_empty() {
+                break;
+            }
+            chunks.iter().for_each(|c| got.extend_from_slice(c));
+        }
+        assert_eq!(got, data);
+        let Ok(Reply::Sha { sha256 }) = again.execute(home.path(), Op::ReadSha { h: 4 }) else {
+            panic!("sha")
+        };
+        assert_eq!(sha256, sha(&data));
+        // Paths never climb.
+        let up = again.execute(
+            home.path(),
+            Op::Stat {
+                path: "../x".into(),
+            },
+        );
+        assert_eq!(up.map(|_| ()).map_err(|f| f.code), Err(ErrorCode::BadInput));
+    }
+
+    /// The helper's frames carry file bytes raw after the header.
+    #[test]
+    fn frames_round_trip_with_their_blobs() {
+        let mut pipe = Vec::new();
+        let mut op = Op::Write {
+            h: 7,
+            offset: 9,
+            data: vec![0, 10, 255, b'\n'],
+        };
+        let blobs = op_blobs(&mut op);
+        send_frame(&mut pipe, &op, &blobs).expect("send");
+        let mut input = std::io::Cursor::new(pipe);
+        let (back, blobs) = recv_frame::<Op>(&mut input)
+            .expect("recv")
+            .expect("a frame");
+        let Op::Write { h, offset, data } = op_with(back, blobs) else {
+            panic!("write")
+        };
+        assert_eq!((h, offset, data), (7, 9, vec![0, 10, 255, b'\n']));
+        assert!(recv_frame::<Op>(&mut input).expect("end").is_none());
+    }
 }
