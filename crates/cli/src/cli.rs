@@ -152,6 +152,23 @@ pub enum Command {
     /// displays, uptime, network interfaces, logged-in users (needs the
     /// `system_info` permission).
     Sysinfo(SysinfoArgs),
+    /// List a directory on a host (`ID:PATH`; `~` is the desktop user's home).
+    Ls(crate::commands::files::LsArgs),
+    /// Copy files between this computer and a host, scp's way (one side `ID:PATH`).
+    Cp(crate::commands::files::CpArgs),
+    /// Make a directory on a host.
+    Mkdir(crate::commands::files::MkdirArgs),
+    /// Remove a file (or with -r a directory tree) on a host.
+    Rm(crate::commands::files::RmArgs),
+    /// Rename a file or directory on a host.
+    Mv(crate::commands::files::MvArgs),
+    /// (Internal) serve a root host's file operations on stdin/stdout, with
+    /// the rights of the desktop's user (the host starts it with that uid).
+    #[command(name = "files-helper", hide = true)]
+    FilesHelper {
+        /// That user's home.
+        home: std::path::PathBuf,
+    },
     /// Hosts whose keys this viewer remembers.
     #[command(name = "known-hosts", subcommand)]
     KnownHosts(KnownHostsCmd),

@@ -41,7 +41,9 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::Malformed
         | ErrorCode::Invalid
         | ErrorCode::UnknownRequest
-        | ErrorCode::RequestMismatch => USAGE,
+        | ErrorCode::RequestMismatch
+        | ErrorCode::IsDirectory
+        | ErrorCode::NotDirectory => USAGE,
         ErrorCode::WrongCredentials
         | ErrorCode::SecondFactorRequired
         | ErrorCode::SecondFactorInvalid
@@ -56,6 +58,7 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::Unsupported
         | ErrorCode::TooLarge
         | ErrorCode::SessionEnded
+        | ErrorCode::NoSpace
         | ErrorCode::Local => OTHER,
     }
 }
@@ -116,7 +119,8 @@ mod tests {
     fn every_code_has_the_exit_code_it_had() {
         let expected = |c: ErrorCode| match c.name() {
             "unknown_request" | "request_mismatch" | "invalid" | "malformed" | "weak_password"
-            | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" => USAGE,
+            | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "is_directory"
+            | "not_directory" => USAGE,
             "forbidden" => FORBIDDEN,
             "wrong_credentials"
             | "second_factor_required"

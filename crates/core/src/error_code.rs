@@ -79,11 +79,19 @@ pub enum ErrorCode {
     /// Anything else, on this machine. A name this build does not know (from
     /// a newer host) reads as this one.
     Local,
+
+    // The file manager.
+    /// A directory where a file was expected.
+    IsDirectory,
+    /// A file where a directory was expected.
+    NotDirectory,
+    /// The disk is full.
+    NoSpace,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::WrongCredentials,
         ErrorCode::SecondFactorRequired,
         ErrorCode::SecondFactorInvalid,
@@ -110,6 +118,9 @@ impl ErrorCode {
         ErrorCode::Permission,
         ErrorCode::SessionEnded,
         ErrorCode::Local,
+        ErrorCode::IsDirectory,
+        ErrorCode::NotDirectory,
+        ErrorCode::NoSpace,
     ];
 
     /// The wire name (what serde writes).
@@ -141,6 +152,9 @@ impl ErrorCode {
             ErrorCode::Permission => "permission",
             ErrorCode::SessionEnded => "session_ended",
             ErrorCode::Local => "local",
+            ErrorCode::IsDirectory => "is_directory",
+            ErrorCode::NotDirectory => "not_directory",
+            ErrorCode::NoSpace => "no_space",
         }
     }
 

@@ -5,6 +5,7 @@ mod access;
 mod acl;
 mod clipboard;
 mod displays;
+pub(crate) mod files;
 mod input;
 mod password;
 mod pointer;
@@ -31,6 +32,11 @@ use crate::exit::CliError;
 pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Rendezvous(args) = cli.command {
         return crate::rendezvous_cmd::run(args)
+            .map_err(|e| CliError::Coded(crate::exit::OTHER, e));
+    }
+    if let Command::FilesHelper { home } = &cli.command {
+        // A root host's file operations, with the desktop user's rights: no configuration.
+        return latchkey_session::features::files::worker::serve_helper(home)
             .map_err(|e| CliError::Coded(crate::exit::OTHER, e));
     }
     let store = cli.secret_store.map(|s| match s {
@@ -88,8 +94,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
         Command::Sysinfo(args) => system_info::sysinfo(&mut config, args),
+        Command::Ls(args) => files::ls(&mut config, args),
+        Command::Cp(args) => files::cp(&mut config, args),
+        Command::Mkdir(args) => files::mkdir(&mut config, args),
+        Command::Rm(args) => files::rm(&mut config, args),
+        Command::Mv(args) => files::mv(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
-        Command::Rendezvous(_) | Command::Service(_) => Ok(()),
+        Command::Rendezvous(_) | Command::Service(_) | Command::FilesHelper { .. } => Ok(()),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::permission::{Permission, PermissionSet};
 
 pub mod clipboard;
 pub mod displays;
+pub mod files;
 pub mod input;
 pub mod pointer;
 pub mod system_info;
@@ -84,6 +85,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &clipboard::SPEC,
     &displays::SPEC,
     &system_info::SPEC,
+    &files::SPEC,
 ];
 
 /// The feature whose data channel has this label.

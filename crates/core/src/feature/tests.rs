@@ -332,3 +332,138 @@ fn os_release_names_the_os_quoted_or_not() {
         Some("Arch")
     );
 }
+
+/// The file manager's path rules, resume rule and message limits.
+mod files_rules {
+    use super::super::files::*;
+    use super::super::{parse, MAX_MESSAGE};
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn host_paths_start_at_home_or_root_and_never_climb() {
+        let home = |parts: &[&str]| HostPath {
+            base: Base::Home,
+            parts: parts.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(HostPath::parse(""), Ok(home(&[])));
+        assert_eq!(HostPath::parse("~"), Ok(home(&[])));
+        assert_eq!(HostPath::parse("~/a//b/./c/"), Ok(home(&["a", "b", "c"])));
+        assert_eq!(HostPath::parse("a/b"), Ok(home(&["a", "b"])));
+        let root = HostPath::parse("/tmp/x").expect("root");
+        assert_eq!(root.base, Base::Root);
+        assert_eq!(root.to_wire(), "/tmp/x");
+        assert_eq!(home(&["a", "b"]).to_wire(), "~/a/b");
+        assert_eq!(home(&[]).to_wire(), "~");
+        assert!(matches!(
+            HostPath::parse("a/../b"),
+            Err(PathError::DotDot(_))
+        ));
+        assert!(matches!(HostPath::parse(".."), Err(PathError::DotDot(_))));
+        assert_eq!(HostPath::parse("a\nb"), Err(PathError::Control));
+        assert_eq!(HostPath::parse("a\0b"), Err(PathError::Control));
+        assert!(matches!(
+            HostPath::parse("~bob/x"),
+            Err(PathError::OtherHome(_))
+        ));
+        assert_eq!(
+            HostPath::parse(&"a".repeat(MAX_PATH + 1)),
+            Err(PathError::TooLong)
+        );
+        // A name with dots that is not `..` is a name.
+        assert_eq!(HostPath::parse("..a/b.."), Ok(home(&["..a", "b.."])));
+        assert!(home(&[]).join("..").is_err());
+        assert!(home(&[]).join("a/b").is_err());
+        assert!(home(&[]).join("").is_err());
+        assert_eq!(home(&[]).join("x").expect("join"), home(&["x"]));
+    }
+
+    #[test]
+    fn a_colon_before_any_slash_names_a_host() {
+        assert_eq!(
+            Location::parse("123456789:~/x"),
+            Location::Remote {
+                id: "123456789".into(),
+                path: "~/x".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("123 456 789:"),
+            Location::Remote {
+                id: "123 456 789".into(),
+                path: "".into()
+            }
+        );
+        assert_eq!(Location::parse("./a:b"), Location::Local("./a:b".into()));
+        assert_eq!(Location::parse("/x/a:b"), Location::Local("/x/a:b".into()));
+        assert_eq!(Location::parse("plain"), Location::Local("plain".into()));
+        assert_eq!(Location::parse(":x"), Location::Local(":x".into()));
+    }
+
+    #[test]
+    fn a_partial_copy_is_kept_only_if_its_prefix_matches() {
+        let mut a = Sha256::new();
+        a.update(b"hello");
+        let h = sha256_hex(&a);
+        assert_eq!(resume_offset(10, 5, &h, &h), 5);
+        assert_eq!(resume_offset(10, 5, &h, &h.to_uppercase()), 5);
+        assert_eq!(resume_offset(4, 5, &h, &h), 0, "longer than the file");
+        let mut b = Sha256::new();
+        b.update(b"hellx");
+        assert_eq!(resume_offset(10, 5, &h, &sha256_hex(&b)), 0);
+        assert_eq!(resume_offset(10, 0, &h, &h), 0);
+        assert!(is_part_name(&part_name("f.txt")));
+        assert!(!is_part_name("f.txt"));
+    }
+
+    #[test]
+    fn a_full_chunk_fits_in_one_message_and_a_larger_one_is_refused() {
+        let bytes = vec![0xffu8; CHUNK];
+        let m = FromViewer::Data {
+            id: u64::MAX,
+            offset: u64::MAX,
+            data: encode_chunk(&bytes),
+        };
+        let json = serde_json::to_vec(&m).expect("json");
+        assert!(json.len() <= MAX_MESSAGE, "{}", json.len());
+        let back: FromViewer = parse(&SPEC, &json).expect("parse");
+        assert_eq!(back, m);
+        let FromViewer::Data { data, .. } = back else {
+            panic!("data")
+        };
+        assert_eq!(decode_chunk(&data), Some(bytes));
+        assert_eq!(decode_chunk(&encode_chunk(&[0; CHUNK + 1])), None);
+        assert_eq!(decode_chunk("not base64!"), None);
+        // Unknown fields and types are refused.
+        assert!(parse::<FromViewer>(&SPEC, br#"{"type":"list","id":1,"path":"~","x":1}"#).is_err());
+        assert!(parse::<FromViewer>(&SPEC, br#"{"type":"chmod","id":1}"#).is_err());
+        assert!(parse::<FromHost>(&SPEC, br#"{"type":"done","id":1,"extra":0}"#).is_err());
+        let entry = |target: usize| Entry {
+            name: "\u{1}".repeat(255),
+            kind: Kind::Symlink,
+            size: u64::MAX,
+            mode: 0o7777,
+            mtime: i64::MIN,
+            target: Some("\u{2}".repeat(target)),
+            valid_name: false,
+        };
+        let mut all = vec![entry(40); 100];
+        all.push(entry(MAX_PATH));
+        let pieces = pack_entries(all);
+        assert!(pieces.len() > 1);
+        assert_eq!(pieces.iter().map(Vec::len).sum::<usize>(), 101);
+        let last = pieces.last().and_then(|p| p.last());
+        assert_eq!(last.map(|e| e.target.is_none()), Some(true));
+        for entries in pieces {
+            let listing = FromHost::Entries {
+                id: u64::MAX,
+                entries,
+                more: true,
+            };
+            let json = serde_json::to_vec(&listing).expect("json");
+            assert!(json.len() <= MAX_MESSAGE, "{}", json.len());
+            assert_eq!(listing.id(), u64::MAX);
+        }
+        assert_eq!(pack_entries(vec![]), vec![Vec::<Entry>::new()]);
+        assert_eq!(m.id(), u64::MAX);
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod clipboard;
 pub mod displays;
+pub mod files;
 pub mod input;
 pub mod pointer;
 pub mod recording;

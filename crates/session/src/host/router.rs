@@ -81,6 +81,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::system_info::SPEC,
         spawn::<crate::features::system_info::host::SystemInfoHost>,
     ),
+    (
+        &feature::files::SPEC,
+        spawn::<crate::features::files::host::FilesHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

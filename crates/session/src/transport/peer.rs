@@ -481,6 +481,18 @@ impl Control {
         }
     }
 
+    /// Wait (2 s at most) until the bytes sent and not yet released by SCTP
+    /// are at most `limit`, so that a bulk sender (a file transfer) keeps
+    /// SCTP's send queue short instead of piling messages into it.
+    pub async fn wait_below(&self, limit: usize) {
+        for _ in 0..2000 {
+            match self.dc.outstanding_bytes().await {
+                Ok(n) if n > limit => tokio::time::sleep(Duration::from_millis(1)).await,
+                _ => return,
+            }
+        }
+    }
+
     /// Close the channel.
     pub async fn close(&self) {
         let _ = self.dc.close().await;

@@ -18,6 +18,7 @@ use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
 use crate::features::displays::viewer::Displays;
+use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
 use crate::features::system_info::viewer::SystemInfoHandle;
@@ -53,6 +54,8 @@ pub struct Session {
     displays: Displays,
     /// The host's system information.
     system_info: SystemInfoHandle,
+    /// The file manager.
+    files: Files,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -99,6 +102,7 @@ impl Session {
             clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
             displays: Displays::new(link(&feature::displays::SPEC)),
             system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
+            files: Files::new(link(&feature::files::SPEC)),
             state,
             events,
             track,
@@ -130,6 +134,11 @@ impl Session {
     /// The host's system information (`system_info`).
     pub fn system_info(&self) -> &SystemInfoHandle {
         &self.system_info
+    }
+
+    /// The host's files (the host refuses without `file_manager`).
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// What happens to the session from now on.
