@@ -13,3 +13,16 @@ echo
 "$target/desktop-stream" "$target/latchkey" "${3:-10}"
 echo
 "$target/frame-path" "${4:-10}"
+echo
+# OpenSSH's server for the file-transfer reference, unpacked (not installed:
+# an installed openssh-server would start listening on port 22).
+openssh="${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-bench/openssh"
+if [ ! -x "$openssh/usr/sbin/sshd" ]; then
+  apt-get install -y -o DPkg::Lock::Timeout=600 openssh-client libwrap0
+  debs="$(mktemp -d)"
+  (cd "$debs" && apt-get download openssh-server openssh-sftp-server)
+  mkdir -p "$openssh"
+  for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$openssh"; done
+  rm -rf "$debs"
+fi
+"$target/file-transfer" "$target/latchkey" "$openssh" "${5:-1024}" "${6:-10000}"

@@ -49,6 +49,7 @@ export default defineConfig(({ mode }) => {
           main: resolve(root, 'index.html'),
           accept: resolve(root, 'accept.html'),
           viewer: resolve(root, 'viewer.html'),
+          files: resolve(root, 'files.html'),
         },
       },
     },

@@ -115,6 +115,7 @@ fn declare_events(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
     collect::<SessionPermissions>(cfg, out);
     collect::<Notice>(cfg, out);
     collect::<StoreProblem>(cfg, out);
+    collect::<TransferProgress>(cfg, out);
 }
 
 /// The event names and payload types for the bindings.
@@ -135,6 +136,7 @@ fn render_event_names() -> String {
             events::STORE_PROBLEM,
             <Option<StoreProblem> as TS>::name(&cfg),
         ),
+        (events::FILE_TRANSFER, TransferProgress::name(&cfg)),
     ];
     let mut s = String::from(
         "/** Events from the Rust side: name -> payload. */\nexport type EventPayloads = {\n",

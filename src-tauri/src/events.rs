@@ -20,6 +20,8 @@ pub const SESSION_PERMISSIONS: &str = "session_permissions";
 /// `notice`: something the person should read in the main window (a tray
 /// toggle that was refused, say), with the settings section that helps.
 pub const NOTICE: &str = "notice";
+/// A file window's copy moved on, ended, failed or was cancelled ([`TransferProgress`]).
+pub const FILE_TRANSFER: &str = "file_transfer";
 
 /// `store_problem`: the secret store cannot be used (with what was found),
 /// or `null` once it can.
@@ -66,6 +68,41 @@ pub struct SessionPermissions {
     pub session_id: String,
     /// The permissions now in force.
     pub permissions: latchkey_core::permission::PermissionSet,
+}
+
+/// Where a copy of the file window is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Copying (`sent` of `total` bytes).
+    Running,
+    /// Copied, checked (SHA-256) and in place.
+    Done,
+    /// Stopped by an error (`error` says which).
+    Failed,
+    /// Stopped by the person; copying it again resumes.
+    Cancelled,
+}
+
+/// Payload of [`FILE_TRANSFER`].
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TransferProgress {
+    /// Which session.
+    pub session_id: String,
+    /// Which copy (from `start_transfer`).
+    pub id: u32,
+    /// The file or folder copied.
+    pub name: String,
+    /// Which way.
+    pub direction: latchkey_session::features::files::transfer::Direction,
+    /// Where it is.
+    pub state: TransferState,
+    /// Bytes copied so far (with what an earlier try left).
+    pub sent: u64,
+    /// Bytes in all (0 until counted).
+    pub total: u64,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// Send `payload` to every window; a window that is gone is not an error.

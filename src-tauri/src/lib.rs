@@ -110,6 +110,7 @@ pub fn run() {
                 sessions: Mutex::default(),
                 frames,
                 settings_touched: tokio::sync::Notify::new(),
+                transfers: Default::default(),
             });
             app.manage(deep_links::PendingLink::default());
             if let Err(e) = tray::install(app.handle()) {

@@ -46,6 +46,8 @@ pub struct AppState {
     /// toggle that was refused), so the settings watcher (`crate::sync`)
     /// tells every window and the tray now instead of at its next look.
     pub settings_touched: tokio::sync::Notify,
+    /// The file windows' copies that run, to cancel them.
+    pub transfers: Arc<crate::commands::Transfers>,
 }
 
 /// Who runs the host on this machine.

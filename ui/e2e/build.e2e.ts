@@ -18,7 +18,7 @@ describe('builds', () => {
     expect(mock.includes('__latchkeyMock')).toBe(true);
   });
 
-  it.each(['index.html', 'accept.html', 'viewer.html'])('%s loads only its own files, with no inline script', (page) => {
+  it.each(['index.html', 'accept.html', 'viewer.html', 'files.html'])('%s loads only its own files, with no inline script', (page) => {
     const html = readFileSync(join(PROD, page), 'utf8');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//);

@@ -23,7 +23,11 @@ import type {
   StoreProblem,
   Strength,
   SystemInfo,
+  FileItem,
+  FileListing,
   TokenSummary,
+  TransferProgress,
+  TransferRequest,
 } from '../src/bindings';
 import { EVENTS } from '../src/bindings';
 
@@ -74,6 +78,32 @@ export const HOSTS = {
   saved: '123456789',
   plain: '987654321',
 } as const;
+
+/** A file or folder of the fake's two file trees. */
+export type FakeNode = { kind: FileItem['kind']; size: number; mtime: number; children?: Record<string, FakeNode> };
+const file = (size: number, mtime = 1764576000): FakeNode => ({ kind: 'file', size, mtime });
+const dir = (children: Record<string, FakeNode>, mtime = 1764576000): FakeNode => ({ kind: 'dir', size: 4096, mtime, children });
+
+/** This computer's files: its home is `/home/me`. */
+export const LOCAL_TREE = (): FakeNode =>
+  dir({
+    home: dir({
+      me: dir({
+        Documents: dir({ 'report.pdf': file(2 * 1024 * 1024), 'notes.txt': file(1200) }),
+        Pictures: dir({ 'cat.jpg': file(340_000) }),
+        'big.iso': file(3 * 1024 ** 3),
+        'empty.txt': file(0),
+      }),
+    }),
+  });
+/** The remote computer's home (`~`): a folder `readonly` refuses what is copied into it. */
+export const REMOTE_TREE = (): FakeNode =>
+  dir({
+    Desktop: dir({ 'todo.txt': file(512) }),
+    readonly: dir({}),
+    'budget.ods': file(48_000),
+    'link-to-desktop': { kind: 'symlink', size: 7, mtime: 1764576000 },
+  });
 
 /** The host's system information as the fake reports it. */
 export const SYSTEM_INFO: SystemInfo = {
@@ -226,6 +256,13 @@ export class FakeBackend {
   clipboard: string | null = 'Text on the remote clipboard';
   /** What the host reports with `system_info` (its load moves on every ask). */
   systemInfo: SystemInfo = structuredClone(SYSTEM_INFO);
+  /** The two file trees of the file window. */
+  localTree: FakeNode = LOCAL_TREE();
+  remoteTree: FakeNode = REMOTE_TREE();
+  /** Bytes a copy moves per 50 ms step (the e2e tests slow it down to cancel one). */
+  transferBytesPerStep = 64 * 1024 * 1024;
+  private nextTransfer = 1;
+  private copies = new Map<number, ReturnType<typeof setInterval>>();
   readonly inputs: InputEvent[] = [];
   readonly pointer: { x: number; y: number }[] = [];
   readonly answers: { id: string; accept: boolean; viewer: string; permissions: Permission[] | null }[] = [];
@@ -591,6 +628,42 @@ export class FakeBackend {
         this.systemInfo.cpu.load = [a, b, c];
         return structuredClone(this.systemInfo);
       }
+      case 'open_files_window':
+        this.session(args.sessionId);
+        return null;
+      case 'local_list':
+        return this.listing(this.localTree, (args.path as string | null) ?? '/home/me', false);
+      case 'remote_list': {
+        const s = this.session(args.sessionId);
+        this.needFiles(s);
+        return this.listing(this.remoteTree, String(args.path), true);
+      }
+      case 'remote_mkdir': {
+        const s = this.session(args.sessionId);
+        this.needFiles(s);
+        const path = String(args.path);
+        const cut = path.lastIndexOf('/');
+        const parent = this.find(this.remoteTree, path.slice(0, cut), true);
+        const name = path.slice(cut + 1);
+        if (!parent?.children) throw appError('not_found', `${path.slice(0, cut)}: no such folder`);
+        if (parent.children[name]) throw appError('exists', `${path}: already exists`);
+        if (name.includes('..')) throw appError('bad_input', `${name}: not a file name`);
+        parent.children[name] = dir({}, Math.floor(Date.now() / 1000));
+        return null;
+      }
+      case 'start_transfer':
+        return this.startCopy(this.session(args.sessionId), args.request as TransferRequest);
+      case 'cancel_transfer': {
+        const s = this.session(args.sessionId);
+        const id = args.id as number;
+        const timer = this.copies.get(id);
+        if (timer !== undefined) {
+          clearInterval(timer);
+          this.copies.delete(id);
+          this.emit(EVENTS.file_transfer, { session_id: s.session_id, id, name: '', direction: 'upload', state: 'cancelled', sent: 0, total: 0, error: null });
+        }
+        return null;
+      }
       case 'switch_display': {
         const s = this.session(args.sessionId);
         const id = args.id as number;
@@ -615,6 +688,80 @@ export class FakeBackend {
       default:
         throw appError('local', `the mock backend has no command "${cmd}"`);
     }
+  }
+
+  private needFiles(s: SessionInfo) {
+    if (!s.permissions.includes('file_manager')) {
+      throw appError('permission', "the host does not allow files in this session (permission 'file_manager')");
+    }
+  }
+
+  /** The node at `path` of `tree` (the remote one is read from its home `~`). */
+  private find(tree: FakeNode, path: string, remote: boolean): FakeNode | null {
+    const rest = remote ? path.replace(/^~\/?/, '') : path.replace(/^\//, '');
+    let node: FakeNode | undefined = tree;
+    for (const part of rest.split('/').filter(Boolean)) {
+      node = node?.children?.[part];
+      if (!node) return null;
+    }
+    return node ?? null;
+  }
+
+  private listing(tree: FakeNode, path: string, remote: boolean): FileListing {
+    const node = this.find(tree, path, remote);
+    if (!node) throw appError('not_found', `${path}: no such file or folder`);
+    if (!node.children) throw appError('bad_input', `${path}: not a folder`);
+    const trimmed = path.replace(/\/+$/, '') || '/';
+    const cut = trimmed.lastIndexOf('/');
+    const parent = remote
+      ? trimmed === '~'
+        ? null
+        : cut > 0
+          ? trimmed.slice(0, cut)
+          : '~'
+      : trimmed === '/'
+        ? null
+        : cut > 0
+          ? trimmed.slice(0, cut)
+          : '/';
+    const entries = Object.entries(node.children)
+      .map(([name, n]) => ({ name, kind: n.kind, size: n.size, mtime: n.mtime }))
+      .sort((a, b) => Number(a.kind !== 'dir') - Number(b.kind !== 'dir') || a.name.localeCompare(b.name));
+    return { path: trimmed, parent, entries };
+  }
+
+  /** Copy in steps of `transferBytesPerStep` every 50 ms, then put the copy in place. */
+  private startCopy(s: SessionInfo, r: TransferRequest) {
+    this.needFiles(s);
+    const upload = r.direction === 'upload';
+    const [from, to] = upload ? [this.localTree, this.remoteTree] : [this.remoteTree, this.localTree];
+    const node = this.find(from, r.from, !upload);
+    const name = r.from.split('/').filter(Boolean).pop() ?? '';
+    if (!node) throw appError('not_found', `${r.from}: no such file or folder`);
+    const target = this.find(to, r.to_dir, upload);
+    if (!target?.children) throw appError('not_found', `${r.to_dir}: no such folder`);
+    const id = this.nextTransfer++;
+    const total = node.kind === 'dir' ? Object.values(node.children ?? {}).reduce((n, c) => n + c.size, 0) : node.size;
+    const progress = (over: Partial<TransferProgress>) =>
+      this.emit(EVENTS.file_transfer, { session_id: s.session_id, id, name, direction: r.direction, state: 'running', sent: 0, total, error: null, ...over });
+    progress({});
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (upload && r.to_dir.replace(/\/+$/, '').endsWith('readonly')) {
+        clearInterval(timer);
+        this.copies.delete(id);
+        progress({ state: 'failed', error: `${r.to_dir}/${name}: permission denied on the host` });
+        return;
+      }
+      sent = Math.min(total, sent + this.transferBytesPerStep);
+      if (sent < total) return progress({ sent });
+      clearInterval(timer);
+      this.copies.delete(id);
+      target.children![name] = structuredClone(node);
+      progress({ state: 'done', sent: total });
+    }, 50);
+    this.copies.set(id, timer);
+    return { id, name };
   }
 
   private configuredSession(id: string): SessionInfo | null {

@@ -10,7 +10,9 @@ const label = location.pathname.endsWith('accept.html')
   ? 'accept'
   : location.pathname.endsWith('viewer.html')
     ? 'viewer'
-    : 'main';
+    : location.pathname.endsWith('files.html')
+      ? 'files'
+      : 'main';
 mockWindows(label);
 
 const config = window.__LATCHKEY_MOCK_CONFIG__ ?? {};

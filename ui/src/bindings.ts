@@ -141,6 +141,24 @@ export const commands = {
   async quitApp(): Promise<Result<null, AppError>> {
     return call("quit_app", {});
   },
+  async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
+    return call("open_files_window", { sessionId });
+  },
+  async localList(path: string | null): Promise<Result<FileListing, AppError>> {
+    return call("local_list", { path });
+  },
+  async remoteList(sessionId: string, path: string): Promise<Result<FileListing, AppError>> {
+    return call("remote_list", { sessionId, path });
+  },
+  async remoteMkdir(sessionId: string, path: string): Promise<Result<null, AppError>> {
+    return call("remote_mkdir", { sessionId, path });
+  },
+  async startTransfer(sessionId: string, request: TransferRequest): Promise<Result<TransferStarted, AppError>> {
+    return call("start_transfer", { sessionId, request });
+  },
+  async cancelTransfer(sessionId: string, id: number): Promise<Result<null, AppError>> {
+    return call("cancel_transfer", { sessionId, id });
+  },
 };
 
 /** Events from the Rust side: name -> payload. */
@@ -153,6 +171,7 @@ export type EventPayloads = {
   session_permissions: SessionPermissions;
   notice: Notice;
   store_problem: StoreProblem | null;
+  file_transfer: TransferProgress;
 };
 
 export const EVENTS = {
@@ -164,6 +183,7 @@ export const EVENTS = {
   session_permissions: "session_permissions",
   notice: "notice",
   store_problem: "store_problem",
+  file_transfer: "file_transfer",
 } as const;
 
 /** Every `ErrorCode` by its Rust name: branch on these, not on strings. */
@@ -1013,3 +1033,19 @@ apply_to_reconnect: boolean,
  * Unused recovery codes.
  */
 recovery_codes_left: number, };
+
+export type Direction = "upload" | "download";
+
+export type FileKind = "file" | "dir" | "symlink" | "other";
+
+export type FileItem = { name: string, kind: FileKind, size: number, mtime: number, };
+
+export type FileListing = { path: string, parent: string | null, entries: Array<FileItem>, };
+
+export type TransferRequest = { direction: Direction, from: string, to_dir: string, };
+
+export type TransferStarted = { id: number, name: string, };
+
+export type TransferState = "running" | "done" | "failed" | "cancelled";
+
+export type TransferProgress = { session_id: string, id: number, name: string, direction: Direction, state: TransferState, sent: number, total: number, error: string | null, };

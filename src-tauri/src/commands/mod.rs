@@ -6,6 +6,7 @@
 //! return, so the bindings cannot drift from the Rust side.
 
 mod acl;
+mod files;
 mod first_run;
 mod profiles;
 mod requests;
@@ -110,6 +111,12 @@ app_commands! {
     clipboard_set(session_id: String, text: String) -> () => viewer::clipboard_set;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
+    open_files_window(session_id: String) -> () => files::open_files_window;
+    local_list(path: Option<String>) -> files::FileListing => files::local_list;
+    remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;
+    remote_mkdir(session_id: String, path: String) -> () => files::remote_mkdir;
+    start_transfer(session_id: String, request: files::TransferRequest) -> files::TransferStarted => files::start_transfer;
+    cancel_transfer(session_id: String, id: u32) -> () => files::cancel_transfer;
     end_session(session_id: String) -> () => viewer::end_session;
     pending_deep_link() -> Option<crate::deep_links::LinkOutcome> => viewer::pending_deep_link;
     store_problem() -> Option<crate::first_run::StoreProblem> => first_run::store_problem;
@@ -127,6 +134,7 @@ pub fn requests_type(cfg: &ts_rs::Config) -> String {
     <Vec<requests::Request> as ts_rs::TS>::name(cfg)
 }
 
+pub use files::Transfers;
 pub use requests::pending as pending_requests;
 pub use settings::status_now;
 pub use settings::AppStatus;

@@ -207,7 +207,11 @@ fn with_handle<T>(
     session_id: &str,
     f: impl FnOnce(&SessionHandle) -> T,
 ) -> AppResult<T> {
-    if ctx.window.starts_with("viewer-") && ctx.window != format!("viewer-{session_id}") {
+    // A session's viewer and file windows drive that session only.
+    let own = [format!("viewer-{session_id}"), format!("files-{session_id}")];
+    if (ctx.window.starts_with("viewer-") || ctx.window.starts_with("files-"))
+        && !own.contains(&ctx.window)
+    {
         return Err(AppError::new(
             ErrorCode::Forbidden,
             "a window may only drive its own session",

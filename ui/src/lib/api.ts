@@ -15,6 +15,8 @@ import {
   type ConnectRequest,
   type DisplayInfo,
   type Enrollment,
+  type FileItem,
+  type FileListing,
   type HostMode,
   type InputEvent,
   type InteractiveMode,
@@ -37,6 +39,7 @@ import {
   type StoreProblem,
   type SystemInfo,
   type TokenSummary,
+  type TransferRequest,
   type TwoFactorStatus,
 } from '../bindings';
 
@@ -50,6 +53,8 @@ export type {
   ConnectRequest,
   DisplayInfo,
   Enrollment,
+  FileItem,
+  FileListing,
   HostMode,
   InputEvent,
   InteractiveMode,
@@ -66,6 +71,7 @@ export type {
   StoreProblem,
   SystemInfo,
   TokenSummary,
+  TransferRequest,
   TwoFactorStatus,
 };
 
@@ -202,6 +208,18 @@ export const api = {
     unwrap(() => commands.clipboardSet(sessionId, text)),
   /** The host's system information (refused with `permission` without `system_info`). */
   systemInfo: (sessionId: string) => unwrap(() => commands.systemInfo(sessionId)),
+
+  // File window (opened from the viewer window's toolbar).
+  openFilesWindow: (sessionId: string) => unwrap(() => commands.openFilesWindow(sessionId)),
+  /** A folder of this computer; null: the home folder. */
+  localList: (path: string | null) => unwrap(() => commands.localList(path)),
+  /** A folder of the host: `~`, `~/a`, `/a`. */
+  remoteList: (sessionId: string, path: string) => unwrap(() => commands.remoteList(sessionId, path)),
+  remoteMkdir: (sessionId: string, path: string) => unwrap(() => commands.remoteMkdir(sessionId, path)),
+  /** Start a copy; its progress arrives as `file_transfer` events. */
+  startTransfer: (sessionId: string, request: TransferRequest) =>
+    unwrap(() => commands.startTransfer(sessionId, request)),
+  cancelTransfer: (sessionId: string, id: number) => unwrap(() => commands.cancelTransfer(sessionId, id)),
   /** Stream the display with this `DisplayInfo.id`; returns the session as it is now. */
   switchDisplay: (sessionId: string, id: number) => unwrap(() => commands.switchDisplay(sessionId, id)),
   endSession: (sessionId: string) => unwrap(() => commands.endSession(sessionId)),

@@ -11,6 +11,7 @@ import {
   onSessionPermissions,
   onStatusChanged,
   onStoreProblem,
+  onFileTransfer,
   type UnlistenFn,
 } from './events';
 
@@ -53,6 +54,7 @@ const payloads: { [K in keyof EventPayloads]: EventPayloads[K] } = {
   session_permissions: { session_id: 's1', permissions: ['clipboard'] },
   notice: { message: 'the host stopped', section: 'security' },
   store_problem: { problem: 'locked', can_use_file: true },
+  file_transfer: { session_id: 's1', id: 3, name: 'a.txt', direction: 'upload', state: 'running', sent: 10, total: 20, error: null },
 };
 
 describe('events', () => {
@@ -73,6 +75,7 @@ describe('events', () => {
       onSessionPermissions(rec('session_permissions')),
       onNotice(rec('notice')),
       onStoreProblem(rec('store_problem')),
+      onFileTransfer(rec('file_transfer')),
     ]);
     for (const name of Object.keys(EVENTS) as (keyof typeof EVENTS)[]) {
       expect(EVENTS[name]).toBe(name);
@@ -81,6 +84,6 @@ describe('events', () => {
     expect(seen).toEqual(Object.entries(payloads));
     stops.forEach((s) => s());
     await emit(EVENTS.notice, payloads.notice);
-    expect(seen).toHaveLength(8);
+    expect(seen).toHaveLength(9);
   });
 });

@@ -9,9 +9,10 @@ import {
   type Refused,
   type SessionEnded,
   type SessionPermissions,
+  type TransferProgress,
 } from '../bindings';
 
-export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, SessionPermissions, UnlistenFn };
+export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress, UnlistenFn };
 
 /** A backend event's name on the wire. */
 export type EventName = keyof EventPayloads;
@@ -43,3 +44,6 @@ export const onNotice = (cb: (notice: EventPayloads['notice']) => void) => on('n
 /** `store_problem`: the secret store cannot be used (what was found), or null once it can. */
 export const onStoreProblem = (cb: (problem: EventPayloads['store_problem']) => void) =>
   on('store_problem', cb);
+/** `file_transfer`: a file window's copy moved on, ended, failed or was cancelled. */
+export const onFileTransfer = (cb: (progress: EventPayloads['file_transfer']) => void) =>
+  on('file_transfer', cb);

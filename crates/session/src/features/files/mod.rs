@@ -9,11 +9,13 @@
 //! - [`ops`]: the host's blocking file operations (run on that thread).
 //! - [`host`]: the host half (a `FeatureHost`).
 //! - [`viewer`]: the viewer half, `session.files()`.
+//! - [`transfer`]: copies of files and trees over it (the CLI's `cp`, the app's file window).
 
 use latchkey_core::ErrorCode;
 
 pub mod host;
 pub(crate) mod ops;
+pub mod transfer;
 pub mod viewer;
 pub mod worker;
 
