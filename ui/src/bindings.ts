@@ -189,6 +189,7 @@ export const ErrorCode = {
   Unsupported: "unsupported",
   TooLarge: "too_large",
   SessionEnded: "session_ended",
+  Permission: "permission",
   Local: "local",
 } as const satisfies Record<string, ErrorCode>;
 
@@ -408,7 +409,7 @@ qr_svg: string, };
 /**
  * Why something failed, for a program: stable snake_case names on the wire.
  */
-export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "session_ended" | "local";
+export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "session_ended" | "permission" | "local";
 
 /**
  * Who runs the host on this machine.

@@ -46,7 +46,8 @@ pub fn for_code(code: ErrorCode) -> u8 {
         | ErrorCode::SecondFactorRequired
         | ErrorCode::SecondFactorInvalid
         | ErrorCode::Denied
-        | ErrorCode::Throttled => AUTH,
+        | ErrorCode::Throttled
+        | ErrorCode::Permission => AUTH,
         ErrorCode::SecretStore => STORE,
         ErrorCode::HostKeyChanged => HOST_KEY,
         ErrorCode::HostOffline | ErrorCode::UnknownId => OFFLINE,
@@ -121,7 +122,8 @@ mod tests {
             | "second_factor_required"
             | "second_factor_invalid"
             | "denied"
-            | "throttled" => AUTH,
+            | "throttled"
+            | "permission" => AUTH,
             "secret_store" => STORE,
             "host_key_changed" => HOST_KEY,
             "host_offline" | "unknown_id" => OFFLINE,

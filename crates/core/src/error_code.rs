@@ -71,6 +71,11 @@ pub enum ErrorCode {
     /// The session ended.
     SessionEnded,
 
+    // An open session's features.
+    /// The session's permissions (or its profile's limits, such as
+    /// `tunnel_destinations`) do not allow the request.
+    Permission,
+
     /// Anything else, on this machine. A name this build does not know (from
     /// a newer host) reads as this one.
     Local,
@@ -78,7 +83,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::WrongCredentials,
         ErrorCode::SecondFactorRequired,
         ErrorCode::SecondFactorInvalid,
@@ -103,6 +108,7 @@ impl ErrorCode {
         ErrorCode::Unsupported,
         ErrorCode::TooLarge,
         ErrorCode::SessionEnded,
+        ErrorCode::Permission,
         ErrorCode::Local,
     ];
 
@@ -133,6 +139,7 @@ impl ErrorCode {
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::SessionEnded => "session_ended",
+            ErrorCode::Permission => "permission",
             ErrorCode::Local => "local",
         }
     }

@@ -14,6 +14,7 @@ mod service;
 mod session;
 mod status;
 mod tokens;
+mod tunnel;
 mod two_factor;
 
 use anyhow::anyhow;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Deny { .. }
         | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
+        Command::Tunnel(args) => tunnel::run(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
         Command::Rendezvous(_) | Command::Service(_) => Ok(()),
     }

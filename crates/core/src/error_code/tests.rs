@@ -4,7 +4,7 @@
 use super::*;
 
 /// The names as the control socket, the store and the viewer wrote them.
-const BEFORE: [&str; 25] = [
+const BEFORE: [&str; 26] = [
     "wrong_credentials",
     "second_factor_required",
     "second_factor_invalid",
@@ -29,6 +29,7 @@ const BEFORE: [&str; 25] = [
     "unsupported",
     "too_large",
     "session_ended",
+    "permission",
     "local",
 ];
 

@@ -15,6 +15,7 @@ pub mod clipboard;
 pub mod displays;
 pub mod input;
 pub mod pointer;
+pub mod tunnel;
 
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &pointer::SPEC,
     &clipboard::SPEC,
     &displays::SPEC,
+    &tunnel::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -8,4 +8,5 @@ pub mod displays;
 pub mod input;
 pub mod pointer;
 pub mod recording;
+pub mod tunnel;
 pub mod video;

@@ -35,6 +35,9 @@ pub(crate) struct FeatureContext {
     pub shared: HostShared,
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The granted profile (its limits, such as `tunnel_destinations`, are
+    /// read from the settings as they are when used).
+    pub profile: String,
     /// The live grant (see [`LiveGrant`]).
     pub grant: watch::Receiver<LiveGrant>,
     /// Dropped messages, for the audit log.

@@ -77,6 +77,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::displays::SPEC,
         spawn::<crate::features::displays::host::DisplaysHost>,
     ),
+    (
+        &feature::tunnel::SPEC,
+        spawn::<crate::features::tunnel::host::TunnelHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

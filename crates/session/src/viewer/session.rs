@@ -2,7 +2,7 @@
 //! `control` channel and the signaling socket, and turns what the host says
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
-//! [`Session::clipboard`], [`Session::displays`]) on its own data channel,
+//! [`Session::clipboard`], [`Session::displays`], [`Session::tunnel`]) on its own data channel,
 //! opened when the handle is first used. A handle's request reads only its
 //! own channel, so an answer is never taken from (or dropped for) another.
 
@@ -19,6 +19,7 @@ use crate::features::clipboard::viewer::Clipboard;
 use crate::features::displays::viewer::Displays;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
+use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
@@ -49,6 +50,8 @@ pub struct Session {
     clipboard: Clipboard,
     /// The choice of screen.
     displays: Displays,
+    /// TCP tunnels.
+    tunnel: Tunnel,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -94,6 +97,7 @@ impl Session {
             pointer,
             clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
             displays: Displays::new(link(&feature::displays::SPEC)),
+            tunnel: Tunnel::new(link(&feature::tunnel::SPEC)),
             state,
             events,
             track,
@@ -120,6 +124,11 @@ impl Session {
     /// The host's monitors and the one streamed.
     pub fn displays(&self) -> &Displays {
         &self.displays
+    }
+
+    /// TCP tunnels through the host (`tcp_tunnel`).
+    pub fn tunnel(&self) -> &Tunnel {
+        &self.tunnel
     }
 
     /// What happens to the session from now on.
