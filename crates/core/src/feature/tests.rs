@@ -338,4 +338,36 @@ mod tunnel_feature {
         ));
         assert!(parse::<FromViewer>(&SPEC, br#"{"type":"reset","stream":-1}"#).is_err());
     }
+
+    #[test]
+    fn bytes_travel_as_binary_frames_within_the_limit() {
+        let frame = data_frame(0x0102_0304, &[9; FRAME_CHUNK]);
+        assert_eq!(frame.len(), SPEC.max_message);
+        assert_eq!(&frame[..5], &[FRAME_DATA, 1, 2, 3, 4]);
+        assert_eq!(
+            from_viewer(&frame).expect("frame"),
+            FromViewer::Data {
+                stream: 0x0102_0304,
+                data: Payload(vec![9; FRAME_CHUNK])
+            }
+        );
+        assert_eq!(
+            from_host(&data_frame(7, b"")).expect("empty"),
+            FromHost::Data {
+                stream: 7,
+                data: Payload(vec![])
+            }
+        );
+        // Too long, too short, or not a frame: refused; JSON still reads.
+        assert!(matches!(
+            from_viewer(&data_frame(1, &[0; FRAME_CHUNK + 1])),
+            Err(WireError::TooLarge { .. })
+        ));
+        assert!(from_host(&[FRAME_DATA, 0, 0]).is_err());
+        assert!(from_host(&[1, 0, 0, 0, 0, 5]).is_err());
+        assert_eq!(
+            from_host(br#"{"type":"eof","stream":4}"#).expect("json"),
+            FromHost::Eof { stream: 4 }
+        );
+    }
 }

@@ -4,6 +4,8 @@
 //! than that in flight, so one stalled reader never holds up another stream.
 //! Here: the wire messages, the `[BIND:]PORT:DEST:DESTPORT` form, and the
 //! host owner's destination policy (a profile's `tunnel_destinations`).
+//! Bytes travel as binary frames ([`data_frame`]: no JSON, no base64); every
+//! other message is JSON.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -22,9 +24,15 @@ pub const SPEC: FeatureSpec = FeatureSpec {
     max_message: MAX_MESSAGE,
 };
 
-/// Largest payload of one `data` message, in bytes (base64 makes it 10.7 KiB,
-/// under [`MAX_MESSAGE`] with the rest of the message).
+/// Largest payload of a `data` message in its JSON form, in bytes (base64
+/// makes it 10.7 KiB, under [`MAX_MESSAGE`] with the rest of the message).
 pub const CHUNK: usize = 8 * 1024;
+/// First byte of a binary `data` frame (a JSON message starts with `{`).
+pub const FRAME_DATA: u8 = 0;
+/// Bytes of a binary frame before its payload: the tag and the stream id.
+const FRAME_HEAD: usize = 5;
+/// Largest payload of one binary `data` frame.
+pub const FRAME_CHUNK: usize = MAX_MESSAGE - FRAME_HEAD;
 /// The credit each side grants a stream at its start, in bytes.
 pub const WINDOW: u32 = 512 * 1024;
 /// Most streams open at once in one session.
@@ -213,6 +221,44 @@ pub enum FromHost {
         /// The stream.
         stream: u32,
     },
+}
+
+/// `data` on `stream` as a binary frame: [`FRAME_DATA`], the stream id
+/// (big-endian), the bytes (at most [`FRAME_CHUNK`]).
+pub fn data_frame(stream: u32, bytes: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(FRAME_HEAD + bytes.len());
+    frame.push(FRAME_DATA);
+    frame.extend_from_slice(&stream.to_be_bytes());
+    frame.extend_from_slice(bytes);
+    frame
+}
+
+/// One message off the channel, either form: a binary `data` frame (through
+/// `data`) or JSON; the size is checked first.
+fn read<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    data: fn(u32, Payload) -> T,
+) -> Result<T, super::WireError> {
+    match bytes {
+        [FRAME_DATA, a, b, c, d, rest @ ..] if bytes.len() <= SPEC.max_message => Ok(data(
+            u32::from_be_bytes([*a, *b, *c, *d]),
+            Payload(rest.to_vec()),
+        )),
+        [FRAME_DATA, ..] if bytes.len() <= SPEC.max_message => {
+            Err(super::WireError::Malformed { feature: SPEC.name })
+        }
+        _ => super::parse(&SPEC, bytes),
+    }
+}
+
+/// A message from the viewer, either form.
+pub fn from_viewer(bytes: &[u8]) -> Result<FromViewer, super::WireError> {
+    read(bytes, |stream, data| FromViewer::Data { stream, data })
+}
+
+/// A message from the host, either form.
+pub fn from_host(bytes: &[u8]) -> Result<FromHost, super::WireError> {
+    read(bytes, |stream, data| FromHost::Data { stream, data })
 }
 
 /// Why a tunnel spec or a destination pattern was not read.

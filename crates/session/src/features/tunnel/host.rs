@@ -21,7 +21,7 @@ use latchkey_core::feature::tunnel::{
     host_port, valid_host, Destinations, FromHost, FromViewer, MAX_LISTENS, MAX_STREAMS, SPEC,
     WINDOW,
 };
-use latchkey_core::feature::{self, FeatureSpec};
+use latchkey_core::feature::{self, FeatureSpec, WireError};
 use latchkey_core::permission::PermissionSet;
 use latchkey_store::Config;
 
@@ -298,6 +298,10 @@ impl FeatureHost for TunnelHost {
             audited: Arc::default(),
             watching: false,
         }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<FromViewer, WireError> {
+        feature::tunnel::from_viewer(bytes)
     }
 
     fn gate(message: &FromViewer) -> Gate {

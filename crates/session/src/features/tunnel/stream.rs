@@ -1,6 +1,6 @@
 //! One TCP connection carried as a stream of the `tcp_tunnel` channel, the
 //! same on both sides: a task reads the socket and sends `data` as far as
-//! the other side's credit allows, and writes what arrives to the socket,
+//! the other side's credit allows (binary frames), and writes what arrives to the socket,
 //! granting credit back as it goes. What arrives is queued per stream and
 //! bounded by the credit granted (a peer that sends more is reset), so a
 //! stalled socket holds up only its own stream.
@@ -14,14 +14,12 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
-use latchkey_core::feature::tunnel::{FromHost, FromViewer, Payload, CHUNK, WINDOW};
+use latchkey_core::feature::tunnel::{data_frame, FromHost, FromViewer, FRAME_CHUNK, WINDOW};
 
 use crate::transport::peer::Control;
 
-/// The messages one side sends about its streams.
+/// The messages one side sends about its streams (bytes go as binary frames).
 pub(super) trait Wire: serde::Serialize + Send + Sync + 'static {
-    /// Bytes.
-    fn data(stream: u32, bytes: Vec<u8>) -> Self;
     /// More credit.
     fn credit(stream: u32, bytes: u32) -> Self;
     /// No more bytes this way.
@@ -31,12 +29,6 @@ pub(super) trait Wire: serde::Serialize + Send + Sync + 'static {
 }
 
 impl Wire for FromHost {
-    fn data(stream: u32, bytes: Vec<u8>) -> Self {
-        FromHost::Data {
-            stream,
-            data: Payload(bytes),
-        }
-    }
     fn credit(stream: u32, bytes: u32) -> Self {
         FromHost::Credit { stream, bytes }
     }
@@ -49,12 +41,6 @@ impl Wire for FromHost {
 }
 
 impl Wire for FromViewer {
-    fn data(stream: u32, bytes: Vec<u8>) -> Self {
-        FromViewer::Data {
-            stream,
-            data: Payload(bytes),
-        }
-    }
     fn credit(stream: u32, bytes: u32) -> Self {
         FromViewer::Credit { stream, bytes }
     }
@@ -199,17 +185,19 @@ async fn pump<W: Wire>(
     let channel = &channel;
     let reading = async {
         let mut sent = 0u64;
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = vec![0u8; FRAME_CHUNK];
         loop {
             let allowed = match credit.wait_for(|c| *c > sent).await {
                 Ok(c) => *c,
                 Err(_) => return false,
             };
-            let room = usize::try_from(allowed - sent).unwrap_or(CHUNK).min(CHUNK);
+            let room = usize::try_from(allowed - sent)
+                .unwrap_or(FRAME_CHUNK)
+                .min(FRAME_CHUNK);
             match rd.read(&mut buf[..room]).await {
                 Ok(0) => return channel.send(&W::eof(id)).await.is_ok(),
                 Ok(n) => {
-                    if channel.send(&W::data(id, buf[..n].to_vec())).await.is_err() {
+                    if channel.send_raw(&data_frame(id, &buf[..n])).await.is_err() {
                         return false;
                     }
                     sent += n as u64;

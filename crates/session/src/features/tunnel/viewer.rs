@@ -222,7 +222,7 @@ impl Tunnel {
 /// The reading task: until the channel closes.
 async fn read(channel: Control, inner: Arc<Inner>) {
     while let Ok(bytes) = channel.recv().await {
-        let message = match feature::parse::<FromHost>(&feature::tunnel::SPEC, &bytes) {
+        let message = match feature::tunnel::from_host(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 tracing::debug!(error = %e, "ignoring a tunnel message");
