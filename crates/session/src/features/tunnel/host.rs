@@ -266,7 +266,9 @@ async fn accept_loop(
                     continue;
                 }
                 let stream = next_stream.fetch_add(2, Ordering::Relaxed);
-                streams.start::<FromHost>(stream, tcp, channel.clone());
+                if !streams.start::<FromHost>(stream, tcp, channel.clone()) {
+                    continue;
+                }
                 let incoming = FromHost::Incoming {
                     id,
                     stream,
@@ -335,7 +337,8 @@ impl FeatureHost for TunnelHost {
                 port,
                 window,
             } => {
-                if stream % 2 != 0 || self.streams.len() >= MAX_STREAMS {
+                // Attempts under way count too (tasks holds them, the listeners and the watcher).
+                if stream % 2 != 0 || self.streams.len() + self.tasks.len() >= MAX_STREAMS {
                     let message = format!("at most {MAX_STREAMS} streams, with even ids");
                     let _ = channel
                         .send(&FromHost::Failed {
@@ -350,7 +353,16 @@ impl FeatureHost for TunnelHost {
                 self.tasks.spawn(async move {
                     match reach.connect(&host, port).await {
                         Ok(tcp) => {
-                            streams.start::<FromHost>(stream, tcp, channel.clone());
+                            if !streams.start::<FromHost>(stream, tcp, channel.clone()) {
+                                let message = format!("stream {stream} is already open");
+                                let _ = channel
+                                    .send(&FromHost::Failed {
+                                        id: stream,
+                                        message,
+                                    })
+                                    .await;
+                                return;
+                            }
                             let connected = FromHost::Connected {
                                 stream,
                                 window: WINDOW,

@@ -89,11 +89,16 @@ impl Streams {
     }
 
     /// Carry `tcp` as stream `id`; it sends nothing until [`Streams::credit`].
-    pub fn start<W: Wire>(&self, id: u32, tcp: TcpStream, channel: Control) {
+    /// False (and `tcp` closed) when `id` is already open.
+    #[must_use]
+    pub fn start<W: Wire>(&self, id: u32, tcp: TcpStream, channel: Control) -> bool {
+        let mut map = self.map();
+        if map.contains_key(&id) {
+            return false;
+        }
         let (to_socket, from_peer) = mpsc::unbounded_channel();
         let (may_send, credit) = watch::channel(0u64);
         let granted = Arc::new(AtomicU64::new(0));
-        let mut map = self.map();
         let task = tokio::spawn(pump::<W>(
             id,
             tcp,
@@ -114,6 +119,7 @@ impl Streams {
                 task,
             },
         );
+        true
     }
 
     /// Bytes from the peer on `id`.

@@ -161,9 +161,13 @@ impl Tunnel {
     pub async fn open(&self, tcp: TcpStream, host: &str, port: u16) -> Result<(), TunnelError> {
         let channel = self.channel().await?;
         let stream = self.next_id();
-        self.inner
+        if !self
+            .inner
             .streams
-            .start::<FromViewer>(stream, tcp, channel.clone());
+            .start::<FromViewer>(stream, tcp, channel.clone())
+        {
+            return Err(Error::Protocol("a tunnel stream id in use".into()).into());
+        }
         let message = FromViewer::Connect {
             stream,
             host: host.into(),
@@ -297,9 +301,13 @@ fn incoming(channel: &Control, inner: &Arc<Inner>, id: u32, stream: u32, window:
                 return;
             }
         };
-        inner
+        if !inner
             .streams
-            .start::<FromViewer>(stream, tcp, channel.clone());
+            .start::<FromViewer>(stream, tcp, channel.clone())
+        {
+            tracing::debug!(stream, "the host announced a stream id in use");
+            return;
+        }
         let accepted = FromViewer::Accepted {
             stream,
             window: WINDOW,
