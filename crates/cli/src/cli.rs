@@ -169,6 +169,9 @@ pub enum Command {
         /// That user's home.
         home: std::path::PathBuf,
     },
+    /// TCP tunnels through a host, like ssh's -L and -R, until Ctrl-C
+    /// (needs `tcp_tunnel`).
+    Tunnel(TunnelArgs),
     /// Hosts whose keys this viewer remembers.
     #[command(name = "known-hosts", subcommand)]
     KnownHosts(KnownHostsCmd),
@@ -272,6 +275,31 @@ pub struct ConnectArgs {
     /// Print the outcome as one JSON line.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `tunnel ...`
+#[derive(Debug, Args)]
+pub struct TunnelArgs {
+    /// The host and the login.
+    #[command(flatten)]
+    pub target: ConnectTarget,
+    /// A port here (on BIND, 127.0.0.1 unless given; PORT 0: any free one)
+    /// that reaches DEST:DESTPORT from the host (repeatable). IPv6 in brackets.
+    #[arg(short = 'L', value_name = "[BIND:]PORT:DEST:DESTPORT", value_parser = parse_tunnel)]
+    pub local: Vec<latchkey_core::feature::tunnel::TunnelSpec>,
+    /// A port on the host (on BIND, 127.0.0.1 unless given; PORT 0: any free
+    /// one) that reaches DEST:DESTPORT from here (repeatable).
+    #[arg(short = 'R', value_name = "[BIND:]PORT:DEST:DESTPORT", value_parser = parse_tunnel)]
+    pub remote: Vec<latchkey_core::feature::tunnel::TunnelSpec>,
+    /// Print each ready tunnel (and a failure) as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parse `[BIND:]PORT:DEST:DESTPORT`.
+fn parse_tunnel(s: &str) -> Result<latchkey_core::feature::tunnel::TunnelSpec, String> {
+    s.parse()
+        .map_err(|e: latchkey_core::feature::tunnel::SpecError| e.to_string())
 }
 
 /// Parse `X,Y`.
@@ -451,6 +479,16 @@ pub enum ProfileCmd {
     Default {
         /// Profile name.
         name: String,
+    },
+    /// Where the profile's TCP tunnels (`tcp_tunnel`) may lead.
+    #[command(name = "tunnel-destinations")]
+    TunnelDestinations {
+        /// Profile name.
+        name: String,
+        /// `any` (the default), `none`, or comma-separated HOST[:PORT] patterns:
+        /// HOST a name, *.domain, an address ([::1] for IPv6), a CIDR block or *;
+        /// PORT a number, LOW-HIGH or * (no PORT: any port).
+        destinations: String,
     },
 }
 

@@ -186,6 +186,21 @@ pub enum AuditEvent {
         /// The permission it needed.
         permission: String,
     },
+    /// A profile's `tunnel_destinations` changed.
+    TunnelDestinationsChanged {
+        /// Profile.
+        profile: String,
+        /// `any`, `none`, or the comma-separated patterns.
+        destinations: String,
+    },
+    /// A tunnel to a destination outside the session's profile's
+    /// `tunnel_destinations` was refused.
+    TunnelRefused {
+        /// Fingerprint of the viewer's device key.
+        viewer: String,
+        /// The destination, `host:port`.
+        destination: String,
+    },
 }
 
 impl AuditEvent {

@@ -96,6 +96,9 @@ pub enum Invalid {
     /// The fingerprint is not on the access control list.
     #[error("{0} is not on the access control list")]
     NotOnAcl(String),
+    /// Not `any`, `none` or a list of tunnel destination patterns.
+    #[error("{0}")]
+    BadTunnelDestinations(String),
 }
 
 impl Error {

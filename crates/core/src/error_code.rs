@@ -67,9 +67,9 @@ pub enum ErrorCode {
     /// A request line over the limit.
     TooLarge,
 
-    // An open session.
-    /// The session's permissions do not allow what was asked (a feature's
-    /// request the host refused).
+    // An open session's features.
+    /// The session's permissions (or its profile's limits, such as
+    /// `tunnel_destinations`) do not allow what was asked.
     Permission,
 
     // The desktop app.

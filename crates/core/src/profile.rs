@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::feature::tunnel::Destinations;
 use crate::pake::PasswordRecord;
 use crate::permission::{Permission, PermissionSet};
 use crate::Invalid;
@@ -29,6 +30,10 @@ pub struct Profile {
     /// Moves on every password set or clear and when unattended access turns off;
     /// tokens issued under an older epoch die.
     pub epoch: u64,
+    /// Where this profile's TCP tunnels may lead (`tcp_tunnel`): anywhere
+    /// unless the owner lists destinations.
+    #[serde(default)]
+    pub tunnel_destinations: Destinations,
 }
 
 impl Profile {
@@ -41,6 +46,7 @@ impl Profile {
             unattended: false,
             password: None,
             epoch: 0,
+            tunnel_destinations: Destinations::Any,
         }
     }
 
@@ -155,7 +161,7 @@ impl Profiles {
     }
 
     /// A new user profile. Without `from` it grants nothing (view only); with it, it
-    /// copies that profile's permissions and enabled flag, but never its password:
+    /// copies that profile's permissions, enabled flag and tunnel destinations, but never its password:
     /// a copy starts with unattended access off.
     pub fn create(&mut self, name: &str, from: Option<&str>) -> Result<&Profile, Invalid> {
         self.ensure_free(name)?;
@@ -164,6 +170,7 @@ impl Profiles {
             let src = self.get(src)?;
             profile.permissions = src.permissions;
             profile.enabled = src.enabled;
+            profile.tunnel_destinations = src.tunnel_destinations.clone();
         }
         self.0.push(profile);
         Ok(&self.0[self.0.len() - 1])

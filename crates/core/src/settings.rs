@@ -19,7 +19,7 @@ use crate::totp::TwoFactor;
 use crate::{Error, Invalid, UnixTime};
 
 /// The version this build writes.
-pub const SETTINGS_VERSION: u32 = 3;
+pub const SETTINGS_VERSION: u32 = 4;
 
 /// What happens when someone connects without a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -190,6 +190,9 @@ impl Settings {
         if version <= 2 {
             value = migrate_v2_to_v3(value)?;
         }
+        if version <= 3 {
+            value = migrate_v3_to_v4(value)?;
+        }
         let settings: Settings = serde_json::from_value(value)
             .map_err(|e| Error::corrupt(format!("unexpected content ({e})")))?;
         settings.check()?;
@@ -304,6 +307,16 @@ impl Settings {
         Ok(())
     }
 
+    /// Where a profile's tunnels may lead.
+    pub fn set_tunnel_destinations(
+        &mut self,
+        profile: &str,
+        destinations: crate::feature::tunnel::Destinations,
+    ) -> Result<(), Invalid> {
+        self.profiles.get_mut(profile)?.tunnel_destinations = destinations;
+        Ok(())
+    }
+
     /// Grant or withdraw one permission.
     pub fn set_permission(
         &mut self,
@@ -403,6 +416,23 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Version 4 added each profile's `tunnel_destinations`; earlier profiles
+/// had no tunnels, and take the default: any destination. (The version moves
+/// so that an older build refuses the file instead of dropping the limits.)
+fn migrate_v3_to_v4(mut value: serde_json::Value) -> Result<serde_json::Value, Error> {
+    use serde_json::Value;
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| Error::corrupt("not a JSON object"))?;
+    if let Some(Value::Array(profiles)) = obj.get_mut("profiles") {
+        for p in profiles.iter_mut().filter_map(Value::as_object_mut) {
+            p.entry("tunnel_destinations").or_insert(Value::from("any"));
+        }
+    }
+    obj.insert("version".into(), Value::from(4u32));
+    Ok(value)
 }
 
 /// Version 3 added the access control list; earlier files had none, which

@@ -16,6 +16,7 @@ mod session;
 mod status;
 mod system_info;
 mod tokens;
+mod tunnel;
 mod two_factor;
 
 use anyhow::anyhow;
@@ -99,6 +100,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Mkdir(args) => files::mkdir(&mut config, args),
         Command::Rm(args) => files::rm(&mut config, args),
         Command::Mv(args) => files::mv(&mut config, args),
+        Command::Tunnel(args) => tunnel::run(&mut config, args),
         Command::KnownHosts(c) => session::known_hosts(&config, c),
         Command::Rendezvous(_) | Command::Service(_) | Command::FilesHelper { .. } => Ok(()),
     }

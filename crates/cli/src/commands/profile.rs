@@ -1,4 +1,4 @@
-//! `profile list|show|create|rename|delete|enable|disable|set|default`.
+//! `profile list|show|create|rename|delete|enable|disable|set|default|tunnel-destinations`.
 
 use latchkey_core::settings::ProfileSummary;
 use latchkey_store::{ops, Config};
@@ -7,7 +7,7 @@ use super::{on_off, print_json};
 use crate::cli::ProfileCmd;
 use crate::exit::CliError;
 
-fn print_profile(p: &ProfileSummary) {
+fn print_profile(p: &ProfileSummary, tunnels: &str) {
     println!(
         "Profile:     {}{}{}",
         p.name,
@@ -28,6 +28,7 @@ fn print_profile(p: &ProfileSummary) {
             p.permissions.names().join(", ")
         }
     );
+    println!("Tunnels to:  {tunnels}");
 }
 
 /// Run a `profile` subcommand.
@@ -51,10 +52,19 @@ pub fn run(config: &mut Config, cmd: ProfileCmd) -> Result<(), CliError> {
         }
         ProfileCmd::Show { name, json } => {
             let p = ops::show_profile(config, &name)?;
+            let tunnels = config
+                .settings()
+                .profiles
+                .get(&name)?
+                .tunnel_destinations
+                .clone();
             if json.json {
-                return print_json(&p);
+                let mut v = serde_json::to_value(&p).map_err(|e| CliError::Other(e.into()))?;
+                v["tunnel_destinations"] =
+                    serde_json::to_value(&tunnels).map_err(|e| CliError::Other(e.into()))?;
+                return print_json(&v);
             }
-            print_profile(&p);
+            print_profile(&p, &tunnels.to_list());
             Ok(())
         }
         ProfileCmd::Create { name, from } => {
@@ -100,6 +110,11 @@ pub fn run(config: &mut Config, cmd: ProfileCmd) -> Result<(), CliError> {
         } => {
             ops::set_permission(config, &name, &permission, state.on())?;
             println!("Profile '{name}': {permission} {}.", on_off(state.on()));
+            Ok(())
+        }
+        ProfileCmd::TunnelDestinations { name, destinations } => {
+            let d = ops::set_tunnel_destinations(config, &name, &destinations)?;
+            println!("Profile '{name}': tunnels to {}.", d.to_list());
             Ok(())
         }
         ProfileCmd::Default { name } => {

@@ -31,6 +31,7 @@ const BEFORE: [&str; 26] = [
     "too_large",
     "permission",
     "session_ended",
+    "permission",
     "local",
 ];
 

@@ -17,6 +17,7 @@ pub mod files;
 pub mod input;
 pub mod pointer;
 pub mod system_info;
+pub mod tunnel;
 
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &displays::SPEC,
     &system_info::SPEC,
     &files::SPEC,
+    &tunnel::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -355,3 +355,33 @@ proptest! {
         prop_assert_eq!(back.to_json().expect("json"), json);
     }
 }
+
+#[test]
+fn settings_version_3_migrates_to_tunnels_anywhere_and_keeps_a_list() {
+    use crate::feature::tunnel::Destinations;
+    let (mut s, _) = fresh();
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("v");
+    for p in v["profiles"].as_array_mut().expect("profiles") {
+        p.as_object_mut()
+            .expect("profile")
+            .remove("tunnel_destinations");
+    }
+    v["version"] = 3.into();
+    let migrated = Settings::from_json(&v.to_string()).expect("migrates");
+    assert_eq!(migrated, s);
+    assert!(migrated
+        .profiles
+        .iter()
+        .all(|p| p.tunnel_destinations == Destinations::Any));
+    let list = Destinations::parse_list("127.0.0.1:8000,10.0.0.0/8").expect("list");
+    s.set_tunnel_destinations("default", list.clone())
+        .expect("set");
+    let back = Settings::from_json(&s.to_json().expect("json")).expect("load");
+    assert_eq!(back.profile(None).expect("p").tunnel_destinations, list);
+    // A copy keeps the limits; a damaged list is refused, never reset.
+    s.profiles.create("copy", Some("default")).expect("copy");
+    assert_eq!(s.profiles.get("copy").expect("p").tunnel_destinations, list);
+    let mut v: serde_json::Value = serde_json::from_str(&s.to_json().expect("json")).expect("v");
+    v["profiles"][0]["tunnel_destinations"] = serde_json::json!(["h:0"]);
+    assert!(Settings::from_json(&v.to_string()).is_err());
+}

@@ -10,4 +10,5 @@ pub mod input;
 pub mod pointer;
 pub mod recording;
 pub mod system_info;
+pub mod tunnel;
 pub mod video;

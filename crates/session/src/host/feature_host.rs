@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use latchkey_core::access::Revoked;
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::feature::FeatureSpec;
+use latchkey_core::feature::{FeatureSpec, WireError};
 use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_store::Config;
 
@@ -35,6 +35,9 @@ pub(crate) struct FeatureContext {
     pub shared: HostShared,
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The granted profile (its limits, such as `tunnel_destinations`, are
+    /// read from the settings as they are when used).
+    pub profile: String,
     /// The live grant (see [`LiveGrant`]).
     pub grant: watch::Receiver<LiveGrant>,
     /// Dropped messages, for the audit log.
@@ -115,6 +118,11 @@ pub(crate) trait FeatureHost: Sized + Send + 'static {
     type FromViewer: DeserializeOwned + Send;
     /// A fresh half for one session.
     fn new(ctx: &FeatureContext) -> Self;
+    /// Read one message off the channel (size first): the feature's JSON
+    /// form unless it has another (`tcp_tunnel`'s binary data frames).
+    fn decode(bytes: &[u8]) -> Result<Self::FromViewer, WireError> {
+        latchkey_core::feature::parse(Self::SPEC, bytes)
+    }
     /// Whether `message` needs the feature's permission.
     fn gate(message: &Self::FromViewer) -> Gate;
     /// Carry out an allowed message (`allowed`: the live permissions).

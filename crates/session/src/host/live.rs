@@ -57,7 +57,7 @@ pub async fn run(
 ) {
     let Grant {
         viewer,
-        profile: _,
+        profile,
         permissions: granted,
         credential,
     } = grant;
@@ -88,6 +88,7 @@ pub async fn run(
     let mut router = Router::new(FeatureContext {
         shared: shared.clone(),
         viewer: viewer.clone(),
+        profile,
         grant: grant_rx.clone(),
         drops: drops.clone(),
         screen,

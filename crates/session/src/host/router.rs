@@ -29,7 +29,7 @@ async fn serve<F: FeatureHost>(channel: Control, ctx: FeatureContext) {
         if grant.revoked.is_some() {
             continue;
         }
-        let message = match feature::parse::<F::FromViewer>(F::SPEC, &bytes) {
+        let message = match F::decode(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 tracing::debug!(error = %e, "ignoring a feature message");
@@ -84,6 +84,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
     (
         &feature::files::SPEC,
         spawn::<crate::features::files::host::FilesHost>,
+    ),
+    (
+        &feature::tunnel::SPEC,
+        spawn::<crate::features::tunnel::host::TunnelHost>,
     ),
 ];
 

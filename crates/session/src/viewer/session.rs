@@ -2,10 +2,10 @@
 //! `control` channel and the signaling socket, and turns what the host says
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
-//! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`])
-//! on its own data channel, opened when the handle is first used. A
-//! handle's request reads only its own channel, so an answer is never taken
-//! from (or dropped for) another.
+//! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`],
+//! [`Session::files`], [`Session::tunnel`]) on its own data channel, opened
+//! when the handle is first used. A handle's request reads only its own
+//! channel, so an answer is never taken from (or dropped for) another.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,7 @@ use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
 use crate::features::system_info::viewer::SystemInfoHandle;
+use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
@@ -56,6 +57,8 @@ pub struct Session {
     system_info: SystemInfoHandle,
     /// The file manager.
     files: Files,
+    /// TCP tunnels.
+    tunnel: Tunnel,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -103,6 +106,7 @@ impl Session {
             displays: Displays::new(link(&feature::displays::SPEC)),
             system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
             files: Files::new(link(&feature::files::SPEC)),
+            tunnel: Tunnel::new(link(&feature::tunnel::SPEC)),
             state,
             events,
             track,
@@ -139,6 +143,11 @@ impl Session {
     /// The host's files (the host refuses without `file_manager`).
     pub fn files(&self) -> &Files {
         &self.files
+    }
+
+    /// TCP tunnels through the host (`tcp_tunnel`).
+    pub fn tunnel(&self) -> &Tunnel {
+        &self.tunnel
     }
 
     /// What happens to the session from now on.

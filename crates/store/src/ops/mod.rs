@@ -41,11 +41,11 @@ pub use passwords::{clear_password, password_strength, set_password, verify_pass
 pub use passwords::{ClearPassword, PasswordStrength, SetPassword, VerifyPassword};
 pub use profiles::{
     create_profile, delete_profile, rename_profile, set_default_profile, set_permission,
-    set_profile_enabled, show_profile,
+    set_profile_enabled, set_tunnel_destinations, show_profile,
 };
 pub use profiles::{
     CreateProfile, DeleteProfile, RenameProfile, SetDefaultProfile, SetPermission,
-    SetProfileEnabled, ShowProfile,
+    SetProfileEnabled, SetTunnelDestinations, ShowProfile,
 };
 pub use status::{audit, rfc3339, status, GetStatus, ReadAudit, Status};
 pub use tokens::{clear_tokens, issue_token, list_tokens, revoke_token, TokenSummary};
@@ -150,6 +150,8 @@ admin_ops! {
     SetPermission(SetPermission),
     /// The default profile.
     SetDefaultProfile(SetDefaultProfile),
+    /// Where a profile's tunnels may lead.
+    SetTunnelDestinations(SetTunnelDestinations),
     /// Unattended access for a profile.
     SetUnattended(SetUnattended),
     /// Judge a password (read-only).

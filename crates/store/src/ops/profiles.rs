@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use latchkey_core::audit::AuditEvent;
+use latchkey_core::feature::tunnel::Destinations;
 use latchkey_core::permission::Permission;
 use latchkey_core::settings::ProfileSummary;
 
@@ -93,6 +94,27 @@ pub fn set_permission(
                 profile: name.into(),
                 permission: perm.name().into(),
                 on,
+            }],
+        ))
+    })
+}
+
+/// Where a profile's TCP tunnels may lead: `any`, `none`, or
+/// comma-separated `HOST[:PORT]` patterns (see `latchkey_core::feature::tunnel`).
+pub fn set_tunnel_destinations(
+    config: &mut Config,
+    name: &str,
+    destinations: &str,
+) -> Result<Destinations, Error> {
+    let parsed = Destinations::parse_list(destinations)
+        .map_err(|e| latchkey_core::Invalid::BadTunnelDestinations(e.to_string()))?;
+    config.update(|s, _| {
+        s.set_tunnel_destinations(name, parsed.clone())?;
+        Ok((
+            parsed.clone(),
+            vec![AuditEvent::TunnelDestinationsChanged {
+                profile: name.into(),
+                destinations: parsed.to_list(),
             }],
         ))
     })
@@ -214,6 +236,24 @@ impl Operation for SetPermission {
     const CHANGES: bool = true;
     fn apply(self, config: &mut Config) -> Result<(), Error> {
         set_permission(config, &self.profile, &self.permission, self.on)
+    }
+}
+
+/// Where a profile's tunnels may lead ([`set_tunnel_destinations`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetTunnelDestinations {
+    /// The profile.
+    pub profile: String,
+    /// `any`, `none`, or comma-separated patterns.
+    pub destinations: String,
+}
+
+impl Operation for SetTunnelDestinations {
+    type Output = Destinations;
+    const CHANGES: bool = true;
+    fn apply(self, config: &mut Config) -> Result<Destinations, Error> {
+        set_tunnel_destinations(config, &self.profile, &self.destinations)
     }
 }
 
