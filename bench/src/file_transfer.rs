@@ -36,7 +36,8 @@ fn run(c: &mut Command, stdin: Option<&str>) -> Result<String, String> {
         .spawn()
         .map_err(|e| fail("spawn", e))?;
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).map_err(|e| fail("stdin", e))?;
+        pipe.write_all(text.as_bytes())
+            .map_err(|e| fail("stdin", e))?;
     }
     let out = child.wait_with_output().map_err(|e| fail("wait", e))?;
     if !out.status.success() {
@@ -76,7 +77,10 @@ struct User {
 impl User {
     fn new() -> Result<User, String> {
         let name = format!("lkbench{}", std::process::id());
-        run(Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]), None)?;
+        run(
+            Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]),
+            None,
+        )?;
         let uid = run(Command::new("id").args(["-u", &name]), None)?
             .trim()
             .to_string();
@@ -115,7 +119,15 @@ impl Sshd {
         let made_user = run(Command::new("id").arg("sshd"), None).is_err();
         if made_user {
             run(
-                Command::new("useradd").args(["-r", "-M", "-d", "/run/sshd", "-s", "/usr/sbin/nologin", "sshd"]),
+                Command::new("useradd").args([
+                    "-r",
+                    "-M",
+                    "-d",
+                    "/run/sshd",
+                    "-s",
+                    "/usr/sbin/nologin",
+                    "sshd",
+                ]),
                 None,
             )?;
         }
@@ -166,18 +178,16 @@ impl Sshd {
     }
 
     fn ssh_args(&self, c: &mut Command, port_flag: &str) {
-        c.arg("-i")
-            .arg(&self.key)
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-                port_flag,
-                &self.port.to_string(),
-            ]);
+        c.arg("-i").arg(&self.key).args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            port_flag,
+            &self.port.to_string(),
+        ]);
     }
 }
 
@@ -191,7 +201,9 @@ impl Drop for Sshd {
 
 fn free_port() -> Result<u16, String> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| fail("bind", e))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| fail("port", e))
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| fail("port", e))
 }
 
 fn wait_port(port: u16) -> Result<(), String> {
@@ -231,7 +243,8 @@ fn fake_logind(dir: &Path, user: &User) -> Result<PathBuf, String> {
 
 /// `size` bytes of noise in `path` (xorshift: fast, incompressible enough).
 fn noise(path: &Path, size: u64, seed: u64) -> Result<(), String> {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail("create", e))?);
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail("create", e))?);
     let mut x = seed | 1;
     let mut buf = vec![0u8; 1 << 20];
     let mut left = size;
@@ -313,7 +326,8 @@ fn push(port: u16, bytes: u64) -> Result<f64, String> {
         s.write_all(&buf[..n]).map_err(|e| fail("push", e))?;
         left -= n as u64;
     }
-    s.shutdown(Shutdown::Write).map_err(|e| fail("shutdown", e))?;
+    s.shutdown(Shutdown::Write)
+        .map_err(|e| fail("shutdown", e))?;
     let mut ack = [0u8; 1];
     s.read_exact(&mut ack).map_err(|e| fail("ack", e))?;
     Ok(started.elapsed().as_secs_f64())
@@ -349,8 +363,16 @@ fn main() -> Result<(), String> {
     let usage = "usage: file-transfer path/to/latchkey OPENSSH_ROOT [BIG_MIB] [SMALL_FILES]";
     let bin = args.get(1).cloned().ok_or(usage)?;
     let openssh = PathBuf::from(args.get(2).ok_or(usage)?);
-    let big_mib: u64 = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1024).clamp(16, 8192);
-    let small: usize = args.get(4).and_then(|v| v.parse().ok()).unwrap_or(10_000).clamp(100, 100_000);
+    let big_mib: u64 = args
+        .get(3)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+        .clamp(16, 8192);
+    let small: usize = args
+        .get(4)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+        .clamp(100, 100_000);
     if own_uid()? != "0" {
         return Err("run as root (it makes a throwaway desktop user and starts sshd)".into());
     }
@@ -379,8 +401,14 @@ fn main() -> Result<(), String> {
     let (rv, line) = start_until(c, "listening on ws://")?;
     let _rv = Killed(rv);
     let url = line.rsplit(' ').next().ok_or("no url")?.to_string();
-    run(lk("host").args(["password", "set", "--profile", PROFILE]), Some(&format!("{PASSWORD}\n")))?;
-    run(lk("host").args(["unattended", "on", "--profile", PROFILE]), None)?;
+    run(
+        lk("host").args(["password", "set", "--profile", PROFILE]),
+        Some(&format!("{PASSWORD}\n")),
+    )?;
+    run(
+        lk("host").args(["unattended", "on", "--profile", PROFILE]),
+        None,
+    )?;
     run(lk("host").args(["save-login", "on"]), None)?;
     let mut c = lk("host");
     c.args(["host", "--rendezvous", &url]);
@@ -405,8 +433,12 @@ fn main() -> Result<(), String> {
 
     println!(
         "Loopback file copies and tunnel, Latchkey vs OpenSSH {} , {} cores",
-        run(Command::new("ssh").arg("-V"), None).unwrap_or_default().trim(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        run(Command::new("ssh").arg("-V"), None)
+            .unwrap_or_default()
+            .trim(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
     let big = dir.join("big.bin");
     noise(&big, big_mib << 20, 0x9e37_79b9_7f4a_7c15)?;
@@ -437,32 +469,84 @@ fn main() -> Result<(), String> {
     // One big file, up.
     clear(&format!("{home}/big.bin"));
     let ours = measure(
-        lk("viewer").args(["cp", &big_s, &format!("{id}:~/big.bin"), "--rendezvous", &url, "--profile", PROFILE]),
+        lk("viewer").args([
+            "cp",
+            &big_s,
+            &format!("{id}:~/big.bin"),
+            "--rendezvous",
+            &url,
+            "--profile",
+            PROFILE,
+        ]),
         None,
         &host_pid,
     )?;
-    let theirs = measure(&mut scp(&[&big_s, &format!("root@127.0.0.1:{home}/big-scp.bin")]), None, &sshd.pid)?;
-    rows.push((format!("one {big_mib} MiB file, viewer -> host"), big_mib << 20, ours, theirs));
+    let theirs = measure(
+        &mut scp(&[&big_s, &format!("root@127.0.0.1:{home}/big-scp.bin")]),
+        None,
+        &sshd.pid,
+    )?;
+    rows.push((
+        format!("one {big_mib} MiB file, viewer -> host"),
+        big_mib << 20,
+        ours,
+        theirs,
+    ));
     // And down.
     clear(&back);
     let ours = measure(
-        lk("viewer").args(["cp", &format!("{id}:~/big.bin"), &back, "--rendezvous", &url, "--profile", PROFILE]),
+        lk("viewer").args([
+            "cp",
+            &format!("{id}:~/big.bin"),
+            &back,
+            "--rendezvous",
+            &url,
+            "--profile",
+            PROFILE,
+        ]),
         None,
         &host_pid,
     )?;
     clear(&back);
-    let theirs = measure(&mut scp(&[&format!("root@127.0.0.1:{home}/big-scp.bin"), &back]), None, &sshd.pid)?;
-    rows.push((format!("one {big_mib} MiB file, host -> viewer"), big_mib << 20, ours, theirs));
+    let theirs = measure(
+        &mut scp(&[&format!("root@127.0.0.1:{home}/big-scp.bin"), &back]),
+        None,
+        &sshd.pid,
+    )?;
+    rows.push((
+        format!("one {big_mib} MiB file, host -> viewer"),
+        big_mib << 20,
+        ours,
+        theirs,
+    ));
     clear(&format!("{home}/big.bin"));
     clear(&format!("{home}/big-scp.bin"));
     // Many small files, up.
     let ours = measure(
-        lk("viewer").args(["cp", "-r", &tree_s, &format!("{id}:~/small"), "--rendezvous", &url, "--profile", PROFILE]),
+        lk("viewer").args([
+            "cp",
+            "-r",
+            &tree_s,
+            &format!("{id}:~/small"),
+            "--rendezvous",
+            &url,
+            "--profile",
+            PROFILE,
+        ]),
         None,
         &host_pid,
     )?;
-    let theirs = measure(&mut scp(&["-r", &tree_s, &format!("root@127.0.0.1:{home}/small-scp")]), None, &sshd.pid)?;
-    rows.push((format!("{small} files of 4 KiB, viewer -> host"), small_bytes, ours, theirs));
+    let theirs = measure(
+        &mut scp(&["-r", &tree_s, &format!("root@127.0.0.1:{home}/small-scp")]),
+        None,
+        &sshd.pid,
+    )?;
+    rows.push((
+        format!("{small} files of 4 KiB, viewer -> host"),
+        small_bytes,
+        ours,
+        theirs,
+    ));
 
     // The tunnel: the same bytes to the same sink through each.
     let target = sink()?;
@@ -498,10 +582,15 @@ fn main() -> Result<(), String> {
     let ssh_port = free_port()?;
     let mut c = Command::new("ssh");
     sshd.ssh_args(&mut c, "-p");
-    c.args(["-N", "-L", &format!("{ssh_port}:127.0.0.1:{target}"), "root@127.0.0.1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.args([
+        "-N",
+        "-L",
+        &format!("{ssh_port}:127.0.0.1:{target}"),
+        "root@127.0.0.1",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     let ssh = c.spawn().map_err(|e| fail("ssh -L", e))?;
     let ssh_pid = ssh.id().to_string();
     let ssh = Killed(ssh);
@@ -514,7 +603,12 @@ fn main() -> Result<(), String> {
         server_cpu: cpu_of(&sshd.pid) - s0,
     };
     drop(ssh);
-    rows.push((format!("tunnel -L, {big_mib} MiB one stream"), tunnel_bytes, ours, theirs));
+    rows.push((
+        format!("tunnel -L, {big_mib} MiB one stream"),
+        tunnel_bytes,
+        ours,
+        theirs,
+    ));
 
     println!(
         "{:<38} {:>11} {:>11} {:>8} {:>17} {:>17}",
@@ -525,7 +619,10 @@ fn main() -> Result<(), String> {
         "", "MB/s", "MB/s", "", "viewer / host", "client / server"
     );
     for (what, bytes, ours, theirs) in rows {
-        let (a, b) = (bytes as f64 / 1e6 / ours.secs, bytes as f64 / 1e6 / theirs.secs);
+        let (a, b) = (
+            bytes as f64 / 1e6 / ours.secs,
+            bytes as f64 / 1e6 / theirs.secs,
+        );
         println!(
             "{what:<38} {a:>11.1} {b:>11.1} {:>7.2}x {:>8.2} / {:<6.2} {:>8.2} / {:<6.2}",
             a / b,

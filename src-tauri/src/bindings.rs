@@ -8,7 +8,7 @@ use ts_rs::TS;
 
 pub use crate::ts_types::{collect, config, Signature};
 
-use crate::events::{self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions};
+use crate::events::{self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress};
 use crate::first_run::StoreProblem;
 
 fn camel(snake: &str) -> String {

@@ -126,21 +126,6 @@ export const commands = {
   async systemInfo(sessionId: string): Promise<Result<SystemInfo, AppError>> {
     return call("system_info", { sessionId });
   },
-  async endSession(sessionId: string): Promise<Result<null, AppError>> {
-    return call("end_session", { sessionId });
-  },
-  async pendingDeepLink(): Promise<Result<LinkOutcome | null, AppError>> {
-    return call("pending_deep_link", {});
-  },
-  async storeProblem(): Promise<Result<StoreProblem | null, AppError>> {
-    return call("store_problem", {});
-  },
-  async chooseSecretStore(choice: StoreChoice): Promise<Result<StoreProblem | null, AppError>> {
-    return call("choose_secret_store", { choice });
-  },
-  async quitApp(): Promise<Result<null, AppError>> {
-    return call("quit_app", {});
-  },
   async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
     return call("open_files_window", { sessionId });
   },
@@ -158,6 +143,21 @@ export const commands = {
   },
   async cancelTransfer(sessionId: string, id: number): Promise<Result<null, AppError>> {
     return call("cancel_transfer", { sessionId, id });
+  },
+  async endSession(sessionId: string): Promise<Result<null, AppError>> {
+    return call("end_session", { sessionId });
+  },
+  async pendingDeepLink(): Promise<Result<LinkOutcome | null, AppError>> {
+    return call("pending_deep_link", {});
+  },
+  async storeProblem(): Promise<Result<StoreProblem | null, AppError>> {
+    return call("store_problem", {});
+  },
+  async chooseSecretStore(choice: StoreChoice): Promise<Result<StoreProblem | null, AppError>> {
+    return call("choose_secret_store", { choice });
+  },
+  async quitApp(): Promise<Result<null, AppError>> {
+    return call("quit_app", {});
   },
 };
 
@@ -214,6 +214,9 @@ export const ErrorCode = {
   Permission: "permission",
   SessionEnded: "session_ended",
   Local: "local",
+  IsDirectory: "is_directory",
+  NotDirectory: "not_directory",
+  NoSpace: "no_space",
 } as const satisfies Record<string, ErrorCode>;
 
 /**
@@ -380,6 +383,11 @@ host_id: string,
 profile: string | null, };
 
 /**
+ * Which way a copy goes.
+ */
+export type Direction = "upload" | "download";
+
+/**
  * One monitor as the windowing system reports it.
  */
 export type DisplayInfo = { 
@@ -432,7 +440,50 @@ qr_svg: string, };
 /**
  * Why something failed, for a program: stable snake_case names on the wire.
  */
-export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "permission" | "session_ended" | "local";
+export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "permission" | "session_ended" | "local" | "is_directory" | "not_directory" | "no_space";
+
+/**
+ * One row of a pane.
+ */
+export type FileItem = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * What it is.
+ */
+kind: FileKind, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Modified, seconds since the Unix epoch.
+ */
+mtime: number, };
+
+/**
+ * What a pane lists.
+ */
+export type FileKind = "file" | "dir" | "symlink" | "other";
+
+/**
+ * A folder as a pane shows it.
+ */
+export type FileListing = { 
+/**
+ * The folder (this computer's: absolute; the host's: `~`, `~/a`, `/a`).
+ */
+path: string, 
+/**
+ * The folder above it, if any.
+ */
+parent: string | null, 
+/**
+ * Its entries: folders first, then by name.
+ */
+entries: Array<FileItem>, };
 
 /**
  * The processor.
@@ -1010,6 +1061,78 @@ last_used: string | null,
 device: string, };
 
 /**
+ * Payload of [`FILE_TRANSFER`].
+ */
+export type TransferProgress = { 
+/**
+ * Which session.
+ */
+session_id: string, 
+/**
+ * Which copy (from `start_transfer`).
+ */
+id: number, 
+/**
+ * The file or folder copied.
+ */
+name: string, 
+/**
+ * Which way.
+ */
+direction: Direction, 
+/**
+ * Where it is.
+ */
+state: TransferState, 
+/**
+ * Bytes copied so far (with what an earlier try left).
+ */
+sent: number, 
+/**
+ * Bytes in all (0 until counted).
+ */
+total: number, 
+/**
+ * Why it failed.
+ */
+error: string | null, };
+
+/**
+ * A copy the window asks for.
+ */
+export type TransferRequest = { 
+/**
+ * Which way.
+ */
+direction: Direction, 
+/**
+ * What to copy (a file or a folder), on the side it comes from.
+ */
+from: string, 
+/**
+ * The folder it goes into, on the other side.
+ */
+to_dir: string, };
+
+/**
+ * A copy that started.
+ */
+export type TransferStarted = { 
+/**
+ * Its id (the `file_transfer` events carry it).
+ */
+id: number, 
+/**
+ * The name copied.
+ */
+name: string, };
+
+/**
+ * Where a copy of the file window is.
+ */
+export type TransferState = "running" | "done" | "failed" | "cancelled";
+
+/**
  * `2fa status --json`.
  */
 export type TwoFactorStatus = { 
@@ -1033,19 +1156,3 @@ apply_to_reconnect: boolean,
  * Unused recovery codes.
  */
 recovery_codes_left: number, };
-
-export type Direction = "upload" | "download";
-
-export type FileKind = "file" | "dir" | "symlink" | "other";
-
-export type FileItem = { name: string, kind: FileKind, size: number, mtime: number, };
-
-export type FileListing = { path: string, parent: string | null, entries: Array<FileItem>, };
-
-export type TransferRequest = { direction: Direction, from: string, to_dir: string, };
-
-export type TransferStarted = { id: number, name: string, };
-
-export type TransferState = "running" | "done" | "failed" | "cancelled";
-
-export type TransferProgress = { session_id: string, id: number, name: string, direction: Direction, state: TransferState, sent: number, total: number, error: string | null, };

@@ -110,7 +110,9 @@ impl Transfers {
 
     fn take(&self, session: &str, id: u32) -> Option<Running> {
         let mut all = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let at = all.iter().position(|r| r.session == session && r.id == id)?;
+        let at = all
+            .iter()
+            .position(|r| r.session == session && r.id == id)?;
         Some(all.swap_remove(at))
     }
 }
@@ -126,7 +128,8 @@ fn kind_of(kind: Kind) -> FileKind {
 
 fn sorted(mut entries: Vec<FileItem>) -> Vec<FileItem> {
     entries.sort_by(|a, b| {
-        (a.kind != FileKind::Dir, a.name.to_lowercase()).cmp(&(b.kind != FileKind::Dir, b.name.to_lowercase()))
+        (a.kind != FileKind::Dir, a.name.to_lowercase())
+            .cmp(&(b.kind != FileKind::Dir, b.name.to_lowercase()))
     });
     entries
 }
@@ -160,7 +163,12 @@ pub async fn open_files_window(ctx: &Ctx, session_id: String) -> AppResult<()> {
     .title("Latchkey: files")
     .inner_size(1100.0, 720.0)
     .build()
-    .map_err(|e| AppError::new(ErrorCode::Local, format!("cannot open the file window: {e}")))?;
+    .map_err(|e| {
+        AppError::new(
+            ErrorCode::Local,
+            format!("cannot open the file window: {e}"),
+        )
+    })?;
     Ok(())
 }
 
@@ -294,12 +302,22 @@ pub async fn start_transfer(
         let files = session.files();
         let plan = match request.direction {
             Direction::Upload => {
-                transfer::plan_upload(files, &[PathBuf::from(&request.from)], &request.to_dir, true)
-                    .await
+                transfer::plan_upload(
+                    files,
+                    &[PathBuf::from(&request.from)],
+                    &request.to_dir,
+                    true,
+                )
+                .await
             }
             Direction::Download => {
-                transfer::plan_download(files, &[request.from.clone()], Path::new(&request.to_dir), true)
-                    .await
+                transfer::plan_download(
+                    files,
+                    &[request.from.clone()],
+                    Path::new(&request.to_dir),
+                    true,
+                )
+                .await
             }
         };
         let plan: Plan = match plan {

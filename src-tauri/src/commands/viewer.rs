@@ -208,7 +208,10 @@ fn with_handle<T>(
     f: impl FnOnce(&SessionHandle) -> T,
 ) -> AppResult<T> {
     // A session's viewer and file windows drive that session only.
-    let own = [format!("viewer-{session_id}"), format!("files-{session_id}")];
+    let own = [
+        format!("viewer-{session_id}"),
+        format!("files-{session_id}"),
+    ];
     if (ctx.window.starts_with("viewer-") || ctx.window.starts_with("files-"))
         && !own.contains(&ctx.window)
     {

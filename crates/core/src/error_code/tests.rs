@@ -31,7 +31,6 @@ const BEFORE: [&str; 26] = [
     "too_large",
     "permission",
     "session_ended",
-    "permission",
     "local",
 ];
 

@@ -465,6 +465,8 @@ mod files_rules {
         }
         assert_eq!(pack_entries(vec![]), vec![Vec::<Entry>::new()]);
         assert_eq!(m.id(), u64::MAX);
+    }
+}
 
 mod tunnel_feature {
     use super::super::tunnel::*;

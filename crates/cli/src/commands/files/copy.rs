@@ -14,7 +14,7 @@ use serde_json::json;
 use latchkey_core::feature::files::Location;
 use latchkey_core::ErrorCode;
 use latchkey_session::features::files::transfer::{self, Direction};
-use latchkey_session::features::files::viewer::{Files, FilesError};
+use latchkey_session::features::files::viewer::Files;
 use latchkey_store::Config;
 
 use super::{checked, remote, report, usage, with_files, CpArgs};
