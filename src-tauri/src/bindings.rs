@@ -8,7 +8,9 @@ use ts_rs::TS;
 
 pub use crate::ts_types::{collect, config, Signature};
 
-use crate::events::{self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress};
+use crate::events::{
+    self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress,
+};
 use crate::first_run::StoreProblem;
 
 fn camel(snake: &str) -> String {

@@ -512,25 +512,7 @@ fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
     assert_eq!(host_id.len(), 9, "host id from its ready line");
 
     // The app logs in with the password; the remote screen opens in a window.
-    let field = driver.wait("#host-id", Duration::from_secs(10));
-    driver.click(&field);
-    driver.type_into(&field, &host_id);
-    let with_password = driver
-        .find_xpath("//button[contains(., 'Log in with password')]")
-        .expect("a 'Log in with password' button");
-    driver.click(&with_password);
-    let pw = driver.wait("#connect-password", Duration::from_secs(10));
-    driver.type_into(&pw, password);
-    let login = driver
-        .find_xpath("//button[normalize-space(.)='Log in']")
-        .unwrap_or_else(|| {
-            panic!(
-                "the Log in button; page: {}",
-                driver.source().chars().take(3000).collect::<String>()
-            )
-        });
-    driver.click(&login);
-    driver.switch_to_new_window(std::slice::from_ref(&main), Duration::from_secs(60));
+    log_in_with_password(driver, &main, &host_id, password);
     let frames = |at_least: u64| {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -560,6 +542,127 @@ fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
     println!("viewer window frame stats in WebKitGTK: {stats}");
     std::thread::sleep(Duration::from_millis(500));
     save_screenshot(driver, "viewer-window");
+}
+
+/// From the main window (`main`), log in to `host_id` with `password`; the
+/// driver is then on the viewer window that opened.
+fn log_in_with_password(driver: &Driver, main: &str, host_id: &str, password: &str) {
+    let field = driver.wait("#host-id", Duration::from_secs(10));
+    driver.click(&field);
+    driver.type_into(&field, host_id);
+    let with_password = driver
+        .find_xpath("//button[contains(., 'Log in with password')]")
+        .expect("a 'Log in with password' button");
+    driver.click(&with_password);
+    let pw = driver.wait("#connect-password", Duration::from_secs(10));
+    driver.type_into(&pw, password);
+    let login = driver
+        .find_xpath("//button[normalize-space(.)='Log in']")
+        .unwrap_or_else(|| {
+            panic!(
+                "the Log in button; page: {}",
+                driver.source().chars().take(3000).collect::<String>()
+            )
+        });
+    driver.click(&login);
+    driver.switch_to_new_window(&[main.to_string()], Duration::from_secs(60));
+}
+
+#[test]
+fn the_file_window_uploads_a_file_that_lands_in_the_desktop_users_home() {
+    use latchkey_e2e::desktop_user::{is_root, FakeLogind, TempUser};
+    use std::os::unix::fs::MetadataExt;
+    assert!(
+        is_root(),
+        "this test makes a throwaway desktop user: run the suite as root (CI does)"
+    );
+    let a = App::start();
+    let driver = &a.driver;
+    a.id();
+    let url = a.rendezvous();
+    let main = driver.window();
+    // A file in the app user's home, which the file window's left pane opens on.
+    let content = "from the app's file window\n".repeat(1000);
+    std::fs::write(a.home.join("upload-me.txt"), &content).expect("local file");
+
+    // A root host (as a system service runs) whose desktop user is a throwaway user.
+    let user = TempUser::new("app");
+    let logind = FakeLogind::new();
+    logind.logged_in(&user);
+    let host_dir = a.tmp.path().join("host");
+    let password = "kettle-orbit-cactus-71";
+    let set = a.cli(
+        &host_dir,
+        &["password", "set"],
+        Some(&format!("{password}\n")),
+    );
+    assert!(set.status.success(), "{set:?}");
+    assert!(a
+        .cli(&host_dir, &["unattended", "on"], None)
+        .status
+        .success());
+    let screen = Xvfb::start();
+    let mut cmd = Command::new(cli());
+    env_for(&mut cmd, &a.x, &a.bus, &a.home, &a.config);
+    for (k, v) in logind.env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .arg("--config-dir")
+        .arg(&host_dir)
+        .args([
+            "--secret-store",
+            "file",
+            "host",
+            "--rendezvous",
+            &url,
+            "--display",
+            &screen.display,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("latchkey host");
+    let out = child.stdout.take().expect("stdout");
+    let _host = Killed(child);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+    let line = lines
+        .find_map(|l| l.ok().filter(|l| l.contains("host ready: ID")))
+        .expect("the host's ready line");
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let host_id: String = line.chars().filter(char::is_ascii_digit).collect();
+
+    log_in_with_password(driver, &main, &host_id, password);
+    let viewer = driver.window();
+    let files = driver
+        .find_xpath("//button[normalize-space(.)='Files']")
+        .expect("a Files button in the viewer's toolbar");
+    driver.click(&files);
+    driver.switch_to_new_window(&[main.clone(), viewer], Duration::from_secs(30));
+    let row = driver.wait(
+        "[data-testid=local-list] tr[data-name='upload-me.txt']",
+        Duration::from_secs(30),
+    );
+    // The remote pane lists the desktop user's home (empty but for what the copy brings).
+    driver.wait("[data-testid=remote-list] table", Duration::from_secs(30));
+    driver.click(&row);
+    let upload = driver
+        .find_xpath("//button[contains(., 'Upload')]")
+        .expect("the Upload button");
+    driver.click(&upload);
+    driver.wait_text("[data-testid=transfer]", Duration::from_secs(60), |t| {
+        t.contains("Done")
+    });
+    driver.wait(
+        "[data-testid=remote-list] tr[data-name='upload-me.txt']",
+        Duration::from_secs(30),
+    );
+    save_screenshot(driver, "files-window");
+    // On the host: the file, whole, owned by the desktop user (not root).
+    let landed = user.home.join("upload-me.txt");
+    assert_eq!(std::fs::read_to_string(&landed).expect("uploaded"), content);
+    let meta = std::fs::metadata(&landed).expect("metadata");
+    assert_eq!(meta.uid(), user.uid, "the copy belongs to the desktop user");
 }
 
 /// Start `latchkey` with the app's environment and wait for a stdout line

@@ -13,6 +13,7 @@
 //! - [`bins`]: where the binaries under test are, refused when stale.
 //! - [`cli`]: devices (config dirs), processes, the rendezvous, outcomes.
 //! - [`desktop`]: a host on a private X display and what the suites read from it.
+//! - [`desktop_user`]: a throwaway desktop user and a fake `loginctl`, for a root host.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
 //! - [`webdriver`]: a minimal WebDriver client for the app.
@@ -23,6 +24,7 @@
 pub mod bins;
 pub mod cli;
 pub mod desktop;
+pub mod desktop_user;
 pub mod raw_host;
 pub mod raw_viewer;
 pub mod webdriver;

@@ -28,6 +28,9 @@ use crate::host::control_socket::auth;
 /// The argument that makes the `latchkey` executable serve file operations.
 pub const HELPER_ARG: &str = "files-helper";
 
+/// The running executable, as the kernel links it.
+const SELF_EXE: &str = "/proc/self/exe";
+
 /// Who the file operations run as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DesktopUser {
@@ -384,10 +387,11 @@ impl Helper {
     fn start(user: &DesktopUser) -> Result<Helper, Failure> {
         use std::os::unix::process::CommandExt;
         let fail = |why: String| Failure::new(ErrorCode::Unsupported, why);
-        let exe = std::env::current_exe()
-            .map_err(|e| fail(format!("cannot find the latchkey executable: {e}")))?;
+        // This very executable, through the kernel's link to it: the desktop
+        // user may not be able to reach the directory it lives in (a build
+        // under /root, say), and the link needs no search right on its path.
         // std drops root's supplementary groups when it sets the uid.
-        let mut child = Command::new(exe)
+        let mut child = Command::new(SELF_EXE)
             .arg(HELPER_ARG)
             .arg(&user.home)
             .env_clear()
