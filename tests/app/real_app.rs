@@ -634,21 +634,23 @@ fn the_file_window_uploads_a_file_that_lands_in_the_desktop_users_home() {
 
     log_in_with_password(driver, &main, &host_id, password);
     let viewer = driver.window();
-    let files = driver
-        .find_xpath("//button[normalize-space(.)='Files']")
-        .expect("a Files button in the viewer's toolbar");
+    let files = driver.wait_xpath(
+        "//button[normalize-space(.)='Files']",
+        Duration::from_secs(30),
+    );
     driver.click(&files);
     driver.switch_to_new_window(&[main.clone(), viewer], Duration::from_secs(30));
     let row = driver.wait(
-        "[data-testid=local-list] tr[data-name='upload-me.txt']",
+        "[data-testid=local-list] tr[data-name='upload-me.txt'] button",
         Duration::from_secs(30),
     );
     // The remote pane lists the desktop user's home (empty but for what the copy brings).
     driver.wait("[data-testid=remote-list] table", Duration::from_secs(30));
     driver.click(&row);
-    let upload = driver
-        .find_xpath("//button[contains(., 'Upload')]")
-        .expect("the Upload button");
+    let upload = driver.wait_xpath(
+        "//button[contains(., 'Upload') and not(@disabled)]",
+        Duration::from_secs(10),
+    );
     driver.click(&upload);
     driver.wait_text("[data-testid=transfer]", Duration::from_secs(60), |t| {
         t.contains("Done")

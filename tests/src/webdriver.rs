@@ -167,14 +167,23 @@ impl Driver {
 
     /// Wait (bounded) for an element.
     pub fn wait(&self, css: &str, limit: Duration) -> String {
+        Self::wait_for(css, limit, || self.find(css))
+    }
+
+    /// Wait (bounded) for an element matching an XPath expression.
+    pub fn wait_xpath(&self, xpath: &str, limit: Duration) -> String {
+        Self::wait_for(xpath, limit, || self.find_xpath(xpath))
+    }
+
+    fn wait_for(what: &str, limit: Duration, find: impl Fn() -> Option<String>) -> String {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
-            if let Some(el) = self.find(css) {
+            if let Some(el) = find() {
                 return el;
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("{css}: not found within {limit:?}");
+        panic!("{what}: not found within {limit:?}");
     }
 
     /// A property of an element (`value`, `checked`).
