@@ -9,11 +9,9 @@
 //! whose graphical session a fake `loginctl` reports. These tests need root
 //! (to make that user) and skip themselves without it.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;

@@ -90,6 +90,12 @@ pub struct FakeLogind {
     dir: tempfile::TempDir,
 }
 
+impl Default for FakeLogind {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FakeLogind {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -313,7 +313,7 @@ pub async fn start_transfer(
             Direction::Download => {
                 transfer::plan_download(
                     files,
-                    &[request.from.clone()],
+                    std::slice::from_ref(&request.from),
                     Path::new(&request.to_dir),
                     true,
                 )
