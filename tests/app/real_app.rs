@@ -478,41 +478,10 @@ fn the_accept_window_answers_and_a_viewer_window_shows_a_remote_screen() {
         w as u16,
         &latchkey_testkit::desktop(w, h, 3),
     );
-    let host_dir = a.tmp.path().join("host");
-    let password = "kettle-orbit-cactus-71";
-    let set = a.cli(
-        &host_dir,
-        &["password", "set"],
-        Some(&format!("{password}\n")),
-    );
-    assert!(set.status.success(), "{set:?}");
-    assert!(a
-        .cli(&host_dir, &["unattended", "on"], None)
-        .status
-        .success());
-    let (_host, line) = start_cli(
-        &a.x,
-        &a.bus,
-        &a.home,
-        &a.config,
-        &[
-            "--config-dir",
-            host_dir.to_str().expect("utf8"),
-            "--secret-store",
-            "file",
-            "host",
-            "--rendezvous",
-            &url,
-            "--display",
-            &screen.display,
-        ],
-        "host ready: ID",
-    );
-    let host_id: String = line.chars().filter(char::is_ascii_digit).collect();
-    assert_eq!(host_id.len(), 9, "host id from its ready line");
+    let (_host, host_id) = password_host(&a, &screen.display, &[]);
 
     // The app logs in with the password; the remote screen opens in a window.
-    log_in_with_password(driver, &main, &host_id, password);
+    log_in_with_password(driver, &main, &host_id, PASSWORD);
     let frames = |at_least: u64| {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -579,7 +548,6 @@ fn the_file_window_uploads_a_file_that_lands_in_the_desktop_users_home() {
     let a = App::start();
     let driver = &a.driver;
     a.id();
-    let url = a.rendezvous();
     let main = driver.window();
     // A file in the app user's home, which the file window's left pane opens on.
     let content = "from the app's file window\n".repeat(1000);
@@ -589,50 +557,10 @@ fn the_file_window_uploads_a_file_that_lands_in_the_desktop_users_home() {
     let user = TempUser::new("app");
     let logind = FakeLogind::new();
     logind.logged_in(&user);
-    let host_dir = a.tmp.path().join("host");
-    let password = "kettle-orbit-cactus-71";
-    let set = a.cli(
-        &host_dir,
-        &["password", "set"],
-        Some(&format!("{password}\n")),
-    );
-    assert!(set.status.success(), "{set:?}");
-    assert!(a
-        .cli(&host_dir, &["unattended", "on"], None)
-        .status
-        .success());
     let screen = Xvfb::start();
-    let mut cmd = Command::new(cli());
-    env_for(&mut cmd, &a.x, &a.bus, &a.home, &a.config);
-    for (k, v) in logind.env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .arg("--config-dir")
-        .arg(&host_dir)
-        .args([
-            "--secret-store",
-            "file",
-            "host",
-            "--rendezvous",
-            &url,
-            "--display",
-            &screen.display,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("latchkey host");
-    let out = child.stdout.take().expect("stdout");
-    let _host = Killed(child);
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
-    let line = lines
-        .find_map(|l| l.ok().filter(|l| l.contains("host ready: ID")))
-        .expect("the host's ready line");
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    let host_id: String = line.chars().filter(char::is_ascii_digit).collect();
+    let (_host, host_id) = password_host(&a, &screen.display, &logind.env());
 
-    log_in_with_password(driver, &main, &host_id, password);
+    log_in_with_password(driver, &main, &host_id, PASSWORD);
     let viewer = driver.window();
     let files = driver.wait_xpath(
         "//button[normalize-space(.)='Files']",
@@ -667,6 +595,52 @@ fn the_file_window_uploads_a_file_that_lands_in_the_desktop_users_home() {
     assert_eq!(meta.uid(), user.uid, "the copy belongs to the desktop user");
 }
 
+/// The password of the hosts these tests start.
+const PASSWORD: &str = "kettle-orbit-cactus-71";
+
+/// A host of its own (`<tmp>/host`) on X display `display`, with
+/// [`PASSWORD`] and unattended access on, started with `env` added to the
+/// app's environment; the process and its ID.
+fn password_host(
+    a: &App,
+    display: &str,
+    env: &[(&'static str, std::ffi::OsString)],
+) -> (Killed, String) {
+    let host_dir = a.tmp.path().join("host");
+    let set = a.cli(
+        &host_dir,
+        &["password", "set"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(set.status.success(), "{set:?}");
+    assert!(a
+        .cli(&host_dir, &["unattended", "on"], None)
+        .status
+        .success());
+    let (host, line) = start_cli_with(
+        &a.x,
+        &a.bus,
+        &a.home,
+        &a.config,
+        &[
+            "--config-dir",
+            host_dir.to_str().expect("utf8"),
+            "--secret-store",
+            "file",
+            "host",
+            "--rendezvous",
+            &a.rendezvous(),
+            "--display",
+            display,
+        ],
+        "host ready: ID",
+        env,
+    );
+    let host_id: String = line.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(host_id.len(), 9, "host id from its ready line");
+    (host, host_id)
+}
+
 /// Start `latchkey` with the app's environment and wait for a stdout line
 /// containing `ready`; returns the process and that line.
 fn start_cli(
@@ -677,9 +651,23 @@ fn start_cli(
     args: &[&str],
     ready: &str,
 ) -> (Killed, String) {
+    start_cli_with(x, bus, home, config, args, ready, &[])
+}
+
+/// [`start_cli`] with `env` added to the app's environment.
+fn start_cli_with(
+    x: &Xvfb,
+    bus: &SessionBus,
+    home: &Path,
+    config: &Path,
+    args: &[&str],
+    ready: &str,
+    env: &[(&'static str, std::ffi::OsString)],
+) -> (Killed, String) {
     use std::io::BufRead;
     let mut cmd = Command::new(cli());
     env_for(&mut cmd, x, bus, home, config);
+    cmd.envs(env.iter().map(|(k, v)| (*k, v)));
     let mut child = cmd
         .args(args)
         .stdout(Stdio::piped())

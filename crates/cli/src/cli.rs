@@ -188,6 +188,15 @@ pub enum Command {
 pub struct ConnectTarget {
     /// The host's ID (spaces allowed: "123 456 789").
     pub id: String,
+    /// How to log in.
+    #[command(flatten)]
+    pub login: LoginArgs,
+}
+
+/// How to log in to a host, as every viewer subcommand does (`connect`,
+/// `sysinfo`, `tunnel`, and the file commands, whose ID is in their paths).
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
     /// Rendezvous server (remembered once given).
     #[arg(long, value_name = "URL")]
     pub rendezvous: Option<String>,

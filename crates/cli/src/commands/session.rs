@@ -229,14 +229,14 @@ pub(super) fn connect_options(
     let host_id = DeviceId::parse(&target.id).ok_or_else(|| {
         CliError::Usage(format!("'{}' is not a Latchkey ID (9 digits)", target.id))
     })?;
-    let url = rendezvous_url(config, target.rendezvous.clone())?;
+    let url = rendezvous_url(config, target.login.rendezvous.clone())?;
     check()?;
-    let password = if target.password_stdin {
+    let password = if target.login.password_stdin {
         Some(read_password("Password: ", false)?)
     } else {
         None
     };
-    if let Some(code) = &target.totp {
+    if let Some(code) = &target.login.totp {
         if code.trim().is_empty() || code.len() > 64 {
             return Err(CliError::Usage(
                 "--totp takes a 6-digit code or a recovery code".into(),
@@ -246,11 +246,11 @@ pub(super) fn connect_options(
     Ok(ConnectOptions {
         host_id,
         rendezvous: url,
-        profile: target.profile.clone(),
+        profile: target.login.profile.clone(),
         password,
-        totp: target.totp.clone().map(zeroize::Zeroizing::new),
-        remember: target.remember,
-        accept_new_host_key: target.accept_new_host_key,
+        totp: target.login.totp.clone().map(zeroize::Zeroizing::new),
+        remember: target.login.remember,
+        accept_new_host_key: target.login.accept_new_host_key,
         name: viewer::default_name(),
     })
 }

@@ -21,7 +21,7 @@ use latchkey_store::Config;
 
 use super::print_json;
 use super::session::{connect_options, report_failure, runtime};
-use crate::cli::ConnectTarget;
+use crate::cli::{ConnectTarget, LoginArgs};
 use crate::exit::{self, CliError};
 
 mod copy;
@@ -29,24 +29,9 @@ mod copy;
 /// How to log in, as for `connect` (the host's ID is in the paths).
 #[derive(Debug, Args)]
 pub struct Login {
-    /// Rendezvous server (remembered once given).
-    #[arg(long, value_name = "URL")]
-    pub rendezvous: Option<String>,
-    /// Profile to ask for.
-    #[arg(long, value_name = "P")]
-    pub profile: Option<String>,
-    /// Log in with the password read from stdin.
-    #[arg(long)]
-    pub password_stdin: bool,
-    /// TOTP (or recovery) code, if the host asks for one.
-    #[arg(long, value_name = "CODE")]
-    pub totp: Option<String>,
-    /// Ask the host for a saved-login token.
-    #[arg(long)]
-    pub remember: bool,
-    /// Accept a host key that differs from the remembered one.
-    #[arg(long)]
-    pub accept_new_host_key: bool,
+    /// The login options.
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -148,12 +133,7 @@ fn with_files<T>(
 ) -> Result<T, CliError> {
     let target = ConnectTarget {
         id: id.to_string(),
-        rendezvous: login.rendezvous.clone(),
-        profile: login.profile.clone(),
-        password_stdin: login.password_stdin,
-        totp: login.totp.clone(),
-        remember: login.remember,
-        accept_new_host_key: login.accept_new_host_key,
+        login: login.login.clone(),
     };
     let options = connect_options(config, &target, || Ok(()))?;
     let rt = runtime()?;
