@@ -432,10 +432,12 @@ fn main() -> Result<(), String> {
     )?;
 
     println!(
-        "Loopback file copies and tunnel, Latchkey vs OpenSSH {} , {} cores",
-        run(Command::new("ssh").arg("-V"), None)
-            .unwrap_or_default()
-            .trim(),
+        "Loopback file copies and tunnel, Latchkey vs {}, {} cores",
+        Command::new("ssh")
+            .arg("-V")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+            .unwrap_or_default(),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
