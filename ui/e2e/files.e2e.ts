@@ -95,7 +95,7 @@ describe('file window', () => {
     await big.getByRole('button', { name: 'Cancel upload of big.iso' }).click();
     await big.filter({ hasText: 'Cancelled' }).waitFor();
     expect(await callsOf(page, 'cancel_transfer')).toEqual([{ sessionId: 's9', id: 1 }]);
-    await expect(big.getByRole('button', { name: /Cancel/ }).count()).resolves.toBe(0);
+    await expect.poll(() => big.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
     await page.close();
   });
 

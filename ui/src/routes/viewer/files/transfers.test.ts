@@ -38,6 +38,9 @@ describe('the list of copies', () => {
     rows = applyProgress(rows, ev({ id: 3, state: 'failed', error: 'no space left on the host' }), 600);
     expect(rows[0].error).toBe('no space left on the host');
     expect(percent(applyProgress([], ev({ total: 0 }), 0)[0])).toBe(0);
+    // Progress that arrives after the end changes nothing.
+    const late = applyProgress(rows, ev({ id: 1, state: 'running', sent: 900 }), 700);
+    expect(late.find((r) => r.id === 1)).toMatchObject({ state: 'cancelled', sent: 300 });
   });
 
   it('joins folder and name on either side', () => {

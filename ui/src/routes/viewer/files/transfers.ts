@@ -26,6 +26,9 @@ export type TransferRow = {
 export function applyProgress(rows: TransferRow[], p: TransferProgress, now: number): TransferRow[] {
   const i = rows.findIndex((r) => r.id === p.id);
   const before = i >= 0 ? rows[i] : null;
+  // A copy that ended stays ended: progress sent just before a cancel can
+  // arrive after it (the copy and the cancel report on their own).
+  if (before && before.state !== 'running') return rows;
   const startedAt = before?.startedAt ?? now;
   const elapsed = (now - startedAt) / 1000;
   const row: TransferRow = {
