@@ -7,7 +7,7 @@
 //! The host runs as root, as a system service does: its file operations run
 //! with the rights of the desktop's user, a throwaway user this suite makes,
 //! whose graphical session a fake `loginctl` reports. These tests need root
-//! (to make that user) and skip themselves without it.
+//! (to make that user and mount a small tmpfs) and fail without it.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -33,16 +33,16 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(tag: &str, profile: &'static str) -> Option<Setup> {
-        if !is_root() {
-            println!("SKIPPED: needs root to make the desktop's throwaway user");
-            return None;
-        }
+    fn new(tag: &str, profile: &'static str) -> Setup {
+        assert!(
+            is_root(),
+            "this suite makes a throwaway desktop user: run it as root (CI does)"
+        );
         for tool in ["useradd", "userdel", "groupdel"] {
-            if !root_cmd("sh", &["-c", &format!("command -v {tool}")]) {
-                println!("SKIPPED: {tool} is missing (scripts/setup.sh installs passwd)");
-                return None;
-            }
+            assert!(
+                root_cmd("sh", &["-c", &format!("command -v {tool}")]),
+                "{tool} is missing (scripts/setup.sh installs passwd)"
+            );
         }
         let user = TempUser::new(tag);
         let logind = FakeLogind::new();
@@ -56,7 +56,7 @@ impl Setup {
         let mut proc = host.spawn_piped_env(&["host", "--rendezvous", &rv.url], &refs);
         let line = proc.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
         let id = line.rsplit("ID ").next().expect("id").replace(' ', "");
-        Some(Setup {
+        Setup {
             user,
             logind,
             host,
@@ -65,7 +65,7 @@ impl Setup {
             viewer: Device::file(),
             rv,
             profile,
-        })
+        }
     }
 
     /// `latchkey ARGS --json` with the login options, the password on stdin.
@@ -189,9 +189,7 @@ const BIG: usize = 200 * 1024 * 1024;
 
 #[test]
 fn ls_and_cp_both_ways_keep_a_big_file_and_a_tree_identical() {
-    let Some(s) = Setup::new("a", "full_access") else {
-        return;
-    };
+    let s = Setup::new("a", "full_access");
     let local = tempfile::tempdir().expect("tempdir");
     // A 200 MiB random file, up and down again.
     let big = local.path().join("big.bin");
@@ -287,9 +285,7 @@ fn ls_and_cp_both_ways_keep_a_big_file_and_a_tree_identical() {
 
 #[test]
 fn a_copy_killed_half_way_resumes_when_repeated_and_ends_identical() {
-    let Some(s) = Setup::new("b", "full_access") else {
-        return;
-    };
+    let s = Setup::new("b", "full_access");
     let local = tempfile::tempdir().expect("tempdir");
     let big = local.path().join("resume.bin");
     random_file(&big, BIG);
@@ -347,9 +343,7 @@ fn a_copy_killed_half_way_resumes_when_repeated_and_ends_identical() {
 
 #[test]
 fn without_file_manager_every_file_command_is_refused_and_audited() {
-    let Some(s) = Setup::new("c", "screen_sharing") else {
-        return;
-    };
+    let s = Setup::new("c", "screen_sharing");
     let local = tempfile::tempdir().expect("tempdir");
     let f = local.path().join("f.txt");
     std::fs::write(&f, "x").expect("write");
@@ -395,9 +389,7 @@ fn without_file_manager_every_file_command_is_refused_and_audited() {
 
 #[test]
 fn nobody_logged_in_means_no_file_access() {
-    let Some(s) = Setup::new("d", "full_access") else {
-        return;
-    };
+    let s = Setup::new("d", "full_access");
     s.logind.nobody();
     let v = failed(&s.lk(&["ls", &s.at("~")]), "unsupported", 1);
     assert!(
@@ -411,9 +403,7 @@ fn nobody_logged_in_means_no_file_access() {
 
 #[test]
 fn bad_input_gets_clear_errors_and_nothing_half_written() {
-    let Some(s) = Setup::new("e", "full_access") else {
-        return;
-    };
+    let s = Setup::new("e", "full_access");
     let local = tempfile::tempdir().expect("tempdir");
     let l = |p: &str| local.path().join(p).to_str().expect("utf-8").to_string();
     // A path that does not exist, either side.
@@ -482,21 +472,21 @@ fn bad_input_gets_clear_errors_and_nothing_half_written() {
             small.to_str().expect("utf-8"),
         ],
     );
-    if !mounted {
-        println!("SKIPPED (full disk case): cannot mount a tmpfs here");
-    } else {
-        s.chown(&small);
-        random_file(&local.path().join("two"), 2 * 1024 * 1024);
-        let run = s.lk(&["cp", &l("two"), &s.at("small/two")]);
-        let listed: Vec<_> = std::fs::read_dir(&small)
-            .expect("read")
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        root_cmd("umount", &[small.to_str().expect("utf-8")]);
-        failed(&run, "no_space", 1);
-        assert!(listed.is_empty(), "left on the full disk: {listed:?}");
-    }
+    assert!(
+        mounted,
+        "cannot mount a small tmpfs for the full-disk case (needs root)"
+    );
+    s.chown(&small);
+    random_file(&local.path().join("two"), 2 * 1024 * 1024);
+    let run = s.lk(&["cp", &l("two"), &s.at("small/two")]);
+    let listed: Vec<_> = std::fs::read_dir(&small)
+        .expect("read")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    root_cmd("umount", &[small.to_str().expect("utf-8")]);
+    failed(&run, "no_space", 1);
+    assert!(listed.is_empty(), "left on the full disk: {listed:?}");
     assert!(parts(&s.user.home).is_empty());
     assert!(parts(local.path()).is_empty());
 }
