@@ -981,14 +981,17 @@ fn a_keyring_locked_while_the_app_runs_brings_the_choice_back() {
     );
     assert!(!a.config.join("secrets").exists());
     lock_keyring(&a.bus);
-    // The next read of the settings (here: the settings file changed) finds it.
-    let settings = std::fs::File::options()
-        .append(true)
-        .open(a.config.join("settings.json"))
-        .expect("settings.json");
-    settings
-        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
-        .expect("touch settings.json");
+    // The next read of the settings finds it: here another program saves
+    // them (their generation moves, which the app watches; their time alone
+    // would not make it look).
+    let path = a.config.join("settings.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("settings.json")).expect("json");
+    let generation = settings["generation"].as_u64().unwrap_or(0);
+    settings["generation"] = (generation + 1).into();
+    let tmp = a.config.join("settings.json.test-tmp");
+    std::fs::write(&tmp, settings.to_string()).expect("write settings");
+    std::fs::rename(&tmp, &path).expect("replace settings");
     wait_choice(&a.driver, "locked");
     // The identity stays in the keyring: no file offered (it would be a new device).
     assert!(a
