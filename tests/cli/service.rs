@@ -1159,17 +1159,7 @@ fn display_auto_refuses_a_symlinked_xauthority_and_another_users_x_server() {
 // ---------------------------------------------------------------------------
 // Control socket authorization
 
-/// Runs a command as root and says whether it worked.
-fn root_cmd(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
+use latchkey_e2e::desktop_user::root_cmd;
 
 /// A throwaway unprivileged user, removed on drop (even when the test fails).
 struct TempUser(String);

@@ -147,8 +147,9 @@ pub(crate) fn symlink(home: &Path, wire: &str, target: &str) -> Result<(), Failu
     std::os::unix::fs::symlink(target, &path).map_err(|e| Failure::io(wire, &e))
 }
 
-/// Hash the first `len` bytes of `file` from its start.
-fn hash_prefix(file: &mut File, len: u64) -> std::io::Result<Sha256> {
+/// Hash the first `len` bytes of `file` from its start (both halves use it:
+/// the host for its partial copies, the viewer for its own).
+pub(super) fn hash_prefix(file: &mut File, len: u64) -> std::io::Result<Sha256> {
     file.seek(SeekFrom::Start(0))?;
     let mut hasher = Sha256::new();
     let mut left = len;

@@ -90,21 +90,8 @@ fn part_of(path: &Path) -> Result<PathBuf, FilesError> {
 /// Hash the first `len` bytes of the file at `path` (off the runtime).
 async fn hash_prefix(path: PathBuf, len: u64) -> Result<Sha256, FilesError> {
     tokio::task::spawn_blocking(move || {
-        use std::io::Read;
         let mut file = std::fs::File::open(&path)?;
-        let mut hasher = Sha256::new();
-        let mut left = len;
-        let mut buf = vec![0u8; 256 * 1024];
-        while left > 0 {
-            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            let n = file.read(&mut buf[..want])?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            left -= n as u64;
-        }
-        Ok::<_, std::io::Error>(hasher)
+        super::ops::hash_prefix(&mut file, len)
     })
     .await
     .map_err(|e| Failure::new(ErrorCode::Local, e.to_string()))?
