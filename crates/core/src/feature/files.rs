@@ -2,8 +2,10 @@
 //! ordered channel: the wire messages (every request carries an `id` its
 //! answers repeat, so answers of pipelined requests are never mixed up), the
 //! path rules for `ID:PATH` names, and the resume rule for a transfer
-//! repeated after it stopped. File bytes travel base64-encoded in chunks of
-//! [`CHUNK`] bytes, at most [`WINDOW`] chunks unacknowledged per transfer.
+//! repeated after it stopped. File bytes travel as binary frames
+//! ([`data_frame`]: the transfer id and the offset, then at most
+//! [`FRAME_CHUNK`] bytes; no JSON, no base64), at most [`WINDOW`] bytes
+//! unacknowledged per transfer.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,13 +21,17 @@ pub const SPEC: FeatureSpec = FeatureSpec {
     max_message: MAX_MESSAGE,
 };
 
-/// File bytes in one `data` message (base64 takes 4/3 of it: 10,924 bytes,
-/// under [`MAX_MESSAGE`] with the message's other fields).
-pub const CHUNK: usize = 8 * 1024;
-/// Chunks a sender may have sent and not yet seen acknowledged, per transfer.
-pub const WINDOW: u64 = 96;
+/// Bytes of a binary frame before its payload: the tag, the transfer id and
+/// the offset.
+const FRAME_HEAD: usize = 1 + 8 + 8;
+/// Most file bytes in one binary `data` frame (what senders send).
+pub const FRAME_CHUNK: usize = MAX_MESSAGE - FRAME_HEAD;
+/// Bytes a sender may have sent and not yet seen acknowledged, per transfer.
+pub const WINDOW: u64 = 2 * 1024 * 1024;
 /// The receiver acknowledges every this many chunks (and at the end).
 pub const ACK_EVERY: u64 = 16;
+
+pub use super::frame::Payload;
 /// Room for the entries of one `entries` message, in bytes of JSON (a
 /// directory listing comes in pieces).
 pub const ENTRIES_ROOM: usize = MAX_MESSAGE - 256;
@@ -159,14 +165,14 @@ pub enum FromViewer {
         /// Where the data will start.
         offset: u64,
     },
-    /// File bytes of a write.
+    /// File bytes of a write (a binary frame: [`data_frame`]).
     Data {
         /// The transfer.
         id: u64,
         /// Their place in the file.
         offset: u64,
-        /// Base64.
-        data: String,
+        /// The bytes.
+        data: Payload,
     },
     /// The last byte was sent: check the whole file's SHA-256, then put it in
     /// place (`done`), or keep nothing under the real name (`failed`).
@@ -270,14 +276,14 @@ pub enum FromHost {
         /// Modification time.
         mtime: i64,
     },
-    /// File bytes of a read.
+    /// File bytes of a read (a binary frame: [`data_frame`]).
     Data {
         /// The transfer.
         id: u64,
         /// Their place in the file.
         offset: u64,
-        /// Base64.
-        data: String,
+        /// The bytes.
+        data: Payload,
     },
     /// The read's last byte was sent; the whole file's SHA-256 (hex).
     Eof {
@@ -519,15 +525,51 @@ pub fn sha256_hex(hasher: &Sha256) -> String {
     hex::encode(hasher.clone().finalize())
 }
 
-/// Encode a chunk for a `data` message.
-pub fn encode_chunk(bytes: &[u8]) -> String {
-    data_encoding::BASE64.encode(bytes)
+/// `data` of transfer `id` at `offset` as a binary frame: [`FRAME_DATA`],
+/// the id and the offset (big-endian), the bytes (at most [`FRAME_CHUNK`]).
+///
+/// [`FRAME_DATA`]: super::frame::FRAME_DATA
+pub fn data_frame(id: u64, offset: u64, bytes: &[u8]) -> Vec<u8> {
+    let mut head = [0u8; 16];
+    head[..8].copy_from_slice(&id.to_be_bytes());
+    head[8..].copy_from_slice(&offset.to_be_bytes());
+    super::frame::data_frame(&head, bytes)
 }
 
-/// Decode a `data` message's bytes (at most [`CHUNK`]).
-pub fn decode_chunk(text: &str) -> Option<Vec<u8>> {
-    let bytes = data_encoding::BASE64.decode(text.as_bytes()).ok()?;
-    (bytes.len() <= CHUNK).then_some(bytes)
+/// One message off the channel, either form: a binary `data` frame (through
+/// `data`) or JSON; the size is checked first.
+fn read<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    data: fn(u64, u64, Payload) -> T,
+) -> Result<T, super::WireError> {
+    match super::frame::split::<16>(&SPEC, bytes) {
+        Some(frame) => frame.map(|(head, rest)| {
+            let (mut id, mut offset) = ([0u8; 8], [0u8; 8]);
+            id.copy_from_slice(&head[..8]);
+            offset.copy_from_slice(&head[8..]);
+            let (id, offset) = (u64::from_be_bytes(id), u64::from_be_bytes(offset));
+            data(id, offset, Payload(rest.to_vec()))
+        }),
+        None => super::parse(&SPEC, bytes),
+    }
+}
+
+/// A message from the viewer, either form.
+pub fn from_viewer(bytes: &[u8]) -> Result<FromViewer, super::WireError> {
+    read(bytes, |id, offset, data| FromViewer::Data {
+        id,
+        offset,
+        data,
+    })
+}
+
+/// A message from the host, either form.
+pub fn from_host(bytes: &[u8]) -> Result<FromHost, super::WireError> {
+    read(bytes, |id, offset, data| FromHost::Data {
+        id,
+        offset,
+        data,
+    })
 }
 
 /// A listing cut into pieces that each fit in one `entries` message (at least

@@ -14,6 +14,7 @@ use crate::permission::{Permission, PermissionSet};
 pub mod clipboard;
 pub mod displays;
 pub mod files;
+pub mod frame;
 pub mod input;
 pub mod pointer;
 pub mod system_info;

@@ -417,22 +417,62 @@ mod files_rules {
 
     #[test]
     fn a_full_chunk_fits_in_one_message_and_a_larger_one_is_refused() {
-        let bytes = vec![0xffu8; CHUNK];
+        // The JSON form still reads, within the message limit.
         let m = FromViewer::Data {
             id: u64::MAX,
             offset: u64::MAX,
-            data: encode_chunk(&bytes),
+            data: Payload(vec![0xff; 8 * 1024]),
         };
         let json = serde_json::to_vec(&m).expect("json");
         assert!(json.len() <= MAX_MESSAGE, "{}", json.len());
-        let back: FromViewer = parse(&SPEC, &json).expect("parse");
-        assert_eq!(back, m);
-        let FromViewer::Data { data, .. } = back else {
-            panic!("data")
-        };
-        assert_eq!(decode_chunk(&data), Some(bytes));
-        assert_eq!(decode_chunk(&encode_chunk(&[0; CHUNK + 1])), None);
-        assert_eq!(decode_chunk("not base64!"), None);
+        assert_eq!(parse::<FromViewer>(&SPEC, &json).expect("parse"), m);
+        assert_eq!(from_viewer(&json).expect("either form"), m);
+        let over = serde_json::to_vec(&FromViewer::Data {
+            id: 1,
+            offset: 0,
+            data: Payload(vec![0; MAX_MESSAGE * 3 / 4]),
+        })
+        .expect("json");
+        assert!(matches!(
+            from_viewer(&over),
+            Err(super::super::WireError::TooLarge { .. })
+        ));
+        assert!(
+            parse::<FromViewer>(&SPEC, br#"{"type":"data","id":1,"offset":0,"data":"!"}"#).is_err()
+        );
+        // The binary form: the id and offset big-endian, FRAME_CHUNK bytes
+        // fill the message; one more is over the limit; a short head is refused.
+        let frame = data_frame(0x0102_0304_0506_0708, 9, &[7; FRAME_CHUNK]);
+        assert_eq!(frame.len(), SPEC.max_message);
+        assert_eq!(
+            &frame[..17],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 9]
+        );
+        assert_eq!(
+            from_host(&frame).expect("frame"),
+            FromHost::Data {
+                id: 0x0102_0304_0506_0708,
+                offset: 9,
+                data: Payload(vec![7; FRAME_CHUNK])
+            }
+        );
+        assert_eq!(
+            from_viewer(&data_frame(3, 0, b"")).expect("empty"),
+            FromViewer::Data {
+                id: 3,
+                offset: 0,
+                data: Payload(vec![])
+            }
+        );
+        assert!(matches!(
+            from_viewer(&data_frame(1, 0, &[0; FRAME_CHUNK + 1])),
+            Err(super::super::WireError::TooLarge { .. })
+        ));
+        assert!(from_host(&[0, 0, 0, 0, 0, 0, 0, 0, 1, 0]).is_err());
+        assert_eq!(
+            from_host(br#"{"type":"done","id":4}"#).expect("json"),
+            FromHost::Done { id: 4 }
+        );
         // Unknown fields and types are refused.
         assert!(parse::<FromViewer>(&SPEC, br#"{"type":"list","id":1,"path":"~","x":1}"#).is_err());
         assert!(parse::<FromViewer>(&SPEC, br#"{"type":"chmod","id":1}"#).is_err());
@@ -618,17 +658,20 @@ mod tunnel_feature {
         );
         let data = FromHost::Data {
             stream: 3,
-            data: Payload(vec![7u8; CHUNK]),
+            data: Payload(vec![7u8; 8 * 1024]),
         };
         let bytes = serde_json::to_vec(&data).expect("json");
         assert!(bytes.len() <= SPEC.max_message, "{}", bytes.len());
         assert_eq!(parse::<FromHost>(&SPEC, &bytes).expect("back"), data);
-        // Over the chunk size, bad base64, unknown fields: refused.
+        // Over the message size, bad base64, unknown fields: refused.
         let big = format!(
             r#"{{"type":"data","stream":1,"data":"{}"}}"#,
-            "A".repeat((CHUNK + 4) / 3 * 4 + 4)
+            "A".repeat(SPEC.max_message)
         );
-        assert!(parse::<FromViewer>(&SPEC, big.as_bytes()).is_err());
+        assert!(matches!(
+            parse::<FromViewer>(&SPEC, big.as_bytes()),
+            Err(WireError::TooLarge { .. })
+        ));
         assert!(parse::<FromViewer>(&SPEC, br#"{"type":"data","stream":1,"data":"!!"}"#).is_err());
         assert!(matches!(
             parse::<FromViewer>(&SPEC, br#"{"type":"eof","stream":1,"x":1}"#),

@@ -10,7 +10,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Access, ChannelKind, FeatureSpec, MAX_MESSAGE};
@@ -24,11 +23,7 @@ pub const SPEC: FeatureSpec = FeatureSpec {
     max_message: MAX_MESSAGE,
 };
 
-/// Largest payload of a `data` message in its JSON form, in bytes (base64
-/// makes it 10.7 KiB, under [`MAX_MESSAGE`] with the rest of the message).
-pub const CHUNK: usize = 8 * 1024;
-/// First byte of a binary `data` frame (a JSON message starts with `{`).
-pub const FRAME_DATA: u8 = 0;
+pub use super::frame::FRAME_DATA;
 /// Bytes of a binary frame before its payload: the tag and the stream id.
 const FRAME_HEAD: usize = 5;
 /// Largest payload of one binary `data` frame.
@@ -42,36 +37,7 @@ pub const MAX_LISTENS: usize = 16;
 /// Longest host name in a request.
 pub const MAX_HOST: usize = 253;
 
-/// Bytes, written as base64 in the JSON form.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Payload(pub Vec<u8>);
-
-impl fmt::Debug for Payload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Payload({} bytes)", self.0.len())
-    }
-}
-
-impl Serialize for Payload {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Payload {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(d)?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.as_bytes())
-            .map_err(serde::de::Error::custom)?;
-        if bytes.len() > CHUNK {
-            return Err(serde::de::Error::custom(
-                "a data message over the chunk size",
-            ));
-        }
-        Ok(Payload(bytes))
-    }
-}
+pub use super::frame::Payload;
 
 /// From the viewer. Its request ids (`id`, and `stream` of `connect`) are
 /// even; the streams the host opens (`incoming`) have odd ids.
@@ -226,11 +192,7 @@ pub enum FromHost {
 /// `data` on `stream` as a binary frame: [`FRAME_DATA`], the stream id
 /// (big-endian), the bytes (at most [`FRAME_CHUNK`]).
 pub fn data_frame(stream: u32, bytes: &[u8]) -> Vec<u8> {
-    let mut frame = Vec::with_capacity(FRAME_HEAD + bytes.len());
-    frame.push(FRAME_DATA);
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(bytes);
-    frame
+    super::frame::data_frame(&stream.to_be_bytes(), bytes)
 }
 
 /// One message off the channel, either form: a binary `data` frame (through
@@ -239,15 +201,11 @@ fn read<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     data: fn(u32, Payload) -> T,
 ) -> Result<T, super::WireError> {
-    match bytes {
-        [FRAME_DATA, a, b, c, d, rest @ ..] if bytes.len() <= SPEC.max_message => Ok(data(
-            u32::from_be_bytes([*a, *b, *c, *d]),
-            Payload(rest.to_vec()),
-        )),
-        [FRAME_DATA, ..] if bytes.len() <= SPEC.max_message => {
-            Err(super::WireError::Malformed { feature: SPEC.name })
+    match super::frame::split::<4>(&SPEC, bytes) {
+        Some(frame) => {
+            frame.map(|(head, rest)| data(u32::from_be_bytes(head), Payload(rest.to_vec())))
         }
-        _ => super::parse(&SPEC, bytes),
+        None => super::parse(&SPEC, bytes),
     }
 }
 

@@ -153,8 +153,23 @@ impl FeatureLink {
         self.channel().await?.send(message).await
     }
 
-    /// The host's next message on the feature's channel.
+    /// Send one message in the feature's own binary form.
+    pub(crate) async fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.channel().await?.send_raw(bytes).await
+    }
+
+    /// The host's next message on the feature's channel, as JSON.
     pub(crate) async fn recv<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        self.recv_with(|bytes| feature::parse(self.spec, bytes))
+            .await
+    }
+
+    /// The host's next message on the feature's channel, read by `decode`
+    /// (a feature with a binary form of its own).
+    pub(crate) async fn recv_with<T>(
+        &self,
+        decode: impl FnOnce(&[u8]) -> Result<T, feature::WireError>,
+    ) -> Result<T, Error> {
         let channel = self.channel().await?;
         let bytes = tokio::select! {
             m = tokio::time::timeout(STEP, channel.recv()) => {
@@ -162,7 +177,6 @@ impl FeatureLink {
             }
             e = self.over() => return Err(e),
         };
-        feature::parse(self.spec, &bytes)
-            .map_err(|_| Error::Protocol("malformed message from the host".into()))
+        decode(&bytes).map_err(|_| Error::Protocol("malformed message from the host".into()))
     }
 }

@@ -1,6 +1,6 @@
 //! The host half of `files`: each request becomes file operations for the
 //! session's worker (with the desktop user's rights, see [`super::worker`]);
-//! a read streams from its own task, at most `WINDOW` chunks ahead of the
+//! a read streams from its own task, at most `WINDOW` bytes ahead of the
 //! viewer's acknowledgements and with SCTP's send queue kept short.
 
 use std::collections::HashMap;
@@ -10,9 +10,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use latchkey_core::feature::files::{
-    decode_chunk, encode_chunk, pack_entries, FromHost, FromViewer, ACK_EVERY, CHUNK, WINDOW,
+    data_frame, pack_entries, FromHost, FromViewer, ACK_EVERY, FRAME_CHUNK, WINDOW,
 };
-use latchkey_core::feature::{self, FeatureSpec};
+use latchkey_core::feature::{self, FeatureSpec, WireError};
 use latchkey_core::permission::PermissionSet;
 use latchkey_core::ErrorCode;
 
@@ -234,13 +234,11 @@ impl FilesHost {
             }
             FromViewer::Data { offset, data, .. } => {
                 self.known(id)?;
-                let bytes = decode_chunk(&data);
                 let Some(p) = self.writes.get_mut(&id) else {
                     return Ok(());
                 };
-                let Some(bytes) =
-                    bytes.filter(|b| offset == p.next && p.next + b.len() as u64 <= p.size)
-                else {
+                let bytes = data.0;
+                if offset != p.next || p.next + bytes.len() as u64 > p.size {
                     self.writes.remove(&id);
                     let _ = worker.call(Op::Close { h: id }).await;
                     return Err(Failure::new(
@@ -314,14 +312,14 @@ impl Read {
     async fn run(self, mut acked: watch::Receiver<u64>) {
         let (id, size) = (self.id, self.size);
         let mut offset = self.start;
-        let window = WINDOW * CHUNK as u64;
+        let window = WINDOW;
         let outcome = async {
             while offset < size {
                 let a = match acked.wait_for(|a| offset.saturating_sub(*a) < window).await {
                     Ok(a) => *a,
                     Err(_) => return Ok(false), // Cancelled, or the session ended.
                 };
-                let room = (window - offset.saturating_sub(a)) / CHUNK as u64;
+                let room = (window - offset.saturating_sub(a)) / FRAME_CHUNK as u64;
                 let n = usize::try_from(room.clamp(1, 16)).unwrap_or(1);
                 let Reply::Chunks { chunks } =
                     self.worker.call(Op::ReadChunks { h: id, n }).await?
@@ -333,11 +331,7 @@ impl Read {
                 }
                 self.channel.wait_below(QUEUE_LIMIT).await;
                 for c in chunks {
-                    let data = encode_chunk(&c);
-                    let sent = self
-                        .channel
-                        .send(&FromHost::Data { id, offset, data })
-                        .await;
+                    let sent = self.channel.send_raw(&data_frame(id, offset, &c)).await;
                     if sent.is_err() {
                         return Ok(false);
                     }
@@ -387,6 +381,10 @@ impl FeatureHost for FilesHost {
             writes: HashMap::new(),
             tasks: JoinSet::new(),
         }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<FromViewer, WireError> {
+        feature::files::from_viewer(bytes)
     }
 
     fn gate(message: &FromViewer) -> Gate {

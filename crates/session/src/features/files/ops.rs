@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use latchkey_core::feature::files::{
-    is_part_name, part_name, sha256_hex, Base, Entry, HostPath, Kind, CHUNK,
+    is_part_name, part_name, sha256_hex, Base, Entry, HostPath, Kind, FRAME_CHUNK,
 };
 use latchkey_core::ErrorCode;
 
@@ -236,9 +236,9 @@ impl Reading {
     pub fn chunks(&mut self, n: usize) -> std::io::Result<Vec<Vec<u8>>> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = vec![0u8; FRAME_CHUNK];
             let mut got = 0;
-            while got < CHUNK {
+            while got < FRAME_CHUNK {
                 let k = self.file.read(&mut buf[got..])?;
                 if k == 0 {
                     break;
@@ -251,7 +251,7 @@ impl Reading {
             buf.truncate(got);
             self.hasher.update(&buf);
             out.push(buf);
-            if got < CHUNK {
+            if got < FRAME_CHUNK {
                 break;
             }
         }

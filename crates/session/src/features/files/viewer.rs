@@ -1,7 +1,7 @@
 //! The viewer half of `files`: `session.files()`. One request at a time on
 //! the channel (each carries an id its answers repeat; answers of another id,
 //! left from a transfer that was given up, are skipped). Copies stream in
-//! chunks, at most `WINDOW` ahead of the receiver's acknowledgements, go to a
+//! chunks, at most `WINDOW` bytes ahead of the receiver's acknowledgements, go to a
 //! temporary name next to the target, are checked by SHA-256 and renamed
 //! into place; repeated, they go on from the partial copy if its prefix
 //! matches.
@@ -13,9 +13,10 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+use latchkey_core::feature;
 use latchkey_core::feature::files::{
-    decode_chunk, encode_chunk, part_name, resume_offset, sha256_hex, Entry, FromHost, FromViewer,
-    ACK_EVERY, CHUNK, WINDOW,
+    data_frame, part_name, resume_offset, sha256_hex, Entry, FromHost, FromViewer, ACK_EVERY,
+    FRAME_CHUNK, WINDOW,
 };
 use latchkey_core::ErrorCode;
 
@@ -113,7 +114,7 @@ impl Files {
     /// The host's next answer to request `id`.
     async fn answer(&self, id: u64) -> Result<FromHost, FilesError> {
         loop {
-            let m = self.link.recv::<FromHost>().await?;
+            let m = self.link.recv_with(feature::files::from_host).await?;
             if m.id() != id {
                 continue;
             }
@@ -273,8 +274,8 @@ impl Files {
             .await
             .map_err(|e| local(from, &e))?;
         let (resumed, mut acked, mut sent) = (offset, offset, offset);
-        let window = WINDOW * CHUNK as u64;
-        let mut buf = vec![0u8; CHUNK];
+        let window = WINDOW;
+        let mut buf = vec![0u8; FRAME_CHUNK];
         while sent < size {
             while sent - acked >= window {
                 match self.answer(id).await? {
@@ -282,17 +283,14 @@ impl Files {
                     _ => return Err(Error::Protocol("an unexpected answer".into()).into()),
                 }
             }
-            let want = usize::try_from((size - sent).min(CHUNK as u64)).unwrap_or(CHUNK);
+            let want =
+                usize::try_from((size - sent).min(FRAME_CHUNK as u64)).unwrap_or(FRAME_CHUNK);
             file.read_exact(&mut buf[..want])
                 .await
                 .map_err(|e| local(from, &e))?;
             hasher.update(&buf[..want]);
             self.link
-                .send(&FromViewer::Data {
-                    id,
-                    offset: sent,
-                    data: encode_chunk(&buf[..want]),
-                })
+                .send_raw(&data_frame(id, sent, &buf[..want]))
                 .await?;
             sent += want as u64;
             progress(want as u64);
@@ -389,9 +387,10 @@ impl Files {
                 FromHost::Data {
                     offset: o, data, ..
                 } => {
-                    let bytes = decode_chunk(&data)
-                        .filter(|b| o == at && at + b.len() as u64 <= size)
-                        .ok_or_else(|| Error::Protocol("a bad chunk from the host".into()))?;
+                    let bytes = data.0;
+                    if o != at || at + bytes.len() as u64 > size {
+                        return Err(Error::Protocol("a bad chunk from the host".into()).into());
+                    }
                     file.write_all(&bytes)
                         .await
                         .map_err(|e| fail(local(to, &e), &part))?;
