@@ -67,6 +67,10 @@ pub use primitives::{
 
 pub(crate) const MAX_REACTOR_POOL_SIZE: usize = 1024;
 
+/// The receive buffer asked for on every UDP socket (the kernel caps it at
+/// net.core.rmem_max): room for a 1 MiB SCTP window's burst of datagrams.
+pub const UDP_RECV_BUFFER: usize = 4 * 1024 * 1024;
+
 /// A handle to a task spawned via [`Runtime::spawn`].
 ///
 /// Returned boxed, so a runtime supplies its own type without the crate wrapping it.

@@ -246,6 +246,11 @@ impl UdpSocket {
         // Wrap std socket in smol's Async (sets non-blocking).
         let async_sock = ::smol::Async::new(sock)?;
         let batch = UdpSocketState::new(::quinn_udp::UdpSockRef::from(async_sock.get_ref()))?;
+        // As in the tokio runtime: room for an SCTP window's burst. Best effort.
+        let _ = batch.set_recv_buffer_size(
+            ::quinn_udp::UdpSockRef::from(async_sock.get_ref()),
+            super::UDP_RECV_BUFFER,
+        );
         Ok(Self {
             io: Arc::new(async_sock),
             batch: Arc::new(batch),

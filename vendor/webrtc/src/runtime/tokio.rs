@@ -149,6 +149,12 @@ impl Runtime for TokioRuntime {
         // receive may now return several datagrams coalesced into one buffer, so the read
         // path has to de-segment by `stride`.
         let batch = ::quinn_udp::UdpSocketState::new(::quinn_udp::UdpSockRef::from(&io))?;
+        // Ask for a receive buffer that holds an SCTP window's worth of
+        // datagrams (the kernel caps it at net.core.rmem_max): with the
+        // default ~208 KiB, a 1 MiB window's burst overflows it and every
+        // drop costs a retransmission timeout. Best effort.
+        let _ =
+            batch.set_recv_buffer_size(::quinn_udp::UdpSockRef::from(&io), super::UDP_RECV_BUFFER);
         Ok(Arc::new(UdpSocket {
             io: Arc::new(io),
             batch: Arc::new(batch),
