@@ -12,6 +12,10 @@ pub(crate) enum Job {
     Input(InputEvent),
     ClipboardSet(String),
     ClipboardGet(oneshot::Sender<Option<String>>),
+    /// Offer these targets (name, bytes) on the clipboard (a file list).
+    ClipboardOffer(Vec<(String, Vec<u8>)>, oneshot::Sender<Result<(), String>>),
+    /// The clipboard's value in this target.
+    ClipboardRead(String, oneshot::Sender<Result<Option<Vec<u8>>, String>>),
     Barrier(oneshot::Sender<()>),
     /// A session ended: release every key and button it left held.
     ReleaseAll,
@@ -55,7 +59,10 @@ impl Desktop {
 
     pub(crate) fn send(&self, job: Job) {
         let lane = match job {
-            Job::ClipboardSet(_) | Job::ClipboardGet(_) => &self.clipboard,
+            Job::ClipboardSet(_)
+            | Job::ClipboardGet(_)
+            | Job::ClipboardOffer(..)
+            | Job::ClipboardRead(..) => &self.clipboard,
             Job::Input(_) | Job::ReleaseAll | Job::Barrier(_) => &self.input,
         };
         let _ = lane.send(job);
@@ -101,6 +108,20 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
                     .get_or_insert_with_result()
                     .and_then(|cb| cb.get_text().ok().flatten());
                 let _ = reply.send(text);
+            }
+            Job::ClipboardOffer(targets, reply) => {
+                let done = match clipboard.get_or_insert_with_result() {
+                    Some(cb) => cb.offer(targets).map_err(|e| e.to_string()),
+                    None => Err("no clipboard on this display".into()),
+                };
+                let _ = reply.send(done);
+            }
+            Job::ClipboardRead(target, reply) => {
+                let value = match clipboard.get_or_insert_with_result() {
+                    Some(cb) => cb.read(&target).map_err(|e| e.to_string()),
+                    None => Err("no clipboard on this display".into()),
+                };
+                let _ = reply.send(value);
             }
             Job::Barrier(reply) => {
                 let _ = reply.send(());
