@@ -87,7 +87,7 @@ fn write(path: &Path, bytes: &[u8]) {
 /// Bytes no two files share.
 fn bytes(seed: u8, len: usize) -> Vec<u8> {
     (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[(i % 4)] ^ seed)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[i % 4] ^ seed)
         .collect()
 }
 
@@ -304,11 +304,11 @@ fn bad_input_gets_clear_messages() {
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     let v = refused(&run, "empty", 10);
     assert!(v["message"].as_str().unwrap_or("").contains("holds no files"), "{v}");
-    let _text = XclipOwner::start(&x.display, "UTF8_STRING", "just text");
+    let text = XclipOwner::start(&x.display, "UTF8_STRING", "just text");
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     refused(&run, "empty", 10);
     // A clipboard naming something that is no local file.
-    drop(_text);
+    drop(text);
     let _web = XclipOwner::start(&x.display, "text/uri-list", "https://example.invalid/x\r\n");
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     let v = refused(&run, "bad_input", 2);
