@@ -131,7 +131,10 @@ fn clipboard_files_both_ways_without_file_manager() {
     s.chown(&s.user.home);
     let list = format!(
         "file://{}\r\nfile://{}\r\n",
-        file.display().to_string().replace('%', "%25").replace(' ', "%20"),
+        file.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace(' ', "%20"),
         dir.display()
     );
     let owner = XclipOwner::start(&x.display, "text/uri-list", &list);
@@ -155,7 +158,11 @@ fn clipboard_files_both_ways_without_file_manager() {
 
     // `clipboard_files` opens the files channel for those paths only: the
     // rest of the disk stays closed without `file_manager`.
-    let run = s.lk(&["cp", &s.at("~/secret.txt"), into.path().to_str().expect("utf-8")]);
+    let run = s.lk(&[
+        "cp",
+        &s.at("~/secret.txt"),
+        into.path().to_str().expect("utf-8"),
+    ]);
     refused(&run, "permission", 3);
     assert!(
         dropped(&s.host).contains(&("files_stat".into(), "file_manager".into())),
@@ -230,11 +237,22 @@ fn clipboard_files_refused_without_the_permission_but_text_works() {
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     let v = refused(&run, "permission", 3);
     assert!(
-        v["message"].as_str().unwrap_or("").contains("clipboard_files"),
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("clipboard_files"),
         "{v}"
     );
-    assert!(std::fs::read_dir(into.path()).expect("dir").next().is_none());
-    let run = s.lk(&["clipboard", &s.id, "--put-files", file.to_str().expect("utf-8")]);
+    assert!(std::fs::read_dir(into.path())
+        .expect("dir")
+        .next()
+        .is_none());
+    let run = s.lk(&[
+        "clipboard",
+        &s.id,
+        "--put-files",
+        file.to_str().expect("utf-8"),
+    ]);
     refused(&run, "permission", 3);
     assert!(clip(&x.display, "text/uri-list").contains("f.txt"));
 
@@ -287,14 +305,38 @@ fn bad_input_gets_clear_messages() {
     let a_file = here.path().join("a.txt");
     write(&a_file, b"a");
     // A local file that is not there: before any connection.
-    let run = s.lk(&["clipboard", &s.id, "--put-files", missing.to_str().expect("utf-8")]);
+    let run = s.lk(&[
+        "clipboard",
+        &s.id,
+        "--put-files",
+        missing.to_str().expect("utf-8"),
+    ]);
     let v = refused(&run, "not_found", 2);
-    assert!(v["message"].as_str().unwrap_or("").contains("missing.txt"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("missing.txt"),
+        "{v}"
+    );
     // DIR that is a file, DIR that is not there.
-    let run = s.lk(&["clipboard", &s.id, "--get-files", a_file.to_str().expect("utf-8")]);
+    let run = s.lk(&[
+        "clipboard",
+        &s.id,
+        "--get-files",
+        a_file.to_str().expect("utf-8"),
+    ]);
     let v = refused(&run, "not_directory", 2);
-    assert!(v["message"].as_str().unwrap_or("").contains("not a directory"), "{v}");
-    let run = s.lk(&["clipboard", &s.id, "--get-files", missing.to_str().expect("utf-8")]);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not a directory"),
+        "{v}"
+    );
+    let run = s.lk(&[
+        "clipboard",
+        &s.id,
+        "--get-files",
+        missing.to_str().expect("utf-8"),
+    ]);
     refused(&run, "not_found", 2);
     // Neither option, or both: usage.
     let run = s.lk(&["clipboard", &s.id]);
@@ -303,7 +345,13 @@ fn bad_input_gets_clear_messages() {
     let dir = here.path().to_str().expect("utf-8");
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     let v = refused(&run, "empty", 10);
-    assert!(v["message"].as_str().unwrap_or("").contains("holds no files"), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("holds no files"),
+        "{v}"
+    );
     let text = XclipOwner::start(&x.display, "UTF8_STRING", "just text");
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     refused(&run, "empty", 10);
@@ -312,6 +360,12 @@ fn bad_input_gets_clear_messages() {
     let _web = XclipOwner::start(&x.display, "text/uri-list", "https://example.invalid/x\r\n");
     let run = s.lk(&["clipboard", &s.id, "--get-files", dir]);
     let v = refused(&run, "bad_input", 2);
-    assert!(v["message"].as_str().unwrap_or("").contains("not a local file"), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not a local file"),
+        "{v}"
+    );
     assert_eq!(std::fs::read_dir(here.path()).expect("dir").count(), 1);
 }

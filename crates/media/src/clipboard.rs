@@ -108,8 +108,9 @@ impl Clipboard {
         Ok(())
     }
 
-    /// The clipboard's value in `target` (`None`: empty, or not offered so).
-    pub fn read(&mut self, target: &str) -> Result<Option<Vec<u8>>> {
-        crate::x11_selection::read_selection(target)
+    /// The clipboard's value in the first of `targets` it offers, and
+    /// which (`None`: empty, or none of them offered).
+    pub fn read(&mut self, targets: &[&str]) -> Result<Option<(String, Vec<u8>)>> {
+        crate::x11_selection::read_selection(targets)
     }
 }

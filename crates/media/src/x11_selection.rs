@@ -184,42 +184,59 @@ impl Drop for SelectionOffer {
     }
 }
 
-/// The CLIPBOARD selection as `target` (`None`: no owner, or the owner does
-/// not offer that target).
-pub fn read_selection(target: &str) -> Result<Option<Vec<u8>>> {
+/// The CLIPBOARD selection in the first of `targets` its owner lists in
+/// `TARGETS` (`None`: no owner, or none of them offered), with that target.
+/// Asking `TARGETS` first matters: some owners (xclip) answer any target
+/// with what they hold.
+pub fn read_selection(targets: &[&str]) -> Result<Option<(String, Vec<u8>)>> {
     let (conn, window) = connect(EventMask::NO_EVENT)?;
     let clipboard = atom(&conn, "CLIPBOARD")?;
-    let wanted = atom(&conn, target)?;
     let property = atom(&conn, "LATCHKEY_SELECTION")?;
     let incr = atom(&conn, "INCR")?;
-    conn.convert_selection(window, clipboard, wanted, property, CURRENT_TIME)
-        .map_err(x_err)?;
-    conn.flush().map_err(x_err)?;
-    let deadline = Instant::now() + READ_LIMIT;
-    let notified = loop {
-        match conn.poll_for_event().map_err(x_err)? {
-            Some(Event::SelectionNotify(e)) if e.requestor == window => break e,
-            Some(_) => {}
-            None if Instant::now() >= deadline => {
-                return Err(Error::Clipboard(
-                    "the clipboard's owner did not answer".into(),
-                ))
+    let convert = |target: Atom| -> Result<Option<(Atom, Vec<u8>)>> {
+        conn.convert_selection(window, clipboard, target, property, CURRENT_TIME)
+            .map_err(x_err)?;
+        conn.flush().map_err(x_err)?;
+        let deadline = Instant::now() + READ_LIMIT;
+        let notified = loop {
+            match conn.poll_for_event().map_err(x_err)? {
+                Some(Event::SelectionNotify(e)) if e.requestor == window => break e,
+                Some(_) => {}
+                None if Instant::now() >= deadline => {
+                    return Err(Error::Clipboard(
+                        "the clipboard's owner did not answer".into(),
+                    ))
+                }
+                None => std::thread::sleep(Duration::from_millis(5)),
             }
-            None => std::thread::sleep(Duration::from_millis(5)),
+        };
+        if notified.property == NONE {
+            return Ok(None);
         }
+        let reply = conn
+            .get_property(true, window, property, AtomEnum::ANY, 0, u32::MAX / 4)
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
+        if reply.type_ == incr {
+            return Err(Error::Clipboard(
+                "the clipboard's value is too large (sent in increments)".into(),
+            ));
+        }
+        Ok(Some((reply.type_, reply.value)))
     };
-    if notified.property == NONE {
+    let Some((_, listed)) = convert(atom(&conn, "TARGETS")?)? else {
         return Ok(None);
+    };
+    let offered: Vec<Atom> = listed
+        .chunks_exact(4)
+        .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    for name in targets {
+        let wanted = atom(&conn, name)?;
+        if offered.contains(&wanted) {
+            return Ok(convert(wanted)?.map(|(_, bytes)| (name.to_string(), bytes)));
+        }
     }
-    let reply = conn
-        .get_property(true, window, property, AtomEnum::ANY, 0, u32::MAX / 4)
-        .map_err(x_err)?
-        .reply()
-        .map_err(x_err)?;
-    if reply.type_ == incr {
-        return Err(Error::Clipboard(
-            "the clipboard's value is too large (sent in increments)".into(),
-        ));
-    }
-    Ok(Some(reply.value))
+    Ok(None)
 }

@@ -113,18 +113,19 @@ pub async fn clipboard_get_files(
 /// The files this computer's clipboard offers (a file manager's copy).
 async fn locally_copied() -> AppResult<Vec<String>> {
     let list = local(|cb| {
-        for target in [URI_LIST, GNOME_COPIED_FILES] {
-            if let Some(bytes) = cb.read(target).map_err(|e| e.to_string())? {
-                let text = String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
-                let paths = if target == URI_LIST {
-                    decode_uri_list(&text)
-                } else {
-                    decode_gnome_copied_files(&text)
-                };
-                return paths.map_err(|e| e.to_string());
-            }
-        }
-        Ok(Vec::new())
+        let Some((target, bytes)) = cb
+            .read(&[URI_LIST, GNOME_COPIED_FILES])
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(Vec::new());
+        };
+        let text = String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
+        let paths = if target == URI_LIST {
+            decode_uri_list(&text)
+        } else {
+            decode_gnome_copied_files(&text)
+        };
+        paths.map_err(|e| e.to_string())
     })
     .await?;
     if list.is_empty() {

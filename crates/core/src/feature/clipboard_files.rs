@@ -370,11 +370,9 @@ pub fn asks(message: &super::files::FromViewer) -> Asks<'_> {
         F::Mkdir { path, .. } | F::Write { path, .. } | F::Symlink { path, .. } => {
             Asks::Path(Reach::Write, path)
         }
-        F::Ack { .. }
-        | F::Resume { .. }
-        | F::Data { .. }
-        | F::Commit { .. }
-        | F::Cancel { .. } => Asks::Transfer,
+        F::Ack { .. } | F::Resume { .. } | F::Data { .. } | F::Commit { .. } | F::Cancel { .. } => {
+            Asks::Transfer
+        }
         F::Remove { .. } | F::Rename { .. } => Asks::Never,
     }
 }

@@ -708,7 +708,10 @@ mod clipboard_files_rules {
         );
         assert_eq!(decode_uri_list(&list), Ok(paths.clone()));
         let gnome = encode_gnome_copied_files(&paths);
-        assert!(gnome.starts_with("copy\nfile:///home/u/a%20file.txt\n"), "{gnome}");
+        assert!(
+            gnome.starts_with("copy\nfile:///home/u/a%20file.txt\n"),
+            "{gnome}"
+        );
         assert_eq!(decode_gnome_copied_files(&gnome), Ok(paths.clone()));
         assert_eq!(
             decode_gnome_copied_files("cut\nfile:///x/y"),
@@ -792,7 +795,10 @@ mod clipboard_files_rules {
         assert_eq!(scope.allows(Reach::Read, &s), Some(s.clone()));
         assert_eq!(scope.allows(Reach::Write, &s), None);
         assert_eq!(
-            scope.allows(Reach::Write, &hp("/home/u/.cache/latchkey-clipboard/s1/1/f")),
+            scope.allows(
+                Reach::Write,
+                &hp("/home/u/.cache/latchkey-clipboard/s1/1/f")
+            ),
             Some(s.clone())
         );
         assert_eq!(
@@ -809,7 +815,10 @@ mod clipboard_files_rules {
     fn the_directories_passed_through_are_those_below_the_named_path() {
         let from = hp("/home/u/tree");
         assert_eq!(passes_through(&from, &from), Vec::<HostPath>::new());
-        assert_eq!(passes_through(&from, &hp("/home/u/tree/a")), vec![from.clone()]);
+        assert_eq!(
+            passes_through(&from, &hp("/home/u/tree/a")),
+            vec![from.clone()]
+        );
         assert_eq!(
             passes_through(&from, &hp("/home/u/tree/a/b")),
             vec![from.clone(), hp("/home/u/tree/a")]
@@ -834,7 +843,10 @@ mod clipboard_files_rules {
             recursive: true,
         };
         assert_eq!(asks(&rm), Asks::Never);
-        assert_eq!(asks(&files::FromViewer::Ack { id: 1, offset: 0 }), Asks::Transfer);
+        assert_eq!(
+            asks(&files::FromViewer::Ack { id: 1, offset: 0 }),
+            Asks::Transfer
+        );
     }
 
     #[test]
@@ -849,7 +861,11 @@ mod clipboard_files_rules {
             }
         );
         assert!(super::parse::<FromViewer>(&SPEC, br#"{"type":"get","id":1,"x":1}"#).is_err());
-        let pieces = pack_paths((0..2000).map(|i| format!("/some/long/path/{i:04}")).collect());
+        let pieces = pack_paths(
+            (0..2000)
+                .map(|i| format!("/some/long/path/{i:04}"))
+                .collect(),
+        );
         assert!(pieces.len() > 1);
         assert_eq!(pieces.iter().map(Vec::len).sum::<usize>(), 2000);
         for p in pieces {

@@ -49,32 +49,33 @@ pub mod host {
         Failure::new(code, format!("the host's clipboard: {e}"))
     }
 
-    async fn read(desktop: &Desktop, target: &str) -> Result<Option<Vec<u8>>, Failure> {
-        let (tx, rx) = oneshot::channel();
-        desktop.send(Job::ClipboardRead(target.to_string(), tx));
-        rx.await
-            .map_err(|_| Failure::new(ErrorCode::Local, "the clipboard thread stopped"))?
-            .map_err(|e| Failure::new(ErrorCode::Local, e))
-    }
-
     /// The files the host's clipboard offers (none: it offers no file list).
     pub(crate) async fn offered_files(desktop: &Desktop) -> Result<Vec<String>, Failure> {
-        let text = |b: Vec<u8>| {
-            String::from_utf8(b).map_err(|_| {
-                Failure::new(ErrorCode::BadInput, "the host's clipboard: not UTF-8")
-            })
+        let (tx, rx) = oneshot::channel();
+        desktop.send(Job::ClipboardRead(vec![URI_LIST, GNOME_COPIED_FILES], tx));
+        let value = rx
+            .await
+            .map_err(|_| Failure::new(ErrorCode::Local, "the clipboard thread stopped"))?
+            .map_err(|e| Failure::new(ErrorCode::Local, e))?;
+        let Some((target, bytes)) = value else {
+            return Ok(Vec::new());
         };
-        if let Some(list) = read(desktop, URI_LIST).await? {
-            return decode_uri_list(&text(list)?).map_err(uri_failure);
-        }
-        if let Some(list) = read(desktop, GNOME_COPIED_FILES).await? {
-            return decode_gnome_copied_files(&text(list)?).map_err(uri_failure);
-        }
-        Ok(Vec::new())
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::new(ErrorCode::BadInput, "the host's clipboard: not UTF-8"))?;
+        let paths = if target == URI_LIST {
+            decode_uri_list(&text)
+        } else {
+            decode_gnome_copied_files(&text)
+        };
+        paths.map_err(uri_failure)
     }
 
     impl ClipboardFilesHost {
-        async fn carry_out(&mut self, message: FromViewer, channel: &Control) -> Result<(), Failure> {
+        async fn carry_out(
+            &mut self,
+            message: FromViewer,
+            channel: &Control,
+        ) -> Result<(), Failure> {
             let files = &self.ctx.files;
             match message {
                 FromViewer::Get { id } => {
@@ -141,7 +142,9 @@ pub mod host {
                         .desktop
                         .send(Job::ClipboardOffer(targets, tx));
                     rx.await
-                        .map_err(|_| Failure::new(ErrorCode::Local, "the clipboard thread stopped"))?
+                        .map_err(|_| {
+                            Failure::new(ErrorCode::Local, "the clipboard thread stopped")
+                        })?
                         .map_err(|e| Failure::new(ErrorCode::Local, e))?;
                     let count = paths.len();
                     let _ = channel.send(&FromHost::Offered { id, count }).await;

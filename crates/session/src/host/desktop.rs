@@ -14,8 +14,11 @@ pub(crate) enum Job {
     ClipboardGet(oneshot::Sender<Option<String>>),
     /// Offer these targets (name, bytes) on the clipboard (a file list).
     ClipboardOffer(Vec<(String, Vec<u8>)>, oneshot::Sender<Result<(), String>>),
-    /// The clipboard's value in this target.
-    ClipboardRead(String, oneshot::Sender<Result<Option<Vec<u8>>, String>>),
+    /// The clipboard's value in the first of these targets it offers, and which.
+    ClipboardRead(
+        Vec<&'static str>,
+        oneshot::Sender<Result<Option<(String, Vec<u8>)>, String>>,
+    ),
     Barrier(oneshot::Sender<()>),
     /// A session ended: release every key and button it left held.
     ReleaseAll,
@@ -116,9 +119,9 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
                 };
                 let _ = reply.send(done);
             }
-            Job::ClipboardRead(target, reply) => {
+            Job::ClipboardRead(targets, reply) => {
                 let value = match clipboard.get_or_insert_with_result() {
-                    Some(cb) => cb.read(&target).map_err(|e| e.to_string()),
+                    Some(cb) => cb.read(&targets).map_err(|e| e.to_string()),
                     None => Err("no clipboard on this display".into()),
                 };
                 let _ = reply.send(value);

@@ -135,9 +135,12 @@ fn with_files<T>(
         id: id.to_string(),
         login: login.login.clone(),
     };
-    with_session(config, &target, login.json, async move |session: &Session| {
-        work(session.files()).await
-    })
+    with_session(
+        config,
+        &target,
+        login.json,
+        async move |session: &Session| work(session.files()).await,
+    )
 }
 
 /// Log in to `target` and run `work` on the session (a feature whose

@@ -30,7 +30,8 @@ fn open_folders() -> MutexGuard<'static, Vec<String>> {
 /// Whether the clipboard offers something in `folder`.
 fn offers_in(offered: &[String], folder: &HostPath) -> bool {
     offered.iter().any(|p| {
-        HostPath::parse(p).is_ok_and(|p| p.base == folder.base && p.parts.starts_with(&folder.parts))
+        HostPath::parse(p)
+            .is_ok_and(|p| p.base == folder.base && p.parts.starts_with(&folder.parts))
     })
 }
 
@@ -137,7 +138,11 @@ impl SessionFiles {
         let dir = staging
             .join(&n.to_string())
             .map_err(|e| Failure::new(ErrorCode::Local, e.to_string()))?;
-        worker.call(Op::Mkdir { path: dir.to_wire() }).await?;
+        worker
+            .call(Op::Mkdir {
+                path: dir.to_wire(),
+            })
+            .await?;
         Ok(dir.to_wire())
     }
 
@@ -169,9 +174,19 @@ impl SessionFiles {
 
 /// Make `path` unless it is a directory already (not a link).
 async fn mkdir_or_there(worker: &Worker, path: &HostPath) -> Result<(), Failure> {
-    match worker.call(Op::Mkdir { path: path.to_wire() }).await {
+    match worker
+        .call(Op::Mkdir {
+            path: path.to_wire(),
+        })
+        .await
+    {
         Err(f) if f.code == ErrorCode::Exists => {
-            match worker.call(Op::Stat { path: path.to_wire() }).await? {
+            match worker
+                .call(Op::Stat {
+                    path: path.to_wire(),
+                })
+                .await?
+            {
                 Reply::Entry { entry } if entry.kind == Kind::Dir => Ok(()),
                 _ => Err(Failure::new(
                     ErrorCode::NotDirectory,
@@ -186,12 +201,19 @@ async fn mkdir_or_there(worker: &Worker, path: &HostPath) -> Result<(), Failure>
 /// Remove the staging folders in `parent` that no open session uses and
 /// the clipboard does not offer (left by sessions that ended).
 async fn sweep(worker: &Worker, parent: &HostPath, desktop: &Desktop) {
-    let Ok(Reply::Entries { entries }) = worker.call(Op::List { path: parent.to_wire() }).await
+    let Ok(Reply::Entries { entries }) = worker
+        .call(Op::List {
+            path: parent.to_wire(),
+        })
+        .await
     else {
         return;
     };
     let offered = offered_files(desktop).await.unwrap_or_default();
-    for e in entries.iter().filter(|e| e.kind == Kind::Dir && e.valid_name) {
+    for e in entries
+        .iter()
+        .filter(|e| e.kind == Kind::Dir && e.valid_name)
+    {
         let Ok(folder) = parent.join(&e.name) else {
             continue;
         };
@@ -216,7 +238,12 @@ async fn fresh(worker: &Worker, parent: &HostPath) -> Result<HostPath, Failure> 
         let path = parent
             .join(&name)
             .map_err(|e| Failure::new(ErrorCode::Local, e.to_string()))?;
-        match worker.call(Op::Mkdir { path: path.to_wire() }).await {
+        match worker
+            .call(Op::Mkdir {
+                path: path.to_wire(),
+            })
+            .await
+        {
             Ok(_) => return Ok(path),
             Err(f) if f.code == ErrorCode::Exists => continue,
             Err(f) => return Err(f),
