@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop_user::RootHost as Setup;
+use latchkey_e2e::desktop_user::{root_cmd, RootHost as Setup};
 use latchkey_e2e::trees::{sha256_file, tree};
 use rand_core::{OsRng, RngCore};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 fn ok_json(run: &Run) -> Value {
     assert_eq!(run.code, 0, "{run:?}");
