@@ -15,14 +15,14 @@ pub(crate) enum Job {
     /// Offer these targets (name, bytes) on the clipboard (a file list).
     ClipboardOffer(Vec<(String, Vec<u8>)>, oneshot::Sender<Result<(), String>>),
     /// The clipboard's value in the first of these targets it offers, and which.
-    ClipboardRead(
-        Vec<&'static str>,
-        oneshot::Sender<Result<Option<(String, Vec<u8>)>, String>>,
-    ),
+    ClipboardRead(Vec<&'static str>, oneshot::Sender<Result<Read, String>>),
     Barrier(oneshot::Sender<()>),
     /// A session ended: release every key and button it left held.
     ReleaseAll,
 }
+
+/// A clipboard value and the target it was read in (`None`: none offered).
+pub(crate) type Read = Option<(String, Vec<u8>)>;
 
 /// Which thread a job runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -42,10 +42,13 @@ const STAGING_PARENT: [&str; 2] = [".cache", "latchkey-clipboard"];
 #[derive(Clone, Default)]
 pub(crate) struct SessionFiles(Arc<Inner>);
 
+/// The worker and its user's home (as a wire path), or why it did not start.
+type Started = Result<(Arc<Worker>, String), Failure>;
+
 #[derive(Default)]
 struct Inner {
-    /// The worker and its user's home, started on first use (or why not).
-    worker: tokio::sync::Mutex<Option<Result<(Arc<Worker>, String), Failure>>>,
+    /// The worker, started on first use (or why not).
+    worker: tokio::sync::Mutex<Option<Started>>,
     scope: Mutex<Scope>,
 }
 
@@ -55,7 +58,7 @@ impl SessionFiles {
         self.started().await.map(|(w, _)| w)
     }
 
-    async fn started(&self) -> Result<(Arc<Worker>, String), Failure> {
+    async fn started(&self) -> Started {
         let mut slot = self.0.worker.lock().await;
         if slot.is_none() {
             let started = match desktop_user() {
