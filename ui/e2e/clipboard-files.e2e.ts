@@ -44,7 +44,7 @@ describe('files through the clipboard', () => {
     await get.getByText('Pasted 2 items (3.5 MiB) from the remote clipboard; this computer’s clipboard offers them.').waitFor();
     expect(await callsOf(page, 'clipboard_get_files')).toEqual([{ sessionId: 's9', dir: '/home/me/Incoming' }]);
     await shot(page, 'viewer-clipboard-files-get');
-    await get.getByRole('button', { name: 'Close' }).click();
+    await get.getByRole('button', { name: 'Close', exact: true }).last().click();
     await get.waitFor({ state: 'hidden' });
     // The toolbar's status line says it too.
     await page.getByText('Pasted 2 items (3.5 MiB) from the remote clipboard; this computer’s clipboard offers them.').waitFor();
