@@ -15,92 +15,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop_user::{is_root, root_cmd, FakeLogind, TempUser};
+use latchkey_e2e::desktop_user::{root_cmd, RootHost as Setup};
+use latchkey_e2e::trees::{sha256_file, tree};
 use rand_core::{OsRng, RngCore};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-/// A root host whose desktop user is a throwaway user, and a viewer.
-struct Setup {
-    user: TempUser,
-    logind: FakeLogind,
-    host: Device,
-    _proc: Proc,
-    id: String,
-    viewer: Device,
-    rv: Rendezvous,
-    profile: &'static str,
-}
-
-impl Setup {
-    fn new(tag: &str, profile: &'static str) -> Setup {
-        assert!(
-            is_root(),
-            "this suite makes a throwaway desktop user: run it as root (CI does)"
-        );
-        for tool in ["useradd", "userdel", "groupdel"] {
-            assert!(
-                root_cmd("sh", &["-c", &format!("command -v {tool}")]),
-                "{tool} is missing (scripts/setup.sh installs passwd)"
-            );
-        }
-        let user = TempUser::new(tag);
-        let logind = FakeLogind::new();
-        logind.logged_in(&user);
-        let rv = Rendezvous::start(0, None);
-        let host = Device::file();
-        host.set_password(profile, GOOD_PASSWORD).ok();
-        host.run(&["unattended", "on", "--profile", profile]).ok();
-        let env = logind.env();
-        let refs: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-        let mut proc = host.spawn_piped_env(&["host", "--rendezvous", &rv.url], &refs);
-        let line = proc.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
-        let id = line.rsplit("ID ").next().expect("id").replace(' ', "");
-        Setup {
-            user,
-            logind,
-            host,
-            _proc: proc,
-            id,
-            viewer: Device::file(),
-            rv,
-            profile,
-        }
-    }
-
-    /// `latchkey ARGS --json` with the login options, the password on stdin.
-    fn lk(&self, args: &[&str]) -> Run {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend([
-            "--rendezvous",
-            &self.rv.url,
-            "--profile",
-            self.profile,
-            "--password-stdin",
-            "--json",
-        ]);
-        let env = self.logind.env();
-        let refs: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-        self.viewer.run_env(&all, &refs, Some(&pw(GOOD_PASSWORD)))
-    }
-
-    /// `ID:PATH`.
-    fn at(&self, path: &str) -> String {
-        format!("{}:{path}", self.id)
-    }
-
-    /// Give the desktop's user a path this suite made as root.
-    fn chown(&self, path: &Path) {
-        assert!(root_cmd(
-            "chown",
-            &[
-                "-R",
-                &format!("{0}:{0}", self.user.name),
-                path.to_str().expect("utf-8")
-            ]
-        ));
-    }
-}
 
 fn ok_json(run: &Run) -> Value {
     assert_eq!(run.code, 0, "{run:?}");
@@ -111,41 +29,6 @@ fn ok_json(run: &Run) -> Value {
 
 fn failed(run: &Run, error: &str, code: i32) -> Value {
     refused(run, error, code)
-}
-
-fn sha256_file(path: &Path) -> String {
-    let mut f = std::fs::File::open(path).expect("open");
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).expect("read");
-    hex::encode(h.finalize())
-}
-
-/// Every file, link and directory under `root`, with each file's hash and
-/// mode and each link's target.
-fn tree(root: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for item in std::fs::read_dir(&dir).expect("read_dir") {
-            let p = item.expect("entry").path();
-            let rel = p.strip_prefix(root).expect("under").to_path_buf();
-            let meta = std::fs::symlink_metadata(&p).expect("meta");
-            if meta.file_type().is_symlink() {
-                let t = std::fs::read_link(&p).expect("link");
-                out.push((rel, format!("link {}", t.display())));
-            } else if meta.is_dir() {
-                out.push((rel, "dir".into()));
-                todo.push(p);
-            } else {
-                out.push((
-                    rel,
-                    format!("{:o} {}", meta.mode() & 0o777, sha256_file(&p)),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn random_file(path: &Path, size: usize) {

@@ -2,11 +2,14 @@
 //! throwaway account (made with useradd, removed on drop) and a fake
 //! `loginctl` that reports its graphical session (or none). Needs root.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::cli::{pw, Device, Proc, Rendezvous, Run, GOOD_PASSWORD};
 
 /// useradd and userdel lock /etc/passwd: one at a time.
 static ACCOUNTS: Mutex<()> = Mutex::new(());
@@ -137,5 +140,97 @@ impl FakeLogind {
             ("LATCHKEY_ICE_BIND", OsString::from("127.0.0.1")),
             ("PATH", path),
         ]
+    }
+}
+
+/// A root host (as a system service runs) whose desktop user is a throwaway
+/// user, and a viewer: the file suites' setting.
+pub struct RootHost {
+    pub user: TempUser,
+    pub logind: FakeLogind,
+    pub host: Device,
+    pub proc: Proc,
+    pub id: String,
+    pub viewer: Device,
+    pub rv: Rendezvous,
+    pub profile: &'static str,
+}
+
+impl RootHost {
+    pub fn new(tag: &str, profile: &'static str) -> RootHost {
+        RootHost::new_on(tag, profile, None)
+    }
+
+    /// The same, the host sharing X display `display` (when given).
+    pub fn new_on(tag: &str, profile: &'static str, display: Option<&str>) -> RootHost {
+        assert!(
+            is_root(),
+            "this suite makes a throwaway desktop user: run it as root (CI does)"
+        );
+        for tool in ["useradd", "userdel", "groupdel"] {
+            assert!(
+                root_cmd("sh", &["-c", &format!("command -v {tool}")]),
+                "{tool} is missing (scripts/setup.sh installs passwd)"
+            );
+        }
+        let user = TempUser::new(tag);
+        let logind = FakeLogind::new();
+        logind.logged_in(&user);
+        let rv = Rendezvous::start(0, None);
+        let host = Device::file();
+        host.set_password(profile, GOOD_PASSWORD).ok();
+        host.run(&["unattended", "on", "--profile", profile]).ok();
+        let env = logind.env();
+        let refs: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        let mut args = vec!["host", "--rendezvous", &rv.url];
+        if let Some(d) = display {
+            args.extend(["--display", d]);
+        }
+        let mut proc = host.spawn_piped_env(&args, &refs);
+        let line = proc.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
+        let id = line.rsplit("ID ").next().expect("id").replace(' ', "");
+        RootHost {
+            user,
+            logind,
+            host,
+            proc,
+            id,
+            viewer: Device::file(),
+            rv,
+            profile,
+        }
+    }
+
+    /// `latchkey ARGS --json` with the login options, the password on stdin.
+    pub fn lk(&self, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "--rendezvous",
+            &self.rv.url,
+            "--profile",
+            self.profile,
+            "--password-stdin",
+            "--json",
+        ]);
+        let env = self.logind.env();
+        let refs: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        self.viewer.run_env(&all, &refs, Some(&pw(GOOD_PASSWORD)))
+    }
+
+    /// `ID:PATH`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}:{path}", self.id)
+    }
+
+    /// Give the desktop's user a path this suite made as root.
+    pub fn chown(&self, path: &Path) {
+        assert!(root_cmd(
+            "chown",
+            &[
+                "-R",
+                &format!("{0}:{0}", self.user.name),
+                path.to_str().expect("utf-8")
+            ]
+        ));
     }
 }

@@ -16,6 +16,7 @@
 //! - [`desktop_user`]: a throwaway desktop user and a fake `loginctl`, for a root host.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
+//! - [`trees`]: a file's hash, a tree's files, links and modes, to compare copies.
 //! - [`webdriver`]: a minimal WebDriver client for the app.
 //!
 //! Build the binaries first (`cargo build --workspace --bins`;
@@ -27,4 +28,5 @@ pub mod desktop;
 pub mod desktop_user;
 pub mod raw_host;
 pub mod raw_viewer;
+pub mod trees;
 pub mod webdriver;

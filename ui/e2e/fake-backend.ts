@@ -254,6 +254,9 @@ export class FakeBackend {
   private nextSession = 1;
   /** The host's clipboard text; null when it holds none. */
   clipboard: string | null = 'Text on the remote clipboard';
+  /** The files the host's clipboard offers (`clipboard_get_files`), and this computer's copied files. */
+  clipboardFiles: string[] = ['/home/host/Desktop/report.pdf', '/home/host/Pictures'];
+  localCopiedFiles: string[] = [];
   /** What the host reports with `system_info` (its load moves on every ask). */
   systemInfo: SystemInfo = structuredClone(SYSTEM_INFO);
   /** The two file trees of the file window. */
@@ -619,6 +622,27 @@ export class FakeBackend {
         this.session(args.sessionId);
         this.clipboard = String(args.text);
         return null;
+      case 'clipboard_get_files': {
+        const s = this.session(args.sessionId);
+        this.needClipboardFiles(s);
+        if (this.clipboardFiles.length === 0) throw appError('empty', "the host's clipboard holds no files");
+        const dir = (args.dir as string | null) ?? '/home/me/Downloads';
+        const paths = this.clipboardFiles.map((p) => `${dir}/${p.split('/').pop()}`);
+        this.localCopiedFiles = paths;
+        return { paths, files: 5, bytes: 3 * 1024 * 1024 + 512 * 1024, on_local_clipboard: true };
+      }
+      case 'clipboard_put_files': {
+        const s = this.session(args.sessionId);
+        this.needClipboardFiles(s);
+        const given = args.paths as string[];
+        const srcs = given.length > 0 ? given : this.localCopiedFiles;
+        if (srcs.length === 0) {
+          throw appError('empty', 'no files are copied on this computer: copy some in a file manager first');
+        }
+        const paths = srcs.map((p) => `/home/host/.cache/latchkey-clipboard/5f2a/1/${p.split('/').pop()}`);
+        this.clipboardFiles = paths;
+        return { paths, files: srcs.length, bytes: 2048 * srcs.length, on_local_clipboard: false };
+      }
       case 'system_info': {
         const s = this.session(args.sessionId);
         if (!s.permissions.includes('system_info')) {
@@ -687,6 +711,12 @@ export class FakeBackend {
       }
       default:
         throw appError('local', `the mock backend has no command "${cmd}"`);
+    }
+  }
+
+  private needClipboardFiles(s: SessionInfo) {
+    if (!s.permissions.includes('clipboard_files')) {
+      throw appError('permission', "the host does not allow clipboard_files_get in this session (permission 'clipboard_files')");
     }
   }
 

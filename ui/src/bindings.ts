@@ -120,6 +120,12 @@ export const commands = {
   async clipboardSet(sessionId: string, text: string): Promise<Result<null, AppError>> {
     return call("clipboard_set", { sessionId, text });
   },
+  async clipboardGetFiles(sessionId: string, dir: string | null): Promise<Result<ClipboardFilesDone, AppError>> {
+    return call("clipboard_get_files", { sessionId, dir });
+  },
+  async clipboardPutFiles(sessionId: string, paths: Array<string>): Promise<Result<ClipboardFilesDone, AppError>> {
+    return call("clipboard_put_files", { sessionId, paths });
+  },
   async switchDisplay(sessionId: string, id: number): Promise<Result<SessionInfo, AppError>> {
     return call("switch_display", { sessionId, id });
   },
@@ -217,6 +223,7 @@ export const ErrorCode = {
   IsDirectory: "is_directory",
   NotDirectory: "not_directory",
   NoSpace: "no_space",
+  Empty: "empty",
 } as const satisfies Record<string, ErrorCode>;
 
 /**
@@ -341,6 +348,27 @@ secret_store: string,
 config_dir: string, };
 
 /**
+ * What a paste or a copy did.
+ */
+export type ClipboardFilesDone = { 
+/**
+ * The files and folders: here (`clipboard_get_files`) or on the host.
+ */
+paths: Array<string>, 
+/**
+ * Files copied (folders counted by what they hold).
+ */
+files: number, 
+/**
+ * Their bytes.
+ */
+bytes: number, 
+/**
+ * Whether this computer's clipboard now offers them (a paste only).
+ */
+on_local_clipboard: boolean, };
+
+/**
  * What the connect prompts send.
  */
 export type ConnectRequest = { 
@@ -440,7 +468,7 @@ qr_svg: string, };
 /**
  * Why something failed, for a program: stable snake_case names on the wire.
  */
-export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "permission" | "session_ended" | "local" | "is_directory" | "not_directory" | "no_space";
+export type ErrorCode = "wrong_credentials" | "second_factor_required" | "second_factor_invalid" | "denied" | "throttled" | "protocol" | "host_offline" | "unknown_id" | "host_key_changed" | "weak_password" | "no_password" | "not_found" | "exists" | "builtin" | "bad_input" | "secret_store" | "forbidden" | "malformed" | "invalid" | "unknown_request" | "request_mismatch" | "unsupported" | "too_large" | "permission" | "session_ended" | "local" | "is_directory" | "not_directory" | "no_space" | "empty";
 
 /**
  * One row of a pane.

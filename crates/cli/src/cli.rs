@@ -152,6 +152,11 @@ pub enum Command {
     /// displays, uptime, network interfaces, logged-in users (needs the
     /// `system_info` permission).
     Sysinfo(SysinfoArgs),
+    /// Files through a host's clipboard (needs `clipboard_files`):
+    /// `--get-files DIR` copies what the host's clipboard offers into DIR;
+    /// `--put-files FILE...` copies files to the host and has its clipboard
+    /// offer them.
+    Clipboard(crate::commands::clipboard_files::ClipboardArgs),
     /// List a directory on a host (`ID:PATH`; `~` is the desktop user's home).
     Ls(crate::commands::files::LsArgs),
     /// Copy files between this computer and a host, scp's way (one side `ID:PATH`).

@@ -26,6 +26,9 @@ pub const FORBIDDEN: u8 = 8;
 /// `host --display auto`: the graphical session the host followed ended or
 /// changed; the service's `Restart=on-failure` starts it again to follow the new one.
 pub const DISPLAY_CHANGED: u8 = 9;
+/// There was nothing to copy: `clipboard --get-files` found no files on the
+/// host's clipboard (like grep's "no match", not a usage error).
+pub const EMPTY: u8 = 10;
 
 /// The exit code for a failure with `code`, in one place for every code
 /// (the store's errors, the control socket's answers). No wildcard arm: a
@@ -54,6 +57,7 @@ pub fn for_code(code: ErrorCode) -> u8 {
         ErrorCode::HostKeyChanged => HOST_KEY,
         ErrorCode::HostOffline | ErrorCode::UnknownId => OFFLINE,
         ErrorCode::Forbidden => FORBIDDEN,
+        ErrorCode::Empty => EMPTY,
         ErrorCode::Protocol
         | ErrorCode::Unsupported
         | ErrorCode::TooLarge
@@ -132,6 +136,8 @@ mod tests {
             "secret_store" => STORE,
             "host_key_changed" => HOST_KEY,
             "host_offline" | "unknown_id" => OFFLINE,
+            // Added with files through the clipboard.
+            "empty" => EMPTY,
             _ => OTHER,
         };
         for code in ErrorCode::ALL {

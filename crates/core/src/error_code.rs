@@ -87,11 +87,15 @@ pub enum ErrorCode {
     NotDirectory,
     /// The disk is full.
     NoSpace,
+
+    // Files through the clipboard.
+    /// There is nothing to copy (the host's clipboard holds no files).
+    Empty,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::WrongCredentials,
         ErrorCode::SecondFactorRequired,
         ErrorCode::SecondFactorInvalid,
@@ -121,6 +125,7 @@ impl ErrorCode {
         ErrorCode::IsDirectory,
         ErrorCode::NotDirectory,
         ErrorCode::NoSpace,
+        ErrorCode::Empty,
     ];
 
     /// The wire name (what serde writes).
@@ -155,6 +160,7 @@ impl ErrorCode {
             ErrorCode::IsDirectory => "is_directory",
             ErrorCode::NotDirectory => "not_directory",
             ErrorCode::NoSpace => "no_space",
+            ErrorCode::Empty => "empty",
         }
     }
 

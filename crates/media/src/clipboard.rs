@@ -1,4 +1,5 @@
-//! Clipboard text (and images) through `arboard`.
+//! Clipboard text (and images) through `arboard`; values in targets of our
+//! own naming (a file list) through [`crate::x11_selection`].
 //!
 //! On X11 the clipboard is not a store: the program that last set it must stay
 //! alive and answer every paste. `arboard` does this from a background thread
@@ -28,6 +29,8 @@ fn cb_err(e: arboard::Error) -> Error {
 /// A long-lived handle on the system clipboard (see the module docs for why it must live on).
 pub struct Clipboard {
     inner: arboard::Clipboard,
+    /// What we offer in targets of our own naming, while we do.
+    offer: Option<crate::x11_selection::SelectionOffer>,
 }
 
 impl std::fmt::Debug for Clipboard {
@@ -41,6 +44,7 @@ impl Clipboard {
     pub fn new() -> Result<Self> {
         Ok(Self {
             inner: arboard::Clipboard::new().map_err(cb_err)?,
+            offer: None,
         })
     }
 
@@ -55,6 +59,7 @@ impl Clipboard {
 
     /// Replaces the clipboard with `text`; served for as long as `self` lives.
     pub fn set_text(&mut self, text: &str) -> Result<()> {
+        self.offer = None;
         self.inner.set_text(text).map_err(cb_err)
     }
 
@@ -92,5 +97,20 @@ impl Clipboard {
                 bytes: std::borrow::Cow::Borrowed(&image.rgba),
             })
             .map_err(cb_err)
+    }
+
+    /// Replaces the clipboard with values in these targets (name, bytes),
+    /// e.g. `text/uri-list`; served for as long as `self` lives (or until
+    /// another program takes the clipboard).
+    pub fn offer(&mut self, targets: Vec<(String, Vec<u8>)>) -> Result<()> {
+        self.offer = None;
+        self.offer = Some(crate::x11_selection::SelectionOffer::start(targets)?);
+        Ok(())
+    }
+
+    /// The clipboard's value in the first of `targets` it offers, and
+    /// which (`None`: empty, or none of them offered).
+    pub fn read(&mut self, targets: &[&str]) -> Result<Option<(String, Vec<u8>)>> {
+        crate::x11_selection::read_selection(targets)
     }
 }

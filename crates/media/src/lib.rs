@@ -25,7 +25,8 @@
 //! - [`convert`]: RGBA/BGRA <-> I420 with SIMD (yuvutils-rs).
 //! - [`encode`] / [`decode`]: [`Vp8Encoder`] and [`Vp8Decoder`] (libvpx).
 //! - [`input`]: [`InputEvent`], [`Injector`] (rdev/XTest), physical key codes.
-//! - [`clipboard`]: [`Clipboard`] (arboard).
+//! - [`clipboard`]: [`Clipboard`] (arboard, and [`x11_selection`] for targets of our naming).
+//! - [`x11_selection`]: owning and reading the X11 CLIPBOARD in any target (x11rb).
 //! - `vpx` (private): the only `unsafe` code, a minimal libvpx binding layer.
 //! - `platform` (private): per-OS helpers (X11 keyboard map for text entry).
 #![deny(unsafe_code)]
@@ -43,6 +44,7 @@ pub mod input;
 mod platform;
 mod vpx;
 pub mod x11_screen;
+pub mod x11_selection;
 
 pub use capture::{list_displays, Capturer, DisplayInfo};
 pub use clipboard::{Clipboard, ClipboardImage};

@@ -6,6 +6,7 @@
 //! return, so the bindings cannot drift from the Rust side.
 
 mod acl;
+mod clipboard_files;
 mod files;
 mod first_run;
 mod profiles;
@@ -109,6 +110,8 @@ app_commands! {
     move_pointer(session_id: String, x: i32, y: i32) -> () => viewer::move_pointer;
     clipboard_get(session_id: String) -> Option<String> => viewer::clipboard_get;
     clipboard_set(session_id: String, text: String) -> () => viewer::clipboard_set;
+    clipboard_get_files(session_id: String, dir: Option<String>) -> clipboard_files::ClipboardFilesDone => clipboard_files::clipboard_get_files;
+    clipboard_put_files(session_id: String, paths: Vec<String>) -> clipboard_files::ClipboardFilesDone => clipboard_files::clipboard_put_files;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
     open_files_window(session_id: String) -> () => files::open_files_window;

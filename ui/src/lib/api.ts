@@ -206,6 +206,12 @@ export const api = {
   clipboardGet: (sessionId: string) => unwrap(() => commands.clipboardGet(sessionId)),
   clipboardSet: (sessionId: string, text: string) =>
     unwrap(() => commands.clipboardSet(sessionId, text)),
+  /** Copy the host's copied files into `dir` (null: Downloads); this computer's clipboard then offers them. */
+  clipboardGetFiles: (sessionId: string, dir: string | null) =>
+    unwrap(() => commands.clipboardGetFiles(sessionId, dir)),
+  /** Copy `paths` (none: the files copied on this computer) to the host's clipboard. */
+  clipboardPutFiles: (sessionId: string, paths: string[]) =>
+    unwrap(() => commands.clipboardPutFiles(sessionId, paths)),
   /** The host's system information (refused with `permission` without `system_info`). */
   systemInfo: (sessionId: string) => unwrap(() => commands.systemInfo(sessionId)),
 

@@ -186,6 +186,15 @@ export function describeConnectError(e: AppError): ErrorText {
         'Connect again from the main window.',
         'retry',
       );
+    case ErrorCode.Empty:
+      // Files through the clipboard: a clipboard (here or on the host) without files.
+      return text(
+        e,
+        'No files on the clipboard',
+        withDetail('There are no copied files to take.', e),
+        'Copy files in a file manager first, then try again.',
+        'none',
+      );
     case ErrorCode.Local:
       return localError(e);
     default:

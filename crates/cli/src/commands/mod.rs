@@ -4,6 +4,7 @@
 mod access;
 mod acl;
 mod clipboard;
+pub(crate) mod clipboard_files;
 mod displays;
 pub(crate) mod files;
 mod input;
@@ -95,6 +96,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
         Command::Sysinfo(args) => system_info::sysinfo(&mut config, args),
+        Command::Clipboard(args) => clipboard_files::clipboard(&mut config, args),
         Command::Ls(args) => files::ls(&mut config, args),
         Command::Cp(args) => files::cp(&mut config, args),
         Command::Mkdir(args) => files::mkdir(&mut config, args),

@@ -4,7 +4,7 @@
 //! `quit` or the end of input closes the session.
 //!
 //! Each feature's commands live in its own module (`input.rs`, `pointer.rs`,
-//! `clipboard.rs`, `displays.rs`: an enum `Script` with `parse` and `run`, and
+//! `clipboard.rs`, `clipboard_files.rs`, `displays.rs`: an enum `Script` with `parse` and `run`, and
 //! its `WORDS`); a new feature adds its module and one line to
 //! `script_features!` below.
 
@@ -70,6 +70,7 @@ script_features!(
     Pointer => pointer,
     Input => input,
     Clipboard => clipboard,
+    ClipboardFiles => clipboard_files,
     Displays => displays,
 );
 

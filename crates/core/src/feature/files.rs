@@ -13,10 +13,12 @@ use sha2::{Digest, Sha256};
 use super::{Access, ChannelKind, FeatureSpec, MAX_MESSAGE};
 use crate::permission::Permission;
 
-/// The file manager feature.
+/// The file manager feature. `clipboard_files` opens its channel too, for
+/// the files the clipboard names only (see `clipboard_files::Scope`: the
+/// host checks each request's path when `file_manager` is not granted).
 pub const SPEC: FeatureSpec = FeatureSpec {
     name: "files",
-    access: Access::Needs(Permission::FileManager),
+    access: Access::AnyOf(&[Permission::FileManager, Permission::ClipboardFiles]),
     channel: ChannelKind::ReliableOrdered,
     max_message: MAX_MESSAGE,
 };

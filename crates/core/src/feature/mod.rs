@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::permission::{Permission, PermissionSet};
 
 pub mod clipboard;
+pub mod clipboard_files;
 pub mod displays;
 pub mod files;
 pub mod frame;
@@ -85,6 +86,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &input::SPEC,
     &pointer::SPEC,
     &clipboard::SPEC,
+    &clipboard_files::SPEC,
     &displays::SPEC,
     &system_info::SPEC,
     &files::SPEC,

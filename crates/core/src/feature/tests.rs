@@ -712,3 +712,212 @@ mod tunnel_feature {
         );
     }
 }
+
+mod clipboard_files_rules {
+    use super::super::clipboard_files::*;
+    use super::super::files::{self, HostPath};
+    use crate::permission::{Permission, PermissionSet};
+
+    fn hp(s: &str) -> HostPath {
+        HostPath::parse(s).expect("path")
+    }
+
+    #[test]
+    fn the_feature_needs_clipboard_files_and_opens_the_files_channel() {
+        let only = |p: Permission| PermissionSet::from_iter([p]);
+        assert!(SPEC.allowed(only(Permission::ClipboardFiles)));
+        assert!(!SPEC.allowed(only(Permission::Clipboard)));
+        assert!(!SPEC.allowed(only(Permission::FileManager)));
+        assert!(files::SPEC.allowed(only(Permission::FileManager)));
+        assert!(files::SPEC.allowed(only(Permission::ClipboardFiles)));
+        assert!(!files::SPEC.allowed(only(Permission::Clipboard)));
+        // A refusal on `files` names the file manager.
+        assert_eq!(files::SPEC.permission(), Some(Permission::FileManager));
+        assert_eq!(SPEC.permission(), Some(Permission::ClipboardFiles));
+    }
+
+    #[test]
+    fn uri_lists_round_trip_with_percent_escapes() {
+        let paths = vec![
+            "/home/u/a file.txt".to_string(),
+            "/home/u/100%#?[é].bin".to_string(),
+            "/home/u/dir".to_string(),
+        ];
+        let list = encode_uri_list(&paths);
+        assert_eq!(
+            list,
+            "file:///home/u/a%20file.txt\r\nfile:///home/u/100%25%23%3F%5B%C3%A9%5D.bin\r\n\
+             file:///home/u/dir\r\n"
+        );
+        assert_eq!(decode_uri_list(&list), Ok(paths.clone()));
+        let gnome = encode_gnome_copied_files(&paths);
+        assert!(
+            gnome.starts_with("copy\nfile:///home/u/a%20file.txt\n"),
+            "{gnome}"
+        );
+        assert_eq!(decode_gnome_copied_files(&gnome), Ok(paths.clone()));
+        assert_eq!(
+            decode_gnome_copied_files("cut\nfile:///x/y"),
+            Ok(vec!["/x/y".to_string()])
+        );
+        assert_eq!(decode_gnome_copied_files("copy"), Ok(vec![]));
+    }
+
+    #[test]
+    fn uri_lists_are_read_as_other_programs_write_them() {
+        // LF only, comments, localhost, file:/p, lower-case escapes, a trailing slash.
+        let text = "# a comment\nfile://localhost/tmp/a%2fb\n\nfile:/tmp/c\nfile:///tmp/d%c3%a9/\n";
+        assert_eq!(
+            decode_uri_list(text),
+            Ok(vec![
+                "/tmp/a/b".to_string(),
+                "/tmp/c".to_string(),
+                "/tmp/dé".to_string()
+            ])
+        );
+        assert_eq!(decode_uri_list(""), Ok(vec![]));
+        assert!(matches!(
+            decode_uri_list("http://example.invalid/x"),
+            Err(UriError::NotLocal(_))
+        ));
+        assert!(matches!(
+            decode_uri_list("file://server/share/x"),
+            Err(UriError::NotLocal(_))
+        ));
+        for bad in [
+            "file:///tmp/%zz",
+            "file:///tmp/%4",
+            "file:///tmp/%ff%fe",
+            "file:///tmp/../etc/passwd",
+            "file:///tmp/%2e%2e/etc",
+            "file:///tmp/a%0Ab",
+            "file://",
+            "file:relative",
+        ] {
+            assert!(
+                matches!(decode_uri_list(bad), Err(UriError::BadPath(_))),
+                "{bad}"
+            );
+        }
+        let many = "file:///x\n".repeat(MAX_FILES + 1);
+        assert_eq!(decode_uri_list(&many), Err(UriError::TooMany));
+    }
+
+    #[test]
+    fn only_named_paths_and_the_staging_folder_are_open() {
+        let mut scope = Scope::default();
+        assert_eq!(scope.allows(Reach::Read, &hp("/home/u/a.txt")), None);
+        scope.set_roots(&["/home/u/a.txt".into(), "/home/u/tree".into()]);
+        scope.set_staging("/home/u/.cache/latchkey-clipboard/s1");
+        // What the clipboard names, and what a named folder holds.
+        assert_eq!(
+            scope.allows(Reach::Read, &hp("/home/u/a.txt")),
+            Some(hp("/home/u/a.txt"))
+        );
+        assert_eq!(
+            scope.allows(Reach::Read, &hp("/home/u/tree/x/y")),
+            Some(hp("/home/u/tree"))
+        );
+        // Nothing else: siblings, parents, look-alike names, the home spelled `~`.
+        for other in [
+            "/home/u",
+            "/home/u/b.txt",
+            "/home/u/a.txt.bak",
+            "/home/u/tree2",
+            "/etc/passwd",
+            "~/a.txt",
+            "a.txt",
+            "/",
+        ] {
+            assert_eq!(scope.allows(Reach::Read, &hp(other)), None, "{other}");
+        }
+        // Never written, even where it may be read.
+        assert_eq!(scope.allows(Reach::Write, &hp("/home/u/tree/x")), None);
+        // The staging folder: looked at, and written inside.
+        let s = hp("/home/u/.cache/latchkey-clipboard/s1");
+        assert_eq!(scope.allows(Reach::Read, &s), Some(s.clone()));
+        assert_eq!(scope.allows(Reach::Write, &s), None);
+        assert_eq!(
+            scope.allows(
+                Reach::Write,
+                &hp("/home/u/.cache/latchkey-clipboard/s1/1/f")
+            ),
+            Some(s.clone())
+        );
+        assert_eq!(
+            scope.allows(Reach::Write, &hp("/home/u/.cache/latchkey-clipboard/s2/f")),
+            None
+        );
+        // A new `get` replaces what the last one named.
+        scope.set_roots(&["/tmp/new".into()]);
+        assert_eq!(scope.allows(Reach::Read, &hp("/home/u/a.txt")), None);
+        assert!(scope.allows(Reach::Read, &hp("/tmp/new")).is_some());
+    }
+
+    #[test]
+    fn the_directories_passed_through_are_those_below_the_named_path() {
+        let from = hp("/home/u/tree");
+        assert_eq!(passes_through(&from, &from), Vec::<HostPath>::new());
+        assert_eq!(
+            passes_through(&from, &hp("/home/u/tree/a")),
+            vec![from.clone()]
+        );
+        assert_eq!(
+            passes_through(&from, &hp("/home/u/tree/a/b")),
+            vec![from.clone(), hp("/home/u/tree/a")]
+        );
+    }
+
+    #[test]
+    fn file_requests_ask_the_scope_by_kind() {
+        let list = files::FromViewer::List {
+            id: 1,
+            path: "/x".into(),
+        };
+        assert_eq!(asks(&list), Asks::Path(Reach::Read, "/x"));
+        let mkdir = files::FromViewer::Mkdir {
+            id: 1,
+            path: "/y".into(),
+        };
+        assert_eq!(asks(&mkdir), Asks::Path(Reach::Write, "/y"));
+        let rm = files::FromViewer::Remove {
+            id: 1,
+            path: "/y".into(),
+            recursive: true,
+        };
+        assert_eq!(asks(&rm), Asks::Never);
+        assert_eq!(
+            asks(&files::FromViewer::Ack { id: 1, offset: 0 }),
+            Asks::Transfer
+        );
+    }
+
+    #[test]
+    fn clipboard_files_messages_parse_strictly() {
+        let m: FromViewer =
+            super::parse(&SPEC, br#"{"type":"offer","id":3,"dir":"/d"}"#).expect("offer");
+        assert_eq!(
+            m,
+            FromViewer::Offer {
+                id: 3,
+                dir: "/d".into()
+            }
+        );
+        assert!(super::parse::<FromViewer>(&SPEC, br#"{"type":"get","id":1,"x":1}"#).is_err());
+        let pieces = pack_paths(
+            (0..2000)
+                .map(|i| format!("/some/long/path/{i:04}"))
+                .collect(),
+        );
+        assert!(pieces.len() > 1);
+        assert_eq!(pieces.iter().map(Vec::len).sum::<usize>(), 2000);
+        for p in pieces {
+            let m = FromHost::Files {
+                id: u64::MAX,
+                paths: p,
+                more: true,
+            };
+            assert!(serde_json::to_vec(&m).expect("json").len() <= SPEC.max_message);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! (a handle of the viewer's session), plus the screen.
 
 pub mod clipboard;
+pub mod clipboard_files;
 pub mod displays;
 pub mod files;
 pub mod input;

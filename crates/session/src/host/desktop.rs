@@ -12,10 +12,17 @@ pub(crate) enum Job {
     Input(InputEvent),
     ClipboardSet(String),
     ClipboardGet(oneshot::Sender<Option<String>>),
+    /// Offer these targets (name, bytes) on the clipboard (a file list).
+    ClipboardOffer(Vec<(String, Vec<u8>)>, oneshot::Sender<Result<(), String>>),
+    /// The clipboard's value in the first of these targets it offers, and which.
+    ClipboardRead(Vec<&'static str>, oneshot::Sender<Result<Read, String>>),
     Barrier(oneshot::Sender<()>),
     /// A session ended: release every key and button it left held.
     ReleaseAll,
 }
+
+/// A clipboard value and the target it was read in (`None`: none offered).
+pub(crate) type Read = Option<(String, Vec<u8>)>;
 
 /// Which thread a job runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +62,10 @@ impl Desktop {
 
     pub(crate) fn send(&self, job: Job) {
         let lane = match job {
-            Job::ClipboardSet(_) | Job::ClipboardGet(_) => &self.clipboard,
+            Job::ClipboardSet(_)
+            | Job::ClipboardGet(_)
+            | Job::ClipboardOffer(..)
+            | Job::ClipboardRead(..) => &self.clipboard,
             Job::Input(_) | Job::ReleaseAll | Job::Barrier(_) => &self.input,
         };
         let _ = lane.send(job);
@@ -101,6 +111,20 @@ fn desktop_thread(jobs: std::sync::mpsc::Receiver<Job>) {
                     .get_or_insert_with_result()
                     .and_then(|cb| cb.get_text().ok().flatten());
                 let _ = reply.send(text);
+            }
+            Job::ClipboardOffer(targets, reply) => {
+                let done = match clipboard.get_or_insert_with_result() {
+                    Some(cb) => cb.offer(targets).map_err(|e| e.to_string()),
+                    None => Err("no clipboard on this display".into()),
+                };
+                let _ = reply.send(done);
+            }
+            Job::ClipboardRead(targets, reply) => {
+                let value = match clipboard.get_or_insert_with_result() {
+                    Some(cb) => cb.read(&targets).map_err(|e| e.to_string()),
+                    None => Err("no clipboard on this display".into()),
+                };
+                let _ = reply.send(value);
             }
             Job::Barrier(reply) => {
                 let _ = reply.send(());

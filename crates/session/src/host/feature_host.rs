@@ -47,6 +47,9 @@ pub(crate) struct FeatureContext {
     /// The last pointer sequence number applied: the pointer task moves it,
     /// the input task's `Sync` waits for it.
     pub pointer_seq: Arc<watch::Sender<u64>>,
+    /// The session's file worker and what `clipboard_files` opens on `files`
+    /// (shared by those two features; its staging folder goes with the session).
+    pub files: crate::features::files::shared::SessionFiles,
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

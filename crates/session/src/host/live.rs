@@ -93,6 +93,7 @@ pub async fn run(
         drops: drops.clone(),
         screen,
         pointer_seq: Arc::new(watch::channel(0).0),
+        files: Default::default(),
     });
     for dc in early_channels {
         router.open(dc).await;

@@ -74,6 +74,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         spawn::<crate::features::clipboard::host::ClipboardHost>,
     ),
     (
+        &feature::clipboard_files::SPEC,
+        spawn::<crate::features::clipboard_files::host::ClipboardFilesHost>,
+    ),
+    (
         &feature::displays::SPEC,
         spawn::<crate::features::displays::host::DisplaysHost>,
     ),
@@ -125,9 +129,10 @@ impl Router {
         spawn(Control::new(dc), self.ctx.clone(), &mut self.tasks);
     }
 
-    /// Stop every feature task.
+    /// Stop every feature task, then remove what the session staged.
     pub async fn stop(mut self) {
         self.tasks.shutdown().await;
+        self.ctx.files.end(&self.ctx.shared.desktop).await;
     }
 }
 

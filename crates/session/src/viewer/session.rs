@@ -2,7 +2,7 @@
 //! `control` channel and the signaling socket, and turns what the host says
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
-//! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`],
+//! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`], [`Session::system_info`],
 //! [`Session::files`], [`Session::tunnel`]) on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -17,6 +17,7 @@ use latchkey_core::feature;
 use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
+use crate::features::clipboard_files::viewer::ClipboardFiles;
 use crate::features::displays::viewer::Displays;
 use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
@@ -51,6 +52,8 @@ pub struct Session {
     pointer: Pointer,
     /// Clipboard text both ways.
     clipboard: Clipboard,
+    /// Files through the clipboard (their bytes go over `files`).
+    clipboard_files: ClipboardFiles,
     /// The choice of screen.
     displays: Displays,
     /// The host's system information.
@@ -103,6 +106,7 @@ impl Session {
             input: Input::new(link(&feature::input::SPEC), pointer.seq()),
             pointer,
             clipboard: Clipboard::new(link(&feature::clipboard::SPEC)),
+            clipboard_files: ClipboardFiles::new(link(&feature::clipboard_files::SPEC)),
             displays: Displays::new(link(&feature::displays::SPEC)),
             system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
             files: Files::new(link(&feature::files::SPEC)),
@@ -128,6 +132,12 @@ impl Session {
     /// The host's clipboard (`clipboard`).
     pub fn clipboard(&self) -> &Clipboard {
         &self.clipboard
+    }
+
+    /// The host's clipboard as files (`clipboard_files`); its whole
+    /// operations take [`Session::files`] too, which moves the bytes.
+    pub fn clipboard_files(&self) -> &ClipboardFiles {
+        &self.clipboard_files
     }
 
     /// The host's monitors and the one streamed.

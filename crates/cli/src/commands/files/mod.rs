@@ -16,7 +16,7 @@ use latchkey_core::feature::files::{HostPath, Kind, Location};
 use latchkey_core::ErrorCode;
 use latchkey_session::features::files::viewer::{Files, FilesError};
 use latchkey_session::features::files::Failure;
-use latchkey_session::viewer;
+use latchkey_session::viewer::{self, Session};
 use latchkey_store::Config;
 
 use super::print_json;
@@ -111,7 +111,7 @@ pub(crate) fn remote(text: &str) -> Result<(String, String), FilesError> {
 }
 
 /// A failure printed (JSON on stdout with `--json`) and its exit code.
-fn report(e: &FilesError, json: bool) -> CliError {
+pub(crate) fn report(e: &FilesError, json: bool) -> CliError {
     let code = e.code();
     if !json {
         return CliError::Coded(exit::for_code(code), e.to_string());
@@ -135,23 +135,40 @@ fn with_files<T>(
         id: id.to_string(),
         login: login.login.clone(),
     };
-    let options = connect_options(config, &target, || Ok(()))?;
+    with_session(
+        config,
+        &target,
+        login.json,
+        async move |session: &Session| work(session.files()).await,
+    )
+}
+
+/// Log in to `target` and run `work` on the session (a feature whose
+/// failures are `FilesError`s: the file manager, files through the
+/// clipboard); the session is closed after.
+pub(crate) fn with_session<T>(
+    config: &mut Config,
+    target: &ConnectTarget,
+    json: bool,
+    work: impl AsyncFnOnce(&Session) -> Result<T, FilesError>,
+) -> Result<T, CliError> {
+    let options = connect_options(config, target, || Ok(()))?;
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         let (_, session) = viewer::connect(config, options).await.map_err(Err)?;
-        let done = work(session.files()).await;
+        let done = work(&session).await;
         session.close().await;
         done.map_err(Ok)
     });
     match outcome {
         Ok(v) => Ok(v),
-        Err(Ok(e)) => Err(report(&e, login.json)),
-        Err(Err(e)) => Err(report_failure(&e, login.json)),
+        Err(Ok(e)) => Err(report(&e, json)),
+        Err(Err(e)) => Err(report_failure(&e, json)),
     }
 }
 
 /// Check the arguments before connecting: a bad one is reported the same way.
-fn checked<T>(json: bool, r: Result<T, FilesError>) -> Result<T, CliError> {
+pub(crate) fn checked<T>(json: bool, r: Result<T, FilesError>) -> Result<T, CliError> {
     r.map_err(|e| report(&e, json))
 }
 

@@ -9,14 +9,16 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use latchkey_core::feature::clipboard_files::{asks, passes_through, Asks};
 use latchkey_core::feature::files::{
-    data_frame, pack_entries, FromHost, FromViewer, ACK_EVERY, FRAME_CHUNK, WINDOW,
+    data_frame, pack_entries, FromHost, FromViewer, HostPath, ACK_EVERY, FRAME_CHUNK, WINDOW,
 };
 use latchkey_core::feature::{self, FeatureSpec, WireError};
-use latchkey_core::permission::PermissionSet;
+use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_core::ErrorCode;
 
-use super::worker::{desktop_user, Op, Reply, Worker};
+use super::shared::SessionFiles;
+use super::worker::{Op, Reply, Worker};
 use super::Failure;
 use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
 use crate::transport::peer::Control;
@@ -41,8 +43,11 @@ struct Pending {
 
 /// One session's file manager.
 pub(crate) struct FilesHost {
-    /// The worker, started on the first allowed request (or why not).
-    worker: Option<Result<Arc<Worker>, Failure>>,
+    /// The session's context (the drop log).
+    ctx: FeatureContext,
+    /// The session's worker (started on the first allowed request) and
+    /// what `clipboard_files` alone opens.
+    files: SessionFiles,
     /// Reads going on: the viewer's acknowledged offset.
     reads: HashMap<u64, watch::Sender<u64>>,
     /// Writes going on.
@@ -65,22 +70,38 @@ fn unexpected() -> Failure {
     Failure::new(ErrorCode::Local, "an unexpected reply from the file worker")
 }
 
+/// Whether a request may go ahead under `clipboard_files` alone.
+enum InScope {
+    Yes,
+    No,
+    /// It could not be told (the worker did not start).
+    Failed(Failure),
+}
+
 impl FilesHost {
     async fn worker(&mut self) -> Result<Arc<Worker>, Failure> {
-        if self.worker.is_none() {
-            let started = match desktop_user() {
-                Ok(user) => Worker::start(user).await.map(Arc::new),
-                Err(f) => Err(f),
-            };
-            if let Err(f) = &started {
-                tracing::warn!(reason = %f, "file access refused");
-            }
-            self.worker = Some(started);
-        }
-        match &self.worker {
-            Some(Ok(w)) => Ok(w.clone()),
-            Some(Err(f)) => Err(f.clone()),
-            None => Err(Failure::new(ErrorCode::Local, "no file worker")),
+        self.files.worker().await
+    }
+
+    /// The rule of `clipboard_files` alone (`latchkey_core::feature::clipboard_files`):
+    /// the named paths and the staging folder, never through a link below them.
+    async fn in_scope(&self, message: &FromViewer) -> InScope {
+        let (reach, wire) = match asks(message) {
+            Asks::Transfer => return InScope::Yes,
+            Asks::Never => return InScope::No,
+            Asks::Path(reach, wire) => (reach, wire),
+        };
+        let Ok(path) = HostPath::parse(wire) else {
+            return InScope::No;
+        };
+        let from = self.files.scope().allows(reach, &path);
+        let Some(from) = from else {
+            return InScope::No;
+        };
+        match self.files.real_dirs(&passes_through(&from, &path)).await {
+            Ok(true) => InScope::Yes,
+            Ok(false) => InScope::No,
+            Err(f) => InScope::Failed(f),
         }
     }
 
@@ -102,7 +123,7 @@ impl FilesHost {
                 // A read's task sees its sender gone and stops.
                 self.reads.remove(&id);
                 if self.writes.remove(&id).is_some() {
-                    if let Some(Ok(w)) = &self.worker {
+                    if let Some(w) = self.files.running().await {
                         let _ = w.call(Op::Close { h: id }).await;
                     }
                 }
@@ -374,9 +395,10 @@ impl FeatureHost for FilesHost {
     const SPEC: &'static FeatureSpec = &feature::files::SPEC;
     type FromViewer = FromViewer;
 
-    fn new(_: &FeatureContext) -> Self {
+    fn new(ctx: &FeatureContext) -> Self {
         FilesHost {
-            worker: None,
+            ctx: ctx.clone(),
+            files: ctx.files.clone(),
             reads: HashMap::new(),
             writes: HashMap::new(),
             tasks: JoinSet::new(),
@@ -398,13 +420,30 @@ impl FeatureHost for FilesHost {
         }
     }
 
-    async fn handle(&mut self, message: FromViewer, _: PermissionSet, channel: &Control) {
+    async fn handle(&mut self, message: FromViewer, allowed: PermissionSet, channel: &Control) {
         let id = message.id();
         // Data of a write that already failed is dropped quietly (the
         // failure was answered once).
         let stale = matches!(message, FromViewer::Data { .. }) && !self.writes.contains_key(&id);
         if stale {
             return;
+        }
+        if !allowed.contains(Permission::FileManager) {
+            // The channel is open through `clipboard_files`: only its scope.
+            match self.in_scope(&message).await {
+                InScope::Yes => {}
+                InScope::No => {
+                    let (ctx, kind) = (&self.ctx, message.kind());
+                    ctx.drops
+                        .drop_message(&ctx.shared, &ctx.viewer, kind, Permission::FileManager);
+                    self.refused(message, channel).await;
+                    return;
+                }
+                InScope::Failed(f) => {
+                    failed(channel, id, f).await;
+                    return;
+                }
+            }
         }
         if let Err(f) = self.carry_out(message, channel).await {
             failed(channel, id, f).await;
@@ -417,7 +456,7 @@ impl FeatureHost for FilesHost {
         let id = message.id();
         self.reads.remove(&id);
         if self.writes.remove(&id).is_some() {
-            if let Some(Ok(w)) = &self.worker {
+            if let Some(w) = self.files.running().await {
                 let _ = w.call(Op::Close { h: id }).await;
             }
         }

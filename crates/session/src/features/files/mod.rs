@@ -8,6 +8,7 @@
 //!   (a thread, or a helper process with the desktop user's rights).
 //! - [`ops`]: the host's blocking file operations (run on that thread).
 //! - [`host`]: the host half (a `FeatureHost`).
+//! - [`shared`]: the session's worker and clipboard scope, shared with `clipboard_files`.
 //! - [`viewer`]: the viewer half, `session.files()`.
 //! - [`transfer`]: copies of files and trees over it (the CLI's `cp`, the app's file window).
 
@@ -15,6 +16,7 @@ use latchkey_core::ErrorCode;
 
 pub mod host;
 pub(crate) mod ops;
+pub(crate) mod shared;
 pub mod transfer;
 pub mod viewer;
 pub mod worker;
