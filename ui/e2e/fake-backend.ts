@@ -628,6 +628,15 @@ export class FakeBackend {
         this.systemInfo.cpu.load = [a, b, c];
         return structuredClone(this.systemInfo);
       }
+      case 'set_block_input':
+      case 'set_privacy_mode': {
+        const s = this.session(args.sessionId);
+        const permission: Permission = cmd === 'set_block_input' ? 'block_input' : 'privacy_mode';
+        if (!s.permissions.includes(permission)) {
+          throw appError('permission', `the host does not allow ${permission} in this session (permission '${permission}')`);
+        }
+        return Boolean(args.on);
+      }
       case 'open_files_window':
         this.session(args.sessionId);
         return null;

@@ -272,7 +272,7 @@ pub struct ConnectArgs {
     /// Stay connected and read commands from standard input, one per line,
     /// answering each with a line of JSON: move X Y, click, type TEXT,
     /// key CODE down|up, clipboard-set TEXT, clipboard-get, displays,
-    /// display ID, sync, quit.
+    /// display ID, block-input on|off, privacy on|off, sync, quit.
     #[arg(long, conflicts_with_all = ["record", "screenshot", "probe"])]
     pub commands: bool,
     /// Save one decoded frame of the host's screen as PNG, then leave.

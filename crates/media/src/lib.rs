@@ -26,6 +26,7 @@
 //! - [`encode`] / [`decode`]: [`Vp8Encoder`] and [`Vp8Decoder`] (libvpx).
 //! - [`input`]: [`InputEvent`], [`Injector`] (rdev/XTest), physical key codes.
 //! - [`clipboard`]: [`Clipboard`] (arboard).
+//! - [`desk`]: [`desk::InputBlock`] and [`desk::Blanker`]: the person at the host's desk kept out (XI2 grabs, RandR gamma, DPMS).
 //! - `vpx` (private): the only `unsafe` code, a minimal libvpx binding layer.
 //! - `platform` (private): per-OS helpers (X11 keyboard map for text entry).
 #![deny(unsafe_code)]
@@ -36,6 +37,7 @@ pub mod clipboard;
 pub mod convert;
 pub mod damage;
 pub mod decode;
+pub mod desk;
 pub mod encode;
 pub mod error;
 pub mod frame;

@@ -6,6 +6,7 @@
 //! return, so the bindings cannot drift from the Rust side.
 
 mod acl;
+mod desk;
 mod files;
 mod first_run;
 mod profiles;
@@ -111,6 +112,8 @@ app_commands! {
     clipboard_set(session_id: String, text: String) -> () => viewer::clipboard_set;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
+    set_block_input(session_id: String, on: bool) -> bool => desk::set_block_input;
+    set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
     open_files_window(session_id: String) -> () => files::open_files_window;
     local_list(path: Option<String>) -> files::FileListing => files::local_list;
     remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;

@@ -4,6 +4,7 @@
 mod access;
 mod acl;
 mod clipboard;
+mod desk;
 mod displays;
 pub(crate) mod files;
 mod input;

@@ -71,6 +71,7 @@ script_features!(
     Input => input,
     Clipboard => clipboard,
     Displays => displays,
+    Desk => desk,
 );
 
 fn parse(line: &str) -> Result<Command, String> {

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::permission::{Permission, PermissionSet};
 
 pub mod clipboard;
+pub mod desk;
 pub mod displays;
 pub mod files;
 pub mod input;
@@ -88,6 +89,8 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &system_info::SPEC,
     &files::SPEC,
     &tunnel::SPEC,
+    &desk::BLOCK_INPUT,
+    &desk::PRIVACY_MODE,
 ];
 
 /// The feature whose data channel has this label.

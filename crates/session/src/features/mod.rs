@@ -4,6 +4,7 @@
 //! (a handle of the viewer's session), plus the screen.
 
 pub mod clipboard;
+pub mod desk;
 pub mod displays;
 pub mod files;
 pub mod input;

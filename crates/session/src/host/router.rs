@@ -89,6 +89,14 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::tunnel::SPEC,
         spawn::<crate::features::tunnel::host::TunnelHost>,
     ),
+    (
+        &feature::desk::BLOCK_INPUT,
+        spawn::<crate::features::desk::host::DeskHost<crate::features::desk::host::BlockInput>>,
+    ),
+    (
+        &feature::desk::PRIVACY_MODE,
+        spawn::<crate::features::desk::host::DeskHost<crate::features::desk::host::PrivacyMode>>,
+    ),
 ];
 
 /// The feature tasks of one session.

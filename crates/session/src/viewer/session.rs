@@ -3,7 +3,8 @@
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
 //! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`],
-//! [`Session::files`], [`Session::tunnel`]) on its own data channel, opened
+//! [`Session::files`], [`Session::tunnel`], [`Session::block_input`],
+//! [`Session::privacy_mode`]) on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
 
@@ -17,6 +18,7 @@ use latchkey_core::feature;
 use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
+use crate::features::desk::viewer::DeskSwitch;
 use crate::features::displays::viewer::Displays;
 use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
@@ -59,6 +61,10 @@ pub struct Session {
     files: Files,
     /// TCP tunnels.
     tunnel: Tunnel,
+    /// The host's local input blocked.
+    block_input: DeskSwitch,
+    /// The host's monitors blank (and its local input blocked).
+    privacy_mode: DeskSwitch,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -107,6 +113,8 @@ impl Session {
             system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
             files: Files::new(link(&feature::files::SPEC)),
             tunnel: Tunnel::new(link(&feature::tunnel::SPEC)),
+            block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
+            privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
             state,
             events,
             track,
@@ -148,6 +156,16 @@ impl Session {
     /// TCP tunnels through the host (`tcp_tunnel`).
     pub fn tunnel(&self) -> &Tunnel {
         &self.tunnel
+    }
+
+    /// The host's local keyboards and pointers blocked (`block_input`).
+    pub fn block_input(&self) -> &DeskSwitch {
+        &self.block_input
+    }
+
+    /// The host's monitors blank, its local input blocked (`privacy_mode`).
+    pub fn privacy_mode(&self) -> &DeskSwitch {
+        &self.privacy_mode
     }
 
     /// What happens to the session from now on.
