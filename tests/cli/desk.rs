@@ -1,5 +1,6 @@
-//! Keeping the person at the host's desk out (`block_input`, `privacy_mode`)
-//! between real processes, on a real Xorg server (dummy video driver: RandR
+//! Keeping the person at the host's desk out (`block_input`, `privacy_mode`,
+//! and locking the desktop when the session ends: `lock_on_end`, with a real
+//! xscreensaver) between real processes, on a real Xorg server (dummy video driver: RandR
 //! outputs with CRTC gamma ramps). The person at the desk is a second
 //! XInput2 master ("Desk") whose own XTEST slaves carry their typing into an
 //! `xterm`, apart from the devices the host injects the viewer's input
@@ -11,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;
 use latchkey_e2e::desktop::{dropped, held_session, host_on_display, read_png, xtool};
-use latchkey_e2e::desktop_user::is_root;
+use latchkey_e2e::desktop_user::{is_root, TempUser};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::desk::{
     dim_outputs, output_gammas, DeskPerson, XorgDummy, DESK_HEIGHT, DESK_WIDTH,
 };
-use latchkey_testkit::{desktop, draw_rgba};
+use latchkey_testkit::{desktop, draw_rgba, Xvfb};
 
 /// The host's crash note (saved gamma ramps) in its config directory.
 fn note(host: &Device) -> PathBuf {
@@ -312,5 +313,162 @@ fn privacy_mode_blanks_the_monitors_and_not_the_viewers_picture() {
     assert_eq!(
         drops,
         vec![("privacy_mode".to_string(), "privacy_mode".to_string())]
+    );
+}
+
+/// xscreensaver on `display`, run as `user` (it will not lock for root),
+/// killed on drop.
+struct Locker {
+    child: std::process::Child,
+    display: String,
+}
+
+impl Locker {
+    fn start(display: &str, user: &TempUser) -> Self {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so that it and its helpers end together.
+        let child = std::process::Command::new("setpriv")
+            .arg(format!("--reuid={}", user.name))
+            .arg(format!("--regid={}", user.name))
+            .args(["--clear-groups", "env"])
+            .arg(format!("HOME={}", user.home.display()))
+            .arg(format!("DISPLAY={display}"))
+            .args(["xscreensaver", "-no-splash"])
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("xscreensaver must be installed");
+        let locker = Locker {
+            child,
+            display: display.to_string(),
+        };
+        let mut last = String::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !last.contains("non-blanked") {
+            assert!(
+                Instant::now() < deadline,
+                "xscreensaver not answering: {last:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+            last = locker.status();
+        }
+        locker
+    }
+
+    /// What `xscreensaver-command -time` says.
+    fn status(&self) -> String {
+        xtool(&self.display, &["xscreensaver-command", "-time"])
+    }
+
+    fn locked(&self) -> bool {
+        self.status().contains("locked")
+    }
+}
+
+impl Drop for Locker {
+    fn drop(&mut self) {
+        // The group this test made (xscreensaver and its helpers).
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wait until the host audited `n` session ends (it audits an end after
+/// locking, so a lock never lands on the next test's locker).
+fn sessions_ended(host: &Device, n: usize) {
+    until(
+        "the sessions' ends audited",
+        Duration::from_secs(40),
+        || host.audited("session_ended", n).len() >= n,
+    );
+}
+
+#[test]
+fn lock_on_end_locks_the_desktop_when_the_session_ends() {
+    assert!(
+        is_root(),
+        "the locker runs as a throwaway user, made as root"
+    );
+    let x = Xvfb::start_sized(640, 480);
+    let user = TempUser::new("lk");
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = host_on_display(&x.display, &rv, "default");
+    let viewer = Device::file();
+
+    // A session that ends normally: locked.
+    let locker = Locker::start(&x.display, &user);
+    let mut v = held_session(&viewer, h.id(), &rv, &[]);
+    assert!(!locker.locked());
+    v.send("quit");
+    v.finish(Duration::from_secs(20));
+    until("locked after the session", Duration::from_secs(20), || {
+        locker.locked()
+    });
+    // The host is done with this session (it audits the end after locking).
+    sessions_ended(&host, 1);
+    drop(locker);
+
+    // A session that drops (the viewer killed): locked.
+    let locker = Locker::start(&x.display, &user);
+    let mut v = held_session(&viewer, h.id(), &rv, &[]);
+    v.kill();
+    until("locked after the drop", Duration::from_secs(60), || {
+        locker.locked()
+    });
+    sessions_ended(&host, 2);
+    drop(locker);
+
+    // --no-lock-on-end: the session ends (audited), nothing locked.
+    let locker = Locker::start(&x.display, &user);
+    let mut v = held_session(&viewer, h.id(), &rv, &["--no-lock-on-end"]);
+    v.send("quit");
+    v.finish(Duration::from_secs(20));
+    sessions_ended(&host, 3);
+    assert!(!locker.locked(), "{}", locker.status());
+    // Turned off and on again from the session: locked.
+    let mut v = held_session(&viewer, h.id(), &rv, &["--no-lock-on-end"]);
+    let on = v.command("lock-on-end on");
+    assert_eq!(
+        (on["ok"].clone(), on["on"].clone()),
+        (true.into(), true.into()),
+        "{on}"
+    );
+    v.send("quit");
+    v.finish(Duration::from_secs(20));
+    until("locked after on again", Duration::from_secs(20), || {
+        locker.locked()
+    });
+    sessions_ended(&host, 4);
+    drop(locker);
+
+    // Without `lock_on_end`: the toggle is refused (audited once) and the
+    // end of the session locks nothing.
+    let locker = Locker::start(&x.display, &user);
+    password_on(&host, "screen_sharing");
+    let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "screen_sharing"]);
+    for _ in 0..2 {
+        let r = v.command("lock-on-end off");
+        assert_eq!(
+            (r["ok"].clone(), r["refused"].clone()),
+            (false.into(), true.into()),
+            "{r}"
+        );
+    }
+    v.send("quit");
+    v.finish(Duration::from_secs(20));
+    sessions_ended(&host, 5);
+    assert!(!locker.locked(), "{}", locker.status());
+    let drops: Vec<_> = dropped(&host)
+        .into_iter()
+        .filter(|(kind, _)| kind == "lock_on_end")
+        .collect();
+    assert_eq!(
+        drops,
+        vec![("lock_on_end".to_string(), "lock_on_end".to_string())]
     );
 }

@@ -629,9 +629,10 @@ export class FakeBackend {
         return structuredClone(this.systemInfo);
       }
       case 'set_block_input':
-      case 'set_privacy_mode': {
+      case 'set_privacy_mode':
+      case 'set_lock_on_end': {
         const s = this.session(args.sessionId);
-        const permission: Permission = cmd === 'set_block_input' ? 'block_input' : 'privacy_mode';
+        const permission = cmd.replace(/^set_/, '') as Permission;
         if (!s.permissions.includes(permission)) {
           throw appError('permission', `the host does not allow ${permission} in this session (permission '${permission}')`);
         }

@@ -302,6 +302,13 @@ describe('viewer', () => {
     expect(await callsOf(page, 'set_privacy_mode')).toEqual([{ sessionId: 's9', on: true }]);
     await privacy.click();
     await expect.poll(() => privacy.getAttribute('aria-pressed')).toBe('false');
+    // Locking when the session ends: on from the start, turned off here.
+    const lock = toolbar.getByRole('button', { name: 'Lock when done' });
+    await expect(lock.getAttribute('aria-pressed')).resolves.toBe('true');
+    await lock.click();
+    await expect.poll(() => lock.getAttribute('aria-pressed')).toBe('false');
+    await page.getByText('The remote computer stays unlocked when this session ends.').waitFor();
+    expect(await callsOf(page, 'set_lock_on_end')).toEqual([{ sessionId: 's9', on: false }]);
     expect((await callsOf(page, 'set_privacy_mode')).at(-1)).toEqual({ sessionId: 's9', on: false });
     // The owner takes block_input away: the host let go, the toggle goes.
     await emitEvent(page, 'session_permissions', {

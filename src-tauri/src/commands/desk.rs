@@ -10,6 +10,10 @@ pub async fn set_block_input(ctx: &Ctx, session_id: String, on: bool) -> AppResu
     Ok(session_of(ctx, &session_id)?.block_input().set(on).await?)
 }
 
+pub async fn set_lock_on_end(ctx: &Ctx, session_id: String, on: bool) -> AppResult<bool> {
+    Ok(session_of(ctx, &session_id)?.lock_on_end().set(on).await?)
+}
+
 pub async fn set_privacy_mode(ctx: &Ctx, session_id: String, on: bool) -> AppResult<bool> {
     Ok(session_of(ctx, &session_id)?.privacy_mode().set(on).await?)
 }

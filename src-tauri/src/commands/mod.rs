@@ -114,6 +114,7 @@ app_commands! {
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
     set_block_input(session_id: String, on: bool) -> bool => desk::set_block_input;
     set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
+    set_lock_on_end(session_id: String, on: bool) -> bool => desk::set_lock_on_end;
     open_files_window(session_id: String) -> () => files::open_files_window;
     local_list(path: Option<String>) -> files::FileListing => files::local_list;
     remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;

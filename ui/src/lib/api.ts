@@ -212,6 +212,8 @@ export const api = {
   setBlockInput: (sessionId: string, on: boolean) => unwrap(() => commands.setBlockInput(sessionId, on)),
   /** Blank the host's monitors and block its local input, or undo it (`privacy_mode`). */
   setPrivacyMode: (sessionId: string, on: boolean) => unwrap(() => commands.setPrivacyMode(sessionId, on)),
+  /** Whether the host locks its desktop when this session ends (`lock_on_end`: on unless turned off). */
+  setLockOnEnd: (sessionId: string, on: boolean) => unwrap(() => commands.setLockOnEnd(sessionId, on)),
 
   // File window (opened from the viewer window's toolbar).
   openFilesWindow: (sessionId: string) => unwrap(() => commands.openFilesWindow(sessionId)),

@@ -1,6 +1,7 @@
 //! Keeping the person at the host's desk out, in `connect --commands`:
 //! `block-input on|off` (on `session.block_input()`) and `privacy on|off`
-//! (on `session.privacy_mode()`).
+//! (on `session.privacy_mode()`), `lock-on-end on|off` (on
+//! `session.lock_on_end()`).
 
 use latchkey_session::viewer::Session;
 use serde_json::{json, Value};
@@ -8,13 +9,14 @@ use serde_json::{json, Value};
 use super::script::refused;
 
 /// The words this feature answers to.
-pub(super) const WORDS: &[&str] = &["block-input", "privacy"];
+pub(super) const WORDS: &[&str] = &["block-input", "privacy", "lock-on-end"];
 
 /// One command, understood.
 #[derive(Debug, PartialEq)]
 pub(super) enum Script {
     BlockInput(bool),
     Privacy(bool),
+    LockOnEnd(bool),
 }
 
 /// `on` or `off`.
@@ -32,6 +34,7 @@ impl Script {
         match word {
             "block-input" => Some(switch(word, rest).map(Script::BlockInput)),
             "privacy" => Some(switch(word, rest).map(Script::Privacy)),
+            "lock-on-end" => Some(switch(word, rest).map(Script::LockOnEnd)),
             _ => None,
         }
     }
@@ -41,6 +44,7 @@ impl Script {
         let result = match self {
             Script::BlockInput(on) => session.block_input().set(on).await,
             Script::Privacy(on) => session.privacy_mode().set(on).await,
+            Script::LockOnEnd(on) => session.lock_on_end().set(on).await,
         };
         match result {
             Ok(on) => json!({"ok": true, "on": on}),

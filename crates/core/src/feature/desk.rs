@@ -1,8 +1,10 @@
 //! Keeping the person at the host's desk out, as two features with the same
 //! messages on channels of their own: `block_input` (the host's local
 //! keyboards and pointers have no effect) and `privacy_mode` (its monitors
-//! show nothing, and local input is blocked too). Each is a switch the
-//! session holds: on until the viewer turns it off or the session ends.
+//! show nothing, and local input is blocked too), each a switch the session
+//! holds: on until the viewer turns it off or the session ends; and
+//! `lock_on_end` (the host's desktop locks when the session ends), a switch
+//! that is on unless the viewer turns it off.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +23,15 @@ pub const BLOCK_INPUT: FeatureSpec = FeatureSpec {
 pub const PRIVACY_MODE: FeatureSpec = FeatureSpec {
     name: "privacy_mode",
     access: Access::Needs(Permission::PrivacyMode),
+    channel: ChannelKind::ReliableOrdered,
+    max_message: MAX_MESSAGE,
+};
+
+/// Locking the host's desktop when the session ends (on unless the viewer
+/// turns it off; both ways need the permission).
+pub const LOCK_ON_END: FeatureSpec = FeatureSpec {
+    name: "lock_on_end",
+    access: Access::Needs(Permission::LockOnEnd),
     channel: ChannelKind::ReliableOrdered,
     max_message: MAX_MESSAGE,
 };

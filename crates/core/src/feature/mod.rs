@@ -91,6 +91,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &tunnel::SPEC,
     &desk::BLOCK_INPUT,
     &desk::PRIVACY_MODE,
+    &desk::LOCK_ON_END,
 ];
 
 /// The feature whose data channel has this label.

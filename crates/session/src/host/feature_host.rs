@@ -47,6 +47,9 @@ pub(crate) struct FeatureContext {
     /// The last pointer sequence number applied: the pointer task moves it,
     /// the input task's `Sync` waits for it.
     pub pointer_seq: Arc<watch::Sender<u64>>,
+    /// Whether the desktop locks when the session ends (with `lock_on_end`;
+    /// the viewer may turn it off).
+    pub lock_on_end: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

@@ -9,6 +9,7 @@ pub mod desktop;
 pub(crate) mod feature_host;
 pub mod handshake;
 pub mod live;
+pub mod lock;
 pub mod requests;
 pub(crate) mod router;
 pub mod shared;

@@ -97,6 +97,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::desk::PRIVACY_MODE,
         spawn::<crate::features::desk::host::DeskHost<crate::features::desk::host::PrivacyMode>>,
     ),
+    (
+        &feature::desk::LOCK_ON_END,
+        spawn::<crate::features::lock_on_end::host::LockHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

@@ -4,7 +4,7 @@
 //! a typed handle ([`Session::input`], [`Session::pointer`],
 //! [`Session::clipboard`], [`Session::displays`], [`Session::system_info`],
 //! [`Session::files`], [`Session::tunnel`], [`Session::block_input`],
-//! [`Session::privacy_mode`]) on its own data channel, opened
+//! [`Session::privacy_mode`], [`Session::lock_on_end`]) on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
 
@@ -65,6 +65,8 @@ pub struct Session {
     block_input: DeskSwitch,
     /// The host's monitors blank (and its local input blocked).
     privacy_mode: DeskSwitch,
+    /// The host's desktop locked when the session ends.
+    lock_on_end: DeskSwitch,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -115,6 +117,7 @@ impl Session {
             tunnel: Tunnel::new(link(&feature::tunnel::SPEC)),
             block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
             privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
+            lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
             state,
             events,
             track,
@@ -166,6 +169,12 @@ impl Session {
     /// The host's monitors blank, its local input blocked (`privacy_mode`).
     pub fn privacy_mode(&self) -> &DeskSwitch {
         &self.privacy_mode
+    }
+
+    /// Whether the host's desktop locks when this session ends
+    /// (`lock_on_end`: on unless turned off).
+    pub fn lock_on_end(&self) -> &DeskSwitch {
+        &self.lock_on_end
     }
 
     /// What happens to the session from now on.
