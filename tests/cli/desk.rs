@@ -371,10 +371,21 @@ impl Drop for Locker {
     fn drop(&mut self) {
         // The group this test made (xscreensaver and its helpers).
         let group = format!("-{}", self.child.id());
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .status();
+        let signal = |sig: &str| {
+            std::process::Command::new("kill")
+                .args([sig, "--", &group])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        signal("-TERM");
         let _ = self.child.wait();
+        // Gone before its user is removed (userdel refuses a user with processes).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while signal("-0") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
     }
 }
 
