@@ -24,6 +24,9 @@ packages=(
   debootstrap                      # .deb test: a clean Debian root to install it into
   dpkg-dev                         # .deb: dpkg-shlibdeps (the sidecars' library dependencies)
   systemd                          # tests: systemd-analyze verify on packaging/systemd/*.service; loginctl
+  xserver-xorg-core xserver-xorg-video-dummy  # tests: a real Xorg (dummy driver: RandR CRTC gamma ramps) for block input and privacy mode
+  xinput x11-xserver-utils xterm   # tests: XInput2 masters (the person at the desk), xrandr, a terminal the desk types into
+  xscreensaver                     # tests: a real locker for lock on session end (the host locks with xscreensaver-command)
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 

@@ -4,7 +4,7 @@
 //! go of every key when a session drops.
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop::{clipboard, dropped, held_session, host_on, pointer};
+use latchkey_e2e::desktop::{clipboard, dropped, held_session, host_on, pointer, read_png};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 use serde_json::Value;
@@ -22,18 +22,6 @@ fn pw() -> String {
 fn json(run: &Run) -> Value {
     serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
-}
-
-fn read_png(path: &std::path::Path) -> Frame {
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(path).expect("png"),
-    ));
-    let mut reader = decoder.read_info().expect("png header");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("png data");
-    assert_eq!(info.color_type, png::ColorType::Rgba);
-    buf.truncate(info.buffer_size());
-    Frame::packed(info.width, info.height, PixelFormat::Rgba, buf).expect("frame")
 }
 
 #[test]

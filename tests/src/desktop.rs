@@ -11,10 +11,15 @@ use crate::cli::{Device, Proc, Rendezvous, GOOD_PASSWORD};
 
 /// A host sharing `x`'s display, with a password on `profile` and unattended access on.
 pub fn host_on(x: &Xvfb, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
+    host_on_display(&x.display, rv, profile)
+}
+
+/// A host sharing X display `display` (an Xorg server, say), as [`host_on`].
+pub fn host_on_display(display: &str, rv: &Rendezvous, profile: &str) -> (Device, Proc) {
     let host = Device::file();
     host.set_password(profile, GOOD_PASSWORD).ok();
     host.run(&["unattended", "on", "--profile", profile]).ok();
-    let proc = host.start_host_on(rv, &x.display);
+    let proc = host.start_host_on(rv, display);
     (host, proc)
 }
 
@@ -74,4 +79,18 @@ pub fn dropped(host: &Device) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// A PNG file (a viewer's screenshot) as an RGBA frame.
+pub fn read_png(path: &std::path::Path) -> latchkey_media::Frame {
+    use latchkey_media::{Frame, PixelFormat};
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(path).expect("png"),
+    ));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("png data");
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    buf.truncate(info.buffer_size());
+    Frame::packed(info.width, info.height, PixelFormat::Rgba, buf).expect("frame")
 }

@@ -652,6 +652,16 @@ export class FakeBackend {
         this.systemInfo.cpu.load = [a, b, c];
         return structuredClone(this.systemInfo);
       }
+      case 'set_block_input':
+      case 'set_privacy_mode':
+      case 'set_lock_on_end': {
+        const s = this.session(args.sessionId);
+        const permission = cmd.replace(/^set_/, '') as Permission;
+        if (!s.permissions.includes(permission)) {
+          throw appError('permission', `the host does not allow ${permission} in this session (permission '${permission}')`);
+        }
+        return Boolean(args.on);
+      }
       case 'open_files_window':
         this.session(args.sessionId);
         return null;

@@ -282,6 +282,60 @@ describe('viewer', () => {
     await page.close();
   });
 
+  it('blocks the host’s input and turns privacy mode on and off from the toolbar', async () => {
+    const all: Permission[] = [...DEFAULT_PERMS, 'privacy_mode'];
+    const page = await viewer({ permissions: all });
+    await frames.sendSolid([40, 70, 110], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    const block = toolbar.getByRole('button', { name: 'Block host input' });
+    const privacy = toolbar.getByRole('button', { name: 'Privacy mode' });
+    await expect(block.getAttribute('aria-pressed')).resolves.toBe('false');
+    await block.click();
+    await expect.poll(() => block.getAttribute('aria-pressed')).toBe('true');
+    await page.getByText('The host’s keyboard and mouse are blocked.').waitFor();
+    await privacy.click();
+    await expect.poll(() => privacy.getAttribute('aria-pressed')).toBe('true');
+    await page.getByText('Privacy mode is on: the host’s screen is dark.').waitFor();
+    await shot(page, 'viewer-desk-on');
+    expect(await callsOf(page, 'set_block_input')).toEqual([{ sessionId: 's9', on: true }]);
+    expect(await callsOf(page, 'set_privacy_mode')).toEqual([{ sessionId: 's9', on: true }]);
+    await privacy.click();
+    await expect.poll(() => privacy.getAttribute('aria-pressed')).toBe('false');
+    // Locking when the session ends: on from the start, turned off here.
+    const lock = toolbar.getByRole('button', { name: 'Lock when done' });
+    await expect(lock.getAttribute('aria-pressed')).resolves.toBe('true');
+    await lock.click();
+    await expect.poll(() => lock.getAttribute('aria-pressed')).toBe('false');
+    await page.getByText('The remote computer stays unlocked when this session ends.').waitFor();
+    expect(await callsOf(page, 'set_lock_on_end')).toEqual([{ sessionId: 's9', on: false }]);
+    expect((await callsOf(page, 'set_privacy_mode')).at(-1)).toEqual({ sessionId: 's9', on: false });
+    // The owner takes block_input away: the host let go, the toggle goes.
+    await emitEvent(page, 'session_permissions', {
+      session_id: 's9',
+      permissions: all.filter((p) => p !== 'block_input'),
+    });
+    await expect.poll(() => block.count()).toBe(0);
+    await page.close();
+
+    // The default profile has no privacy mode: no toggle. Refused by the host: said so.
+    const p2 = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([40, 70, 110], 2, 20);
+    await expect.poll(async () => (await stats(p2))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const t2 = p2.getByRole('toolbar', { name: 'Session' });
+    await expect(t2.getByRole('button', { name: 'Privacy mode' }).count()).resolves.toBe(0);
+    await p2.evaluate(() => {
+      const b = window.__latchkeyMock!.backend as unknown as { sessions: Map<string, { permissions: string[] }> };
+      const s = b.sessions.get('s9');
+      if (s) s.permissions = s.permissions.filter((p) => p !== 'block_input');
+    });
+    await t2.getByRole('button', { name: 'Block host input' }).click();
+    await p2.getByRole('alert').waitFor();
+    await expect(t2.getByRole('button', { name: 'Block host input' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    await shot(p2, 'viewer-desk-refused');
+    await p2.close();
+  });
+
   it('says so when the host refuses the system information', async () => {
     const page = await viewer({ permissions: DEFAULT_PERMS });
     await frames.sendSolid([30, 90, 60], 2, 20);

@@ -132,6 +132,15 @@ export const commands = {
   async systemInfo(sessionId: string): Promise<Result<SystemInfo, AppError>> {
     return call("system_info", { sessionId });
   },
+  async setBlockInput(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
+    return call("set_block_input", { sessionId, on });
+  },
+  async setPrivacyMode(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
+    return call("set_privacy_mode", { sessionId, on });
+  },
+  async setLockOnEnd(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
+    return call("set_lock_on_end", { sessionId, on });
+  },
   async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
     return call("open_files_window", { sessionId });
   },

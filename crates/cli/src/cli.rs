@@ -277,9 +277,14 @@ pub struct ConnectArgs {
     /// Stay connected and read commands from standard input, one per line,
     /// answering each with a line of JSON: move X Y, click, type TEXT,
     /// key CODE down|up, clipboard-set TEXT, clipboard-get, displays,
-    /// display ID, sync, quit.
+    /// display ID, block-input on|off, privacy on|off, lock-on-end on|off,
+    /// sync, quit.
     #[arg(long, conflicts_with_all = ["record", "screenshot", "probe"])]
     pub commands: bool,
+    /// Do not lock the host's desktop when this session ends (a session
+    /// with the permission lock_on_end otherwise does).
+    #[arg(long)]
+    pub no_lock_on_end: bool,
     /// Save one decoded frame of the host's screen as PNG, then leave.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<std::path::PathBuf>,

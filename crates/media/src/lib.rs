@@ -27,6 +27,7 @@
 //! - [`input`]: [`InputEvent`], [`Injector`] (rdev/XTest), physical key codes.
 //! - [`clipboard`]: [`Clipboard`] (arboard, and [`x11_selection`] for targets of our naming).
 //! - [`x11_selection`]: owning and reading the X11 CLIPBOARD in any target (x11rb).
+//! - [`desk`]: [`desk::InputBlock`] and [`desk::Blanker`]: the person at the host's desk kept out (XI2 grabs, RandR gamma, DPMS).
 //! - `vpx` (private): the only `unsafe` code, a minimal libvpx binding layer.
 //! - `platform` (private): per-OS helpers (X11 keyboard map for text entry).
 #![deny(unsafe_code)]
@@ -37,6 +38,7 @@ pub mod clipboard;
 pub mod convert;
 pub mod damage;
 pub mod decode;
+pub mod desk;
 pub mod encode;
 pub mod error;
 pub mod frame;

@@ -1,6 +1,9 @@
 //! Test support shared by Latchkey's crates (dev-dependency only): a private
 //! Xvfb per test, drawing RGBA pixels on it with x11rb, and a synthetic,
-//! desktop-like picture.
+//! desktop-like picture; `desk`: an Xorg dummy server and the person at its
+//! desk (a second XInput2 master).
+
+pub mod desk;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -63,40 +66,59 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb must be installed (Debian package xvfb)");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let res = reader.read_line(&mut line).map(|_| line);
-            let _ = tx.send((res, reader));
+        let (display, reader) = display_of(&mut child, "Xvfb", Duration::from_secs(30), || {
+            String::new()
         });
-        let (line, reader) = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok((Ok(line), reader)) => (line, reader),
-            other => {
-                let _ = child.kill();
-                panic!("Xvfb did not report a display: {:?}", other.map(|(r, _)| r));
-            }
-        };
-        let n: u32 = line.trim().parse().expect("Xvfb printed a display number");
-        let display = format!(":{n}");
-        // Belt and braces: the server answers before we hand it out.
-        let mut ok = false;
-        for _ in 0..100 {
-            if x11rb::connect(Some(&display)).is_ok() {
-                ok = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(ok, "cannot connect to Xvfb on {display}");
         Self {
             child,
             _stdout: reader,
             display,
         }
     }
+}
+
+/// The display a server started with `-displayfd 1` reports on its standard
+/// output, once it answers; kills it and panics (with `log()`) if it does not
+/// within `limit`. The reader is kept open by the caller.
+pub(crate) fn display_of(
+    child: &mut Child,
+    name: &str,
+    limit: Duration,
+    log: impl FnOnce() -> String,
+) -> (String, BufReader<ChildStdout>) {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    // -displayfd: the server picks a free display and writes its number once it accepts clients.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let res = reader.read_line(&mut line).map(|_| line);
+        let _ = tx.send((res, reader));
+    });
+    let (line, reader) = match rx.recv_timeout(limit) {
+        Ok((Ok(line), reader)) if !line.trim().is_empty() => (line, reader),
+        other => {
+            let _ = child.kill();
+            panic!(
+                "{name} did not report a display: {:?}\n{}",
+                other.map(|(r, _)| r),
+                log()
+            );
+        }
+    };
+    let n: u32 = line.trim().parse().expect("a display number");
+    let display = format!(":{n}");
+    // Belt and braces: the server answers before we hand it out.
+    let mut ok = false;
+    for _ in 0..100 {
+        if x11rb::connect(Some(&display)).is_ok() {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(ok, "cannot connect to {name} on {display}");
+    (display, reader)
 }
 
 impl Drop for Xvfb {

@@ -7,6 +7,7 @@
 
 mod acl;
 mod clipboard_files;
+mod desk;
 mod files;
 mod first_run;
 mod profiles;
@@ -114,6 +115,9 @@ app_commands! {
     clipboard_put_files(session_id: String, paths: Vec<String>) -> clipboard_files::ClipboardFilesDone => clipboard_files::clipboard_put_files;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
+    set_block_input(session_id: String, on: bool) -> bool => desk::set_block_input;
+    set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
+    set_lock_on_end(session_id: String, on: bool) -> bool => desk::set_lock_on_end;
     open_files_window(session_id: String) -> () => files::open_files_window;
     local_list(path: Option<String>) -> files::FileListing => files::local_list;
     remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;

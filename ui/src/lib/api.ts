@@ -214,6 +214,12 @@ export const api = {
     unwrap(() => commands.clipboardPutFiles(sessionId, paths)),
   /** The host's system information (refused with `permission` without `system_info`). */
   systemInfo: (sessionId: string) => unwrap(() => commands.systemInfo(sessionId)),
+  /** Block the host's local keyboard and mouse, or give them back (`block_input`); what the host now holds. */
+  setBlockInput: (sessionId: string, on: boolean) => unwrap(() => commands.setBlockInput(sessionId, on)),
+  /** Blank the host's monitors and block its local input, or undo it (`privacy_mode`). */
+  setPrivacyMode: (sessionId: string, on: boolean) => unwrap(() => commands.setPrivacyMode(sessionId, on)),
+  /** Whether the host locks its desktop when this session ends (`lock_on_end`: on unless turned off). */
+  setLockOnEnd: (sessionId: string, on: boolean) => unwrap(() => commands.setLockOnEnd(sessionId, on)),
 
   // File window (opened from the viewer window's toolbar).
   openFilesWindow: (sessionId: string) => unwrap(() => commands.openFilesWindow(sessionId)),

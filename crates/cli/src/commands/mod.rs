@@ -5,6 +5,7 @@ mod access;
 mod acl;
 mod clipboard;
 pub(crate) mod clipboard_files;
+mod desk;
 mod displays;
 pub(crate) mod files;
 mod input;

@@ -72,6 +72,7 @@ script_features!(
     Clipboard => clipboard,
     ClipboardFiles => clipboard_files,
     Displays => displays,
+    Desk => desk,
 );
 
 fn parse(line: &str) -> Result<Command, String> {

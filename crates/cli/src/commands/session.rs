@@ -468,6 +468,14 @@ async fn act(
         SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
     };
     let mut acted = Acted::default();
+    // Only a session that would lock has anything to turn off.
+    if args.no_lock_on_end
+        && session
+            .permissions()
+            .contains(latchkey_core::permission::Permission::LockOnEnd)
+    {
+        session.lock_on_end().set(false).await.map_err(refused)?;
+    }
     if let Some(id) = args.display {
         session.displays().switch(id).await.map_err(|e| match e {
             latchkey_session::Error::Usage(m) => Shot::Usage(m),

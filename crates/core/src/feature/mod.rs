@@ -13,6 +13,7 @@ use crate::permission::{Permission, PermissionSet};
 
 pub mod clipboard;
 pub mod clipboard_files;
+pub mod desk;
 pub mod displays;
 pub mod files;
 pub mod frame;
@@ -91,6 +92,9 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &system_info::SPEC,
     &files::SPEC,
     &tunnel::SPEC,
+    &desk::BLOCK_INPUT,
+    &desk::PRIVACY_MODE,
+    &desk::LOCK_ON_END,
 ];
 
 /// The feature whose data channel has this label.

@@ -921,3 +921,24 @@ mod clipboard_files_rules {
         }
     }
 }
+
+#[test]
+fn desk_features_need_their_permissions_and_refuse_unknown_fields() {
+    use super::desk::{FromHost, FromViewer, BLOCK_INPUT, PRIVACY_MODE};
+    assert!(!BLOCK_INPUT.allowed(PermissionSet::NONE));
+    assert!(BLOCK_INPUT.allowed(PermissionSet::from_iter([Permission::BlockInput])));
+    assert!(!BLOCK_INPUT.allowed(PermissionSet::from_iter([Permission::PrivacyMode])));
+    assert_eq!(PRIVACY_MODE.permission(), Some(Permission::PrivacyMode));
+    assert!(!PRIVACY_MODE.allowed(PermissionSet::from_iter([Permission::BlockInput])));
+    assert!(!super::desk::LOCK_ON_END.allowed(PermissionSet::NONE));
+    assert_eq!(
+        super::desk::LOCK_ON_END.permission(),
+        Some(Permission::LockOnEnd)
+    );
+    let on: FromViewer = parse(&BLOCK_INPUT, br#"{"type":"set","on":true}"#).expect("set");
+    assert_eq!(on, FromViewer::Set { on: true });
+    assert!(parse::<FromViewer>(&BLOCK_INPUT, br#"{"type":"set","on":true,"x":1}"#).is_err());
+    assert!(parse::<FromViewer>(&BLOCK_INPUT, br#"{"type":"set"}"#).is_err());
+    let state: FromHost = parse(&PRIVACY_MODE, br#"{"type":"state","on":false}"#).expect("state");
+    assert_eq!(state, FromHost::State { on: false });
+}

@@ -5,9 +5,11 @@
 
 pub mod clipboard;
 pub mod clipboard_files;
+pub mod desk;
 pub mod displays;
 pub mod files;
 pub mod input;
+pub mod lock_on_end;
 pub mod pointer;
 pub mod recording;
 pub mod system_info;

@@ -50,6 +50,9 @@ pub(crate) struct FeatureContext {
     /// The session's file worker and what `clipboard_files` opens on `files`
     /// (shared by those two features; its staging folder goes with the session).
     pub files: crate::features::files::shared::SessionFiles,
+    /// Whether the desktop locks when the session ends (with `lock_on_end`;
+    /// the viewer may turn it off).
+    pub lock_on_end: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

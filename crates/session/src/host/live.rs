@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use latchkey_core::access::{self, SessionCredential};
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::permission::PermissionSet;
+use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_store::Config;
 
 use crate::features::video::{self, ScreenChoice, StreamCounters, VideoOut};
@@ -85,6 +85,7 @@ pub async fn run(
         grant_tx,
     ));
     let drops = DropLog::default();
+    let lock_on_end = Arc::new(AtomicBool::new(true));
     let mut router = Router::new(FeatureContext {
         shared: shared.clone(),
         viewer: viewer.clone(),
@@ -94,6 +95,7 @@ pub async fn run(
         screen,
         pointer_seq: Arc::new(watch::channel(0).0),
         files: Default::default(),
+        lock_on_end: lock_on_end.clone(),
     });
     for dc in early_channels {
         router.open(dc).await;
@@ -143,6 +145,15 @@ pub async fn run(
     // Whatever the viewer still held (it dropped mid-keypress, say) is let go.
     shared.desktop.send(Job::ReleaseAll);
     shared.pointers.remove(&viewer);
+    // Locked before the end is audited: whoever reads the log sees it done.
+    let permissions = grant_rx.borrow().permissions;
+    if permissions.contains(Permission::LockOnEnd) && lock_on_end.load(Ordering::Relaxed) {
+        match tokio::task::spawn_blocking(crate::host::lock::lock_desktop).await {
+            Ok(Ok(how)) => tracing::info!(how, "desktop locked at the end of the session"),
+            Ok(Err(why)) => tracing::warn!(%why, "cannot lock the desktop"),
+            Err(e) => tracing::warn!(error = %e, "cannot lock the desktop"),
+        }
+    }
     let event = AuditEvent::SessionEnded {
         viewer: viewer.clone(),
         seconds: started.elapsed().as_secs(),

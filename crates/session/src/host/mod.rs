@@ -4,10 +4,12 @@
 
 pub mod active_desktop;
 pub mod control_socket;
+pub mod desk;
 pub mod desktop;
 pub(crate) mod feature_host;
 pub mod handshake;
 pub mod live;
+pub mod lock;
 pub mod requests;
 pub(crate) mod router;
 pub mod shared;
@@ -112,12 +114,15 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         window_open: options.window_open.clone(),
         device_id: config.settings().device_id.clone(),
         desktop: crate::host::desktop::Desktop::start()?,
+        desk: crate::host::desk::Desk::start(&options.config_dir)?,
         pointers,
     };
+    let desk = shared.desk.clone();
     let result = tokio::select! {
         r = serve_rendezvous(&options, &mut config, device_key, shared) => r,
         _ = shutdown => Ok(()),
     };
+    desk.stop().await;
     control.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("host stopped");

@@ -93,6 +93,18 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::tunnel::SPEC,
         spawn::<crate::features::tunnel::host::TunnelHost>,
     ),
+    (
+        &feature::desk::BLOCK_INPUT,
+        spawn::<crate::features::desk::host::DeskHost<crate::features::desk::host::BlockInput>>,
+    ),
+    (
+        &feature::desk::PRIVACY_MODE,
+        spawn::<crate::features::desk::host::DeskHost<crate::features::desk::host::PrivacyMode>>,
+    ),
+    (
+        &feature::desk::LOCK_ON_END,
+        spawn::<crate::features::lock_on_end::host::LockHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

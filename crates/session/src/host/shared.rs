@@ -29,6 +29,8 @@ pub struct HostShared {
     pub device_id: Option<DeviceId>,
     /// Input injection and the clipboard, shared by all sessions.
     pub desktop: crate::host::desktop::Desktop,
+    /// Keeps the person at the desk out (blocked input, blank monitors).
+    pub desk: crate::host::desk::Desk,
     /// Pointers of viewers that may show theirs but not move the host's.
     pub pointers: crate::host::requests::RemotePointers,
 }

@@ -2,8 +2,10 @@
 //! `control` channel and the signaling socket, and turns what the host says
 //! about the whole session into state and [`SessionEvent`]s; each feature is
 //! a typed handle ([`Session::input`], [`Session::pointer`],
-//! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`], [`Session::system_info`],
-//! [`Session::files`], [`Session::tunnel`]) on its own data channel, opened
+//! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
+//! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
+//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`])
+//! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
 
@@ -18,6 +20,7 @@ use latchkey_core::permission::PermissionSet;
 
 use crate::features::clipboard::viewer::Clipboard;
 use crate::features::clipboard_files::viewer::ClipboardFiles;
+use crate::features::desk::viewer::DeskSwitch;
 use crate::features::displays::viewer::Displays;
 use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
@@ -62,6 +65,12 @@ pub struct Session {
     files: Files,
     /// TCP tunnels.
     tunnel: Tunnel,
+    /// The host's local input blocked.
+    block_input: DeskSwitch,
+    /// The host's monitors blank (and its local input blocked).
+    privacy_mode: DeskSwitch,
+    /// The host's desktop locked when the session ends.
+    lock_on_end: DeskSwitch,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -111,6 +120,9 @@ impl Session {
             system_info: SystemInfoHandle::new(link(&feature::system_info::SPEC)),
             files: Files::new(link(&feature::files::SPEC)),
             tunnel: Tunnel::new(link(&feature::tunnel::SPEC)),
+            block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
+            privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
+            lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
             state,
             events,
             track,
@@ -158,6 +170,22 @@ impl Session {
     /// TCP tunnels through the host (`tcp_tunnel`).
     pub fn tunnel(&self) -> &Tunnel {
         &self.tunnel
+    }
+
+    /// The host's local keyboards and pointers blocked (`block_input`).
+    pub fn block_input(&self) -> &DeskSwitch {
+        &self.block_input
+    }
+
+    /// The host's monitors blank, its local input blocked (`privacy_mode`).
+    pub fn privacy_mode(&self) -> &DeskSwitch {
+        &self.privacy_mode
+    }
+
+    /// Whether the host's desktop locks when this session ends
+    /// (`lock_on_end`: on unless turned off).
+    pub fn lock_on_end(&self) -> &DeskSwitch {
+        &self.lock_on_end
     }
 
     /// What happens to the session from now on.
