@@ -12,3 +12,4 @@ pub mod recording;
 pub mod system_info;
 pub mod tunnel;
 pub mod video;
+pub mod vp8_rtp;
