@@ -21,9 +21,12 @@ pub use signal::{control_request, deep_link, rendezvous_frame};
 
 use std::fmt::Debug;
 
+/// A target's body: one input in, a panic for a finding.
+pub type Body = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz/fuzz_targets/<name>.rs` and its
 /// corpus folder `fuzz/corpus/<name>/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("rendezvous_frame", rendezvous_frame),
     ("handshake_message", handshake_message),
     ("handshake_host", handshake_host),
@@ -37,7 +40,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The target called `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Body> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
