@@ -267,16 +267,12 @@ impl FileStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(Error::io("reading", &self.path, e)),
         };
-        let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|_| {
+        parse_file(&text).ok_or_else(|| {
             Error::CorruptSecret(format!(
                 "{} is not a valid secrets file",
                 self.path.display()
             ))
-        })?;
-        Ok(map
-            .into_iter()
-            .map(|(k, v)| (k, Zeroizing::new(v)))
-            .collect())
+        })
     }
 
     fn write(&self, map: &BTreeMap<String, Zeroizing<String>>) -> Result<(), Error> {
@@ -290,17 +286,30 @@ impl FileStore {
     }
 }
 
+/// The secrets file's content as a map of names to base64 values, or `None`
+/// when it is not one (the value bytes are decoded by [`SecretStore::get`]).
+pub fn parse_file(text: &str) -> Option<BTreeMap<String, Zeroizing<String>>> {
+    let map: BTreeMap<String, String> = serde_json::from_str(text).ok()?;
+    Some(
+        map.into_iter()
+            .map(|(k, v)| (k, Zeroizing::new(v)))
+            .collect(),
+    )
+}
+
+/// A value of the secrets file as its bytes, or `None` when it is not base64.
+pub fn decode_value(value: &str) -> Option<Zeroizing<Vec<u8>>> {
+    B64.decode(value.as_bytes()).ok().map(Zeroizing::new)
+}
+
 impl SecretStore for FileStore {
     fn get(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let map = self.read()?;
         match map.get(&name.key()) {
             None => Ok(None),
-            Some(v) => B64
-                .decode(v.as_bytes())
-                .map(|b| Some(Zeroizing::new(b)))
-                .map_err(|_| {
-                    Error::CorruptSecret(format!("secret '{}' is not base64", name.key()))
-                }),
+            Some(v) => decode_value(v).map(Some).ok_or_else(|| {
+                Error::CorruptSecret(format!("secret '{}' is not base64", name.key()))
+            }),
         }
     }
 
@@ -400,5 +409,20 @@ mod tests {
             store.set(&SecretName::Totp, b"x").is_err(),
             "never overwrite a damaged file"
         );
+    }
+
+    /// The parse functions the file store (and the fuzz targets) use.
+    #[test]
+    fn the_file_parses_into_names_and_base64_values() {
+        let map = parse_file(r#"{"a/totp":"aGk=","b":"!"}"#).expect("a map");
+        assert_eq!(map.len(), 2);
+        assert_eq!(
+            decode_value(&map["a/totp"]).as_deref().map(Vec::as_slice),
+            Some(&b"hi"[..])
+        );
+        assert!(decode_value(&map["b"]).is_none());
+        for bad in ["", "[]", r#"{"a":1}"#, "{not json"] {
+            assert!(parse_file(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -15,3 +15,4 @@ pub mod recording;
 pub mod system_info;
 pub mod tunnel;
 pub mod video;
+pub mod vp8_rtp;

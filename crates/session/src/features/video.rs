@@ -14,7 +14,6 @@ use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_VP8};
-use rtc::rtp::packetizer::Depacketizer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
@@ -34,6 +33,7 @@ use latchkey_media::{
     Vp8Encoder, X11Screen,
 };
 
+use super::vp8_rtp::{Assembled, Vp8Assembler};
 use crate::Error;
 
 /// Payload type we offer VP8 under.
@@ -463,11 +463,7 @@ fn capture_loop(
 pub struct VideoIn {
     track: Arc<dyn TrackRemote>,
     decoder: Vp8Decoder,
-    frame: Vec<u8>,
-    /// Whether the frame being assembled lost a packet (drop it, ask for a keyframe).
-    broken: bool,
-    last_seq: Option<u16>,
-    seen_keyframe: bool,
+    assembler: Vp8Assembler,
     /// RTP payload bytes received so far.
     bytes: u64,
 }
@@ -479,10 +475,7 @@ impl VideoIn {
         Ok(VideoIn {
             track,
             decoder,
-            frame: Vec::new(),
-            broken: false,
-            last_seq: None,
-            seen_keyframe: false,
+            assembler: Vp8Assembler::default(),
             bytes: 0,
         })
     }
@@ -531,39 +524,22 @@ impl VideoIn {
                 bytes = packet.payload.len(),
                 "rtp"
             );
-            if let Some(last) = self.last_seq {
-                if seq.wrapping_sub(last) != 1 {
-                    self.broken = true;
+            let data = match self
+                .assembler
+                .push(seq, packet.header.marker, &packet.payload)
+            {
+                Assembled::Pending => continue,
+                Assembled::NeedKeyframe => {
+                    Self::request_keyframe(&self.track).await;
+                    continue;
                 }
-            }
-            self.last_seq = Some(seq);
-            let mut depacketizer = rtc::rtp::codec::vp8::Vp8Packet::default();
-            let Ok(payload) = depacketizer.depacketize(&packet.payload) else {
-                self.broken = true;
-                continue;
+                Assembled::Frame(data) => data,
             };
-            if depacketizer.is_partition_head(&packet.payload) {
-                self.frame.clear();
-                self.broken = false;
-            }
-            self.frame.extend_from_slice(&payload);
-            if !packet.header.marker {
-                continue;
-            }
-            let keyframe = self.frame.first().is_some_and(|b| b & 0x01 == 0);
-            if self.broken || (!self.seen_keyframe && !keyframe) {
-                self.frame.clear();
-                self.broken = false;
-                Self::request_keyframe(&self.track).await;
-                continue;
-            }
-            self.seen_keyframe |= keyframe;
-            let data = std::mem::take(&mut self.frame);
             match self.decoder.decode_i420(&data) {
                 Ok(Some(picture)) => return Ok(Some(picture)),
                 Ok(None) => {}
                 Err(_) => {
-                    self.seen_keyframe = false;
+                    self.assembler.decode_failed();
                     Self::request_keyframe(&self.track).await;
                 }
             }

@@ -1,0 +1,176 @@
+//! Messages on the feature data channels, read as the side that receives
+//! them reads them (the host: what a viewer sends; the viewer: what a host
+//! sends), and the values inside them the receiver reads again (file paths,
+//! file chunks, a system report's pieces).
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use latchkey_core::feature::files::{self, HostPath};
+use latchkey_core::feature::system_info::{self, Assembly};
+use latchkey_core::feature::{self, clipboard, displays, pointer, tunnel, FeatureSpec, WireError};
+use latchkey_session::features::{displays::FromHost as DisplaysFromHost, input::Message};
+
+use crate::assert_round_trip;
+
+/// The first byte picks the channel and direction, the rest is the message.
+pub fn feature_message(data: &[u8]) {
+    let Some((&which, bytes)) = data.split_first() else {
+        return;
+    };
+    match which % 14 {
+        0 => json::<Message>(&feature::input::SPEC, bytes),
+        1 => json::<feature::input::FromHost>(&feature::input::SPEC, bytes),
+        2 => json::<pointer::FromViewer>(&pointer::SPEC, bytes),
+        3 => json::<clipboard::FromViewer>(&clipboard::SPEC, bytes),
+        4 => json::<clipboard::FromHost>(&clipboard::SPEC, bytes),
+        5 => json::<displays::FromViewer>(&displays::SPEC, bytes),
+        6 => json::<DisplaysFromHost>(&displays::SPEC, bytes),
+        7 => json::<system_info::FromViewer>(&system_info::SPEC, bytes),
+        8 => system_report(bytes),
+        9 => files_from_viewer(bytes),
+        10 => files_from_host(bytes),
+        11 => tunnel_frame(bytes, tunnel::from_viewer),
+        12 => tunnel_frame(bytes, tunnel::from_host),
+        _ => host_path(bytes),
+    }
+}
+
+/// Size first, then the typed form; what was read round-trips.
+fn json<T>(spec: &FeatureSpec, bytes: &[u8])
+where
+    T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug,
+{
+    read_json::<T>(spec, bytes);
+}
+
+/// [`json`], giving what was read.
+fn read_json<T>(spec: &FeatureSpec, bytes: &[u8]) -> Option<T>
+where
+    T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug,
+{
+    let read = feature::parse::<T>(spec, bytes);
+    if bytes.len() > spec.max_message {
+        assert!(matches!(read, Err(WireError::TooLarge { .. })));
+    }
+    let m = read.ok()?;
+    let wire = serde_json::to_vec(&m).expect("a message serializes");
+    // Re-encoded, it may grow (escapes): read it without the size limit.
+    assert_round_trip(&m, &wire, crate::from_json::<T>);
+    Some(m)
+}
+
+/// The host's system report in pieces: each piece a `report` message (the
+/// input's records), assembled and read as the viewer does.
+fn system_report(bytes: &[u8]) {
+    let mut report = Assembly::default();
+    for piece in crate::records(bytes) {
+        match read_json::<system_info::FromHost>(&system_info::SPEC, piece) {
+            Some(system_info::FromHost::Report { text, more, .. }) => {
+                if report.push(&text).is_err() {
+                    return;
+                }
+                if !more {
+                    break;
+                }
+            }
+            Some(_) => return,
+            None => continue,
+        }
+    }
+    if let Ok(info) = report.finish() {
+        // Cut into pieces again, it reassembles (not compared: it holds
+        // floats, which JSON need not carry exactly).
+        if let Ok(pieces) = system_info::report_pieces(&info) {
+            let mut again = Assembly::default();
+            for p in &pieces {
+                again.push(p).expect("our own pieces fit");
+            }
+            assert!(again.finish().is_ok());
+        }
+    }
+}
+
+fn files_from_viewer(bytes: &[u8]) {
+    let Some(m) = read_json::<files::FromViewer>(&files::SPEC, bytes) else {
+        return;
+    };
+    // Every path or chunk inside it is read again by the host.
+    let wire = serde_json::to_value(&m).expect("value");
+    strings(&wire, &mut |s| {
+        host_path(s.as_bytes());
+        chunk(s);
+    });
+}
+
+fn files_from_host(bytes: &[u8]) {
+    let Some(m) = read_json::<files::FromHost>(&files::SPEC, bytes) else {
+        return;
+    };
+    let wire = serde_json::to_value(&m).expect("value");
+    strings(&wire, &mut chunk);
+}
+
+/// Every string inside a JSON value.
+fn strings(value: &serde_json::Value, f: &mut impl FnMut(&str)) {
+    match value {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, f)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| strings(v, f)),
+        _ => {}
+    }
+}
+
+/// A file chunk's base64 text: what it decodes to encodes back the same way.
+fn chunk(text: &str) {
+    if let Some(bytes) = files::decode_chunk(text) {
+        assert_eq!(
+            files::decode_chunk(&files::encode_chunk(&bytes)),
+            Some(bytes)
+        );
+    }
+}
+
+/// A path the viewer names on the host: never `..`, never a control
+/// character; its wire form reads as itself.
+fn host_path(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(path) = HostPath::parse(&text) else {
+        return;
+    };
+    for part in &path.parts {
+        assert!(
+            !part.is_empty() && part != "." && part != ".." && !part.contains('/'),
+            "{part:?} in {text:?}"
+        );
+        assert!(!part.chars().any(char::is_control));
+    }
+    assert_eq!(HostPath::parse(&path.to_wire()).as_ref(), Ok(&path));
+}
+
+/// A tunnel message: a binary data frame or JSON, size first.
+fn tunnel_frame<T>(bytes: &[u8], read: fn(&[u8]) -> Result<T, WireError>)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let m = read(bytes);
+    if bytes.len() > tunnel::SPEC.max_message {
+        assert!(matches!(m, Err(WireError::TooLarge { .. })), "{m:?}");
+        return;
+    }
+    let Ok(m) = m else {
+        return;
+    };
+    if bytes.first() == Some(&tunnel::FRAME_DATA) {
+        // A data frame: the stream id, then the bytes as they came.
+        let stream = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        assert_eq!(
+            tunnel::data_frame(stream, &bytes[5..]),
+            bytes,
+            "a data frame is its stream and bytes"
+        );
+    } else {
+        let wire = serde_json::to_vec(&m).expect("a message serializes");
+        assert_round_trip(&m, &wire, crate::from_json::<T>);
+    }
+}

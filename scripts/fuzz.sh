@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Fuzz every decoder of outside input: scripts/fuzz.sh SECONDS [TARGET...]
+#
+# Runs each target (all of them, or those named) for SECONDS, one after the
+# other, one process each (the machine is shared). Needs nightly Rust and
+# cargo-fuzz (installed here if missing). What a target finds new goes to a
+# scratch corpus under fuzz/target/ (the committed corpus in fuzz/corpus/ is
+# read, not grown); a crash lands in fuzz/artifacts/<target>/ and makes this
+# script exit 1. Prints, per target, the seconds run and the executions.
+#
+# Not part of scripts/test.sh: the test suite replays the committed corpora
+# instead (crates/fuzz-bodies/tests/replay.rs). A finding, once fixed, gets
+# its input committed under fuzz/regressions/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-}"
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
+  echo "usage: scripts/fuzz.sh SECONDS [TARGET...]" >&2
+  exit 2
+fi
+shift
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "fuzz.sh: nightly Rust is needed (rustup toolchain install nightly)" >&2
+  exit 2
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+# cargo-fuzz keeps its own target dir (fuzz/target); a CARGO_TARGET_DIR
+# meant for the main workspace would mix toolchains and flags.
+unset CARGO_TARGET_DIR
+
+# The same build options for build and run, so a run never rebuilds.
+build_opts=(--codegen-units 16)
+
+if [ "$#" -gt 0 ]; then
+  targets=("$@")
+else
+  mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+
+echo "== building ${#targets[@]} fuzz targets"
+cargo +nightly fuzz build "${build_opts[@]}"
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  scratch="fuzz/target/corpus-run/$t"
+  mkdir -p "$scratch" "fuzz/artifacts/$t"
+  log="fuzz/target/fuzz-$t.log"
+  echo "== $t: ${seconds}s"
+  start=$(date +%s)
+  set +e
+  # libFuzzer stops itself at -max_total_time; `timeout` bounds a hang anyway.
+  timeout --signal=KILL "$((seconds + 300))" \
+    cargo +nightly fuzz run "${build_opts[@]}" "$t" "$scratch" "fuzz/corpus/$t" -- \
+      -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+      -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  took=$(( $(date +%s) - start ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    echo "!! $t failed (exit $rc); the end of $log:"
+    tail -40 "$log"
+    summary+=("$t: FAILED after ${took}s, ${execs:-?} executions (see $log, fuzz/artifacts/$t)")
+  else
+    summary+=("$t: ${took}s, ${execs:-?} executions, $(ls "$scratch" | wc -l) inputs in its scratch corpus")
+  fi
+done
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+exit "$status"
