@@ -1,14 +1,16 @@
 //! Messages on the feature data channels, read as the side that receives
 //! them reads them (the host: what a viewer sends; the viewer: what a host
 //! sends), and the values inside them the receiver reads again (file paths,
-//! file chunks, a system report's pieces).
+//! a system report's pieces); binary data frames re-encode to themselves.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use latchkey_core::feature::files::{self, HostPath};
 use latchkey_core::feature::system_info::{self, Assembly};
-use latchkey_core::feature::{self, clipboard, displays, pointer, tunnel, FeatureSpec, WireError};
+use latchkey_core::feature::{
+    self, clipboard, clipboard_files, desk, displays, pointer, tunnel, FeatureSpec, WireError,
+};
 use latchkey_session::features::{displays::FromHost as DisplaysFromHost, input::Message};
 
 use crate::assert_round_trip;
@@ -18,7 +20,7 @@ pub fn feature_message(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    match which % 14 {
+    match which % 18 {
         0 => json::<Message>(&feature::input::SPEC, bytes),
         1 => json::<feature::input::FromHost>(&feature::input::SPEC, bytes),
         2 => json::<pointer::FromViewer>(&pointer::SPEC, bytes),
@@ -30,9 +32,19 @@ pub fn feature_message(data: &[u8]) {
         8 => system_report(bytes),
         9 => files_from_viewer(bytes),
         10 => files_from_host(bytes),
-        11 => tunnel_frame(bytes, tunnel::from_viewer),
-        12 => tunnel_frame(bytes, tunnel::from_host),
-        _ => host_path(bytes),
+        11 => framed(&tunnel::SPEC, bytes, tunnel::from_viewer, |m| match m {
+            tunnel::FromViewer::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
+            _ => None,
+        }),
+        12 => framed(&tunnel::SPEC, bytes, tunnel::from_host, |m| match m {
+            tunnel::FromHost::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
+            _ => None,
+        }),
+        13 => host_path(bytes),
+        14 => json::<clipboard_files::FromViewer>(&clipboard_files::SPEC, bytes),
+        15 => json::<clipboard_files::FromHost>(&clipboard_files::SPEC, bytes),
+        16 => json::<desk::FromViewer>(&desk::BLOCK_INPUT, bytes),
+        _ => json::<desk::FromHost>(&desk::PRIVACY_MODE, bytes),
     }
 }
 
@@ -92,23 +104,24 @@ fn system_report(bytes: &[u8]) {
 }
 
 fn files_from_viewer(bytes: &[u8]) {
-    let Some(m) = read_json::<files::FromViewer>(&files::SPEC, bytes) else {
+    let Some(m) = framed(&files::SPEC, bytes, files::from_viewer, |m| match m {
+        files::FromViewer::Data { id, offset, data } => {
+            Some(files::data_frame(*id, *offset, &data.0))
+        }
+        _ => None,
+    }) else {
         return;
     };
-    // Every path or chunk inside it is read again by the host.
+    // Every path inside it is read again by the host.
     let wire = serde_json::to_value(&m).expect("value");
-    strings(&wire, &mut |s| {
-        host_path(s.as_bytes());
-        chunk(s);
-    });
+    strings(&wire, &mut |s| host_path(s.as_bytes()));
 }
 
 fn files_from_host(bytes: &[u8]) {
-    let Some(m) = read_json::<files::FromHost>(&files::SPEC, bytes) else {
-        return;
-    };
-    let wire = serde_json::to_value(&m).expect("value");
-    strings(&wire, &mut chunk);
+    framed(&files::SPEC, bytes, files::from_host, |m| match m {
+        files::FromHost::Data { id, offset, data } => Some(files::data_frame(*id, *offset, &data.0)),
+        _ => None,
+    });
 }
 
 /// Every string inside a JSON value.
@@ -118,16 +131,6 @@ fn strings(value: &serde_json::Value, f: &mut impl FnMut(&str)) {
         serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, f)),
         serde_json::Value::Object(o) => o.values().for_each(|v| strings(v, f)),
         _ => {}
-    }
-}
-
-/// A file chunk's base64 text: what it decodes to encodes back the same way.
-fn chunk(text: &str) {
-    if let Some(bytes) = files::decode_chunk(text) {
-        assert_eq!(
-            files::decode_chunk(&files::encode_chunk(&bytes)),
-            Some(bytes)
-        );
     }
 }
 
@@ -148,29 +151,33 @@ fn host_path(bytes: &[u8]) {
     assert_eq!(HostPath::parse(&path.to_wire()).as_ref(), Ok(&path));
 }
 
-/// A tunnel message: a binary data frame or JSON, size first.
-fn tunnel_frame<T>(bytes: &[u8], read: fn(&[u8]) -> Result<T, WireError>)
+/// A message of a feature with binary data frames (`files`, `tcp_tunnel`),
+/// read by `read`: size first; a data frame is exactly what `frame`
+/// encodes of what was read; JSON round-trips.
+fn framed<T>(
+    spec: &FeatureSpec,
+    bytes: &[u8],
+    read: fn(&[u8]) -> Result<T, WireError>,
+    frame: fn(&T) -> Option<Vec<u8>>,
+) -> Option<T>
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let m = read(bytes);
-    if bytes.len() > tunnel::SPEC.max_message {
+    if bytes.len() > spec.max_message {
         assert!(matches!(m, Err(WireError::TooLarge { .. })), "{m:?}");
-        return;
+        return None;
     }
-    let Ok(m) = m else {
-        return;
-    };
-    if bytes.first() == Some(&tunnel::FRAME_DATA) {
-        // A data frame: the stream id, then the bytes as they came.
-        let stream = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    let m = m.ok()?;
+    if bytes.first() == Some(&feature::frame::FRAME_DATA) {
         assert_eq!(
-            tunnel::data_frame(stream, &bytes[5..]),
-            bytes,
-            "a data frame is its stream and bytes"
+            frame(&m).as_deref(),
+            Some(bytes),
+            "a data frame is its head and bytes"
         );
     } else {
         let wire = serde_json::to_vec(&m).expect("a message serializes");
         assert_round_trip(&m, &wire, crate::from_json::<T>);
     }
+    Some(m)
 }
