@@ -32,14 +32,8 @@ pub fn feature_message(data: &[u8]) {
         8 => system_report(bytes),
         9 => files_from_viewer(bytes),
         10 => files_from_host(bytes),
-        11 => framed(&tunnel::SPEC, bytes, tunnel::from_viewer, |m| match m {
-            tunnel::FromViewer::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
-            _ => None,
-        }),
-        12 => framed(&tunnel::SPEC, bytes, tunnel::from_host, |m| match m {
-            tunnel::FromHost::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
-            _ => None,
-        }),
+        11 => tunnel_from_viewer(bytes),
+        12 => tunnel_from_host(bytes),
         13 => host_path(bytes),
         14 => json::<clipboard_files::FromViewer>(&clipboard_files::SPEC, bytes),
         15 => json::<clipboard_files::FromHost>(&clipboard_files::SPEC, bytes),
@@ -119,7 +113,23 @@ fn files_from_viewer(bytes: &[u8]) {
 
 fn files_from_host(bytes: &[u8]) {
     framed(&files::SPEC, bytes, files::from_host, |m| match m {
-        files::FromHost::Data { id, offset, data } => Some(files::data_frame(*id, *offset, &data.0)),
+        files::FromHost::Data { id, offset, data } => {
+            Some(files::data_frame(*id, *offset, &data.0))
+        }
+        _ => None,
+    });
+}
+
+fn tunnel_from_viewer(bytes: &[u8]) {
+    framed(&tunnel::SPEC, bytes, tunnel::from_viewer, |m| match m {
+        tunnel::FromViewer::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
+        _ => None,
+    });
+}
+
+fn tunnel_from_host(bytes: &[u8]) {
+    framed(&tunnel::SPEC, bytes, tunnel::from_host, |m| match m {
+        tunnel::FromHost::Data { stream, data } => Some(tunnel::data_frame(*stream, &data.0)),
         _ => None,
     });
 }
