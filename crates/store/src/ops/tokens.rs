@@ -60,10 +60,12 @@ pub fn revoke_token(config: &mut Config, id: &str) -> Result<(), Error> {
     })
 }
 
-/// Revoke all tokens; returns how many there were.
+/// Revoke all tokens (and reconnect credentials); returns how many tokens there were.
 pub fn clear_tokens(config: &mut Config) -> Result<usize, Error> {
     config.update(|s, _| {
         let n = s.tokens.clear();
+        // Reconnect credentials are saved logins too.
+        s.reconnects.clear();
         Ok((n, vec![AuditEvent::TokensCleared { count: n }]))
     })
 }
