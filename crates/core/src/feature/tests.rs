@@ -942,3 +942,19 @@ fn desk_features_need_their_permissions_and_refuse_unknown_fields() {
     let state: FromHost = parse(&PRIVACY_MODE, br#"{"type":"state","on":false}"#).expect("state");
     assert_eq!(state, FromHost::State { on: false });
 }
+
+#[test]
+fn restart_needs_its_permission_and_never_shows_its_credential() {
+    assert!(!restart::SPEC.allowed(PermissionSet::NONE));
+    assert!(restart::SPEC.allowed(PermissionSet::from_iter([Permission::Restart])));
+    let m: restart::FromViewer = parse(&restart::SPEC, br#"{"type":"restart"}"#).expect("restart");
+    assert_eq!(m, restart::FromViewer::Restart {});
+    assert!(
+        parse::<restart::FromViewer>(&restart::SPEC, br#"{"type":"restart","now":1}"#).is_err()
+    );
+    let answer = restart::FromHost::Restarting {
+        credential: "s3cret-credential".into(),
+        valid_s: 600,
+    };
+    assert!(!format!("{answer:?}").contains("s3cret"));
+}

@@ -12,6 +12,7 @@ pub mod input;
 pub mod lock_on_end;
 pub mod pointer;
 pub mod recording;
+pub mod restart;
 pub mod system_info;
 pub mod tunnel;
 pub mod video;

@@ -38,6 +38,8 @@ const ENDED_LINGER: Duration = Duration::from_secs(5);
 pub struct Grant {
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The viewer's device key.
+    pub viewer_key: latchkey_core::identity::DevicePublicKey,
     /// The granted profile.
     pub profile: String,
     /// The permissions granted at the handshake (possibly lowered by the person accepting).
@@ -57,6 +59,7 @@ pub async fn run(
 ) {
     let Grant {
         viewer,
+        viewer_key,
         profile,
         permissions: granted,
         credential,
@@ -80,7 +83,7 @@ pub async fn run(
     // Revocation is noticed even when the viewer sends nothing (a view-only session).
     let watcher = tokio::spawn(watch_settings(
         shared.clone(),
-        credential,
+        credential.clone(),
         granted,
         grant_tx,
     ));
@@ -89,6 +92,8 @@ pub async fn run(
     let mut router = Router::new(FeatureContext {
         shared: shared.clone(),
         viewer: viewer.clone(),
+        viewer_key,
+        credential,
         profile,
         grant: grant_rx.clone(),
         drops: drops.clone(),

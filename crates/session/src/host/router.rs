@@ -105,6 +105,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::desk::LOCK_ON_END,
         spawn::<crate::features::lock_on_end::host::LockHost>,
     ),
+    (
+        &feature::restart::SPEC,
+        spawn::<crate::features::restart::host::RestartHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

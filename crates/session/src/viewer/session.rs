@@ -4,7 +4,7 @@
 //! a typed handle ([`Session::input`], [`Session::pointer`],
 //! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
 //! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
-//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`])
+//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`], [`Session::restart`])
 //! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -71,6 +71,7 @@ pub struct Session {
     privacy_mode: DeskSwitch,
     /// The host's desktop locked when the session ends.
     lock_on_end: DeskSwitch,
+    restart: crate::features::restart::viewer::Restart,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -123,6 +124,7 @@ impl Session {
             block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
             privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
             lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
+            restart: crate::features::restart::viewer::Restart::new(link(&feature::restart::SPEC)),
             state,
             events,
             track,
@@ -186,6 +188,11 @@ impl Session {
     /// (`lock_on_end`: on unless turned off).
     pub fn lock_on_end(&self) -> &DeskSwitch {
         &self.lock_on_end
+    }
+
+    /// Restarting the host with automatic reconnect (`restart`).
+    pub fn restart(&self) -> &crate::features::restart::viewer::Restart {
+        &self.restart
     }
 
     /// What happens to the session from now on.

@@ -91,6 +91,36 @@ pub fn issue_token(
     })
 }
 
+/// Issue a reconnect credential for a session about to restart the host
+/// (the `restart` feature), recording the restart; the credential is in the
+/// settings on disk (fsynced) before this returns, so it survives the reboot.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_reconnect(
+    config: &mut Config,
+    device_key: DevicePublicKey,
+    profile: &str,
+    permissions: latchkey_core::permission::PermissionSet,
+    epoch: u64,
+    attended: bool,
+) -> Result<Token, Error> {
+    config.update(|s, _| {
+        let (credential, _) = s.reconnects.issue(
+            device_key,
+            profile,
+            permissions,
+            epoch,
+            attended,
+            now(),
+            &mut OsRng,
+        );
+        let event = AuditEvent::RestartRequested {
+            viewer: device_key.fingerprint(),
+            profile: profile.to_string(),
+        };
+        Ok((credential, vec![event]))
+    })
+}
+
 /// Read the saved logins ([`list_tokens`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
