@@ -32,8 +32,18 @@ fn release_and_mirror() -> (String, String) {
         .to_string();
     let mut sources = String::new();
     if let Ok(entries) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        for e in entries.flatten() {
-            sources += &std::fs::read_to_string(e.path()).unwrap_or_default();
+        // Only what apt reads: `*.sources` and `*.list` (not `*.disabled` and such).
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == "sources" || x == "list")
+            })
+            .collect();
+        paths.sort();
+        for p in paths {
+            sources += &std::fs::read_to_string(p).unwrap_or_default();
         }
     }
     sources += &std::fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();

@@ -270,6 +270,13 @@ fn handshake_scripts() -> Vec<Vec<u8>> {
         ),
         script(
             0x40,
+            &[
+                "!hello",
+                r#"{"type":"reconnect","credential":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+            ],
+        ),
+        script(
+            0x40,
             &["!hello", r#"{"type":"second_factor","code":"000000"}"#],
         ),
         script(0x40, &[r#"{"type":"abort","reason":"no"}"#]),
@@ -372,6 +379,17 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ),
         (13, "~/Documents/report.pdf"),
         (13, "/var/log/../x"),
+        (16, r#"{"type":"set","on":true}"#),
+        (17, r#"{"type":"state","on":false}"#),
+        (18, r#"{"type":"restart"}"#),
+        (
+            19,
+            r#"{"type":"restarting","credential":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","valid_s":600}"#,
+        ),
+        (
+            19,
+            r#"{"type":"failed","reason":"this host does not start at boot"}"#,
+        ),
     ];
     let mut out: Vec<Vec<u8>> = list
         .iter()
