@@ -66,12 +66,17 @@ fn registered_id(m: &Machine) -> String {
 
 /// `connect ID --probe --json`, tried until the host is back (2 minutes).
 fn probe_when_back(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -> Run {
+    when_online(|| viewer.connect(id, rv, extra, None))
+}
+
+/// Run `run` again while the host is offline (exit 6), for 2 minutes at
+/// most: a service that just started may not be reachable yet.
+fn when_online(mut run: impl FnMut() -> Run) -> Run {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let run = viewer.connect(id, rv, extra, None);
-        let offline = run.code == 6;
-        if !offline || Instant::now() > deadline {
-            return run;
+        let r = run();
+        if r.code != 6 || Instant::now() > deadline {
+            return r;
         }
         std::thread::sleep(Duration::from_secs(1));
     }
@@ -112,18 +117,20 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // 1. restart --wait: a real reboot, back in with no password.
     let viewer = Device::file();
-    let run = viewer.run_stdin(
-        &[
-            "restart",
-            &id,
-            "--rendezvous",
-            &rv.url,
-            "--password-stdin",
-            "--wait",
-            "--json",
-        ],
-        format!("{GOOD_PASSWORD}\n").as_bytes(),
-    );
+    let run = when_online(|| {
+        viewer.run_stdin(
+            &[
+                "restart",
+                &id,
+                "--rendezvous",
+                &rv.url,
+                "--password-stdin",
+                "--wait",
+                "--json",
+            ],
+            format!("{GOOD_PASSWORD}\n").as_bytes(),
+        )
+    });
     let lines: Vec<Value> = run
         .ok()
         .lines()
@@ -147,10 +154,12 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // 2. The credential is single use: a copy of the viewer taken before
     //    the reconnect cannot use it again.
-    let run = viewer.run_stdin(
-        &["restart", &id, "--rendezvous", &rv.url, "--password-stdin", "--json"],
-        format!("{GOOD_PASSWORD}\n").as_bytes(),
-    );
+    let run = when_online(|| {
+        viewer.run_stdin(
+            &["restart", &id, "--rendezvous", &rv.url, "--password-stdin", "--json"],
+            format!("{GOOD_PASSWORD}\n").as_bytes(),
+        )
+    });
     assert_eq!(run.json()["event"], "restarting");
     let twin = Device::file();
     copy_device(&viewer, &twin);

@@ -66,7 +66,7 @@ pub fn restart(config: &mut Config, args: RestartArgs) -> Result<(), CliError> {
                 &SecretName::ViewerReconnect(host_id.clone()),
                 restarting.credential.as_bytes(),
             )
-            .map_err(|e| CliError::Store(e.into()))?;
+            .map_err(CliError::Store)?;
         let valid_s = restarting.valid_s;
         if args.json {
             print_json(&json!({"ok": true, "event": "restarting", "id": grouped, "valid_s": valid_s}))?;
