@@ -19,6 +19,7 @@ pub mod files;
 pub mod frame;
 pub mod input;
 pub mod pointer;
+pub mod print;
 pub mod system_info;
 pub mod tunnel;
 
@@ -95,6 +96,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &desk::BLOCK_INPUT,
     &desk::PRIVACY_MODE,
     &desk::LOCK_ON_END,
+    &print::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -35,6 +35,8 @@ pub(crate) struct FeatureContext {
     pub shared: HostShared,
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The name the viewer gave (proves nothing): its printer's name.
+    pub viewer_name: String,
     /// The granted profile (its limits, such as `tunnel_destinations`, are
     /// read from the settings as they are when used).
     pub profile: String,
@@ -53,6 +55,9 @@ pub(crate) struct FeatureContext {
     /// Whether the desktop locks when the session ends (with `lock_on_end`;
     /// the viewer may turn it off).
     pub lock_on_end: Arc<std::sync::atomic::AtomicBool>,
+    /// The session's printer on the host, once the viewer started it
+    /// (removed with the session).
+    pub print: crate::features::print::host::SessionPrinter,
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

@@ -33,6 +33,8 @@ pub struct HostShared {
     pub desk: crate::host::desk::Desk,
     /// Pointers of viewers that may show theirs but not move the host's.
     pub pointers: crate::host::requests::RemotePointers,
+    /// The printers offered to sessions that print (`print`).
+    pub printers: crate::features::print::printers::Printers,
 }
 
 pub(crate) use crate::transport::peer::is_dead;
