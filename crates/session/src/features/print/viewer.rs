@@ -206,18 +206,18 @@ mod tests {
 
     #[test]
     fn saving_never_overwrites_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("test");
         let job = |pdf: &[u8]| PrintJob {
             number: 1,
             title: "notes.txt".into(),
             pdf: pdf.to_vec(),
         };
-        let a = save(dir.path(), &job(b"one")).unwrap();
-        let b = save(dir.path(), &job(b"two")).unwrap();
+        let a = save(dir.path(), &job(b"one")).expect("test");
+        let b = save(dir.path(), &job(b"two")).expect("test");
         assert_eq!(a, dir.path().join("notes.pdf"));
         assert_eq!(b, dir.path().join("notes (2).pdf"));
-        assert_eq!(std::fs::read(&a).unwrap(), b"one");
-        assert_eq!(std::fs::read(&b).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(std::fs::read(&a).expect("test"), b"one");
+        assert_eq!(std::fs::read(&b).expect("test"), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("test").count(), 2);
     }
 }
