@@ -372,6 +372,23 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ),
         (13, "~/Documents/report.pdf"),
         (13, "/var/log/../x"),
+        (18, r#"{"type":"start","id":1}"#),
+        (
+            19,
+            r#"{"type":"started","id":1,"queue":"Latchkey-ann_box","description":"Latchkey - ann@box"}"#,
+        ),
+        (
+            19,
+            r#"{"type":"job","job":1,"title":"report.txt","size":8}"#,
+        ),
+        (
+            19,
+            r#"{"type":"stopped","reason":"the permission 'print' was withdrawn"}"#,
+        ),
+        (
+            20,
+            "{\"queue\":\"Latchkey-ann_box\",\"title\":\"report.txt\",\"size\":8}\n",
+        ),
     ];
     let mut out: Vec<Vec<u8>> = list
         .iter()
@@ -390,6 +407,10 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ));
         out.push(m);
     }
+    // A print job's PDF in a data frame.
+    let mut m = vec![19u8];
+    m.extend(latchkey_core::feature::print::data_frame(1, b"%PDF-1.7"));
+    out.push(m);
     // A system report in two pieces.
     let report = serde_json::json!({
         "os": {"name": "Debian GNU/Linux", "version": "12", "kernel": "6.1.0", "hostname": "box", "arch": "x86_64"},

@@ -947,7 +947,8 @@ fn desk_features_need_their_permissions_and_refuse_unknown_fields() {
 fn print_needs_its_permission_and_reads_frames_and_messages() {
     assert!(!print::SPEC.allowed(PermissionSet::NONE));
     assert!(print::SPEC.allowed(PermissionSet::from_iter([Permission::Print])));
-    let start: print::FromViewer = parse(&print::SPEC, br#"{"type":"start","id":3}"#).expect("a start");
+    let start: print::FromViewer =
+        parse(&print::SPEC, br#"{"type":"start","id":3}"#).expect("a start");
     assert_eq!(start, print::FromViewer::Start { id: 3 });
     assert!(parse::<print::FromViewer>(&print::SPEC, br#"{"type":"start","id":3,"x":1}"#).is_err());
     let frame = print::data_frame(7, b"%PDF-1.4");
