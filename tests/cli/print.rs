@@ -66,6 +66,12 @@ fn pdftotext(path: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// `lp ARGS` on the host: the job is queued.
+fn lp(cups: &Cupsd, args: &[&str]) {
+    let queued = cups.lp("lp", args);
+    assert!(queued.contains("request id is"), "{queued}");
+}
+
 /// The JSON line `connect --json` printed first.
 fn granted_line(session: &Proc) -> serde_json::Value {
     let line = session
@@ -140,8 +146,7 @@ fn a_job_printed_on_the_host_arrives_at_the_viewer_as_a_pdf() {
     let text = "Remote print from the host, line one\nand line two\n";
     let txt = work.path().join("print-check.txt");
     std::fs::write(&txt, text).expect("write");
-    let queued = cups.lp("lp", &["-d", &queue, &txt.to_string_lossy()]);
-    assert!(queued.contains("request id is"), "{queued}");
+    lp(&cups, &["-d", &queue, &txt.to_string_lossy()]);
     let pdf = arrival(inbox.path(), "print-check.pdf", &cups);
     let bytes = std::fs::read(&pdf).expect("read");
     assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
@@ -166,17 +171,11 @@ fn a_job_printed_on_the_host_arrives_at_the_viewer_as_a_pdf() {
         "%!PS\n/Courier findfont 14 scalefont setfont\n72 720 moveto (Latchkey remote print check) show\nshowpage\n",
     )
     .expect("write");
-    let queued = cups.lp(
-        "lp",
-        &[
-            "-d",
-            &queue,
-            "-t",
-            "Letter to the viewer",
-            &ps.to_string_lossy(),
-        ],
+    let letter = ps.to_string_lossy().to_string();
+    lp(
+        &cups,
+        &["-d", &queue, "-t", "Letter to the viewer", &letter],
     );
-    assert!(queued.contains("request id is"), "{queued}");
     let pdf = arrival(inbox.path(), "Letter to the viewer.pdf", &cups);
     assert!(
         pdftotext(&pdf).contains("Latchkey remote print check"),
@@ -184,15 +183,9 @@ fn a_job_printed_on_the_host_arrives_at_the_viewer_as_a_pdf() {
         pdftotext(&pdf)
     );
     // The same title again: a new file, the first one kept.
-    cups.lp(
-        "lp",
-        &[
-            "-d",
-            &queue,
-            "-t",
-            "Letter to the viewer",
-            &ps.to_string_lossy(),
-        ],
+    lp(
+        &cups,
+        &["-d", &queue, "-t", "Letter to the viewer", &letter],
     );
     arrival(inbox.path(), "Letter to the viewer (2).pdf", &cups);
     assert!(pdftotext(&pdf).contains("Latchkey remote print check"));
@@ -238,4 +231,39 @@ fn a_queue_left_by_a_crashed_host_is_removed_at_its_next_start() {
     wait_for("the next start left the queue", &cups, || {
         cups.queues().is_empty()
     });
+}
+
+#[test]
+fn the_queue_goes_when_the_permission_is_withdrawn() {
+    assert!(is_root(), "cupsd needs root");
+    let cups = Cupsd::start();
+    let x = Xvfb::start();
+    let rv = Rendezvous::start(0, None);
+    let (host, h) = host_with_cups(&x, &rv, &cups, &["default"]);
+    let viewer = Device::file();
+    let inbox = tempfile::tempdir().expect("dir");
+    let session = held_session(
+        &viewer,
+        h.id(),
+        &rv,
+        &[
+            "--profile",
+            "default",
+            "--print-to",
+            &inbox.path().to_string_lossy(),
+        ],
+    );
+    let queue = granted_line(&session)["print_queue"]
+        .as_str()
+        .expect("print_queue")
+        .to_string();
+    assert_eq!(cups.queues(), vec![queue]);
+    host.run(&["profile", "set", "default", "print", "off"])
+        .ok();
+    wait_for("the queue outlived the permission", &cups, || {
+        cups.queues().is_empty()
+    });
+    // The session itself goes on.
+    let mut session = session;
+    assert_eq!(session.command("sync")["ok"], true);
 }

@@ -139,13 +139,7 @@ pub async fn save_print_job(
 ) -> AppResult<String> {
     session_of(ctx, &session_id).ok();
     let a = arrived(&session_id, job)?;
-    let dir = match dir.filter(|d| !d.trim().is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => directories::UserDirs::new()
-            .and_then(|u| u.download_dir().map(PathBuf::from))
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no Downloads folder"))?,
-    };
+    let dir = super::clipboard_files::folder_or_downloads(dir)?;
     let saved = tokio::task::spawn_blocking(move || {
         let pdf = std::fs::read(&a.path)?;
         save(

@@ -37,8 +37,8 @@ impl SessionPrinter {
     pub async fn end(&self) {
         let active = self.0.lock().await.take();
         if let Some(a) = active {
-            a.forwarder.abort();
             a.printers.remove(&a.queue).await;
+            a.forwarder.abort();
         }
     }
 }
@@ -166,7 +166,11 @@ async fn forward(
                 let _ = job.done.send(sent);
             }
             changed = grant.changed() => {
-                if changed.is_err() || !may_print(&grant) {
+                // The session is ending: the router removes the queue.
+                if changed.is_err() {
+                    break;
+                }
+                if !may_print(&grant) {
                     tracing::info!(%queue, "the session may no longer print");
                     printers.remove(&queue).await;
                     let _ = channel

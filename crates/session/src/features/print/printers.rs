@@ -222,17 +222,23 @@ impl Printers {
     }
 
     /// Remove a queue this host added (its jobs then have nowhere to go).
+    /// The removal runs in a task of its own: a caller that is cancelled
+    /// (a session's tasks stopping) does not cut it short.
     pub async fn remove(&self, queue: &str) {
-        let _admin = self.0.admin.lock().await;
-        if lock(&self.0.queues).remove(queue).is_none() {
-            return;
-        }
-        if let Err(e) = lpadmin(&["-x", queue]).await {
-            tracing::warn!(%queue, error = %e, "cannot remove a printer");
-        } else {
-            tracing::info!(%queue, "removed the session's printer");
-        }
-        self.write_record();
+        let (printers, queue) = (self.clone(), queue.to_string());
+        let removal = tokio::spawn(async move {
+            let _admin = printers.0.admin.lock().await;
+            if lock(&printers.0.queues).remove(&queue).is_none() {
+                return;
+            }
+            if let Err(e) = lpadmin(&["-x", &queue]).await {
+                tracing::warn!(%queue, error = %e, "cannot remove a printer");
+            } else {
+                tracing::info!(%queue, "removed the session's printer");
+            }
+            printers.write_record();
+        });
+        let _ = removal.await;
     }
 
     /// Remove every queue and stop serving the socket (the host stops).
