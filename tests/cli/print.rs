@@ -72,6 +72,22 @@ fn lp(cups: &Cupsd, args: &[&str]) {
     assert!(queued.contains("request id is"), "{queued}");
 }
 
+/// A held `connect --print-to INBOX` session on `default`; it and its queue.
+fn printing_session(viewer: &Device, h: &Proc, rv: &Rendezvous, inbox: &Path) -> (Proc, String) {
+    let inbox = inbox.to_string_lossy();
+    let session = held_session(
+        viewer,
+        h.id(),
+        rv,
+        &["--profile", "default", "--print-to", &inbox],
+    );
+    let queue = granted_line(&session)["print_queue"]
+        .as_str()
+        .expect("print_queue")
+        .to_string();
+    (session, queue)
+}
+
 /// The JSON line `connect --json` printed first.
 fn granted_line(session: &Proc) -> serde_json::Value {
     let line = session
@@ -118,17 +134,8 @@ fn a_job_printed_on_the_host_arrives_at_the_viewer_as_a_pdf() {
     assert!(cups.queues().is_empty(), "{:?}", cups.queues());
 
     // With it: the queue is there while the session is.
-    let mut session = held_session(
-        &viewer,
-        h.id(),
-        &rv,
-        &["--profile", "default", "--print-to", &inbox_arg],
-    );
+    let (mut session, queue) = printing_session(&viewer, &h, &rv, inbox.path());
     let outcome = granted_line(&session);
-    let queue = outcome["print_queue"]
-        .as_str()
-        .expect("print_queue")
-        .to_string();
     let name = latchkey_session::viewer::default_name();
     assert_eq!(queue, latchkey_core::feature::print::queue_name(&name));
     assert_eq!(outcome["print_description"], format!("Latchkey - {name}"));
@@ -198,72 +205,61 @@ fn a_job_printed_on_the_host_arrives_at_the_viewer_as_a_pdf() {
     });
 }
 
-#[test]
-fn a_queue_left_by_a_crashed_host_is_removed_at_its_next_start() {
-    assert!(is_root(), "cupsd needs root");
-    let cups = Cupsd::start();
-    let x = Xvfb::start();
-    let rv = Rendezvous::start(0, None);
-    let (host, mut h) = host_with_cups(&x, &rv, &cups, &["default"]);
-    let viewer = Device::file();
-    let inbox = tempfile::tempdir().expect("dir");
-    let session = held_session(
-        &viewer,
-        h.id(),
-        &rv,
-        &[
-            "--profile",
-            "default",
-            "--print-to",
-            &inbox.path().to_string_lossy(),
-        ],
-    );
-    let queue = granted_line(&session)["print_queue"]
-        .as_str()
-        .expect("print_queue")
-        .to_string();
-    assert_eq!(cups.queues(), vec![queue.clone()]);
-    // The host dies without a word: its queue stays behind.
-    h.kill();
-    drop(session);
-    assert_eq!(cups.queues(), vec![queue]);
-    let _h = start_host(&host, &x, &rv, &cups);
-    wait_for("the next start left the queue", &cups, || {
-        cups.queues().is_empty()
-    });
+/// A host with its own cupsd, and a viewer's session printing to it.
+struct Printing {
+    session: Proc,
+    queue: String,
+    h: Proc,
+    host: Device,
+    _inbox: tempfile::TempDir,
+    rv: Rendezvous,
+    x: Xvfb,
+    cups: Cupsd,
 }
 
-#[test]
-fn the_queue_goes_when_the_permission_is_withdrawn() {
+fn printing() -> Printing {
     assert!(is_root(), "cupsd needs root");
     let cups = Cupsd::start();
     let x = Xvfb::start();
     let rv = Rendezvous::start(0, None);
     let (host, h) = host_with_cups(&x, &rv, &cups, &["default"]);
-    let viewer = Device::file();
     let inbox = tempfile::tempdir().expect("dir");
-    let session = held_session(
-        &viewer,
-        h.id(),
-        &rv,
-        &[
-            "--profile",
-            "default",
-            "--print-to",
-            &inbox.path().to_string_lossy(),
-        ],
-    );
-    let queue = granted_line(&session)["print_queue"]
-        .as_str()
-        .expect("print_queue")
-        .to_string();
-    assert_eq!(cups.queues(), vec![queue]);
-    host.run(&["profile", "set", "default", "print", "off"])
+    let (session, queue) = printing_session(&Device::file(), &h, &rv, inbox.path());
+    assert_eq!(cups.queues(), vec![queue.clone()]);
+    Printing {
+        session,
+        queue,
+        h,
+        host,
+        _inbox: inbox,
+        rv,
+        x,
+        cups,
+    }
+}
+
+#[test]
+fn a_queue_left_by_a_crashed_host_is_removed_at_its_next_start() {
+    let mut p = printing();
+    // The host dies without a word: its queue stays behind.
+    p.h.kill();
+    p.session.kill();
+    assert_eq!(p.cups.queues(), vec![p.queue.clone()]);
+    let _h = start_host(&p.host, &p.x, &p.rv, &p.cups);
+    wait_for("the next start left the queue", &p.cups, || {
+        p.cups.queues().is_empty()
+    });
+}
+
+#[test]
+fn the_queue_goes_when_the_permission_is_withdrawn() {
+    let mut p = printing();
+    p.host
+        .run(&["profile", "set", "default", "print", "off"])
         .ok();
-    wait_for("the queue outlived the permission", &cups, || {
-        cups.queues().is_empty()
+    wait_for("the queue outlived the permission", &p.cups, || {
+        p.cups.queues().is_empty()
     });
     // The session itself goes on.
-    let mut session = session;
-    assert_eq!(session.command("sync")["ok"], true);
+    assert_eq!(p.session.command("sync")["ok"], true);
 }
