@@ -1,33 +1,13 @@
 // Remote print from the viewer's toolbar (permission print): the host offers a printer for this
 // viewer, a job printed to it there arrives here (a `print_arrived` event) and is listed; it goes
 // to this computer's printer or is saved in a folder; no control without the permission.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import type { Permission, SessionInfo } from '../src/bindings';
-import { callsOf, emitEvent, shot, startHarness, type Harness } from './harness';
-import { startFrameServer, type FrameServer } from './frame-server';
+import { describe, expect, it } from 'vitest';
+import type { Permission } from '../src/bindings';
+import { callsOf, emitEvent, shot } from './harness';
 import { DEFAULT_PERMS } from './fake-backend';
+import { viewerSuite } from './viewer-suite';
 
-let h: Harness;
-let frames: FrameServer;
-beforeAll(async () => {
-  h = await startHarness();
-  frames = await startFrameServer();
-});
-afterAll(async () => {
-  await frames?.close();
-  await h?.close();
-});
-afterEach(() => {
-  const problems = h.problems.splice(0);
-  expect(problems).toEqual([]);
-});
-
-async function viewer(session: Partial<SessionInfo> = {}): Promise<Page> {
-  const page = await h.open('viewer.html?session=s9', { session: { frames_url: frames.url, ...session } });
-  await page.getByRole('toolbar', { name: 'Session' }).waitFor();
-  return page;
-}
+const { viewer } = viewerSuite();
 
 describe('remote print', () => {
   it('offers a printer on the host and lists what is printed to it, to print or save here', async () => {
