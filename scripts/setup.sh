@@ -22,6 +22,7 @@ packages=(
   chromium chromium-driver         # tests: the UI end to end in a real browser
   xdg-utils desktop-file-utils     # .deb: xdg-mime, update-desktop-database
   debootstrap                      # .deb test: a clean Debian root to install it into
+  systemd-container                # tests: systemd-nspawn boots that root with systemd as PID 1 (restart with reconnect)
   dpkg-dev                         # .deb: dpkg-shlibdeps (the sidecars' library dependencies)
   systemd                          # tests: systemd-analyze verify on packaging/systemd/*.service; loginctl
   xserver-xorg-core xserver-xorg-video-dummy  # tests: a real Xorg (dummy driver: RandR CRTC gamma ramps) for block input and privacy mode

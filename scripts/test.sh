@@ -4,7 +4,8 @@
 # Service, which they start themselves), the UI's checks, unit and
 # end-to-end tests in Chromium, the real app under Xvfb, the README's
 # headless run line on a fresh HOME, and the .deb
-# (built, installed on this machine, checked, removed). Installs system
+# (built, installed on this machine, checked, removed), and the restart
+# with reconnect in a booted container holding the .deb. Installs system
 # packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,6 @@ bash scripts/test-run-line.sh
 echo "== .deb: build it with Tauri's bundler, install it, check it, remove it"
 deb="$(bash scripts/package.sh | tail -1)"
 bash packaging/test-deb.sh "$deb"
+
+echo "== restart with reconnect on a booted machine: the .deb in a systemd-nspawn container"
+LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test restart_nspawn -- --ignored

@@ -15,6 +15,7 @@
 //! - [`cups`]: a CUPS scheduler of the test's own, with Latchkey's backend.
 //! - [`desktop`]: a host on a private X display and what the suites read from it.
 //! - [`desktop_user`]: a throwaway desktop user and a fake `loginctl`, for a root host.
+//! - [`nspawn`]: a booted Debian container (systemd as PID 1) with the .deb installed.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
 //! - [`trees`]: a file's hash, a tree's files, links and modes, to compare copies.
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod cups;
 pub mod desktop;
 pub mod desktop_user;
+pub mod nspawn;
 pub mod raw_host;
 pub mod raw_viewer;
 pub mod trees;

@@ -677,6 +677,13 @@ export class FakeBackend {
         }
         return Boolean(args.on);
       }
+      case 'restart_host': {
+        const s = this.session(args.sessionId);
+        if (!s.permissions.includes('restart')) {
+          throw appError('permission', "the host does not allow restart in this session (permission 'restart')");
+        }
+        return { valid_s: 600 };
+      }
       case 'open_files_window':
         this.session(args.sessionId);
         return null;

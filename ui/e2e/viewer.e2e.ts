@@ -282,6 +282,32 @@ describe('viewer', () => {
     await page.close();
   });
 
+  it('restarts the host after asking, and says the app reconnects by itself', async () => {
+    const page = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([40, 70, 110], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    await toolbar.getByRole('button', { name: 'Restart host…' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Restart the remote computer?' });
+    await dialog.waitFor();
+    await shot(page, 'viewer-restart-confirm');
+    // Cancel first: nothing is asked of the host.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await callsOf(page, 'restart_host')).toEqual([]);
+    await toolbar.getByRole('button', { name: 'Restart host…' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Restart', exact: true }).click();
+    await page.getByText('The remote computer is restarting. Latchkey reconnects by itself').waitFor();
+    await shot(page, 'viewer-restart-started');
+    expect(await callsOf(page, 'restart_host')).toEqual([{ sessionId: 's9' }]);
+    await page.close();
+    // Without the permission there is no button.
+    const limited = await viewer({ permissions: DEFAULT_PERMS.filter((p) => p !== 'restart') });
+    await limited.getByRole('toolbar', { name: 'Session' }).waitFor();
+    expect(await limited.getByRole('button', { name: 'Restart host…' }).count()).toBe(0);
+    await limited.close();
+  });
+
   it('blocks the host’s input and turns privacy mode on and off from the toolbar', async () => {
     const all: Permission[] = [...DEFAULT_PERMS, 'privacy_mode'];
     const page = await viewer({ permissions: all });

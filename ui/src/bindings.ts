@@ -150,6 +150,9 @@ export const commands = {
   async setLockOnEnd(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
     return call("set_lock_on_end", { sessionId, on });
   },
+  async restartHost(sessionId: string): Promise<Result<RestartStarted, AppError>> {
+    return call("restart_host", { sessionId });
+  },
   async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
     return call("open_files_window", { sessionId });
   },
@@ -778,7 +781,7 @@ refused: string | null, };
 /**
  * How a session was granted.
  */
-export type Method = "token" | "password" | "accepted";
+export type Method = "token" | "password" | "accepted" | "reconnect";
 
 /**
  * A mouse button.
@@ -942,6 +945,15 @@ addr: string | null,
  * Seconds until it is denied automatically.
  */
 expires_in_s: number, };
+
+/**
+ * The host is restarting.
+ */
+export type RestartStarted = { 
+/**
+ * Seconds the app keeps trying to log back in.
+ */
+valid_s: number, };
 
 /**
  * Which login the second factor may be waived for.

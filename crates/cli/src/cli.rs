@@ -152,6 +152,11 @@ pub enum Command {
     /// displays, uptime, network interfaces, logged-in users (needs the
     /// `system_info` permission).
     Sysinfo(SysinfoArgs),
+    /// Restart a host (needs `restart`; the host must run as the system
+    /// service): it issues this device a single-use reconnect credential, kept
+    /// in this device's secret store, that the next `connect` to it uses, no
+    /// password; with --wait, log back in as soon as it is back.
+    Restart(crate::commands::restart::RestartArgs),
     /// Files through a host's clipboard (needs `clipboard_files`):
     /// `--get-files DIR` copies what the host's clipboard offers into DIR;
     /// `--put-files FILE...` copies files to the host and has its clipboard

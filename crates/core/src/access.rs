@@ -79,6 +79,19 @@ pub fn check_token(
         .verify(token, device_key, &settings.profiles, now)
 }
 
+/// Use a reconnect credential (see [`crate::reconnect`]): on success it is
+/// gone from `settings` (single use).
+pub fn check_reconnect(
+    settings: &mut Settings,
+    credential: &Token,
+    device_key: &DevicePublicKey,
+    now: UnixTime,
+) -> Result<crate::reconnect::Reconnected, crate::reconnect::ReconnectRefusal> {
+    settings
+        .reconnects
+        .take(credential, device_key, &settings.profiles, now)
+}
+
 /// Whether a login of `kind` needs a second factor.
 pub fn needs_second_factor(settings: &Settings, kind: LoginKind) -> bool {
     settings.two_factor.applies_to(kind)
@@ -140,6 +153,10 @@ pub struct SessionCredential {
     pub epoch: u64,
     /// For token logins: the token's id.
     pub token_id: Option<String>,
+    /// Whether the person at the host let it in (accepted it, or accepted
+    /// the session whose restart it reconnects after): it then lives on
+    /// until its profile is disabled, whatever happens to unattended access.
+    pub attended: bool,
 }
 
 /// Why an open session must end.
@@ -185,7 +202,7 @@ pub fn session_revoked(settings: &Settings, credential: &SessionCredential) -> O
     if !profile.enabled {
         return Some(Revoked::ProfileDisabled);
     }
-    if credential.method == Method::Accepted {
+    if credential.attended || credential.method == Method::Accepted {
         return None;
     }
     if !profile.accepts_unattended() {
@@ -320,6 +337,7 @@ mod tests {
             .issue_token(key, "default", epoch, "pc", crate::UnixTime(1), &mut rng)
             .expect("issue");
         let by = |method, token_id: Option<String>| SessionCredential {
+            attended: method == Method::Accepted,
             profile: "default".into(),
             method,
             epoch,

@@ -186,6 +186,13 @@ pub enum AuditEvent {
         /// The permission it needed.
         permission: String,
     },
+    /// A viewer restarted the host (a reconnect credential was issued to it).
+    RestartRequested {
+        /// Fingerprint of the viewer's device key.
+        viewer: String,
+        /// The session's profile.
+        profile: String,
+    },
     /// A profile's `tunnel_destinations` changed.
     TunnelDestinationsChanged {
         /// Profile.

@@ -53,6 +53,7 @@ pub mod pake;
 pub mod password_policy;
 pub mod permission;
 pub mod profile;
+pub mod reconnect;
 pub mod settings;
 pub mod signal;
 pub mod throttle;

@@ -108,6 +108,9 @@ pub struct Settings {
     pub profiles: Profiles,
     /// Issued tokens (hashes only).
     pub tokens: Tokens,
+    /// Issued reconnect credentials (hashes only; see [`crate::reconnect`]).
+    #[serde(default)]
+    pub reconnects: crate::reconnect::Reconnects,
     /// The rendezvous server this device uses (`ws://` or `wss://`), once given.
     #[serde(default)]
     pub rendezvous: Option<String>,
@@ -158,6 +161,7 @@ impl Settings {
             default_profile: "default".to_string(),
             profiles: Profiles::default(),
             tokens: Tokens::default(),
+            reconnects: Default::default(),
             rendezvous: None,
             device_id: None,
             generation: 0,
@@ -269,6 +273,7 @@ impl Settings {
         let p = self.profiles.get_mut(profile)?;
         p.password = Some(record);
         p.epoch += 1;
+        self.reconnects.remove_profile(profile);
         Ok(self.tokens.prune_stale(&self.profiles))
     }
 
@@ -278,6 +283,7 @@ impl Settings {
         p.password = None;
         p.unattended = false;
         p.epoch += 1;
+        self.reconnects.remove_profile(profile);
         Ok(self.tokens.prune_stale(&self.profiles))
     }
 
@@ -345,6 +351,7 @@ impl Settings {
     pub fn rename_profile(&mut self, from: &str, to: &str) -> Result<(), Invalid> {
         self.profiles.rename(from, to)?;
         self.tokens.rename_profile(from, to);
+        self.reconnects.rename_profile(from, to);
         self.acl.rename_profile(from, to);
         if self.default_profile == from {
             self.default_profile = to.to_string();
@@ -360,6 +367,7 @@ impl Settings {
         }
         self.profiles.delete(name)?;
         self.acl.remove_profile(name);
+        self.reconnects.remove_profile(name);
         Ok(self.tokens.remove_profile(name))
     }
 

@@ -56,7 +56,7 @@ impl Token {
         &self.0
     }
 
-    fn hash(&self) -> [u8; 32] {
+    pub(crate) fn hash(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_ref()).into()
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use latchkey_core::feature::files::{self, HostPath};
 use latchkey_core::feature::system_info::{self, Assembly};
 use latchkey_core::feature::{
-    self, clipboard, clipboard_files, desk, displays, pointer, print, tunnel, FeatureSpec,
+    self, clipboard, clipboard_files, desk, displays, pointer, print, restart, tunnel, FeatureSpec,
     WireError,
 };
 use latchkey_session::features::{displays::FromHost as DisplaysFromHost, input::Message};
@@ -21,7 +21,7 @@ pub fn feature_message(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    match which % 21 {
+    match which % 23 {
         0 => json::<Message>(&feature::input::SPEC, bytes),
         1 => json::<feature::input::FromHost>(&feature::input::SPEC, bytes),
         2 => json::<pointer::FromViewer>(&pointer::SPEC, bytes),
@@ -40,8 +40,10 @@ pub fn feature_message(data: &[u8]) {
         15 => json::<clipboard_files::FromHost>(&clipboard_files::SPEC, bytes),
         16 => json::<desk::FromViewer>(&desk::BLOCK_INPUT, bytes),
         17 => json::<desk::FromHost>(&desk::PRIVACY_MODE, bytes),
-        18 => json::<print::FromViewer>(&print::SPEC, bytes),
-        19 => print_from_host(bytes),
+        18 => json::<restart::FromViewer>(&restart::SPEC, bytes),
+        19 => json::<restart::FromHost>(&restart::SPEC, bytes),
+        20 => json::<print::FromViewer>(&print::SPEC, bytes),
+        21 => print_from_host(bytes),
         _ => print_job_header(bytes),
     }
 }

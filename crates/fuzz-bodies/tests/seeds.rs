@@ -270,6 +270,13 @@ fn handshake_scripts() -> Vec<Vec<u8>> {
         ),
         script(
             0x40,
+            &[
+                "!hello",
+                r#"{"type":"reconnect","credential":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+            ],
+        ),
+        script(
+            0x40,
             &["!hello", r#"{"type":"second_factor","code":"000000"}"#],
         ),
         script(0x40, &[r#"{"type":"abort","reason":"no"}"#]),
@@ -372,21 +379,32 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ),
         (13, "~/Documents/report.pdf"),
         (13, "/var/log/../x"),
-        (18, r#"{"type":"start","id":1}"#),
+        (16, r#"{"type":"set","on":true}"#),
+        (17, r#"{"type":"state","on":false}"#),
+        (18, r#"{"type":"restart"}"#),
         (
             19,
+            r#"{"type":"restarting","credential":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","valid_s":600}"#,
+        ),
+        (
+            19,
+            r#"{"type":"failed","reason":"this host does not start at boot"}"#,
+        ),
+        (20, r#"{"type":"start","id":1}"#),
+        (
+            21,
             r#"{"type":"started","id":1,"queue":"Latchkey-ann_box","description":"Latchkey - ann@box"}"#,
         ),
         (
-            19,
+            21,
             r#"{"type":"job","job":1,"title":"report.txt","size":8}"#,
         ),
         (
-            19,
+            21,
             r#"{"type":"stopped","reason":"the permission 'print' was withdrawn"}"#,
         ),
         (
-            20,
+            22,
             "{\"queue\":\"Latchkey-ann_box\",\"title\":\"report.txt\",\"size\":8}\n",
         ),
     ];
@@ -408,7 +426,7 @@ fn feature_messages() -> Vec<Vec<u8>> {
         out.push(m);
     }
     // A print job's PDF in a data frame.
-    let mut m = vec![19u8];
+    let mut m = vec![21u8];
     m.extend(latchkey_core::feature::print::data_frame(1, b"%PDF-1.7"));
     out.push(m);
     // A system report in two pieces.

@@ -38,6 +38,9 @@ pub enum SecretName {
     TotpPending,
     /// As a viewer: the saved-login token a host issued to this device.
     ViewerToken(latchkey_core::signal::DeviceId),
+    /// As a viewer: the reconnect credential a host issued to this device
+    /// as it restarted (single use, ten minutes).
+    ViewerReconnect(latchkey_core::signal::DeviceId),
 }
 
 impl SecretName {
@@ -49,6 +52,7 @@ impl SecretName {
             SecretName::Totp => "totp".into(),
             SecretName::TotpPending => "totp-pending".into(),
             SecretName::ViewerToken(id) => format!("token-{id}"),
+            SecretName::ViewerReconnect(id) => format!("reconnect-{id}"),
         }
     }
 }

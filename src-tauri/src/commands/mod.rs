@@ -13,6 +13,7 @@ mod first_run;
 mod print;
 mod profiles;
 mod requests;
+mod restart;
 mod settings;
 mod system_info;
 mod viewer;
@@ -122,6 +123,7 @@ app_commands! {
     set_block_input(session_id: String, on: bool) -> bool => desk::set_block_input;
     set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
     set_lock_on_end(session_id: String, on: bool) -> bool => desk::set_lock_on_end;
+    restart_host(session_id: String) -> restart::RestartStarted => restart::restart_host;
     open_files_window(session_id: String) -> () => files::open_files_window;
     local_list(path: Option<String>) -> files::FileListing => files::local_list;
     remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;

@@ -202,7 +202,7 @@ pub(super) fn session_of(ctx: &Ctx, session_id: &str) -> AppResult<Arc<Session>>
 }
 
 /// Look at the handle of the session a window may drive.
-fn with_handle<T>(
+pub(super) fn with_handle<T>(
     ctx: &Ctx,
     session_id: &str,
     f: impl FnOnce(&SessionHandle) -> T,

@@ -227,6 +227,7 @@ export const api = {
   setPrivacyMode: (sessionId: string, on: boolean) => unwrap(() => commands.setPrivacyMode(sessionId, on)),
   /** Whether the host locks its desktop when this session ends (`lock_on_end`: on unless turned off). */
   setLockOnEnd: (sessionId: string, on: boolean) => unwrap(() => commands.setLockOnEnd(sessionId, on)),
+  restartHost: (sessionId: string) => unwrap(() => commands.restartHost(sessionId)),
 
   // File window (opened from the viewer window's toolbar).
   openFilesWindow: (sessionId: string) => unwrap(() => commands.openFilesWindow(sessionId)),

@@ -13,6 +13,7 @@ mod password;
 mod pointer;
 mod print;
 mod profile;
+pub(crate) mod restart;
 mod script;
 mod service;
 mod session;
@@ -98,6 +99,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Control { .. } => Ok(()),
         Command::Connect(args) => session::connect(&mut config, args),
         Command::Sysinfo(args) => system_info::sysinfo(&mut config, args),
+        Command::Restart(args) => restart::restart(&mut config, args),
         Command::Clipboard(args) => clipboard_files::clipboard(&mut config, args),
         Command::Ls(args) => files::ls(&mut config, args),
         Command::Cp(args) => files::cp(&mut config, args),

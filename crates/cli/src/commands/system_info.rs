@@ -37,7 +37,7 @@ pub fn sysinfo(config: &mut Config, args: SysinfoArgs) -> Result<(), CliError> {
 
 /// A request the host refused or could not answer: its exit code, and the
 /// JSON line with `--json`.
-fn refused(e: &SessionError, json: bool) -> CliError {
+pub(super) fn refused(e: &SessionError, json: bool) -> CliError {
     let code = exit::for_code(e.code());
     if !json {
         return CliError::Coded(code, e.to_string());

@@ -20,6 +20,7 @@ pub mod frame;
 pub mod input;
 pub mod pointer;
 pub mod print;
+pub mod restart;
 pub mod system_info;
 pub mod tunnel;
 
@@ -96,6 +97,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &desk::BLOCK_INPUT,
     &desk::PRIVACY_MODE,
     &desk::LOCK_ON_END,
+    &restart::SPEC,
     &print::SPEC,
 ];
 

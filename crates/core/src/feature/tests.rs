@@ -944,6 +944,22 @@ fn desk_features_need_their_permissions_and_refuse_unknown_fields() {
 }
 
 #[test]
+fn restart_needs_its_permission_and_never_shows_its_credential() {
+    assert!(!restart::SPEC.allowed(PermissionSet::NONE));
+    assert!(restart::SPEC.allowed(PermissionSet::from_iter([Permission::Restart])));
+    let m: restart::FromViewer = parse(&restart::SPEC, br#"{"type":"restart"}"#).expect("restart");
+    assert_eq!(m, restart::FromViewer::Restart {});
+    assert!(
+        parse::<restart::FromViewer>(&restart::SPEC, br#"{"type":"restart","now":1}"#).is_err()
+    );
+    let answer = restart::FromHost::Restarting {
+        credential: "s3cret-credential".into(),
+        valid_s: 600,
+    };
+    assert!(!format!("{answer:?}").contains("s3cret"));
+}
+
+#[test]
 fn print_needs_its_permission_and_reads_frames_and_messages() {
     assert!(!print::SPEC.allowed(PermissionSet::NONE));
     assert!(print::SPEC.allowed(PermissionSet::from_iter([Permission::Print])));

@@ -155,6 +155,15 @@ pub enum SettingsChange {
     },
     /// A saved-login token was issued: keep its record (only its hash).
     TokenIssued(TokenRecord),
+    /// A reconnect credential logged in: it is spent.
+    ReconnectUsed {
+        /// The credential presented.
+        credential: Token,
+        /// The key it must have been issued to.
+        viewer: DevicePublicKey,
+        /// When.
+        at: UnixTime,
+    },
 }
 
 impl SettingsChange {
@@ -172,6 +181,16 @@ impl SettingsChange {
                     .map_err(|_| Invalid::CodeAlreadyUsed)?;
             }
             SettingsChange::TokenIssued(record) => settings.admit_token(record.clone())?,
+            // Spent on disk under the lock: of two logins racing with one
+            // credential, the second fails here.
+            SettingsChange::ReconnectUsed {
+                credential,
+                viewer,
+                at,
+            } => {
+                access::check_reconnect(settings, credential, viewer, *at)
+                    .map_err(|_| Invalid::UnknownToken("reconnect credential used".into()))?;
+            }
         }
         Ok(())
     }
@@ -295,6 +314,13 @@ pub struct AwaitingPerson {
 /// What a login continues with once its second factor passed.
 enum AfterSecondFactor {
     Token(SessionCredential),
+    /// A reconnect, with the grant it carries; the credential is spent when
+    /// it is granted (a missing or wrong code leaves it for another try).
+    Reconnect {
+        session: SessionCredential,
+        permissions: PermissionSet,
+        credential: Token,
+    },
     Password {
         target: PasswordTarget,
         remember: bool,
@@ -305,6 +331,7 @@ impl AfterSecondFactor {
     fn method(&self) -> &'static str {
         match self {
             AfterSecondFactor::Token(_) => "token",
+            AfterSecondFactor::Reconnect { .. } => "reconnect",
             AfterSecondFactor::Password { .. } => "password",
         }
     }
@@ -312,6 +339,7 @@ impl AfterSecondFactor {
     fn profile(&self) -> &str {
         match self {
             AfterSecondFactor::Token(c) => &c.profile,
+            AfterSecondFactor::Reconnect { session, .. } => &session.profile,
             AfterSecondFactor::Password { target, .. } => &target.profile,
         }
     }
@@ -716,6 +744,7 @@ fn viewer_hello(
 /// A login method, as the viewer gave it.
 enum LoginMethod {
     Token(String),
+    Reconnect(String),
     Password {
         profile: Option<String>,
         request: Vec<u8>,
@@ -727,6 +756,7 @@ enum LoginMethod {
 fn login_method(message: ViewerMessage) -> Result<LoginMethod, HandshakeError> {
     Ok(require_msg!(message, "a login method",
         ViewerMessage::Token { token } => LoginMethod::Token(token),
+        ViewerMessage::Reconnect { credential } => LoginMethod::Reconnect(credential),
         ViewerMessage::Password { profile, request, remember } => LoginMethod::Password { profile, request, remember },
         ViewerMessage::Ask { profile } => LoginMethod::Ask(profile)))
 }
@@ -824,6 +854,9 @@ impl ExpectMethod {
         }
         match login_method(message) {
             Ok(LoginMethod::Token(token)) => self.token(io, ctx, settings, &token),
+            Ok(LoginMethod::Reconnect(credential)) => {
+                self.reconnect(io, ctx, settings, &credential)
+            }
             Ok(LoginMethod::Password {
                 profile,
                 request,
@@ -888,12 +921,67 @@ impl ExpectMethod {
             token_id: probe.tokens.id_of(&token),
             profile,
             method: Method::Token,
+            attended: false,
         };
         if access::needs_second_factor(&probe, LoginKind::Token) {
             return io.ask_second_factor(self.login, AfterSecondFactor::Token(credential), ctx.now);
         }
         let verdict = grant(&probe, self.login.viewer, credential, None, None);
         io.conclude(self.login, verdict, ctx.now, ctx.throttle)
+    }
+
+    /// Back after a restart: the credential is spent (on disk, under the
+    /// lock, before anything is granted), then 2FA if the reconnect
+    /// exemption is off.
+    fn reconnect<E: HostEnv, R: CryptoRngCore>(
+        self,
+        io: &mut Io,
+        ctx: &mut Ctx<'_, E, R>,
+        settings: Settings,
+        text: &str,
+    ) -> HostState {
+        let refuse = |reason: &str| {
+            denied(
+                DenialCode::WrongCredentials,
+                "reconnect",
+                None,
+                reason,
+                LoginOutcome::Failure,
+            )
+        };
+        let Ok(credential) = Token::parse(text) else {
+            let verdict = refuse("malformed reconnect credential");
+            return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
+        };
+        let mut probe = settings.clone();
+        let back =
+            match access::check_reconnect(&mut probe, &credential, &self.login.viewer, ctx.now) {
+                Ok(back) => back,
+                Err(refusal) => {
+                    let reason = serde_json::to_value(refusal)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    let verdict = refuse(&format!("reconnect: {reason}"));
+                    return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
+                }
+            };
+        let session = SessionCredential {
+            profile: back.profile,
+            method: Method::Reconnect,
+            epoch: back.epoch,
+            token_id: None,
+            attended: back.attended,
+        };
+        let then = AfterSecondFactor::Reconnect {
+            session,
+            permissions: back.permissions,
+            credential,
+        };
+        if access::needs_second_factor(&probe, LoginKind::Reconnect) {
+            return io.ask_second_factor(self.login, then, ctx.now);
+        }
+        authorized(io, ctx, self.login, then)
     }
 
     fn password<E: HostEnv, R: CryptoRngCore>(
@@ -1058,10 +1146,19 @@ fn acl_refusal(
                 .and_then(|t| access::check_token(&mut probe, &t, viewer_key, now).ok());
             ("token", profile)
         }
+        ViewerMessage::Reconnect { credential } => {
+            let mut probe = settings.clone();
+            let profile = Token::parse(credential).ok().and_then(|t| {
+                access::check_reconnect(&mut probe, &t, viewer_key, now)
+                    .ok()
+                    .map(|back| back.profile)
+            });
+            ("reconnect", profile)
+        }
         _ => return None,
     };
     let profile = match (name, profile) {
-        ("token", p) => p,
+        ("token" | "reconnect", p) => p,
         (_, p) => Some(p.unwrap_or_else(|| settings.default_profile.clone())),
     };
     access::acl_check(settings, viewer_key, profile.as_deref())
@@ -1216,6 +1313,22 @@ fn authorized<E: HostEnv, R: CryptoRngCore>(
             let verdict = grant(&settings, login.viewer, credential, None, None);
             return io.conclude(login, verdict, ctx.now, ctx.throttle);
         }
+        AfterSecondFactor::Reconnect {
+            session,
+            permissions,
+            credential,
+        } => {
+            // Spent on disk, re-checked there, before the grant goes out.
+            io.out.push_back(HostOutput::Persist(Persist::Settings(
+                SettingsChange::ReconnectUsed {
+                    credential,
+                    viewer: login.viewer,
+                    at: ctx.now,
+                },
+            )));
+            let verdict = grant(&settings, login.viewer, session, None, Some(permissions));
+            return io.conclude(login, verdict, ctx.now, ctx.throttle);
+        }
         AfterSecondFactor::Password { target, remember } => (target, remember),
     };
     if !access::password_still_current(&settings, &target) {
@@ -1265,6 +1378,7 @@ fn authorized<E: HostEnv, R: CryptoRngCore>(
         method: Method::Password,
         epoch: target.epoch,
         token_id: None,
+        attended: false,
     };
     let verdict = grant(&settings, login.viewer, credential, token, None);
     io.conclude(login, verdict, ctx.now, ctx.throttle)
@@ -1318,6 +1432,7 @@ impl AwaitingPerson {
                     profile: granted,
                     method: Method::Accepted,
                     token_id: None,
+                    attended: true,
                 };
                 grant(&settings, self.login.viewer, credential, None, Some(perms))
             }

@@ -4,7 +4,7 @@
 //! ```text
 //! viewer -> Hello { device_key, signature over (viewer role, transcript) }
 //! host   -> Hello { device_key, host_id, signature over (host role, transcript) }
-//! viewer -> Token { token }                    | Password { profile, request, remember } | Ask { profile }
+//! viewer -> Token { token } | Reconnect { credential } | Password { profile, request, remember } | Ask { profile }
 //! host   ->                                    | PasswordChallenge { response, ksf }     | Waiting { timeout_s }
 //! viewer ->                                    | PasswordFinish { finalization }
 //! host   -> SecondFactorRequired               (when 2FA applies)
@@ -127,6 +127,12 @@ pub enum ViewerMessage {
         /// The token (text form).
         token: String,
     },
+    /// Log back in after a restart this viewer asked for, with the
+    /// single-use credential the host issued for it (`crate::reconnect`).
+    Reconnect {
+        /// The credential (text form).
+        credential: String,
+    },
     /// Start an OPAQUE login for `profile` (default profile when absent).
     Password {
         /// Profile asked for.
@@ -171,6 +177,8 @@ pub enum Method {
     Password,
     /// The person at the host accepted.
     Accepted,
+    /// Back after a restart, with the reconnect credential.
+    Reconnect,
 }
 
 impl Method {
@@ -180,6 +188,7 @@ impl Method {
             Method::Token => "token",
             Method::Password => "password",
             Method::Accepted => "accepted",
+            Method::Reconnect => "reconnect",
         }
     }
 }
@@ -282,6 +291,7 @@ impl ViewerMessage {
         match self {
             ViewerMessage::Hello { .. } => "hello",
             ViewerMessage::Token { .. } => "token",
+            ViewerMessage::Reconnect { .. } => "reconnect",
             ViewerMessage::Password { .. } => "password",
             ViewerMessage::PasswordFinish { .. } => "password_finish",
             ViewerMessage::Ask { .. } => "ask",

@@ -34,6 +34,8 @@ pub enum Credential {
     },
     /// With the token this host issued earlier.
     Token(Zeroizing<String>),
+    /// Back after a restart, with the reconnect credential the host issued.
+    Reconnect(Zeroizing<String>),
     /// No credential: ask the person at the host.
     Ask,
 }
@@ -91,6 +93,8 @@ pub enum ViewerPersist {
     SaveToken(Zeroizing<String>),
     /// The token no longer works: forget it, so the next attempt asks for the password.
     ForgetToken,
+    /// The reconnect credential was used (or refused): forget it.
+    ForgetReconnect,
 }
 
 impl std::fmt::Debug for ViewerPersist {
@@ -98,6 +102,7 @@ impl std::fmt::Debug for ViewerPersist {
         match self {
             ViewerPersist::SaveToken(_) => f.write_str("SaveToken(REDACTED)"),
             ViewerPersist::ForgetToken => f.write_str("ForgetToken"),
+            ViewerPersist::ForgetReconnect => f.write_str("ForgetReconnect"),
         }
     }
 }
@@ -181,6 +186,8 @@ struct Io {
     totp: Option<Zeroizing<String>>,
     /// Set once a token was sent: a refusal then means it no longer works.
     used_token: bool,
+    /// Set once a reconnect credential was sent: it is spent or dead after the answer.
+    used_reconnect: bool,
     /// Set once a password login began: only a password grant is believed.
     used_password: bool,
     out: VecDeque<ViewerOutput>,
@@ -198,6 +205,7 @@ impl ViewerHandshake {
             credential: Some(params.credential),
             totp: params.totp,
             used_token: false,
+            used_reconnect: false,
             used_password: false,
             out: VecDeque::new(),
         };
@@ -275,6 +283,10 @@ impl ViewerHandshake {
                 if io.used_token && *error == DenialCode::WrongCredentials {
                     io.out
                         .push_back(ViewerOutput::Persist(ViewerPersist::ForgetToken));
+                }
+                if io.used_reconnect && *error == DenialCode::WrongCredentials {
+                    io.out
+                        .push_back(ViewerOutput::Persist(ViewerPersist::ForgetReconnect));
                 }
                 self.state = io.done(ViewerOutcome::Denied {
                     code: *error,
@@ -392,6 +404,14 @@ impl Io {
                 let deadline = self.deadline(now, STEP_S);
                 ViewerState::ExpectTokenResult(ExpectResult { deadline })
             }
+            Some(Credential::Reconnect(credential)) => {
+                self.used_reconnect = true;
+                self.send(ViewerMessage::Reconnect {
+                    credential: credential.to_string(),
+                });
+                let deadline = self.deadline(now, STEP_S);
+                ViewerState::ExpectTokenResult(ExpectResult { deadline })
+            }
             Some(Credential::Ask) | None => {
                 self.send(ViewerMessage::Ask { profile });
                 let deadline = self.deadline(now, STEP_S);
@@ -450,6 +470,16 @@ impl Io {
                 "the host granted a password login as '{}'",
                 method.name()
             )));
+        }
+        if self.used_reconnect && method != Method::Reconnect {
+            return Err(HandshakeError::Protocol(format!(
+                "the host granted a reconnect as '{}'",
+                method.name()
+            )));
+        }
+        if self.used_reconnect {
+            self.out
+                .push_back(ViewerOutput::Persist(ViewerPersist::ForgetReconnect));
         }
         let token = token.filter(|t| Token::parse(t).is_ok());
         let token_saved = token.is_some();

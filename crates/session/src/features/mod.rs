@@ -13,6 +13,7 @@ pub mod lock_on_end;
 pub mod pointer;
 pub mod print;
 pub mod recording;
+pub mod restart;
 pub mod system_info;
 pub mod tunnel;
 pub mod video;

@@ -35,6 +35,10 @@ pub(crate) struct FeatureContext {
     pub shared: HostShared,
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The viewer's device key (what a reconnect credential is bound to).
+    pub viewer_key: latchkey_core::identity::DevicePublicKey,
+    /// What the session logged in with (a reconnect credential carries it on).
+    pub credential: latchkey_core::access::SessionCredential,
     /// The name the viewer gave (proves nothing): its printer's name.
     pub viewer_name: String,
     /// The granted profile (its limits, such as `tunnel_destinations`, are

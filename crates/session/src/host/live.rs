@@ -38,6 +38,8 @@ const ENDED_LINGER: Duration = Duration::from_secs(5);
 pub struct Grant {
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The viewer's device key.
+    pub viewer_key: latchkey_core::identity::DevicePublicKey,
     /// The name the viewer gave (proves nothing).
     pub viewer_name: String,
     /// The granted profile.
@@ -59,6 +61,7 @@ pub async fn run(
 ) {
     let Grant {
         viewer,
+        viewer_key,
         viewer_name,
         profile,
         permissions: granted,
@@ -83,7 +86,7 @@ pub async fn run(
     // Revocation is noticed even when the viewer sends nothing (a view-only session).
     let watcher = tokio::spawn(watch_settings(
         shared.clone(),
-        credential,
+        credential.clone(),
         granted,
         grant_tx,
     ));
@@ -92,6 +95,8 @@ pub async fn run(
     let mut router = Router::new(FeatureContext {
         shared: shared.clone(),
         viewer: viewer.clone(),
+        viewer_key,
+        credential,
         viewer_name,
         profile,
         grant: grant_rx.clone(),

@@ -35,7 +35,7 @@ pub fn lock_desktop() -> Result<&'static str, String> {
 }
 
 /// Run a command with no input or output, for at most [`STEP`]; whether it succeeded.
-fn run(program: &str, args: &[&str]) -> bool {
+pub(crate) fn run(program: &str, args: &[&str]) -> bool {
     let Ok(mut child) = Command::new(program)
         .args(args)
         .stdin(Stdio::null())

@@ -3,6 +3,7 @@
 //! local control socket. Runs until `shutdown` resolves.
 
 pub mod active_desktop;
+pub mod boot;
 pub mod control_socket;
 pub mod desk;
 pub mod desktop;
@@ -116,6 +117,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         desktop: crate::host::desktop::Desktop::start()?,
         desk: crate::host::desk::Desk::start(&options.config_dir)?,
         pointers,
+        restarting: Arc::new(AtomicBool::new(false)),
         printers: crate::features::print::printers::Printers::start(&options.config_dir).await,
     };
     let desk = shared.desk.clone();
@@ -209,6 +211,11 @@ async fn serve_connection(
         tokio::select! {
             msg = socket.recv() => match msg {
                 Ok(Some(ServerMessage::Incoming { session, from_addr, sdp })) => {
+                    if shared.restarting.load(std::sync::atomic::Ordering::SeqCst) {
+                        // A reconnect must reach the host after the restart, not this one.
+                        let _ = socket.send(&ClientMessage::Bye { session, reason: Some("host restarting".into()) }).await;
+                        continue;
+                    }
                     let slot = per_addr.take(from_addr.as_deref());
                     let (Some(slot), Ok(permit)) = (slot, limit.clone().try_acquire_owned()) else {
                         let _ = socket.send(&ClientMessage::Bye { session, reason: Some("host busy".into()) }).await;

@@ -106,6 +106,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         spawn::<crate::features::lock_on_end::host::LockHost>,
     ),
     (
+        &feature::restart::SPEC,
+        spawn::<crate::features::restart::host::RestartHost>,
+    ),
+    (
         &feature::print::SPEC,
         spawn::<crate::features::print::host::PrintHost>,
     ),

@@ -33,6 +33,9 @@ pub struct HostShared {
     pub desk: crate::host::desk::Desk,
     /// Pointers of viewers that may show theirs but not move the host's.
     pub pointers: crate::host::requests::RemotePointers,
+    /// A viewer restarted the machine: new sessions are turned away until
+    /// this process is gone (a reconnect must reach the host after the restart).
+    pub restarting: Arc<std::sync::atomic::AtomicBool>,
     /// The printers offered to sessions that print (`print`).
     pub printers: crate::features::print::printers::Printers,
 }

@@ -200,7 +200,8 @@ pub async fn connect(
     }
 }
 
-/// How to log in: the password if given, else a saved token, else ask.
+/// How to log in: the password if given, else the reconnect credential of
+/// a restart this device asked for, else a saved token, else ask.
 fn credential(config: &Config, opts: &ConnectOptions) -> Result<Credential, ConnectError> {
     if let Some(password) = &opts.password {
         return Ok(Credential::Password {
@@ -208,13 +209,19 @@ fn credential(config: &Config, opts: &ConnectOptions) -> Result<Credential, Conn
             remember: opts.remember,
         });
     }
-    let token_name = SecretName::ViewerToken(opts.host_id.clone());
-    match config.secrets().get(&token_name).map_err(Error::from)? {
-        Some(token) => {
-            let text = String::from_utf8(token.to_vec())
-                .map_err(|_| ConnectError::Protocol("stored token is not text".into()))?;
-            Ok(Credential::Token(Zeroizing::new(text)))
+    let stored = |name: SecretName| -> Result<Option<Zeroizing<String>>, ConnectError> {
+        match config.secrets().get(&name).map_err(Error::from)? {
+            Some(bytes) => String::from_utf8(bytes.to_vec())
+                .map(|text| Some(Zeroizing::new(text)))
+                .map_err(|_| ConnectError::Protocol("a stored credential is not text".into())),
+            None => Ok(None),
         }
+    };
+    if let Some(credential) = stored(SecretName::ViewerReconnect(opts.host_id.clone()))? {
+        return Ok(Credential::Reconnect(credential));
+    }
+    match stored(SecretName::ViewerToken(opts.host_id.clone()))? {
+        Some(token) => Ok(Credential::Token(token)),
         None => Ok(Credential::Ask),
     }
 }
@@ -249,6 +256,11 @@ async fn drive(
                 ViewerOutput::Persist(ViewerPersist::ForgetToken) => {
                     // The token no longer works: the next attempt asks for the password.
                     let _ = config.secrets().delete(&token_name);
+                }
+                ViewerOutput::Persist(ViewerPersist::ForgetReconnect) => {
+                    // Spent (or dead): the next attempt uses the token or asks.
+                    let name = SecretName::ViewerReconnect(opts.host_id.clone());
+                    let _ = config.secrets().delete(&name);
                 }
                 ViewerOutput::Deadline(at) => deadline = Some(at),
                 ViewerOutput::Done(outcome) => {

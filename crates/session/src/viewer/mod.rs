@@ -25,7 +25,7 @@ use crate::Error;
 const STEP: Duration = Duration::from_secs(10);
 
 /// What the user asked for.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// The host's ID.
     pub host_id: DeviceId,

@@ -5,7 +5,7 @@
 //! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
 //! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
 //! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`],
-//! [`Session::print`])
+//! [`Session::restart`], [`Session::print`])
 //! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -73,6 +73,7 @@ pub struct Session {
     privacy_mode: DeskSwitch,
     /// The host's desktop locked when the session ends.
     lock_on_end: DeskSwitch,
+    restart: crate::features::restart::viewer::Restart,
     /// The host's printer for this viewer.
     print: Print,
     /// What the drive loop knows: permissions, ended, closed.
@@ -127,6 +128,7 @@ impl Session {
             block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
             privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
             lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
+            restart: crate::features::restart::viewer::Restart::new(link(&feature::restart::SPEC)),
             print: Print::new(link(&feature::print::SPEC)),
             state,
             events,
@@ -191,6 +193,11 @@ impl Session {
     /// (`lock_on_end`: on unless turned off).
     pub fn lock_on_end(&self) -> &DeskSwitch {
         &self.lock_on_end
+    }
+
+    /// Restarting the host with automatic reconnect (`restart`).
+    pub fn restart(&self) -> &crate::features::restart::viewer::Restart {
+        &self.restart
     }
 
     /// The host's printer for this viewer, its jobs as PDFs (`print`).

@@ -48,7 +48,9 @@ pub use profiles::{
     SetProfileEnabled, SetTunnelDestinations, ShowProfile,
 };
 pub use status::{audit, rfc3339, status, GetStatus, ReadAudit, Status};
-pub use tokens::{clear_tokens, issue_token, list_tokens, revoke_token, TokenSummary};
+pub use tokens::{
+    clear_tokens, issue_reconnect, issue_token, list_tokens, revoke_token, TokenSummary,
+};
 pub use tokens::{ClearTokens, IssueToken, ListTokens, RevokeToken};
 pub use two_factor::{
     confirm_two_factor, disable_two_factor, enroll_two_factor, set_two_factor_scope,

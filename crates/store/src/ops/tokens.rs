@@ -60,10 +60,12 @@ pub fn revoke_token(config: &mut Config, id: &str) -> Result<(), Error> {
     })
 }
 
-/// Revoke all tokens; returns how many there were.
+/// Revoke all tokens (and reconnect credentials); returns how many tokens there were.
 pub fn clear_tokens(config: &mut Config) -> Result<usize, Error> {
     config.update(|s, _| {
         let n = s.tokens.clear();
+        // Reconnect credentials are saved logins too.
+        s.reconnects.clear();
         Ok((n, vec![AuditEvent::TokensCleared { count: n }]))
     })
 }
@@ -86,6 +88,36 @@ pub fn issue_token(
             device: record.device_key.fingerprint(),
         };
         Ok(((token, token_summary(&record)), vec![event]))
+    })
+}
+
+/// Issue a reconnect credential for a session about to restart the host
+/// (the `restart` feature), recording the restart; the credential is in the
+/// settings on disk (fsynced) before this returns, so it survives the reboot.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_reconnect(
+    config: &mut Config,
+    device_key: DevicePublicKey,
+    profile: &str,
+    permissions: latchkey_core::permission::PermissionSet,
+    epoch: u64,
+    attended: bool,
+) -> Result<Token, Error> {
+    config.update(|s, _| {
+        let (credential, _) = s.reconnects.issue(
+            device_key,
+            profile,
+            permissions,
+            epoch,
+            attended,
+            now(),
+            &mut OsRng,
+        );
+        let event = AuditEvent::RestartRequested {
+            viewer: device_key.fingerprint(),
+            profile: profile.to_string(),
+        };
+        Ok((credential, vec![event]))
     })
 }
 

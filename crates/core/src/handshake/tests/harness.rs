@@ -165,6 +165,7 @@ pub struct ViewerSide {
     pub host_keys_checked: usize,
     pub saved_token: Option<String>,
     pub forgot_token: bool,
+    pub forgot_reconnect: bool,
     pub deadline: Option<UnixTime>,
     pub outcome: Option<ViewerOutcome>,
     rng: StdRng,
@@ -245,6 +246,7 @@ pub fn viewer_with(
         host_keys_checked: 0,
         saved_token: None,
         forgot_token: false,
+        forgot_reconnect: false,
         deadline: None,
         outcome: None,
         rng: StdRng::seed_from_u64(4),
@@ -369,6 +371,9 @@ impl ViewerSide {
                     self.saved_token = Some(t.to_string())
                 }
                 ViewerOutput::Persist(ViewerPersist::ForgetToken) => self.forgot_token = true,
+                ViewerOutput::Persist(ViewerPersist::ForgetReconnect) => {
+                    self.forgot_reconnect = true
+                }
                 ViewerOutput::Deadline(at) => self.deadline = Some(at),
                 ViewerOutput::Done(outcome) => self.outcome = Some(outcome),
             }

@@ -424,6 +424,131 @@ fn reconnect_exemption_exempts_neither_passwords_nor_tokens() {
     assert_eq!(denied(&v), DenialCode::SecondFactorRequired);
 }
 
+// --- reconnect after a restart -----------------------------------------------
+
+/// A reconnect credential the `default` profile issued to the viewer with key
+/// `seed` (as the `restart` feature does), for a session of `permissions`.
+fn issued_reconnect(
+    store: &mut FakeStore,
+    seed: u64,
+    permissions: PermissionSet,
+    attended: bool,
+) -> String {
+    let key = crate::identity::DeviceKey::generate(&mut StdRng::seed_from_u64(seed)).public();
+    let epoch = store.settings.profiles.get("default").expect("p").epoch;
+    let (credential, _) = store.settings.reconnects.issue(
+        key,
+        "default",
+        permissions,
+        epoch,
+        attended,
+        START,
+        &mut StdRng::seed_from_u64(77),
+    );
+    credential.expose().to_string()
+}
+
+fn reconnect(credential: &str) -> Credential {
+    Credential::Reconnect(Zeroizing::new(credential.to_string()))
+}
+
+#[test]
+fn reconnect_logs_in_once_with_the_restarting_sessions_grant() {
+    let mut store = store();
+    let mut perms = PermissionSet::NONE;
+    perms.set(Permission::Restart, true);
+    perms.set(Permission::ControlInput, true);
+    let credential = issued_reconnect(&mut store, 10, perms, false);
+    let (h, v) = handshake(store, viewer(reconnect(&credential), 10));
+    let (method, profile, granted_perms) = granted(&h, &v);
+    assert_eq!(method, Method::Reconnect);
+    assert_eq!(profile, "default");
+    assert_eq!(
+        granted_perms, perms,
+        "the restarting session's grant, no more"
+    );
+    assert!(v.forgot_reconnect, "the viewer drops it once used");
+    assert_eq!(h.decision_audited().0, "reconnect");
+    assert!(h.store.settings.reconnects.is_empty(), "spent on disk");
+    // A second use is refused.
+    let (h, v) = handshake(h.store, viewer(reconnect(&credential), 10));
+    assert_eq!(denied(&v), DenialCode::WrongCredentials);
+    assert_eq!(reason(&h), "reconnect: unknown");
+}
+
+#[test]
+fn reconnect_is_bound_to_its_device_and_dies_with_a_password_set() {
+    let mut store = store();
+    let credential = issued_reconnect(&mut store, 10, PermissionSet::NONE, false);
+    let (h, v) = handshake(store, viewer(reconnect(&credential), 11));
+    assert_eq!(denied(&v), DenialCode::WrongCredentials);
+    assert_eq!(reason(&h), "reconnect: wrong_device");
+    let mut store = h.store;
+    assert_eq!(
+        store.settings.reconnects.len(),
+        1,
+        "still there for its device"
+    );
+    store
+        .settings
+        .set_password("default", other_record())
+        .expect("set");
+    let (h, v) = handshake(store, viewer(reconnect(&credential), 10));
+    assert_eq!(denied(&v), DenialCode::WrongCredentials);
+    assert_eq!(reason(&h), "reconnect: unknown");
+    assert!(v.forgot_reconnect);
+}
+
+#[test]
+fn reconnect_after_an_accepted_session_needs_no_unattended_access() {
+    let mut store = store();
+    store
+        .settings
+        .set_unattended("default", false)
+        .expect("off");
+    let credential = issued_reconnect(&mut store, 10, PermissionSet::NONE, true);
+    let (h, v) = handshake(store, viewer(reconnect(&credential), 10));
+    assert_eq!(granted(&h, &v).0, Method::Reconnect);
+    let Some(HostOutcome::Granted(grant)) = &h.outcome else {
+        unreachable!()
+    };
+    assert!(
+        grant.credential.attended,
+        "lives on like the accepted session"
+    );
+}
+
+#[test]
+fn reconnect_asks_a_code_only_without_the_exemption_and_keeps_the_credential() {
+    let mut store = store();
+    let (with_2fa, secret) = with_two_factor(store);
+    store = with_2fa;
+    let credential = issued_reconnect(&mut store, 10, PermissionSet::NONE, false);
+    // Exempt (the default is to ask: turn the exemption on first).
+    store.settings.two_factor.apply_to_reconnect = false;
+    let exempt = FakeStore {
+        settings: store.settings.clone(),
+        totp: store.totp.clone(),
+        ..super::harness::store()
+    };
+    let (h, v) = handshake(exempt, viewer(reconnect(&credential), 10));
+    assert_eq!(granted(&h, &v).0, Method::Reconnect);
+    assert!(!h.sent.contains(&HostMessage::SecondFactorRequired));
+    // Not exempt: a code is asked; none given leaves the credential usable.
+    store.settings.two_factor.apply_to_reconnect = true;
+    let (h, v) = handshake(store, viewer(reconnect(&credential), 10));
+    assert_eq!(denied(&v), DenialCode::SecondFactorRequired);
+    assert!(!v.forgot_reconnect);
+    assert_eq!(h.store.settings.reconnects.len(), 1);
+    let code = code_now(&secret, START);
+    let (h, v) = handshake(
+        h.store,
+        viewer_with(reconnect(&credential), 10, None, Some(code)),
+    );
+    assert_eq!(granted(&h, &v).0, Method::Reconnect);
+    assert!(h.store.settings.reconnects.is_empty());
+}
+
 #[test]
 fn recovery_code_is_spent() {
     let (mut store, _) = with_two_factor(store());

@@ -1,0 +1,169 @@
+//! Restarting the host with automatic reconnect (`restart`), on the
+//! `restart` channel (`latchkey_core::feature::restart`). The host half
+//! refuses unless it is a system service enabled at boot (`host::boot`),
+//! then issues the viewer a reconnect credential (kept on disk as a hash,
+//! bound to the viewer's key and this session's grant: `latchkey_core::reconnect`),
+//! sends it, waits until the viewer's side has acknowledged it, and restarts
+//! the machine. The viewer half hands the credential back; the caller keeps
+//! it in the viewer's secret store, where the next `connect` finds it.
+
+/// The host half.
+pub mod host {
+    use latchkey_core::access::SessionCredential;
+    use latchkey_core::feature::restart::{FromHost, FromViewer};
+    use latchkey_core::feature::{self, FeatureSpec};
+    use latchkey_core::identity::DevicePublicKey;
+    use latchkey_core::permission::PermissionSet;
+    use latchkey_core::reconnect::VALID_S;
+    use latchkey_store::Config;
+    use std::sync::atomic::Ordering;
+
+    use crate::host::boot;
+    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
+    use crate::host::shared::HostShared;
+    use crate::transport::peer::Control;
+
+    /// One session's restart requests.
+    pub(crate) struct RestartHost {
+        shared: HostShared,
+        viewer_key: DevicePublicKey,
+        credential: SessionCredential,
+    }
+
+    impl RestartHost {
+        /// Issue the credential and restart; the answer for the viewer, and
+        /// whether to reboot once it has been delivered.
+        async fn prepare(&self, allowed: PermissionSet) -> Result<FromHost, String> {
+            let unit = tokio::task::spawn_blocking(boot::starts_at_boot)
+                .await
+                .map_err(|e| e.to_string())??;
+            let (dir, store) = (self.shared.config_dir.clone(), self.shared.store);
+            let (key, credential) = (self.viewer_key, self.credential.clone());
+            let token = tokio::task::spawn_blocking(move || {
+                let mut config = Config::open(&dir, store)?;
+                latchkey_store::ops::issue_reconnect(
+                    &mut config,
+                    key,
+                    &credential.profile,
+                    allowed,
+                    credential.epoch,
+                    credential.attended,
+                )
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot keep the reconnect credential: {e}"))?;
+            tracing::info!(%unit, "restart asked by the viewer: reconnect credential issued");
+            Ok(FromHost::Restarting {
+                credential: token.expose().to_string(),
+                valid_s: VALID_S,
+            })
+        }
+    }
+
+    impl FeatureHost for RestartHost {
+        const SPEC: &'static FeatureSpec = &feature::restart::SPEC;
+        type FromViewer = FromViewer;
+
+        fn new(ctx: &FeatureContext) -> Self {
+            RestartHost {
+                shared: ctx.shared.clone(),
+                viewer_key: ctx.viewer_key,
+                credential: ctx.credential.clone(),
+            }
+        }
+
+        fn gate(_: &FromViewer) -> Gate {
+            Gate::Checked("restart")
+        }
+
+        async fn handle(&mut self, message: FromViewer, allowed: PermissionSet, channel: &Control) {
+            let FromViewer::Restart {} = message;
+            let answer = match self.prepare(allowed).await {
+                Ok(answer) => answer,
+                Err(reason) => {
+                    tracing::warn!(%reason, "restart refused");
+                    let _ = channel.send(&FromHost::Failed { reason }).await;
+                    return;
+                }
+            };
+            let restarting = &self.shared.restarting;
+            restarting.store(true, Ordering::SeqCst);
+            if channel.send(&answer).await.is_err() {
+                restarting.store(false, Ordering::SeqCst);
+                return;
+            }
+            // The credential must reach the viewer before the machine goes down.
+            channel.wait_below(0).await;
+            match tokio::task::spawn_blocking(boot::reboot).await {
+                Ok(Ok(how)) => tracing::info!(how, "the machine is restarting"),
+                Ok(Err(reason)) => {
+                    tracing::error!(%reason, "cannot restart the machine");
+                    restarting.store(false, Ordering::SeqCst);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot restart the machine");
+                    restarting.store(false, Ordering::SeqCst);
+                }
+            }
+        }
+
+        async fn refused(&mut self, _: FromViewer, channel: &Control) {
+            let refusal = FromHost::Refused {
+                what: Self::SPEC.name.into(),
+                permission: "restart".into(),
+            };
+            let _ = channel.send(&refusal).await;
+        }
+    }
+}
+
+/// The viewer half: `session.restart()`.
+pub mod viewer {
+    use latchkey_core::feature::restart::{FromHost, FromViewer};
+    use zeroize::Zeroizing;
+
+    use crate::viewer::link::{FeatureLink, SessionError};
+
+    /// Asks the host to restart.
+    #[derive(Clone)]
+    pub struct Restart {
+        link: FeatureLink,
+    }
+
+    /// The host is restarting: log back in with this before it expires.
+    pub struct Restarting {
+        /// The single-use reconnect credential (text form).
+        pub credential: Zeroizing<String>,
+        /// Seconds it stays valid.
+        pub valid_s: u64,
+    }
+
+    impl Restart {
+        pub(crate) fn new(link: FeatureLink) -> Self {
+            Restart { link }
+        }
+
+        /// Restart the host; the credential to reconnect with.
+        pub async fn request(&self) -> Result<Restarting, SessionError> {
+            let _turn = self.link.turn().await;
+            self.link.send(&FromViewer::Restart {}).await?;
+            match self.link.recv::<FromHost>().await? {
+                FromHost::Restarting {
+                    credential,
+                    valid_s,
+                } => Ok(Restarting {
+                    credential: Zeroizing::new(credential),
+                    valid_s,
+                }),
+                FromHost::Failed { reason } => Err(SessionError::HostFailed {
+                    what: "restart".into(),
+                    reason,
+                }),
+                FromHost::Refused { what, permission } => {
+                    Err(SessionError::Refused { what, permission })
+                }
+            }
+        }
+    }
+}
