@@ -56,6 +56,9 @@ grep -q '^ExecStart=/usr/bin/latchkey ' "$root/lib/systemd/system/latchkey.servi
 in_root systemd-analyze verify /lib/systemd/system/latchkey.service /lib/systemd/system/latchkey-rendezvous.service \
   || fail "systemd-analyze verify on the installed system units"
 in_root getent group latchkey >/dev/null || fail "postinst did not create the latchkey group"
+backend="$root/usr/lib/cups/backend/latchkey"
+[ "$(stat -c '%a %U %G' "$backend" 2>/dev/null)" = "700 root root" ] \
+  || fail "postinst did not install the CUPS backend as root's, mode 0700"
 
 desktop="$(in_root xdg-mime query default x-scheme-handler/latchkey)"
 [ -n "$desktop" ] || fail "no handler for x-scheme-handler/latchkey"
@@ -67,4 +70,5 @@ echo "latchkey:// is handled by $desktop: $(grep '^Exec=' "$file")"
 
 in_root dpkg -r latchkey >/dev/null 2>&1 || fail "dpkg -r"
 [ ! -e "$root/usr/bin/latchkey" ] || fail "/usr/bin/latchkey is still there after dpkg -r"
+[ ! -e "$backend" ] || fail "the CUPS backend is still there after dpkg -r"
 echo "test-deb: ok (installed into a clean $suite root with its dependencies, checked, removed)"

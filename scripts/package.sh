@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build Latchkey's .deb with Tauri's bundler: the desktop app, the `latchkey`
-# and `latchkey-rendezvous` binaries (as sidecars, installed to /usr/bin),
+# Build Latchkey's .deb with Tauri's bundler: the desktop app, the `latchkey`,
+# `latchkey-rendezvous` and `latchkey-print-backend` binaries (as sidecars,
+# installed to /usr/bin; postinst installs the last as CUPS's backend),
 # the systemd units, the .desktop file that handles latchkey:// links, and
 # the icons. Built with the `dist` profile (release, stripped, no debug
 # info; `release` keeps line tables for the benchmarks). Prints the
@@ -17,13 +18,15 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
 cp "$target/dist/latchkey" "src-tauri/binaries/latchkey-$triple"
 cp "$target/dist/latchkey-rendezvous" "src-tauri/binaries/latchkey-rendezvous-$triple"
+cp "$target/dist/latchkey-print-backend" "src-tauri/binaries/latchkey-print-backend-$triple"
 # Tauri declares the app's own libraries (WebKitGTK, GTK, the tray); the
 # sidecars need theirs too (libvpx, XTest, ...): ask dpkg-shlibdeps, and add
 # them to the bundle config for this build.
 shlibs_dir="$(mktemp -d)"
 mkdir -p "$shlibs_dir/debian" && touch "$shlibs_dir/debian/control"
 depends="$(cd "$shlibs_dir" && dpkg-shlibdeps -O "$OLDPWD/src-tauri/binaries/latchkey-$triple" \
-  "$OLDPWD/src-tauri/binaries/latchkey-rendezvous-$triple" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+  "$OLDPWD/src-tauri/binaries/latchkey-rendezvous-$triple" \
+  "$OLDPWD/src-tauri/binaries/latchkey-print-backend-$triple" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 rm -rf "$shlibs_dir"
 [ -n "$depends" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 config="packaging/tauri.deb.generated.json"

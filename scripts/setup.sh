@@ -28,6 +28,7 @@ packages=(
   xserver-xorg-core xserver-xorg-video-dummy  # tests: a real Xorg (dummy driver: RandR CRTC gamma ramps) for block input and privacy mode
   xinput x11-xserver-utils xterm   # tests: XInput2 masters (the person at the desk), xrandr, a terminal the desk types into
   xscreensaver                     # tests: a real locker for lock on session end (the host locks with xscreensaver-command)
+  cups cups-client cups-filters poppler-utils  # remote print: a real cupsd, lp/lpstat/lpadmin, the PDF filters, pdftotext in tests
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 

@@ -9,7 +9,8 @@ use ts_rs::TS;
 pub use crate::ts_types::{collect, config, Signature};
 
 use crate::events::{
-    self, DeepLink, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress,
+    self, DeepLink, Notice, PrintArrived, Refused, SessionEnded, SessionPermissions,
+    TransferProgress,
 };
 use crate::first_run::StoreProblem;
 
@@ -118,6 +119,7 @@ fn declare_events(cfg: &ts_rs::Config, out: &mut Vec<(String, String)>) {
     collect::<Notice>(cfg, out);
     collect::<StoreProblem>(cfg, out);
     collect::<TransferProgress>(cfg, out);
+    collect::<PrintArrived>(cfg, out);
 }
 
 /// The event names and payload types for the bindings.
@@ -139,6 +141,7 @@ fn render_event_names() -> String {
             <Option<StoreProblem> as TS>::name(&cfg),
         ),
         (events::FILE_TRANSFER, TransferProgress::name(&cfg)),
+        (events::PRINT_ARRIVED, PrintArrived::name(&cfg)),
     ];
     let mut s = String::from(
         "/** Events from the Rust side: name -> payload. */\nexport type EventPayloads = {\n",

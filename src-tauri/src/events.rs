@@ -23,6 +23,9 @@ pub const NOTICE: &str = "notice";
 /// A file window's copy moved on, ended, failed or was cancelled ([`TransferProgress`]).
 pub const FILE_TRANSFER: &str = "file_transfer";
 
+/// A job printed on the host arrived at this viewer ([`PrintArrived`]).
+pub const PRINT_ARRIVED: &str = "print_arrived";
+
 /// `store_problem`: the secret store cannot be used (with what was found),
 /// or `null` once it can.
 pub const STORE_PROBLEM: &str = "store_problem";
@@ -103,6 +106,19 @@ pub struct TransferProgress {
     pub total: u64,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// Payload of [`PRINT_ARRIVED`].
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PrintArrived {
+    /// Which session.
+    pub session_id: String,
+    /// The job's number in the session (for `print_job`, `save_print_job`).
+    pub job: u64,
+    /// Its title, as the host's printing program gave it.
+    pub title: String,
+    /// Bytes of PDF.
+    pub bytes: u64,
 }
 
 /// Send `payload` to every window; a window that is gone is not an error.

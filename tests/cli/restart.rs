@@ -75,8 +75,7 @@ fn a_host_that_does_not_start_at_boot_refuses_to_restart_and_stays_up() {
     let viewer = Device::file();
     let run = restart(&viewer, h.id(), &rv, "default");
     assert_eq!(run.code, 1, "{run:?}");
-    let answer: serde_json::Value =
-        serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    let answer: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
     assert!(
         answer["message"]
             .as_str()

@@ -57,7 +57,10 @@ fn registered_id(m: &Machine) -> String {
             None,
         );
         if out.status.success() {
-            return String::from_utf8_lossy(&out.stdout).replace(' ', "").trim().to_string();
+            return String::from_utf8_lossy(&out.stdout)
+                .replace(' ', "")
+                .trim()
+                .to_string();
         }
         assert!(Instant::now() < deadline, "the service never registered");
         std::thread::sleep(Duration::from_millis(500));
@@ -110,7 +113,14 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     );
     host_cli(&m, &["unattended", "on", "--profile", "default"], None);
     m.exec_ok(
-        &["latchkey", "service", "install", "--system", "--rendezvous", &rv.url],
+        &[
+            "latchkey",
+            "service",
+            "install",
+            "--system",
+            "--rendezvous",
+            &rv.url,
+        ],
         None,
     );
     let id = registered_id(&m);
@@ -156,7 +166,14 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     //    the reconnect cannot use it again.
     let run = when_online(|| {
         viewer.run_stdin(
-            &["restart", &id, "--rendezvous", &rv.url, "--password-stdin", "--json"],
+            &[
+                "restart",
+                &id,
+                "--rendezvous",
+                &rv.url,
+                "--password-stdin",
+                "--json",
+            ],
             format!("{GOOD_PASSWORD}\n").as_bytes(),
         )
     });
@@ -211,7 +228,10 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     assert_eq!(run.json()["event"], "restarting");
     let no_code = probe_when_back(&viewer, &id, &rv, &[]);
     assert_eq!(no_code.code, 3, "{no_code:?}");
-    assert!(no_code.stdout.contains("second_factor_required"), "{no_code:?}");
+    assert!(
+        no_code.stdout.contains("second_factor_required"),
+        "{no_code:?}"
+    );
     // Still usable with a code (one not used before: the next step's, once it comes).
     let deadline = Instant::now() + Duration::from_secs(70);
     let with_code = loop {

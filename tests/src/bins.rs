@@ -20,6 +20,12 @@ pub fn rendezvous() -> &'static Path {
     P.get_or_init(|| locate("latchkey-rendezvous"))
 }
 
+/// The CUPS backend of remote print.
+pub fn print_backend() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| locate("latchkey-print-backend"))
+}
+
 /// The desktop app.
 pub fn app() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();

@@ -12,6 +12,7 @@
 //! - `app/real_app.rs`: the desktop app under Xvfb, driven through WebDriver.
 //! - [`bins`]: where the binaries under test are, refused when stale.
 //! - [`cli`]: devices (config dirs), processes, the rendezvous, outcomes.
+//! - [`cups`]: a CUPS scheduler of the test's own, with Latchkey's backend.
 //! - [`desktop`]: a host on a private X display and what the suites read from it.
 //! - [`desktop_user`]: a throwaway desktop user and a fake `loginctl`, for a root host.
 //! - [`nspawn`]: a booted Debian container (systemd as PID 1) with the .deb installed.
@@ -25,6 +26,7 @@
 
 pub mod bins;
 pub mod cli;
+pub mod cups;
 pub mod desktop;
 pub mod desktop_user;
 pub mod nspawn;

@@ -36,10 +36,7 @@ fn release_and_mirror() -> (String, String) {
         let mut paths: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|x| x == "sources" || x == "list")
-            })
+            .filter(|p| p.extension().is_some_and(|x| x == "sources" || x == "list"))
             .collect();
         paths.sort();
         for p in paths {
@@ -136,7 +133,13 @@ fn spawn_nspawn(root: &Path) -> Child {
     Command::new("systemd-nspawn")
         .arg("-D")
         .arg(root)
-        .args(["-b", "--register=no", "--keep-unit", "--console=passive", "-q"])
+        .args([
+            "-b",
+            "--register=no",
+            "--keep-unit",
+            "--console=passive",
+            "-q",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,33 +1,13 @@
 // Files through the clipboard from the viewer's toolbar (permission clipboard_files): the host's
 // copied files pasted into a folder here, files copied here sent to the host's clipboard, an empty
 // clipboard, and no buttons without the permission.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import type { Permission, SessionInfo } from '../src/bindings';
-import { callsOf, shot, startHarness, type Harness } from './harness';
-import { startFrameServer, type FrameServer } from './frame-server';
+import { describe, expect, it } from 'vitest';
+import type { Permission } from '../src/bindings';
+import { callsOf, shot } from './harness';
 import { DEFAULT_PERMS } from './fake-backend';
+import { viewerSuite } from './viewer-suite';
 
-let h: Harness;
-let frames: FrameServer;
-beforeAll(async () => {
-  h = await startHarness();
-  frames = await startFrameServer();
-});
-afterAll(async () => {
-  await frames?.close();
-  await h?.close();
-});
-afterEach(() => {
-  const problems = h.problems.splice(0);
-  expect(problems).toEqual([]);
-});
-
-async function viewer(session: Partial<SessionInfo> = {}): Promise<Page> {
-  const page = await h.open('viewer.html?session=s9', { session: { frames_url: frames.url, ...session } });
-  await page.getByRole('toolbar', { name: 'Session' }).waitFor();
-  return page;
-}
+const { viewer } = viewerSuite();
 
 describe('files through the clipboard', () => {
   it('pastes the host’s files into a folder here and copies files here to the host’s clipboard', async () => {

@@ -652,6 +652,21 @@ export class FakeBackend {
         this.systemInfo.cpu.load = [a, b, c];
         return structuredClone(this.systemInfo);
       }
+      case 'start_print': {
+        const s = this.session(args.sessionId);
+        if (!s.permissions.includes('print')) {
+          throw appError('permission', "the host does not allow print in this session (permission 'print')");
+        }
+        return { queue: 'Latchkey-me_laptop', description: 'Latchkey - me@laptop' };
+      }
+      case 'print_job':
+        this.session(args.sessionId);
+        return null;
+      case 'save_print_job': {
+        this.session(args.sessionId);
+        const dir = (args.dir as string | null) ?? '/home/me/Downloads';
+        return `${dir}/Quarterly report.pdf`;
+      }
       case 'set_block_input':
       case 'set_privacy_mode':
       case 'set_lock_on_end': {

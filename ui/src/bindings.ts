@@ -132,6 +132,15 @@ export const commands = {
   async systemInfo(sessionId: string): Promise<Result<SystemInfo, AppError>> {
     return call("system_info", { sessionId });
   },
+  async startPrint(sessionId: string): Promise<Result<PrintStarted, AppError>> {
+    return call("start_print", { sessionId });
+  },
+  async printJob(sessionId: string, job: number): Promise<Result<null, AppError>> {
+    return call("print_job", { sessionId, job });
+  },
+  async savePrintJob(sessionId: string, job: number, dir: string | null): Promise<Result<string, AppError>> {
+    return call("save_print_job", { sessionId, job, dir });
+  },
   async setBlockInput(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
     return call("set_block_input", { sessionId, on });
   },
@@ -190,6 +199,7 @@ export type EventPayloads = {
   notice: Notice;
   store_problem: StoreProblem | null;
   file_transfer: TransferProgress;
+  print_arrived: PrintArrived;
 };
 
 export const EVENTS = {
@@ -202,6 +212,7 @@ export const EVENTS = {
   notice: "notice",
   store_problem: "store_problem",
   file_transfer: "file_transfer",
+  print_arrived: "print_arrived",
 } as const;
 
 /** Every `ErrorCode` by its Rust name: branch on these, not on strings. */
@@ -816,6 +827,40 @@ description: string, };
  * A set of permissions. Serialized as a list of names in seed order.
  */
 export type PermissionSet = Array<"hear_sound" | "control_input" | "clipboard" | "clipboard_files" | "block_input" | "restart" | "file_manager" | "lock_on_end" | "system_info" | "print" | "whiteboard" | "tcp_tunnel" | "privacy_mode" | "show_pointer">;
+
+/**
+ * Payload of [`PRINT_ARRIVED`].
+ */
+export type PrintArrived = { 
+/**
+ * Which session.
+ */
+session_id: string, 
+/**
+ * The job's number in the session (for `print_job`, `save_print_job`).
+ */
+job: number, 
+/**
+ * Its title, as the host's printing program gave it.
+ */
+title: string, 
+/**
+ * Bytes of PDF.
+ */
+bytes: number, };
+
+/**
+ * The printer the host offers.
+ */
+export type PrintStarted = { 
+/**
+ * Its CUPS queue on the host.
+ */
+queue: string, 
+/**
+ * What the host's print dialogs show.
+ */
+description: string, };
 
 /**
  * One profile as `status` and `profile show` report it.

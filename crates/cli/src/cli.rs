@@ -290,6 +290,10 @@ pub struct ConnectArgs {
     /// with the permission lock_on_end otherwise does).
     #[arg(long)]
     pub no_lock_on_end: bool,
+    /// Have the host offer a printer for this viewer while the session
+    /// lasts (needs `print`) and save each job printed to it in DIR as a PDF.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["record", "screenshot", "probe"])]
+    pub print_to: Option<std::path::PathBuf>,
     /// Save one decoded frame of the host's screen as PNG, then leave.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<std::path::PathBuf>,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use latchkey_core::feature::files::{self, HostPath};
 use latchkey_core::feature::system_info::{self, Assembly};
 use latchkey_core::feature::{
-    self, clipboard, clipboard_files, desk, displays, pointer, restart, tunnel, FeatureSpec,
+    self, clipboard, clipboard_files, desk, displays, pointer, print, restart, tunnel, FeatureSpec,
     WireError,
 };
 use latchkey_session::features::{displays::FromHost as DisplaysFromHost, input::Message};
@@ -21,7 +21,7 @@ pub fn feature_message(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    match which % 20 {
+    match which % 23 {
         0 => json::<Message>(&feature::input::SPEC, bytes),
         1 => json::<feature::input::FromHost>(&feature::input::SPEC, bytes),
         2 => json::<pointer::FromViewer>(&pointer::SPEC, bytes),
@@ -41,8 +41,43 @@ pub fn feature_message(data: &[u8]) {
         16 => json::<desk::FromViewer>(&desk::BLOCK_INPUT, bytes),
         17 => json::<desk::FromHost>(&desk::PRIVACY_MODE, bytes),
         18 => json::<restart::FromViewer>(&restart::SPEC, bytes),
-        _ => json::<restart::FromHost>(&restart::SPEC, bytes),
+        19 => json::<restart::FromHost>(&restart::SPEC, bytes),
+        20 => json::<print::FromViewer>(&print::SPEC, bytes),
+        21 => print_from_host(bytes),
+        _ => print_job_header(bytes),
     }
+}
+
+/// What a host sends on `print`: size first; a data frame is exactly its
+/// job number and bytes; JSON round-trips.
+fn print_from_host(bytes: &[u8]) {
+    let m = print::decode_from_host(bytes);
+    if bytes.len() > print::SPEC.max_message {
+        assert!(m.is_err(), "{m:?}");
+        return;
+    }
+    match m {
+        Ok(print::HostMessage::Data { job, bytes: data }) => {
+            assert_eq!(print::data_frame(job, data), bytes);
+        }
+        Ok(print::HostMessage::Message(m)) => {
+            let wire = serde_json::to_vec(&m).expect("a message serializes");
+            assert_round_trip(&m, &wire, crate::from_json::<print::FromHost>);
+        }
+        Err(_) => {}
+    }
+}
+
+/// The line the CUPS backend sends the host's print socket: bounded, only
+/// our queues, and what was read encodes to a line that reads the same.
+fn print_job_header(bytes: &[u8]) {
+    let Ok(header) = print::JobHeader::parse(bytes) else {
+        return;
+    };
+    assert!(bytes.len() <= print::MAX_HEADER);
+    assert!(header.size <= print::MAX_JOB);
+    assert!(print::is_our_queue(&header.queue));
+    assert_eq!(print::JobHeader::parse(&header.encode()), Ok(header));
 }
 
 /// Size first, then the typed form; what was read round-trips.

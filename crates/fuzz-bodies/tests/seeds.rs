@@ -390,6 +390,23 @@ fn feature_messages() -> Vec<Vec<u8>> {
             19,
             r#"{"type":"failed","reason":"this host does not start at boot"}"#,
         ),
+        (20, r#"{"type":"start","id":1}"#),
+        (
+            21,
+            r#"{"type":"started","id":1,"queue":"Latchkey-ann_box","description":"Latchkey - ann@box"}"#,
+        ),
+        (
+            21,
+            r#"{"type":"job","job":1,"title":"report.txt","size":8}"#,
+        ),
+        (
+            21,
+            r#"{"type":"stopped","reason":"the permission 'print' was withdrawn"}"#,
+        ),
+        (
+            22,
+            "{\"queue\":\"Latchkey-ann_box\",\"title\":\"report.txt\",\"size\":8}\n",
+        ),
     ];
     let mut out: Vec<Vec<u8>> = list
         .iter()
@@ -408,6 +425,10 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ));
         out.push(m);
     }
+    // A print job's PDF in a data frame.
+    let mut m = vec![21u8];
+    m.extend(latchkey_core::feature::print::data_frame(1, b"%PDF-1.7"));
+    out.push(m);
     // A system report in two pieces.
     let report = serde_json::json!({
         "os": {"name": "Debian GNU/Linux", "version": "12", "kernel": "6.1.0", "hostname": "box", "arch": "x86_64"},

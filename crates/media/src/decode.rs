@@ -64,7 +64,9 @@ impl Vp8Decoder {
 /// allocates for it.
 fn check_size(packet: &[u8]) -> Result<()> {
     match keyframe_size(packet) {
-        Some((w, h)) if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS => {
+        Some((w, h))
+            if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS =>
+        {
             Err(Error::BadFrame(format!(
                 "a keyframe of {w}x{h} is larger than this viewer decodes"
             )))
@@ -88,7 +90,10 @@ mod tests {
     #[test]
     fn keyframes_declaring_a_huge_picture_are_refused_before_decoding() {
         assert_eq!(keyframe_size(&keyframe(1920, 1080)), Some((1920, 1080)));
-        assert_eq!(keyframe_size(&keyframe(0x3fff | 0xc000, 5)), Some((16383, 5)));
+        assert_eq!(
+            keyframe_size(&keyframe(0x3fff | 0xc000, 5)),
+            Some((16383, 5))
+        );
         let mut delta = keyframe(16383, 16383);
         delta[0] |= 1;
         assert_eq!(keyframe_size(&delta), None);
@@ -99,6 +104,9 @@ mod tests {
         let tall = d.decode_i420(&keyframe(100, 9000));
         assert!(matches!(tall, Err(Error::BadFrame(_))), "{tall:?}");
         // A plausible size reaches libvpx (which finds this one corrupt).
-        assert!(!matches!(d.decode_i420(&keyframe(640, 480)), Err(Error::BadFrame(_))));
+        assert!(!matches!(
+            d.decode_i420(&keyframe(640, 480)),
+            Err(Error::BadFrame(_))
+        ));
     }
 }

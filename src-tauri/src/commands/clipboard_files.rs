@@ -72,6 +72,17 @@ async fn local<T: Send + 'static>(
     .map_err(|e| AppError::new(ErrorCode::Local, format!("this computer's clipboard: {e}")))
 }
 
+/// `dir`, or (none or blank) the Downloads folder (else the home folder).
+pub(super) fn folder_or_downloads(dir: Option<String>) -> AppResult<PathBuf> {
+    match dir.filter(|d| !d.trim().is_empty()) {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => directories::UserDirs::new()
+            .and_then(|u| u.download_dir().map(PathBuf::from))
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no Downloads folder")),
+    }
+}
+
 /// Copy the files the host's clipboard offers into `dir` (default: the
 /// Downloads folder) and offer them on this computer's clipboard.
 pub async fn clipboard_get_files(
@@ -80,13 +91,7 @@ pub async fn clipboard_get_files(
     dir: Option<String>,
 ) -> AppResult<ClipboardFilesDone> {
     let session = session_of(ctx, &session_id)?;
-    let dir = match dir.filter(|d| !d.trim().is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => directories::UserDirs::new()
-            .and_then(|u| u.download_dir().map(PathBuf::from))
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no Downloads folder"))?,
-    };
+    let dir = folder_or_downloads(dir)?;
     let moved = session
         .clipboard_files()
         .get_into(session.files(), &dir, &|_| {})

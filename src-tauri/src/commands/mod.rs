@@ -10,6 +10,7 @@ mod clipboard_files;
 mod desk;
 mod files;
 mod first_run;
+mod print;
 mod profiles;
 mod requests;
 mod restart;
@@ -116,6 +117,9 @@ app_commands! {
     clipboard_put_files(session_id: String, paths: Vec<String>) -> clipboard_files::ClipboardFilesDone => clipboard_files::clipboard_put_files;
     switch_display(session_id: String, id: u32) -> viewer::SessionInfo => viewer::switch_display;
     system_info(session_id: String) -> latchkey_core::feature::system_info::SystemInfo => system_info::system_info;
+    start_print(session_id: String) -> print::PrintStarted => print::start_print;
+    print_job(session_id: String, job: u64) -> () => print::print_job;
+    save_print_job(session_id: String, job: u64, dir: Option<String>) -> String => print::save_print_job;
     set_block_input(session_id: String, on: bool) -> bool => desk::set_block_input;
     set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
     set_lock_on_end(session_id: String, on: bool) -> bool => desk::set_lock_on_end;

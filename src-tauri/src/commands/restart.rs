@@ -49,7 +49,10 @@ pub async fn restart_host(ctx: &Ctx, session_id: String) -> AppResult<RestartSta
     tauri::async_runtime::spawn(async move {
         let asked = Instant::now();
         // Never reconnect to the host that is going down.
-        if tokio::time::timeout(GOING_DOWN, session.closed()).await.is_err() {
+        if tokio::time::timeout(GOING_DOWN, session.closed())
+            .await
+            .is_err()
+        {
             tracing::warn!("the host did not go down after saying it restarts");
             return;
         }

@@ -214,6 +214,13 @@ export const api = {
     unwrap(() => commands.clipboardPutFiles(sessionId, paths)),
   /** The host's system information (refused with `permission` without `system_info`). */
   systemInfo: (sessionId: string) => unwrap(() => commands.systemInfo(sessionId)),
+  /** Have the host offer a printer for this session (`print`); its jobs arrive as `print_arrived` events. */
+  startPrint: (sessionId: string) => unwrap(() => commands.startPrint(sessionId)),
+  /** Send a job that arrived to this computer's default printer. */
+  printJob: (sessionId: string, job: number) => unwrap(() => commands.printJob(sessionId, job)),
+  /** Save a job that arrived in `dir` (null: Downloads); the file's path. */
+  savePrintJob: (sessionId: string, job: number, dir: string | null) =>
+    unwrap(() => commands.savePrintJob(sessionId, job, dir)),
   /** Block the host's local keyboard and mouse, or give them back (`block_input`); what the host now holds. */
   setBlockInput: (sessionId: string, on: boolean) => unwrap(() => commands.setBlockInput(sessionId, on)),
   /** Blank the host's monitors and block its local input, or undo it (`privacy_mode`). */

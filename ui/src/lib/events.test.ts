@@ -12,6 +12,7 @@ import {
   onStatusChanged,
   onStoreProblem,
   onFileTransfer,
+  onPrintArrived,
   type UnlistenFn,
 } from './events';
 
@@ -55,6 +56,7 @@ const payloads: { [K in keyof EventPayloads]: EventPayloads[K] } = {
   notice: { message: 'the host stopped', section: 'security' },
   store_problem: { problem: 'locked', can_use_file: true },
   file_transfer: { session_id: 's1', id: 3, name: 'a.txt', direction: 'upload', state: 'running', sent: 10, total: 20, error: null },
+  print_arrived: { session_id: 's1', job: 1, title: 'report', bytes: 2048 },
 };
 
 describe('events', () => {
@@ -76,6 +78,7 @@ describe('events', () => {
       onNotice(rec('notice')),
       onStoreProblem(rec('store_problem')),
       onFileTransfer(rec('file_transfer')),
+      onPrintArrived(rec('print_arrived')),
     ]);
     for (const name of Object.keys(EVENTS) as (keyof typeof EVENTS)[]) {
       expect(EVENTS[name]).toBe(name);
@@ -84,6 +87,6 @@ describe('events', () => {
     expect(seen).toEqual(Object.entries(payloads));
     stops.forEach((s) => s());
     await emit(EVENTS.notice, payloads.notice);
-    expect(seen).toHaveLength(9);
+    expect(seen).toHaveLength(Object.keys(payloads).length);
   });
 });

@@ -6,13 +6,14 @@ import {
   type DeepLink,
   type EventPayloads,
   type Notice,
+  type PrintArrived,
   type Refused,
   type SessionEnded,
   type SessionPermissions,
   type TransferProgress,
 } from '../bindings';
 
-export type { DeepLink, EventPayloads, Notice, Refused, SessionEnded, SessionPermissions, TransferProgress, UnlistenFn };
+export type { DeepLink, EventPayloads, Notice, PrintArrived, Refused, SessionEnded, SessionPermissions, TransferProgress, UnlistenFn };
 
 /** A backend event's name on the wire. */
 export type EventName = keyof EventPayloads;
@@ -47,3 +48,5 @@ export const onStoreProblem = (cb: (problem: EventPayloads['store_problem']) => 
 /** `file_transfer`: a file window's copy moved on, ended, failed or was cancelled. */
 export const onFileTransfer = (cb: (progress: EventPayloads['file_transfer']) => void) =>
   on('file_transfer', cb);
+/** `print_arrived`: a job printed on the host to a viewer session's printer arrived (a PDF the app keeps). */
+export const onPrintArrived = (cb: (job: EventPayloads['print_arrived']) => void) => on('print_arrived', cb);

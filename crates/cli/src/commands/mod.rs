@@ -11,6 +11,7 @@ pub(crate) mod files;
 mod input;
 mod password;
 mod pointer;
+mod print;
 mod profile;
 pub(crate) mod restart;
 mod script;

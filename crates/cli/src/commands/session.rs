@@ -265,6 +265,9 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                 )));
             }
         }
+        if let Some(dir) = &args.print_to {
+            super::print::check_dir(dir)?;
+        }
         Ok(())
     })?;
     let rt = runtime()?;
@@ -282,6 +285,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         // One-shot actions leave afterwards, unless keys are to stay held.
         let one_shot = args.hold_key.is_empty()
             && !args.commands
+            && args.print_to.is_none()
             && (args.move_to.is_some()
                 || args.click
                 || args.type_text.is_some()
@@ -330,6 +334,10 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
             v["displays"] = json!(displays);
             v["display"] = json!(current);
         }
+        if let Some((queue, description)) = &acted.printer {
+            v["print_queue"] = json!(queue);
+            v["print_description"] = json!(description);
+        }
         if let (Some((w, h)), Some(path)) = (shot, &args.record) {
             v["record"] = json!(path.display().to_string());
             v["width"] = json!(w);
@@ -377,6 +385,12 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                     if d.primary { "  (primary)" } else { "" }
                 );
             }
+        }
+        if let (Some((queue, description)), Some(dir)) = (&acted.printer, &args.print_to) {
+            println!(
+                "The host offers the printer '{description}' (queue {queue}); jobs are saved in {}",
+                dir.display()
+            );
         }
         if args.clipboard_get {
             match &acted.clipboard {
@@ -449,6 +463,8 @@ enum Shot {
 struct Acted {
     clipboard: Option<String>,
     displays: Option<(Vec<latchkey_media::DisplayInfo>, u32)>,
+    /// The printer the host offers (its queue, its description).
+    printer: Option<(String, String)>,
 }
 
 /// The actions asked for after connecting, in a fixed order: display switch,
@@ -527,6 +543,12 @@ async fn act(
     }
     if args.list_displays {
         acted.displays = Some(session.displays().list().await.map_err(broken)?);
+    }
+    if let Some(dir) = &args.print_to {
+        let (queue, description, _saver) = super::print::start(session, dir.clone())
+            .await
+            .map_err(refused)?;
+        acted.printer = Some((queue, description));
     }
     Ok(acted)
 }

@@ -19,6 +19,7 @@ pub mod files;
 pub mod frame;
 pub mod input;
 pub mod pointer;
+pub mod print;
 pub mod restart;
 pub mod system_info;
 pub mod tunnel;
@@ -97,6 +98,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &desk::PRIVACY_MODE,
     &desk::LOCK_ON_END,
     &restart::SPEC,
+    &print::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -958,3 +958,102 @@ fn restart_needs_its_permission_and_never_shows_its_credential() {
     };
     assert!(!format!("{answer:?}").contains("s3cret"));
 }
+
+#[test]
+fn print_needs_its_permission_and_reads_frames_and_messages() {
+    assert!(!print::SPEC.allowed(PermissionSet::NONE));
+    assert!(print::SPEC.allowed(PermissionSet::from_iter([Permission::Print])));
+    let start: print::FromViewer =
+        parse(&print::SPEC, br#"{"type":"start","id":3}"#).expect("a start");
+    assert_eq!(start, print::FromViewer::Start { id: 3 });
+    assert!(parse::<print::FromViewer>(&print::SPEC, br#"{"type":"start","id":3,"x":1}"#).is_err());
+    let frame = print::data_frame(7, b"%PDF-1.4");
+    assert_eq!(
+        print::decode_from_host(&frame),
+        Ok(print::HostMessage::Data {
+            job: 7,
+            bytes: b"%PDF-1.4"
+        })
+    );
+    // A frame shorter than its head, and one over the limit, are refused.
+    assert!(print::decode_from_host(&[frame::FRAME_DATA, 0, 1]).is_err());
+    let big = print::data_frame(1, &vec![0; print::FRAME_BYTES + 1]);
+    assert!(print::decode_from_host(&big).is_err());
+    let full = print::data_frame(1, &vec![0; print::FRAME_BYTES]);
+    assert_eq!(full.len(), MAX_MESSAGE);
+    let job = serde_json::to_vec(&print::FromHost::Job {
+        job: 1,
+        title: "a".into(),
+        size: 2,
+    })
+    .expect("JSON");
+    assert!(matches!(
+        print::decode_from_host(&job),
+        Ok(print::HostMessage::Message(print::FromHost::Job { .. }))
+    ));
+}
+
+#[test]
+fn print_queue_names_hold_no_spaces_and_are_recognised() {
+    assert_eq!(print::queue_name("IT Support"), "Latchkey-IT_Support");
+    assert_eq!(print::queue_name("  "), "Latchkey-viewer");
+    assert_eq!(print::queue_name("a/b#c@d"), "Latchkey-a_b_c_d");
+    assert_eq!(print::queue_name("ünï"), "Latchkey-_n_");
+    assert_eq!(print::queue_name("äö"), "Latchkey-viewer");
+    let long = print::queue_name(&"x".repeat(500));
+    assert!(print::is_our_queue(&long), "{long}");
+    assert!(print::is_our_queue(&format!("{long}-2")));
+    assert!(print::is_our_queue("Latchkey-IT_Support"));
+    assert!(!print::is_our_queue("Latchkey-"));
+    assert!(!print::is_our_queue("Office"));
+    assert!(!print::is_our_queue("Latchkey-a b"));
+    assert_eq!(print::description("IT Support"), "Latchkey - IT Support");
+    assert_eq!(print::description("a\u{7}b"), "Latchkey - ab");
+    assert_eq!(print::description(""), "Latchkey - viewer");
+}
+
+#[test]
+fn print_jobs_are_saved_under_a_pdf_name_without_paths() {
+    assert_eq!(print::file_name("report.txt"), "report.pdf");
+    assert_eq!(print::file_name("/home/a/Letter.PDF"), "Letter.PDF");
+    assert_eq!(print::file_name("../../etc/passwd"), "passwd.pdf");
+    assert_eq!(print::file_name(""), "print-job.pdf");
+    assert_eq!(print::file_name(".."), "print-job.pdf");
+    assert_eq!(print::file_name(".bashrc"), "bashrc.pdf");
+    assert_eq!(print::file_name("a\nb"), "ab.pdf");
+    assert_eq!(print::file_name("C:\\x\\y.doc"), "y.pdf");
+}
+
+#[test]
+fn print_job_headers_are_bounded_and_name_our_queues() {
+    let h = print::JobHeader {
+        queue: "Latchkey-a".into(),
+        title: "t".into(),
+        size: 10,
+    };
+    assert_eq!(print::JobHeader::parse(&h.encode()), Ok(h.clone()));
+    let too_big = print::JobHeader {
+        size: print::MAX_JOB + 1,
+        ..h.clone()
+    };
+    assert_eq!(
+        print::JobHeader::parse(&too_big.encode()),
+        Err(print::HeaderError::TooLarge)
+    );
+    let other = print::JobHeader {
+        queue: "Office".into(),
+        ..h
+    };
+    assert_eq!(
+        print::JobHeader::parse(&other.encode()),
+        Err(print::HeaderError::Malformed)
+    );
+    assert_eq!(
+        print::JobHeader::parse(&vec![b' '; print::MAX_HEADER + 1]),
+        Err(print::HeaderError::TooLarge)
+    );
+    assert_eq!(
+        print::JobHeader::parse(b"{}"),
+        Err(print::HeaderError::Malformed)
+    );
+}

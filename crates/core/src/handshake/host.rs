@@ -234,6 +234,9 @@ pub enum HostOutcome {
 pub struct Grant {
     /// The viewer's proven device key.
     pub viewer: DevicePublicKey,
+    /// The name it gave (sanitized; proves nothing): what the host's
+    /// printer for it is called.
+    pub viewer_name: String,
     /// The granted profile.
     pub profile: String,
     /// The granted permissions.
@@ -612,7 +615,10 @@ impl Io {
         );
         self.send(verdict.message);
         let outcome = match verdict.grant {
-            Some(grant) => HostOutcome::Granted(grant),
+            Some(grant) => HostOutcome::Granted(Grant {
+                viewer_name: login.name.clone(),
+                ..grant
+            }),
             None => HostOutcome::Refused,
         };
         self.out.push_back(HostOutput::Done(outcome));
@@ -660,6 +666,7 @@ fn grant(
         },
         grant: Some(Grant {
             viewer,
+            viewer_name: String::new(),
             profile: profile.clone(),
             permissions,
             credential,

@@ -11,6 +11,7 @@ pub mod files;
 pub mod input;
 pub mod lock_on_end;
 pub mod pointer;
+pub mod print;
 pub mod recording;
 pub mod restart;
 pub mod system_info;

@@ -39,6 +39,8 @@ pub(crate) struct FeatureContext {
     pub viewer_key: latchkey_core::identity::DevicePublicKey,
     /// What the session logged in with (a reconnect credential carries it on).
     pub credential: latchkey_core::access::SessionCredential,
+    /// The name the viewer gave (proves nothing): its printer's name.
+    pub viewer_name: String,
     /// The granted profile (its limits, such as `tunnel_destinations`, are
     /// read from the settings as they are when used).
     pub profile: String,
@@ -57,6 +59,9 @@ pub(crate) struct FeatureContext {
     /// Whether the desktop locks when the session ends (with `lock_on_end`;
     /// the viewer may turn it off).
     pub lock_on_end: Arc<std::sync::atomic::AtomicBool>,
+    /// The session's printer on the host, once the viewer started it
+    /// (removed with the session).
+    pub print: crate::features::print::host::SessionPrinter,
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

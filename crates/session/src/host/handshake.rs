@@ -104,6 +104,7 @@ pub async fn run(
             let grant = crate::host::live::Grant {
                 viewer: grant.viewer.fingerprint(),
                 viewer_key: grant.viewer,
+                viewer_name: grant.viewer_name,
                 profile: grant.profile,
                 permissions: grant.permissions,
                 credential: grant.credential,

@@ -40,6 +40,8 @@ pub struct Grant {
     pub viewer: String,
     /// The viewer's device key.
     pub viewer_key: latchkey_core::identity::DevicePublicKey,
+    /// The name the viewer gave (proves nothing).
+    pub viewer_name: String,
     /// The granted profile.
     pub profile: String,
     /// The permissions granted at the handshake (possibly lowered by the person accepting).
@@ -60,6 +62,7 @@ pub async fn run(
     let Grant {
         viewer,
         viewer_key,
+        viewer_name,
         profile,
         permissions: granted,
         credential,
@@ -94,6 +97,7 @@ pub async fn run(
         viewer: viewer.clone(),
         viewer_key,
         credential,
+        viewer_name,
         profile,
         grant: grant_rx.clone(),
         drops: drops.clone(),
@@ -101,6 +105,7 @@ pub async fn run(
         pointer_seq: Arc::new(watch::channel(0).0),
         files: Default::default(),
         lock_on_end: lock_on_end.clone(),
+        print: Default::default(),
     });
     for dc in early_channels {
         router.open(dc).await;

@@ -118,13 +118,16 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         desk: crate::host::desk::Desk::start(&options.config_dir)?,
         pointers,
         restarting: Arc::new(AtomicBool::new(false)),
+        printers: crate::features::print::printers::Printers::start(&options.config_dir).await,
     };
     let desk = shared.desk.clone();
+    let printers = shared.printers.clone();
     let result = tokio::select! {
         r = serve_rendezvous(&options, &mut config, device_key, shared) => r,
         _ = shutdown => Ok(()),
     };
     desk.stop().await;
+    printers.stop().await;
     control.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("host stopped");

@@ -109,6 +109,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::restart::SPEC,
         spawn::<crate::features::restart::host::RestartHost>,
     ),
+    (
+        &feature::print::SPEC,
+        spawn::<crate::features::print::host::PrintHost>,
+    ),
 ];
 
 /// The feature tasks of one session.
@@ -145,10 +149,12 @@ impl Router {
         spawn(Control::new(dc), self.ctx.clone(), &mut self.tasks);
     }
 
-    /// Stop every feature task, then remove what the session staged.
+    /// Stop every feature task, then remove what the session staged and
+    /// its printer.
     pub async fn stop(mut self) {
         self.tasks.shutdown().await;
         self.ctx.files.end(&self.ctx.shared.desktop).await;
+        self.ctx.print.end().await;
     }
 }
 

@@ -36,6 +36,8 @@ pub struct HostShared {
     /// A viewer restarted the machine: new sessions are turned away until
     /// this process is gone (a reconnect must reach the host after the restart).
     pub restarting: Arc<std::sync::atomic::AtomicBool>,
+    /// The printers offered to sessions that print (`print`).
+    pub printers: crate::features::print::printers::Printers,
 }
 
 pub(crate) use crate::transport::peer::is_dead;

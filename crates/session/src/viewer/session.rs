@@ -4,7 +4,8 @@
 //! a typed handle ([`Session::input`], [`Session::pointer`],
 //! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
 //! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
-//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`], [`Session::restart`])
+//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`],
+//! [`Session::restart`], [`Session::print`])
 //! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -25,6 +26,7 @@ use crate::features::displays::viewer::Displays;
 use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
+use crate::features::print::viewer::Print;
 use crate::features::system_info::viewer::SystemInfoHandle;
 use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
@@ -72,6 +74,8 @@ pub struct Session {
     /// The host's desktop locked when the session ends.
     lock_on_end: DeskSwitch,
     restart: crate::features::restart::viewer::Restart,
+    /// The host's printer for this viewer.
+    print: Print,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -125,6 +129,7 @@ impl Session {
             privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
             lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
             restart: crate::features::restart::viewer::Restart::new(link(&feature::restart::SPEC)),
+            print: Print::new(link(&feature::print::SPEC)),
             state,
             events,
             track,
@@ -193,6 +198,11 @@ impl Session {
     /// Restarting the host with automatic reconnect (`restart`).
     pub fn restart(&self) -> &crate::features::restart::viewer::Restart {
         &self.restart
+    }
+
+    /// The host's printer for this viewer, its jobs as PDFs (`print`).
+    pub fn print(&self) -> &Print {
+        &self.print
     }
 
     /// What happens to the session from now on.
