@@ -16,6 +16,7 @@
 //! - [`desktop_user`]: a throwaway desktop user and a fake `loginctl`, for a root host.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
+//! - [`sound`]: a private PulseAudio server (null sink), tones, a WAV's peak frequency and level.
 //! - [`trees`]: a file's hash, a tree's files, links and modes, to compare copies.
 //! - [`webdriver`]: a minimal WebDriver client for the app.
 //!
@@ -28,5 +29,6 @@ pub mod desktop;
 pub mod desktop_user;
 pub mod raw_host;
 pub mod raw_viewer;
+pub mod sound;
 pub mod trees;
 pub mod webdriver;
