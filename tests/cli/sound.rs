@@ -110,7 +110,11 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
     );
     let level = db(rms(loud), source_level);
     assert!(level.abs() <= 3.0, "level {level:.2} dB from the source");
-    eprintln!("heard: peak {peak} Hz, level {level:+.2} dB, {packets} packets");
+    let onset = heard.left.iter().position(|v| v.abs() > 0.01).unwrap_or(0);
+    eprintln!(
+        "heard: peak {peak} Hz, level {level:+.2} dB, {packets} packets, sound from {:.2} s",
+        onset as f64 / 48_000.0
+    );
 
     // The tone ends; the host keeps recording but sends (almost) nothing.
     drop(player);

@@ -103,6 +103,9 @@ impl SoundServer {
         let child = Command::new("paplay")
             .arg("-s")
             .arg(&self.server)
+            // As a desktop player asks: otherwise the null sink renders in
+            // 2 s blocks and a new recording waits up to that for its first.
+            .arg("--latency-msec=20")
             .arg(wav)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
