@@ -13,7 +13,7 @@ export interface SoundChunk {
   rate: number;
   channels: number;
   /** One array per channel, as Web Audio takes them (-1..1). */
-  planes: Float32Array[];
+  planes: Float32Array<ArrayBuffer>[];
 }
 
 export class SoundChunkError extends Error {
