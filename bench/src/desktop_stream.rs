@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use latchkey_bench::start;
+use latchkey_bench::{cpu_seconds, start, stats};
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::DeviceId;
 use latchkey_media::Frame;
@@ -29,20 +29,6 @@ use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 
 const PASSWORD: &str = "kettle-orbit-cactus-71";
 const BLOCK: u32 = 24;
-
-/// CPU seconds (user + system) a process used so far.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 /// The counter drawn as 16 squares, most significant first.
 fn counter_pixels(n: u16) -> Vec<u8> {
@@ -67,14 +53,6 @@ fn read_counter(frame: &Frame) -> Option<u16> {
         n = (n << 1) | u16::from(luma > 128);
     }
     Some(n)
-}
-
-fn stats(mut v: Vec<f64>) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    (v[v.len() / 2], v[((v.len() - 1) as f64 * 0.95) as usize])
 }
 
 /// Our figures the reference is compared with.

@@ -94,7 +94,10 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
     let recording = record_audio(&viewer, &host, &rv, "default", &wav, 4);
     let (answer, streams) = finish_watching(recording, &sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
-    assert_eq!(streams, 1, "the host records while the session holds hear_sound");
+    assert_eq!(
+        streams, 1,
+        "the host records while the session holds hear_sound"
+    );
     let packets = answer["sound_packets"].as_u64().expect("sound_packets");
     // 50 frames a second; the first ones go by while the track starts.
     assert!(packets > 100, "{answer}");
@@ -145,7 +148,11 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while recording.child.try_wait().ok().flatten().is_none() {
         assert!(Instant::now() < deadline, "the recording did not finish");
-        assert_eq!(sound.recording_streams(), 0, "the host records without hear_sound");
+        assert_eq!(
+            sound.recording_streams(),
+            0,
+            "the host records without hear_sound"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let run = recording.finish(Duration::from_secs(5));
@@ -155,7 +162,10 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
     assert!(run.stderr.contains("hear_sound"), "{run:?}");
     let heard = read_wav(&wav);
     assert_eq!(heard.left.len(), 3 * 48_000);
-    assert!(heard.left.iter().all(|v| *v == 0.0), "sound without hear_sound");
+    assert!(
+        heard.left.iter().all(|v| *v == 0.0),
+        "sound without hear_sound"
+    );
 }
 
 #[test]

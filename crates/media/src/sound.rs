@@ -105,17 +105,46 @@ fn opus_err(op: &'static str) -> impl Fn(opus::Error) -> Error {
 }
 
 /// An Opus encoder for one stream: 48 kHz stereo, 20 ms frames, FEC and DTX on.
+///
+/// Frames it does not send leave the decoder behind (Opus predicts each
+/// frame's band energies from the previous one's), so every talk spurt
+/// starts afresh: the encoder resets before the first frame after ones not
+/// sent, and the decoder resets on a gap in time ([`OpusDecoder::reset`]).
+/// A spurt starts one frame early (the quiet frame before it, so the
+/// decoder's start-up ramp falls on that) and ends [`HANGOVER_FRAMES`] late
+/// (the codec's 6.5 ms look-ahead still holds the end of the sound).
 pub struct OpusEncoder {
     inner: opus::Encoder,
     out: Vec<u8>,
+    /// The last frame was not sent.
+    paused: bool,
+    /// Silent frames still to send before pausing.
+    hangover: u32,
+    /// The last frame given, to start the next spurt with.
+    previous: Vec<i16>,
+}
+
+/// Silent frames sent after sound, before the encoder pauses.
+pub const HANGOVER_FRAMES: u32 = 2;
+
+/// One packet from [`OpusEncoder::encode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpusPacket {
+    /// 0: the frame just given; 1: the one before it (a spurt's first packet).
+    pub frames_back: u32,
+    /// The Opus bytes.
+    pub data: Vec<u8>,
 }
 
 impl OpusEncoder {
     /// A new encoder.
     pub fn new() -> Result<Self> {
-        let mut inner =
-            opus::Encoder::new(SAMPLE_RATE, opus::Channels::Stereo, opus::Application::Audio)
-                .map_err(opus_err("create"))?;
+        let mut inner = opus::Encoder::new(
+            SAMPLE_RATE,
+            opus::Channels::Stereo,
+            opus::Application::Audio,
+        )
+        .map_err(opus_err("create"))?;
         inner
             .set_bitrate(opus::Bitrate::Bits(BITRATE))
             .map_err(opus_err("bitrate"))?;
@@ -127,13 +156,17 @@ impl OpusEncoder {
         Ok(OpusEncoder {
             inner,
             out: vec![0; MAX_PACKET],
+            paused: true,
+            hangover: 0,
+            previous: vec![0; FRAME * CHANNELS],
         })
     }
 
-    /// Encode one frame. `None` when there is nothing worth sending: the
-    /// encoder's DTX frames (2 bytes or less) and frames of digital silence,
-    /// which DTX would otherwise still refresh now and then.
-    pub fn encode(&mut self, frame: &[i16]) -> Result<Option<&[u8]>> {
+    /// Encode one frame: the packets to send, none while the host is silent
+    /// (frames of digital silence are not even encoded: Opus's own DTX does
+    /// not apply to its CELT mode, which would send a 3-byte frame 50 times a
+    /// second; the encoder's DTX frames, 2 bytes or less, are not sent either).
+    pub fn encode(&mut self, frame: &[i16]) -> Result<Vec<OpusPacket>> {
         if frame.len() != FRAME * CHANNELS {
             return Err(Error::InvalidSetting(format!(
                 "a frame holds {} samples, not {}",
@@ -141,14 +174,42 @@ impl OpusEncoder {
                 frame.len()
             )));
         }
+        let mut packets = Vec::new();
+        if !is_silent(frame) {
+            self.hangover = HANGOVER_FRAMES;
+        } else if self.hangover > 0 && !self.paused {
+            self.hangover -= 1;
+        } else {
+            self.paused = true;
+            self.previous.copy_from_slice(frame);
+            return Ok(packets);
+        }
+        if self.paused {
+            self.inner.reset_state().map_err(opus_err("reset"))?;
+            let n = self
+                .inner
+                .encode(&self.previous, &mut self.out)
+                .map_err(opus_err("encode"))?;
+            if n > 2 {
+                packets.push(OpusPacket {
+                    frames_back: 1,
+                    data: self.out[..n].to_vec(),
+                });
+            }
+        }
         let n = self
             .inner
             .encode(frame, &mut self.out)
             .map_err(opus_err("encode"))?;
-        if n <= 2 || is_silent(frame) {
-            return Ok(None);
+        self.paused = n <= 2;
+        if !self.paused {
+            packets.push(OpusPacket {
+                frames_back: 0,
+                data: self.out[..n].to_vec(),
+            });
         }
-        Ok(Some(&self.out[..n]))
+        self.previous.copy_from_slice(frame);
+        Ok(packets)
     }
 }
 
@@ -184,7 +245,11 @@ impl OpusDecoder {
         }
         // 120 ms is the longest a packet can hold; a rebuilt frame is
         // exactly one of ours long (libopus takes its length from the buffer).
-        let frames = if fec { FRAME } else { SAMPLE_RATE as usize / 1000 * 120 };
+        let frames = if fec {
+            FRAME
+        } else {
+            SAMPLE_RATE as usize / 1000 * 120
+        };
         let mut out = vec![0i16; frames * CHANNELS];
         let n = self
             .inner
@@ -192,6 +257,12 @@ impl OpusDecoder {
             .map_err(opus_err("decode"))?;
         out.truncate(n * CHANNELS);
         Ok(out)
+    }
+
+    /// Start afresh, as the encoder does after frames it did not send: call
+    /// before the first packet after a gap in time (silence, not loss).
+    pub fn reset(&mut self) -> Result<()> {
+        self.inner.reset_state().map_err(opus_err("reset"))
     }
 
     /// Conceal `frames` samples per channel that never arrived (packet loss concealment).
@@ -243,34 +314,47 @@ mod tests {
             .collect()
     }
 
+    fn rms(s: &[i16]) -> f64 {
+        (s.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / s.len() as f64).sqrt()
+    }
+
     #[test]
     fn a_tone_survives_encode_and_decode() {
         let mut enc = OpusEncoder::new().expect("encoder");
         let mut dec = OpusDecoder::new().expect("decoder");
         let pcm = sine(440.0, 10_000.0, FRAME * 50);
         let mut back = Vec::new();
+        let mut sent = 0;
         for frame in pcm.chunks_exact(FRAME * CHANNELS) {
-            let packet = enc.encode(frame).expect("encode").expect("sound is sent");
-            assert!(packet.len() > 2 && packet.len() <= MAX_PACKET);
-            let packet = packet.to_vec();
-            back.extend(dec.decode(&packet, false).expect("decode"));
+            for packet in enc.encode(frame).expect("encode") {
+                assert!(packet.data.len() > 2 && packet.data.len() <= MAX_PACKET);
+                back.extend(dec.decode(&packet.data, false).expect("decode"));
+                sent += 1;
+            }
         }
-        assert_eq!(back.len(), pcm.len());
+        // Every frame, and the quiet one before the first.
+        assert_eq!(sent, 51);
+        assert_eq!(back.len(), pcm.len() + FRAME * CHANNELS);
         // Past the codec's start-up, the level matches within 1 dB.
-        let rms = |s: &[i16]| {
-            (s.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / s.len() as f64).sqrt()
-        };
         let tail = pcm.len() / 2;
         let ratio = rms(&back[tail..]) / rms(&pcm[tail..]);
         assert!((0.89..1.12).contains(&ratio), "level ratio {ratio}");
     }
 
     #[test]
-    fn silence_is_not_sent() {
+    fn silence_is_not_sent_past_the_hangover() {
         let mut enc = OpusEncoder::new().expect("encoder");
         let silent = vec![0i16; FRAME * CHANNELS];
         for _ in 0..50 {
-            assert!(enc.encode(&silent).expect("encode").is_none());
+            assert!(enc.encode(&silent).expect("encode").is_empty());
+        }
+        let tone = sine(440.0, 10_000.0, FRAME);
+        assert_eq!(enc.encode(&tone).expect("encode").len(), 2);
+        for _ in 0..HANGOVER_FRAMES {
+            assert_eq!(enc.encode(&silent).expect("encode").len(), 1);
+        }
+        for _ in 0..50 {
+            assert!(enc.encode(&silent).expect("encode").is_empty());
         }
     }
 
@@ -281,16 +365,18 @@ mod tests {
         let pcm = sine(440.0, 10_000.0, FRAME * 3);
         let packets: Vec<Vec<u8>> = pcm
             .chunks_exact(FRAME * CHANNELS)
-            .map(|f| enc.encode(f).expect("encode").expect("sent").to_vec())
+            .flat_map(|f| enc.encode(f).expect("encode"))
+            .map(|p| p.data)
             .collect();
-        dec.decode(&packets[0], false).expect("first");
+        assert_eq!(packets.len(), 4);
+        dec.decode(&packets[1], false).expect("first");
         // The second is lost: rebuilt from the third's FEC, then the third itself.
         assert_eq!(
-            dec.decode(&packets[2], true).expect("fec").len(),
+            dec.decode(&packets[3], true).expect("fec").len(),
             FRAME * CHANNELS
         );
         assert_eq!(
-            dec.decode(&packets[2], false).expect("third").len(),
+            dec.decode(&packets[3], false).expect("third").len(),
             FRAME * CHANNELS
         );
         assert_eq!(dec.conceal(FRAME).expect("plc").len(), FRAME * CHANNELS);
@@ -298,12 +384,44 @@ mod tests {
         assert!(enc.encode(&[0; 10]).is_err());
     }
 
+    /// Clicks with silence between (not sent): each decodes at its level,
+    /// the end of each included, since both sides start afresh per spurt.
+    #[test]
+    fn clicks_after_silence_decode_whole_and_at_their_level() {
+        let mut enc = OpusEncoder::new().expect("encoder");
+        let mut dec = OpusDecoder::new().expect("decoder");
+        let silent = vec![0i16; FRAME * CHANNELS];
+        // A 5 ms burst late in its frame: its end is in the codec's look-ahead.
+        let mut click = silent.clone();
+        let burst = sine(1000.0, 26_000.0, 240);
+        click[(FRAME - 240) * CHANNELS..].copy_from_slice(&burst);
+        for _ in 0..5 {
+            let mut back = Vec::new();
+            for frame in std::iter::once(&click).chain(std::iter::repeat_n(&silent, 20)) {
+                for packet in enc.encode(frame).expect("encode") {
+                    back.extend(dec.decode(&packet.data, false).expect("decode"));
+                }
+            }
+            // The gap in time: the decoder starts afresh too.
+            dec.reset().expect("reset");
+            let peak = back.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+            assert!(peak > 20_000, "a 26000 peak came back as {peak}");
+            let ratio = rms(&back) / rms(&burst);
+            // All its energy: sent in full, within 1.5 dB.
+            let whole = ratio * ((back.len() as f64) / (burst.len() as f64)).sqrt();
+            assert!((0.84..1.19).contains(&whole), "energy ratio {whole}");
+        }
+    }
+
     #[test]
     fn wav_header_is_canonical() {
         let bytes = wav_bytes(48_000, 2, &[1, -1, 2, -2]);
         assert_eq!(bytes.len(), 44 + 8);
         assert_eq!(&bytes[..4], b"RIFF");
-        assert_eq!(u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]), 44);
+        assert_eq!(
+            u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            44
+        );
         assert_eq!(&bytes[8..16], b"WAVEfmt ");
         assert_eq!(
             u32::from_le_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]),

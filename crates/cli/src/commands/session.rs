@@ -292,14 +292,12 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         if args.record.is_some() || args.record_audio.is_some() {
             let frames = async {
                 match &args.record {
-                    Some(path) => latchkey_session::features::recording::record(
-                        &session,
-                        path,
-                        args.seconds,
-                    )
-                    .await
-                    .map(Some)
-                    .map_err(|e| Shot::Frame(e.to_string())),
+                    Some(path) => {
+                        latchkey_session::features::recording::record(&session, path, args.seconds)
+                            .await
+                            .map(Some)
+                            .map_err(|e| Shot::Frame(e.to_string()))
+                    }
                     None => Ok(None),
                 }
             };
@@ -313,14 +311,10 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                                 path.display()
                             );
                         }
-                        latchkey_session::features::sound::record_wav(
-                            &session,
-                            path,
-                            args.seconds,
-                        )
-                        .await
-                        .map(Some)
-                        .map_err(|e| Shot::Frame(e.to_string()))
+                        latchkey_session::features::sound::record_wav(&session, path, args.seconds)
+                            .await
+                            .map(Some)
+                            .map_err(|e| Shot::Frame(e.to_string()))
                     }
                     None => Ok(None),
                 }

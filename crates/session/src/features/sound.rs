@@ -12,8 +12,9 @@
 //! the permission nothing is recorded and no RTP flows; the viewer's track
 //! (announced on its first packet) then never appears. Silence is not sent:
 //! frames the encoder marks as DTX and frames of digital silence are skipped
-//! (the RTP clock still advances; the sequence number does not, so a gap in
-//! sequence numbers is a loss and a gap in time is silence).
+//! (after a short hangover; the RTP clock still advances; the sequence number does not, so a gap in
+//! sequence numbers is a loss and a gap in time is silence, after which both
+//! codecs start afresh).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -171,7 +172,8 @@ pub(crate) async fn stream_sound(
     let mut sequence = u16::from_le_bytes([random[0], random[1]]);
     let clock_base = u32::from_le_bytes([random[2], random[3], random[4], random[5]]);
     let started = Instant::now();
-    let allowed = |g: &LiveGrant| g.revoked.is_none() && g.permissions.contains(Permission::HearSound);
+    let allowed =
+        |g: &LiveGrant| g.revoked.is_none() && g.permissions.contains(Permission::HearSound);
     while !stop.load(Ordering::Relaxed) {
         // Nothing is recorded until the grant has the permission.
         if !allowed(&grant.borrow_and_update()) {
@@ -276,10 +278,10 @@ fn capture_loop(
     while recording.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
         capture.read_frame(&mut frame).map_err(sound)?;
         counters.frames.fetch_add(1, Ordering::Relaxed);
-        if let Some(data) = encoder.encode(&frame).map_err(sound)? {
+        for packet in encoder.encode(&frame).map_err(sound)? {
             let encoded = Encoded {
-                index,
-                data: data.to_vec(),
+                index: index.saturating_sub(u64::from(packet.frames_back)),
+                data: packet.data,
             };
             if tx.blocking_send(encoded).is_err() {
                 return Ok(());
@@ -307,6 +309,8 @@ pub struct SoundIn {
     track: Arc<dyn TrackRemote>,
     decoder: OpusDecoder,
     last_seq: Option<u16>,
+    /// Where the last packet's sound ended on the RTP clock.
+    next_timestamp: Option<u32>,
     /// RTP payload bytes received so far.
     bytes: u64,
     /// Packets received so far.
@@ -320,6 +324,7 @@ impl SoundIn {
             track,
             decoder: OpusDecoder::new().map_err(|e| Error::Io(format!("decoder: {e}")))?,
             last_seq: None,
+            next_timestamp: None,
             bytes: 0,
             packets: 0,
         })
@@ -357,6 +362,16 @@ impl SoundIn {
                 continue; // Late or repeated: already played past it.
             }
             self.last_seq = Some(seq);
+            // A gap in time with no packet lost is silence the host did not
+            // send: its encoder starts afresh after it, and so does ours.
+            let expected = self
+                .next_timestamp
+                .replace(packet.header.timestamp.wrapping_add(FRAME_TICKS));
+            if lost == 0 && expected.is_some_and(|t| t != packet.header.timestamp) {
+                self.decoder
+                    .reset()
+                    .map_err(|e| Error::Io(format!("decoder: {e}")))?;
+            }
             let mut samples = Vec::new();
             let mut timestamp = packet.header.timestamp;
             // More than a few lost frames: start afresh rather than invent them.
