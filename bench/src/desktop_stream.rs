@@ -13,15 +13,13 @@
 //! Usage: `desktop-stream path/to/latchkey [SECONDS]`; needs Xvfb.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use latchkey_bench::{cpu_seconds, start, stats};
+use latchkey_bench::{cpu_seconds, start_host, stats};
 use latchkey_core::settings::SecretStoreKind;
-use latchkey_core::signal::DeviceId;
 use latchkey_media::Frame;
 use latchkey_session::viewer::{self, ConnectOptions};
 use latchkey_store::Config;
@@ -82,43 +80,9 @@ fn main() -> Result<(), String> {
     draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &background);
 
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let host_dir = tmp.path().join("host");
-    let lk = |dir: &std::path::Path| {
-        let mut c = Command::new(&bin);
-        c.arg("--config-dir")
-            .arg(dir)
-            .args(["--secret-store", "file"])
-            .env("LATCHKEY_ICE_BIND", "127.0.0.1");
-        c
-    };
-    let mut c = lk(&host_dir);
-    let mut child = c
-        .args(["password", "set"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .map_err(|e| e.to_string())?;
-    child.wait().map_err(|e| e.to_string())?;
-    lk(&host_dir)
-        .args(["unattended", "on"])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
-    let mut c = Command::new(&bin);
-    c.args(["rendezvous", "--listen", "127.0.0.1:0"]);
-    let (_rv, line) = start(c, "listening on ws://")?;
-    let url = line.rsplit(' ').next().ok_or("no url")?.to_string();
-    let mut c = lk(&host_dir);
-    c.args(["host", "--rendezvous", &url, "--display", &x.display]);
-    let (host, line) = start(c, "host ready: ID")?;
+    let (_rv, host, url, id) =
+        start_host(&bin, &tmp.path().join("host"), &x.display, PASSWORD, &[])?;
     let host_pid = host.0.id().to_string();
-    let id = DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?).ok_or("bad id")?;
 
     let sent: Arc<Mutex<HashMap<u16, Instant>>> = Arc::default();
     let animate = Arc::new(AtomicBool::new(true));

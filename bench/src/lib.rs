@@ -1,6 +1,7 @@
 //! Helpers shared by the benchmark binaries: child processes that are killed
 //! when dropped, starting one until it announces itself on stdout, and the
-//! CPU time a process used, a median and p95.
+//! CPU time a process used, a median and p95, and a host to benchmark
+//! against (with its rendezvous).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -62,4 +63,54 @@ pub fn stats(mut v: Vec<f64>) -> (f64, f64) {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     (v[v.len() / 2], v[((v.len() - 1) as f64 * 0.95) as usize])
+}
+
+/// A `latchkey host` sharing `display` with the password `password` and
+/// unattended access on, its own rendezvous on loopback, and WebRTC bound to
+/// 127.0.0.1; `env` is given to the host too. Returns the rendezvous, the
+/// host, the rendezvous URL and the host's ID.
+pub fn start_host(
+    bin: &str,
+    dir: &std::path::Path,
+    display: &str,
+    password: &str,
+    env: &[(&str, &str)],
+) -> Result<(Killed, Killed, String, latchkey_core::signal::DeviceId), String> {
+    use std::io::Write;
+    let lk = || {
+        let mut c = Command::new(bin);
+        c.arg("--config-dir")
+            .arg(dir)
+            .args(["--secret-store", "file"])
+            .env("LATCHKEY_ICE_BIND", "127.0.0.1")
+            .envs(env.iter().copied());
+        c
+    };
+    let mut child = lk()
+        .args(["password", "set"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("stdin")?
+        .write_all(format!("{password}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    child.wait().map_err(|e| e.to_string())?;
+    lk().args(["unattended", "on"])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    let mut c = Command::new(bin);
+    c.args(["rendezvous", "--listen", "127.0.0.1:0"]);
+    let (rv, line) = start(c, "listening on ws://")?;
+    let url = line.rsplit(' ').next().ok_or("no url")?.to_string();
+    let mut c = lk();
+    c.args(["host", "--rendezvous", &url, "--display", display]);
+    let (host, line) = start(c, "host ready: ID")?;
+    let id = latchkey_core::signal::DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?)
+        .ok_or("bad id")?;
+    Ok((rv, host, url, id))
 }

@@ -14,7 +14,6 @@
 //!
 //! Usage: `sound-latency path/to/latchkey [CLICKS]`; needs Xvfb, pulseaudio, ffmpeg.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,9 +24,8 @@ use libpulse_binding::sample::{Format, Spec};
 use libpulse_binding::stream::Direction;
 use libpulse_simple_binding::Simple;
 
-use latchkey_bench::{cpu_seconds, start, stats, Killed};
+use latchkey_bench::{cpu_seconds, start_host, stats, Killed};
 use latchkey_core::settings::SecretStoreKind;
-use latchkey_core::signal::DeviceId;
 use latchkey_media::sound::{OpusDecoder, CHANNELS, SAMPLE_RATE};
 use latchkey_session::viewer::{self, ConnectOptions};
 use latchkey_store::Config;
@@ -183,43 +181,14 @@ fn main() -> Result<(), String> {
     let sound = SoundServer::start();
     let x = Xvfb::start();
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let host_dir = tmp.path().join("host");
-    let lk = |dir: &std::path::Path| {
-        let mut c = Command::new(&bin);
-        c.arg("--config-dir")
-            .arg(dir)
-            .args(["--secret-store", "file"])
-            .env("LATCHKEY_ICE_BIND", "127.0.0.1")
-            .env("PULSE_SERVER", &sound.server);
-        c
-    };
-    let mut child = lk(&host_dir)
-        .args(["password", "set"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .map_err(|e| e.to_string())?;
-    child.wait().map_err(|e| e.to_string())?;
-    lk(&host_dir)
-        .args(["unattended", "on"])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
-    let mut c = Command::new(&bin);
-    c.args(["rendezvous", "--listen", "127.0.0.1:0"]);
-    let (_rv, line) = start(c, "listening on ws://")?;
-    let url = line.rsplit(' ').next().ok_or("no url")?.to_string();
-    let mut c = lk(&host_dir);
-    c.args(["host", "--rendezvous", &url, "--display", &x.display]);
-    let (host, line) = start(c, "host ready: ID")?;
+    let (_rv, host, url, id) = start_host(
+        &bin,
+        &tmp.path().join("host"),
+        &x.display,
+        PASSWORD,
+        &[("PULSE_SERVER", &sound.server)],
+    )?;
     let host_pid = host.0.id().to_string();
-    let id = DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?).ok_or("bad id")?;
 
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let ours = rt.block_on(async {

@@ -75,15 +75,46 @@ fn wait_streams(sound: &SoundServer, n: usize, limit: Duration) {
     }
 }
 
-#[test]
-fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
+/// A sound server, an X display, a rendezvous, a host on `profile` that
+/// records that server, a viewer, and a tone of `seconds` ready to play.
+struct Scene {
+    sound: SoundServer,
+    _x: Xvfb,
+    rv: Rendezvous,
+    host_device: Device,
+    host: Proc,
+    viewer: Device,
+    tone: std::path::PathBuf,
+}
+
+fn scene(profile: &str, seconds: f64) -> Scene {
     let sound = SoundServer::start();
     let x = Xvfb::start();
     let rv = Rendezvous::start(0, None);
-    let (_host_device, host) = host_with_sound(&x.display, &rv, "default", &sound);
-    let viewer = Device::file();
+    let (host_device, host) = host_with_sound(&x.display, &rv, profile, &sound);
     let tone = sound.path("tone.wav");
-    sine_wav(&tone, TONE_HZ, TONE_AMPLITUDE, 20.0);
+    sine_wav(&tone, TONE_HZ, TONE_AMPLITUDE, seconds);
+    Scene {
+        sound,
+        _x: x,
+        rv,
+        host_device,
+        host,
+        viewer: Device::file(),
+        tone,
+    }
+}
+
+#[test]
+fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
+    let Scene {
+        sound,
+        rv,
+        host,
+        viewer,
+        tone,
+        ..
+    } = scene("default", 20.0);
     let source = read_wav(&tone);
     let source_level = rms(loudest(&source.left, source.rate, 1.0));
 
@@ -134,13 +165,14 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
 
 #[test]
 fn without_hear_sound_nothing_is_recorded_or_sent() {
-    let sound = SoundServer::start();
-    let x = Xvfb::start();
-    let rv = Rendezvous::start(0, None);
-    let (_host_device, host) = host_with_sound(&x.display, &rv, "screen_sharing", &sound);
-    let viewer = Device::file();
-    let tone = sound.path("tone.wav");
-    sine_wav(&tone, TONE_HZ, TONE_AMPLITUDE, 20.0);
+    let Scene {
+        sound,
+        rv,
+        host,
+        viewer,
+        tone,
+        ..
+    } = scene("screen_sharing", 20.0);
     let _player = sound.play(&tone);
     let wav = sound.path("heard.wav");
     let recording = record_audio(&viewer, &host, &rv, "screen_sharing", &wav, 3);
@@ -170,13 +202,15 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
 
 #[test]
 fn recording_stops_when_the_grant_loses_hear_sound() {
-    let sound = SoundServer::start();
-    let x = Xvfb::start();
-    let rv = Rendezvous::start(0, None);
-    let (host_device, host) = host_with_sound(&x.display, &rv, "default", &sound);
-    let viewer = Device::file();
-    let tone = sound.path("tone.wav");
-    sine_wav(&tone, TONE_HZ, TONE_AMPLITUDE, 30.0);
+    let Scene {
+        sound,
+        rv,
+        host_device,
+        host,
+        viewer,
+        tone,
+        ..
+    } = scene("default", 30.0);
     let _player = sound.play(&tone);
     let wav = sound.path("heard.wav");
     let recording = record_audio(&viewer, &host, &rv, "default", &wav, 12);

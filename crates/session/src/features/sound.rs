@@ -28,7 +28,6 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
 };
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -76,16 +75,7 @@ pub fn register_codec(engine: &mut MediaEngine) -> Result<(), Error> {
 
 /// Viewer: ask for one incoming audio track (before the offer).
 pub async fn add_receiver(pc: &Arc<dyn PeerConnection>) -> Result<(), Error> {
-    pc.add_transceiver_from_kind(
-        RtpCodecKind::Audio,
-        Some(RTCRtpTransceiverInit {
-            direction: RTCRtpTransceiverDirection::Recvonly,
-            ..Default::default()
-        }),
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| Error::WebRtc(e.to_string()))
+    super::video::receive_only(pc, RtpCodecKind::Audio).await
 }
 
 /// The host's outgoing audio track.

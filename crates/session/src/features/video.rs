@@ -79,8 +79,16 @@ pub fn media_setup() -> Result<(MediaEngine, Registry), Error> {
 
 /// Viewer: ask for one incoming video track (before the offer).
 pub async fn add_receiver(pc: &Arc<dyn PeerConnection>) -> Result<(), Error> {
+    receive_only(pc, RtpCodecKind::Video).await
+}
+
+/// Viewer: ask for one incoming track of `kind` (before the offer).
+pub(crate) async fn receive_only(
+    pc: &Arc<dyn PeerConnection>,
+    kind: RtpCodecKind,
+) -> Result<(), Error> {
     pc.add_transceiver_from_kind(
-        RtpCodecKind::Video,
+        kind,
         Some(RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Recvonly,
             ..Default::default()

@@ -216,39 +216,35 @@ impl Session {
 
     /// The host's screen as decoded frames; waits up to `limit` for the track.
     pub async fn video(&self, limit: Duration) -> Result<VideoIn, Error> {
-        let mut track = self.track.clone();
+        let track = self.wait_track(&self.track, limit, "waiting for the host's screen");
+        VideoIn::new(track.await?)
+    }
+
+    /// A media track once it appeared (within `limit`, while the session is open).
+    async fn wait_track(
+        &self,
+        track: &watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+        limit: Duration,
+        what: &'static str,
+    ) -> Result<Arc<dyn TrackRemote>, Error> {
+        let mut track = track.clone();
         let mut state = self.state.clone();
         let wait = async {
             tokio::select! {
-                t = track.wait_for(Option::is_some) => match t.ok().and_then(|t| t.clone()) {
-                    Some(t) => VideoIn::new(t),
-                    None => Err(Error::PeerGone),
-                },
+                t = track.wait_for(Option::is_some) => t.ok().and_then(|t| t.clone()).ok_or(Error::PeerGone),
                 _ = state.wait_for(|s| s.closed) => Err(Error::PeerGone),
             }
         };
         tokio::time::timeout(limit, wait)
             .await
-            .map_err(|_| Error::Timeout("waiting for the host's screen"))?
+            .map_err(|_| Error::Timeout(what))?
     }
 
     /// The host's sound, decoded; waits up to `limit` for its first packet
     /// (the host sends only with `hear_sound`, and nothing while silent).
     pub async fn sound(&self, limit: Duration) -> Result<SoundIn, Error> {
-        let mut track = self.sound.clone();
-        let mut state = self.state.clone();
-        let wait = async {
-            tokio::select! {
-                t = track.wait_for(Option::is_some) => match t.ok().and_then(|t| t.clone()) {
-                    Some(t) => SoundIn::new(t),
-                    None => Err(Error::PeerGone),
-                },
-                _ = state.wait_for(|s| s.closed) => Err(Error::PeerGone),
-            }
-        };
-        tokio::time::timeout(limit, wait)
-            .await
-            .map_err(|_| Error::Timeout("waiting for the host's sound"))?
+        let track = self.wait_track(&self.sound, limit, "waiting for the host's sound");
+        SoundIn::new(track.await?)
     }
 
     /// Tell the drive loop to close everything.
