@@ -107,6 +107,8 @@ fn scene(profile: &str, seconds: f64) -> Scene {
 
 #[test]
 fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
+    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
+    let scene = scene("default", 20.0);
     let Scene {
         sound,
         rv,
@@ -114,7 +116,7 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
         viewer,
         tone,
         ..
-    } = scene("default", 20.0);
+    } = &scene;
     let source = read_wav(&tone);
     let source_level = rms(loudest(&source.left, source.rate, 1.0));
 
@@ -165,6 +167,8 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
 
 #[test]
 fn without_hear_sound_nothing_is_recorded_or_sent() {
+    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
+    let scene = scene("screen_sharing", 20.0);
     let Scene {
         sound,
         rv,
@@ -172,7 +176,7 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
         viewer,
         tone,
         ..
-    } = scene("screen_sharing", 20.0);
+    } = &scene;
     let _player = sound.play(&tone);
     let wav = sound.path("heard.wav");
     let recording = record_audio(&viewer, &host, &rv, "screen_sharing", &wav, 3);
@@ -202,6 +206,8 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
 
 #[test]
 fn recording_stops_when_the_grant_loses_hear_sound() {
+    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
+    let scene = scene("default", 30.0);
     let Scene {
         sound,
         rv,
@@ -210,7 +216,7 @@ fn recording_stops_when_the_grant_loses_hear_sound() {
         viewer,
         tone,
         ..
-    } = scene("default", 30.0);
+    } = &scene;
     let _player = sound.play(&tone);
     let wav = sound.path("heard.wav");
     let recording = record_audio(&viewer, &host, &rv, "default", &wav, 12);
