@@ -117,15 +117,15 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
         tone,
         ..
     } = &scene;
-    let source = read_wav(&tone);
+    let source = read_wav(tone);
     let source_level = rms(loudest(&source.left, source.rate, 1.0));
 
     // Nothing is recorded before a session asks for it.
     assert_eq!(sound.recording_streams(), 0);
-    let player = sound.play(&tone);
+    let player = sound.play(tone);
     let wav = sound.path("heard.wav");
-    let recording = record_audio(&viewer, &host, &rv, "default", &wav, 4);
-    let (answer, streams) = finish_watching(recording, &sound, Duration::from_secs(60));
+    let recording = record_audio(viewer, host, rv, "default", &wav, 4);
+    let (answer, streams) = finish_watching(recording, sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(
         streams, 1,
@@ -155,14 +155,14 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
     // The tone ends; the host keeps recording but sends (almost) nothing.
     drop(player);
     let silent = sound.path("silence.wav");
-    let recording = record_audio(&viewer, &host, &rv, "default", &silent, 3);
-    let (answer, streams) = finish_watching(recording, &sound, Duration::from_secs(60));
+    let recording = record_audio(viewer, host, rv, "default", &silent, 3);
+    let (answer, streams) = finish_watching(recording, sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(streams, 1, "{answer}");
     let packets = answer["sound_packets"].as_u64().expect("sound_packets");
     assert!(packets <= 5, "a silent host sent {packets} packets");
     assert!(rms(&read_wav(&silent).left) < 1e-3);
-    wait_streams(&sound, 0, Duration::from_secs(10));
+    wait_streams(sound, 0, Duration::from_secs(10));
 }
 
 #[test]
@@ -177,9 +177,9 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
         tone,
         ..
     } = &scene;
-    let _player = sound.play(&tone);
+    let _player = sound.play(tone);
     let wav = sound.path("heard.wav");
-    let recording = record_audio(&viewer, &host, &rv, "screen_sharing", &wav, 3);
+    let recording = record_audio(viewer, host, rv, "screen_sharing", &wav, 3);
     let mut recording = recording;
     let deadline = Instant::now() + Duration::from_secs(60);
     while recording.child.try_wait().ok().flatten().is_none() {
@@ -217,17 +217,17 @@ fn recording_stops_when_the_grant_loses_hear_sound() {
         tone,
         ..
     } = &scene;
-    let _player = sound.play(&tone);
+    let _player = sound.play(tone);
     let wav = sound.path("heard.wav");
-    let recording = record_audio(&viewer, &host, &rv, "default", &wav, 12);
-    wait_streams(&sound, 1, Duration::from_secs(30));
+    let recording = record_audio(viewer, host, rv, "default", &wav, 12);
+    wait_streams(sound, 1, Duration::from_secs(30));
     // Some of the tone reaches the viewer first (checked below, not timed).
     std::thread::sleep(Duration::from_secs(2));
     host_device
         .run(&["profile", "set", "default", "hear_sound", "off"])
         .ok();
-    wait_streams(&sound, 0, Duration::from_secs(10));
-    let (answer, _) = finish_watching(recording, &sound, Duration::from_secs(60));
+    wait_streams(sound, 0, Duration::from_secs(10));
+    let (answer, _) = finish_watching(recording, sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
     assert!(answer["sound_packets"].as_u64() > Some(0), "{answer}");
     // The recording runs on well past the revocation: its last second is silent.
