@@ -294,13 +294,79 @@ pub struct SoundChunk {
     pub arrived: Instant,
 }
 
-/// The viewer's incoming sound: RTP in, decoded PCM out.
-pub struct SoundIn {
-    track: Arc<dyn TrackRemote>,
+/// The most frames lost in a row that are rebuilt (FEC for the last one,
+/// concealment before it); after a longer loss the sound starts afresh.
+pub const MAX_REBUILT: u16 = 5;
+
+/// The viewer's RTP-to-PCM step, without I/O: sequence numbers say what was
+/// lost (rebuilt), RTP time says what was silence (the decoder starts
+/// afresh, as the host's encoder did). Fed by [`SoundIn`]; also the body of
+/// the `opus_rtp` fuzz target, since every packet comes from the network.
+pub struct SoundDepacketizer {
     decoder: OpusDecoder,
     last_seq: Option<u16>,
     /// Where the last packet's sound ended on the RTP clock.
     next_timestamp: Option<u32>,
+}
+
+impl SoundDepacketizer {
+    /// A new one.
+    pub fn new() -> Result<Self, Error> {
+        Ok(SoundDepacketizer {
+            decoder: OpusDecoder::new().map_err(|e| Error::Io(format!("decoder: {e}")))?,
+            last_seq: None,
+            next_timestamp: None,
+        })
+    }
+
+    /// One packet's sound and the RTP time it starts at, with the frames
+    /// lost just before it rebuilt; `None` for a late or repeated packet
+    /// and for one that does not decode.
+    pub fn push(&mut self, seq: u16, timestamp: u32, payload: &[u8]) -> Option<(u32, Vec<i16>)> {
+        let lost = match self.last_seq {
+            Some(last) => seq.wrapping_sub(last).wrapping_sub(1),
+            None => 0,
+        };
+        if lost >= 0x8000 {
+            return None; // Late or repeated: already played past it.
+        }
+        self.last_seq = Some(seq);
+        // A gap in time with no packet lost is silence the host did not
+        // send: its encoder starts afresh after it, and so does ours.
+        let expected = self
+            .next_timestamp
+            .replace(timestamp.wrapping_add(FRAME_TICKS));
+        if lost == 0 && expected.is_some_and(|t| t != timestamp) {
+            self.decoder.reset().ok()?;
+        }
+        let mut samples = Vec::new();
+        let mut start = timestamp;
+        if (1..=MAX_REBUILT).contains(&lost) {
+            for _ in 1..lost {
+                if let Ok(s) = self.decoder.conceal(FRAME) {
+                    samples.extend(s);
+                }
+            }
+            if let Ok(s) = self.decoder.decode(payload, true) {
+                samples.extend(s);
+            }
+            start = timestamp.wrapping_sub(u32::from(lost) * FRAME_TICKS);
+        }
+        match self.decoder.decode(payload, false) {
+            Ok(s) => samples.extend(s),
+            Err(e) => {
+                tracing::debug!(error = %e, "a sound packet that does not decode");
+                return None;
+            }
+        }
+        Some((start, samples))
+    }
+}
+
+/// The viewer's incoming sound: RTP in, decoded PCM out.
+pub struct SoundIn {
+    track: Arc<dyn TrackRemote>,
+    depacketizer: SoundDepacketizer,
     /// RTP payload bytes received so far.
     bytes: u64,
     /// Packets received so far.
@@ -312,9 +378,7 @@ impl SoundIn {
     pub fn new(track: Arc<dyn TrackRemote>) -> Result<Self, Error> {
         Ok(SoundIn {
             track,
-            decoder: OpusDecoder::new().map_err(|e| Error::Io(format!("decoder: {e}")))?,
-            last_seq: None,
-            next_timestamp: None,
+            depacketizer: SoundDepacketizer::new()?,
             bytes: 0,
             packets: 0,
         })
@@ -343,51 +407,17 @@ impl SoundIn {
             let arrived = Instant::now();
             self.bytes += packet.payload.len() as u64;
             self.packets += 1;
-            let seq = packet.header.sequence_number;
-            let lost = match self.last_seq {
-                Some(last) => seq.wrapping_sub(last).wrapping_sub(1),
-                None => 0,
-            };
-            if lost >= 0x8000 {
-                continue; // Late or repeated: already played past it.
+            let header = &packet.header;
+            if let Some((timestamp, samples)) =
+                self.depacketizer
+                    .push(header.sequence_number, header.timestamp, &packet.payload)
+            {
+                return Ok(Some(SoundChunk {
+                    timestamp,
+                    samples,
+                    arrived,
+                }));
             }
-            self.last_seq = Some(seq);
-            // A gap in time with no packet lost is silence the host did not
-            // send: its encoder starts afresh after it, and so does ours.
-            let expected = self
-                .next_timestamp
-                .replace(packet.header.timestamp.wrapping_add(FRAME_TICKS));
-            if lost == 0 && expected.is_some_and(|t| t != packet.header.timestamp) {
-                self.decoder
-                    .reset()
-                    .map_err(|e| Error::Io(format!("decoder: {e}")))?;
-            }
-            let mut samples = Vec::new();
-            let mut timestamp = packet.header.timestamp;
-            // More than a few lost frames: start afresh rather than invent them.
-            if (1..=5).contains(&lost) {
-                for _ in 1..lost {
-                    if let Ok(s) = self.decoder.conceal(FRAME) {
-                        samples.extend(s);
-                    }
-                }
-                if let Ok(s) = self.decoder.decode(&packet.payload, true) {
-                    samples.extend(s);
-                }
-                timestamp = timestamp.wrapping_sub(u32::from(lost) * FRAME_TICKS);
-            }
-            match self.decoder.decode(&packet.payload, false) {
-                Ok(s) => samples.extend(s),
-                Err(e) => {
-                    tracing::debug!(error = %e, "a sound packet that does not decode");
-                    continue;
-                }
-            }
-            return Ok(Some(SoundChunk {
-                timestamp,
-                samples,
-                arrived,
-            }));
         }
     }
 
