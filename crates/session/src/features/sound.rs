@@ -162,6 +162,7 @@ pub(crate) async fn stream_sound(
     let mut sequence = u16::from_le_bytes([random[0], random[1]]);
     let clock_base = u32::from_le_bytes([random[2], random[3], random[4], random[5]]);
     let started = Instant::now();
+    let mut failures = 0u32;
     let allowed =
         |g: &LiveGrant| g.revoked.is_none() && g.permissions.contains(Permission::HearSound);
     while !stop.load(Ordering::Relaxed) {
@@ -234,12 +235,19 @@ pub(crate) async fn stream_sound(
             .await
             .map_err(|e| Error::Io(format!("the sound thread: {e}")))?;
         match result {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => failures = 0,
             Ok(Err(e)) => {
-                // No sound server (or it went): say so once, try again later.
-                tracing::warn!(error = %e, "no sound to send");
+                // No sound server (or it went): say so once, try again later,
+                // less and less often (2 s, 4 s, ... 60 s).
+                if failures == 0 {
+                    tracing::warn!(error = %e, "no sound to send");
+                } else {
+                    tracing::debug!(error = %e, "still no sound to send");
+                }
+                let wait = Duration::from_secs((2u64 << failures.min(5)).min(60));
+                failures += 1;
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     changed = grant.changed() => if changed.is_err() { return Ok(()) },
                 }
             }
