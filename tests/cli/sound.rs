@@ -78,6 +78,7 @@ fn wait_streams(sound: &SoundServer, n: usize, limit: Duration) {
 /// A sound server, an X display, a rendezvous, a host on `profile` that
 /// records that server, a viewer, and a tone of `seconds` ready to play.
 struct Scene {
+    profile: String,
     sound: SoundServer,
     _x: Xvfb,
     rv: Rendezvous,
@@ -95,6 +96,7 @@ fn scene(profile: &str, seconds: f64) -> Scene {
     let tone = sound.path("tone.wav");
     sine_wav(&tone, TONE_HZ, TONE_AMPLITUDE, seconds);
     Scene {
+        profile: profile.to_string(),
         sound,
         _x: x,
         rv,
@@ -105,26 +107,33 @@ fn scene(profile: &str, seconds: f64) -> Scene {
     }
 }
 
+impl Scene {
+    /// Start recording `seconds` of sound into the file `name` (in the sound server's dir).
+    fn record(&self, name: &str, seconds: u32) -> (Proc, std::path::PathBuf) {
+        let wav = self.sound.path(name);
+        let recording = record_audio(
+            &self.viewer,
+            &self.host,
+            &self.rv,
+            &self.profile,
+            &wav,
+            seconds,
+        );
+        (recording, wav)
+    }
+}
+
 #[test]
 fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
-    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
-    let scene = scene("default", 20.0);
-    let Scene {
-        sound,
-        rv,
-        host,
-        viewer,
-        tone,
-        ..
-    } = &scene;
+    let s = scene("default", 20.0);
+    let (sound, tone) = (&s.sound, &s.tone);
     let source = read_wav(tone);
     let source_level = rms(loudest(&source.left, source.rate, 1.0));
 
     // Nothing is recorded before a session asks for it.
     assert_eq!(sound.recording_streams(), 0);
     let player = sound.play(tone);
-    let wav = sound.path("heard.wav");
-    let recording = record_audio(viewer, host, rv, "default", &wav, 4);
+    let (recording, wav) = s.record("heard.wav", 4);
     let (answer, streams) = finish_watching(recording, sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(
@@ -154,8 +163,7 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
 
     // The tone ends; the host keeps recording but sends (almost) nothing.
     drop(player);
-    let silent = sound.path("silence.wav");
-    let recording = record_audio(viewer, host, rv, "default", &silent, 3);
+    let (recording, silent) = s.record("silence.wav", 3);
     let (answer, streams) = finish_watching(recording, sound, Duration::from_secs(60));
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(streams, 1, "{answer}");
@@ -167,20 +175,10 @@ fn the_viewer_records_the_hosts_tone_and_nothing_of_its_silence() {
 
 #[test]
 fn without_hear_sound_nothing_is_recorded_or_sent() {
-    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
-    let scene = scene("screen_sharing", 20.0);
-    let Scene {
-        sound,
-        rv,
-        host,
-        viewer,
-        tone,
-        ..
-    } = &scene;
+    let s = scene("screen_sharing", 20.0);
+    let (sound, tone) = (&s.sound, &s.tone);
     let _player = sound.play(tone);
-    let wav = sound.path("heard.wav");
-    let recording = record_audio(viewer, host, rv, "screen_sharing", &wav, 3);
-    let mut recording = recording;
+    let (mut recording, wav) = s.record("heard.wav", 3);
     let deadline = Instant::now() + Duration::from_secs(60);
     while recording.child.try_wait().ok().flatten().is_none() {
         assert!(Instant::now() < deadline, "the recording did not finish");
@@ -206,24 +204,14 @@ fn without_hear_sound_nothing_is_recorded_or_sent() {
 
 #[test]
 fn recording_stops_when_the_grant_loses_hear_sound() {
-    // Bound whole: the fields not named here (the host's config dir, the X server) must live on.
-    let scene = scene("default", 30.0);
-    let Scene {
-        sound,
-        rv,
-        host_device,
-        host,
-        viewer,
-        tone,
-        ..
-    } = &scene;
+    let s = scene("default", 30.0);
+    let (sound, tone) = (&s.sound, &s.tone);
     let _player = sound.play(tone);
-    let wav = sound.path("heard.wav");
-    let recording = record_audio(viewer, host, rv, "default", &wav, 12);
+    let (recording, wav) = s.record("heard.wav", 12);
     wait_streams(sound, 1, Duration::from_secs(30));
     // Some of the tone reaches the viewer first (checked below, not timed).
     std::thread::sleep(Duration::from_secs(2));
-    host_device
+    s.host_device
         .run(&["profile", "set", "default", "hear_sound", "off"])
         .ok();
     wait_streams(sound, 0, Duration::from_secs(10));

@@ -87,31 +87,41 @@ pub fn sound_server(
 mod tests {
     use super::*;
 
-    fn own_uid() -> u32 {
-        std::fs::metadata("/proc/self")
+    /// A user's runtime dir with a listening sound socket, and their home
+    /// with a `.config/pulse` folder: (tmp, uid, socket, home, listener).
+    fn user() -> (
+        tempfile::TempDir,
+        u32,
+        PathBuf,
+        PathBuf,
+        std::os::unix::net::UnixListener,
+    ) {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let uid = std::fs::metadata("/proc/self")
             .map(|m| m.uid())
-            .unwrap_or(0)
+            .unwrap_or(0);
+        let dir = tmp.path().join("run").join(uid.to_string()).join("pulse");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let socket = dir.join("native");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(home.join(".config/pulse")).expect("mkdir");
+        (tmp, uid, socket, home, listener)
     }
 
     #[test]
     fn the_users_socket_and_cookie_are_handed_over() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let uid = own_uid();
-        let dir = tmp.path().join("run").join(uid.to_string()).join("pulse");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let _listener = std::os::unix::net::UnixListener::bind(dir.join("native")).expect("bind");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(home.join(".config/pulse")).expect("mkdir");
+        let (tmp, uid, socket, home, _listener) = user();
         std::fs::write(home.join(".config/pulse/cookie"), [7u8; 256]).expect("cookie");
         let config = tmp.path().join("config");
-        let found =
-            sound_server(&tmp.path().join("run"), &config, uid, Some(&home)).expect("found");
+        let run = tmp.path().join("run");
+        let found = sound_server(&run, &config, uid, Some(&home)).expect("found");
         assert_eq!(
             found.environment,
             vec![
                 EnvChange::Set(
                     "PULSE_SERVER",
-                    PathBuf::from(format!("unix:{}", dir.join("native").display()))
+                    PathBuf::from(format!("unix:{}", socket.display()))
                 ),
                 EnvChange::Set("PULSE_COOKIE", config.join(COOKIE_COPY)),
             ]
@@ -120,8 +130,8 @@ mod tests {
             std::fs::read(config.join(COOKIE_COPY)).expect("copy"),
             [7u8; 256]
         );
-        // Another user's socket, or a file where the socket should be: not used.
-        let other = sound_server(&tmp.path().join("run"), &config, uid + 1, Some(&home));
+        // Another user's runtime dir (here, none): nothing is used.
+        let other = sound_server(&run, &config, uid + 1, Some(&home));
         assert_eq!(
             other.expect("report").environment,
             vec![EnvChange::Remove("PULSE_SERVER")]
@@ -130,13 +140,7 @@ mod tests {
 
     #[test]
     fn a_cookie_behind_a_symlink_is_not_read() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let uid = own_uid();
-        let dir = tmp.path().join("run").join(uid.to_string()).join("pulse");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let _listener = std::os::unix::net::UnixListener::bind(dir.join("native")).expect("bind");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(home.join(".config/pulse")).expect("mkdir");
+        let (tmp, uid, _, home, _listener) = user();
         std::fs::write(tmp.path().join("secret"), b"not a cookie").expect("secret");
         std::os::unix::fs::symlink(tmp.path().join("secret"), home.join(".config/pulse/cookie"))
             .expect("symlink");
