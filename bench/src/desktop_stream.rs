@@ -18,10 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use latchkey_bench::{cpu_seconds, start_host, stats};
+use latchkey_bench::{bin_and_count, connect_viewer, cpu_seconds, start_host, stats};
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_media::Frame;
-use latchkey_session::viewer::{self, ConnectOptions};
 use latchkey_store::Config;
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 
@@ -62,18 +61,7 @@ struct Numbers {
 }
 
 fn main() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().collect();
-    let bin = args
-        .get(1)
-        .cloned()
-        .ok_or("usage: desktop-stream path/to/latchkey [SECONDS]")?;
-    let seconds: u64 = args
-        .get(2)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10)
-        .clamp(2, 120);
-    // Before any thread: WebRTC on loopback only.
-    std::env::set_var("LATCHKEY_ICE_BIND", "127.0.0.1");
+    let (bin, seconds) = bin_and_count("desktop-stream path/to/latchkey [SECONDS]", 10, 2..=120)?;
     let x = Xvfb::start();
     let (conn, screen) = latchkey_testkit::connect(&x.display);
     let background = desktop(WIDTH, HEIGHT, 0);
@@ -92,17 +80,7 @@ fn main() -> Result<(), String> {
     let report = rt.block_on(async {
         let mut config = Config::open(&tmp.path().join("viewer"), Some(SecretStoreKind::File)).map_err(|e| e.to_string())?;
         let connect_started = Instant::now();
-        let options = ConnectOptions {
-            host_id: id,
-            rendezvous: url.clone(),
-            profile: None,
-            password: Some(zeroize::Zeroizing::new(PASSWORD.to_string())),
-            totp: None,
-            remember: false,
-            accept_new_host_key: true,
-            name: "bench".into(),
-        };
-        let (_granted, session) = viewer::connect(&mut config, options).await.map_err(|e| e.to_string())?;
+        let session = connect_viewer(&mut config, id, &url, PASSWORD).await?;
         let mut video = session.video(Duration::from_secs(15)).await.map_err(|e| e.to_string())?;
         video.next_frame().await.map_err(|e| e.to_string())?.ok_or("no frame")?;
         let first_frame = connect_started.elapsed();

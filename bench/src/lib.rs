@@ -1,7 +1,7 @@
 //! Helpers shared by the benchmark binaries: child processes that are killed
 //! when dropped, starting one until it announces itself on stdout, and the
 //! CPU time a process used, a median and p95, and a host to benchmark
-//! against (with its rendezvous).
+//! against (with its rendezvous) and a viewer of it, the arguments they all take.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -113,4 +113,47 @@ pub fn start_host(
     let id = latchkey_core::signal::DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?)
         .ok_or("bad id")?;
     Ok((rv, host, url, id))
+}
+
+/// A benchmark's arguments `path/to/latchkey [N]`: the binary and N (within
+/// `range`, `default` when absent or not a number); `usage` when no binary.
+/// WebRTC is bound to loopback (`LATCHKEY_ICE_BIND`): call before any thread.
+pub fn bin_and_count(
+    usage: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<(String, u64), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let bin = args.get(1).cloned().ok_or(format!("usage: {usage}"))?;
+    let n = args
+        .get(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .clamp(*range.start(), *range.end());
+    std::env::set_var("LATCHKEY_ICE_BIND", "127.0.0.1");
+    Ok((bin, n))
+}
+
+/// Connect this process as a viewer of `id` through `url` with `password`
+/// (the host's key accepted on first use).
+pub async fn connect_viewer(
+    config: &mut latchkey_store::Config,
+    id: latchkey_core::signal::DeviceId,
+    url: &str,
+    password: &str,
+) -> Result<latchkey_session::viewer::Session, String> {
+    let options = latchkey_session::viewer::ConnectOptions {
+        host_id: id,
+        rendezvous: url.to_string(),
+        profile: None,
+        password: Some(zeroize::Zeroizing::new(password.to_string())),
+        totp: None,
+        remember: false,
+        accept_new_host_key: true,
+        name: "bench".into(),
+    };
+    let (_granted, session) = latchkey_session::viewer::connect(config, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(session)
 }

@@ -24,10 +24,9 @@ use libpulse_binding::sample::{Format, Spec};
 use libpulse_binding::stream::Direction;
 use libpulse_simple_binding::Simple;
 
-use latchkey_bench::{cpu_seconds, start_host, stats, Killed};
+use latchkey_bench::{bin_and_count, connect_viewer, cpu_seconds, start_host, stats, Killed};
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_media::sound::{OpusDecoder, CHANNELS, SAMPLE_RATE};
-use latchkey_session::viewer::{self, ConnectOptions};
 use latchkey_store::Config;
 use latchkey_testkit::sound::SoundServer;
 use latchkey_testkit::Xvfb;
@@ -165,19 +164,9 @@ impl Figures {
 }
 
 fn main() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().collect();
-    let bin = args
-        .get(1)
-        .cloned()
-        .ok_or("usage: sound-latency path/to/latchkey [CLICKS]")?;
-    let clicks_wanted: usize = args
-        .get(2)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50)
-        .clamp(5, 1000);
+    let (bin, clicks) = bin_and_count("sound-latency path/to/latchkey [CLICKS]", 50, 5..=1000)?;
+    let clicks_wanted = clicks as usize;
     let seconds = CLICK_EVERY.as_secs_f64() * clicks_wanted as f64;
-    // Before any thread: WebRTC on loopback only.
-    std::env::set_var("LATCHKEY_ICE_BIND", "127.0.0.1");
     let sound = SoundServer::start();
     let x = Xvfb::start();
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -194,19 +183,7 @@ fn main() -> Result<(), String> {
     let ours = rt.block_on(async {
         let mut config = Config::open(&tmp.path().join("viewer"), Some(SecretStoreKind::File))
             .map_err(|e| e.to_string())?;
-        let options = ConnectOptions {
-            host_id: id,
-            rendezvous: url.clone(),
-            profile: None,
-            password: Some(zeroize::Zeroizing::new(PASSWORD.to_string())),
-            totp: None,
-            remember: false,
-            accept_new_host_key: true,
-            name: "bench".into(),
-        };
-        let (_granted, session) = viewer::connect(&mut config, options)
-            .await
-            .map_err(|e| e.to_string())?;
+        let session = connect_viewer(&mut config, id, &url, PASSWORD).await?;
         let run = Arc::new(AtomicBool::new(true));
         let clicks: Arc<Mutex<Vec<Instant>>> = Arc::default();
         let player = start_clicks(&sound.server, run.clone(), clicks.clone())?;
