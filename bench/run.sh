@@ -14,6 +14,8 @@ echo
 echo
 "$target/frame-path" "${4:-10}"
 echo
+"$target/sound-latency" "$target/latchkey" "${7:-50}"
+echo
 # OpenSSH's server for the file-transfer reference, unpacked (not installed:
 # an installed openssh-server would start listening on port 22).
 openssh="${XDG_CACHE_HOME:-$HOME/.cache}/latchkey-bench/openssh"

@@ -12,6 +12,8 @@ packages=(
   e2fsprogs                        # chattr: the read-only config dir test as root
   time                             # GNU time: peak memory in benchmarks
   libvpx-dev                       # VP8 encode/decode
+  libopus-dev libpulse-dev         # hear_sound: Opus (linked dynamically) and the PulseAudio client (the default sink's monitor)
+  pulseaudio pulseaudio-utils sox  # tests: a private sound server with a null sink, paplay/pactl, a 440 Hz tone
   libxtst-dev libxcb1-dev libxrandr-dev        # X11 input injection and capture
   libpipewire-0.3-dev libspa-0.2-dev libwayland-dev libegl-dev libgbm-dev  # xcap's Wayland path
   clang libclang-dev               # bindgen for xcap's PipeWire bindings

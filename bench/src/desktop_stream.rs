@@ -13,36 +13,19 @@
 //! Usage: `desktop-stream path/to/latchkey [SECONDS]`; needs Xvfb.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use latchkey_bench::start;
+use latchkey_bench::{bin_and_count, connect_viewer, cpu_seconds, start_host, stats};
 use latchkey_core::settings::SecretStoreKind;
-use latchkey_core::signal::DeviceId;
 use latchkey_media::Frame;
-use latchkey_session::viewer::{self, ConnectOptions};
 use latchkey_store::Config;
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 
 const PASSWORD: &str = "kettle-orbit-cactus-71";
 const BLOCK: u32 = 24;
-
-/// CPU seconds (user + system) a process used so far.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 /// The counter drawn as 16 squares, most significant first.
 fn counter_pixels(n: u16) -> Vec<u8> {
@@ -69,14 +52,6 @@ fn read_counter(frame: &Frame) -> Option<u16> {
     Some(n)
 }
 
-fn stats(mut v: Vec<f64>) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    (v[v.len() / 2], v[((v.len() - 1) as f64 * 0.95) as usize])
-}
-
 /// Our figures the reference is compared with.
 struct Numbers {
     fps: f64,
@@ -86,61 +61,16 @@ struct Numbers {
 }
 
 fn main() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().collect();
-    let bin = args
-        .get(1)
-        .cloned()
-        .ok_or("usage: desktop-stream path/to/latchkey [SECONDS]")?;
-    let seconds: u64 = args
-        .get(2)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10)
-        .clamp(2, 120);
-    // Before any thread: WebRTC on loopback only.
-    std::env::set_var("LATCHKEY_ICE_BIND", "127.0.0.1");
+    let (bin, seconds) = bin_and_count("desktop-stream path/to/latchkey [SECONDS]", 10, 2..=120)?;
     let x = Xvfb::start();
     let (conn, screen) = latchkey_testkit::connect(&x.display);
     let background = desktop(WIDTH, HEIGHT, 0);
     draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &background);
 
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let host_dir = tmp.path().join("host");
-    let lk = |dir: &std::path::Path| {
-        let mut c = Command::new(&bin);
-        c.arg("--config-dir")
-            .arg(dir)
-            .args(["--secret-store", "file"])
-            .env("LATCHKEY_ICE_BIND", "127.0.0.1");
-        c
-    };
-    let mut c = lk(&host_dir);
-    let mut child = c
-        .args(["password", "set"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .map_err(|e| e.to_string())?;
-    child.wait().map_err(|e| e.to_string())?;
-    lk(&host_dir)
-        .args(["unattended", "on"])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
-    let mut c = Command::new(&bin);
-    c.args(["rendezvous", "--listen", "127.0.0.1:0"]);
-    let (_rv, line) = start(c, "listening on ws://")?;
-    let url = line.rsplit(' ').next().ok_or("no url")?.to_string();
-    let mut c = lk(&host_dir);
-    c.args(["host", "--rendezvous", &url, "--display", &x.display]);
-    let (host, line) = start(c, "host ready: ID")?;
+    let (_rv, host, url, id) =
+        start_host(&bin, &tmp.path().join("host"), &x.display, PASSWORD, &[])?;
     let host_pid = host.0.id().to_string();
-    let id = DeviceId::parse(line.rsplit("ID ").next().ok_or("no id")?).ok_or("bad id")?;
 
     let sent: Arc<Mutex<HashMap<u16, Instant>>> = Arc::default();
     let animate = Arc::new(AtomicBool::new(true));
@@ -150,17 +80,7 @@ fn main() -> Result<(), String> {
     let report = rt.block_on(async {
         let mut config = Config::open(&tmp.path().join("viewer"), Some(SecretStoreKind::File)).map_err(|e| e.to_string())?;
         let connect_started = Instant::now();
-        let options = ConnectOptions {
-            host_id: id,
-            rendezvous: url.clone(),
-            profile: None,
-            password: Some(zeroize::Zeroizing::new(PASSWORD.to_string())),
-            totp: None,
-            remember: false,
-            accept_new_host_key: true,
-            name: "bench".into(),
-        };
-        let (_granted, session) = viewer::connect(&mut config, options).await.map_err(|e| e.to_string())?;
+        let session = connect_viewer(&mut config, id, &url, PASSWORD).await?;
         let mut video = session.video(Duration::from_secs(15)).await.map_err(|e| e.to_string())?;
         video.next_frame().await.map_err(|e| e.to_string())?.ok_or("no frame")?;
         let first_frame = connect_started.elapsed();

@@ -2,8 +2,11 @@
 //! 127.0.0.1 (random port) where each session's frames are published and a
 //! window subscribes with the session's secret (256 random bits, in the URL
 //! only that window gets). Frames travel as I420, a 24-byte header and the
-//! three planes, and the window draws them with WebGL. Nothing else on this
-//! machine can read them without the secret; nothing off it can connect.
+//! three planes, and the window draws them with WebGL. The host's sound
+//! (`hear_sound`) goes the same way on `/sound` (same session and secret):
+//! decoded PCM in order, never skipped, which the window plays through Web
+//! Audio. Nothing else on this machine can read them without the secret;
+//! nothing off it can connect.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use latchkey_media::I420Frame;
 
@@ -23,6 +26,10 @@ use latchkey_media::I420Frame;
 pub const MAGIC: u32 = 0x4C4B_4631;
 /// Format field: I420.
 pub const FORMAT_I420: u32 = 1;
+/// `LKS1` little-endian: the first field of every sound message.
+pub const SOUND_MAGIC: u32 = 0x4C4B_5331;
+/// Sound chunks a window may fall behind by before it loses some (about 2 s).
+const SOUND_BACKLOG: usize = 100;
 
 /// One session's newest frame (a viewer window that falls behind skips
 /// frames rather than queueing them).
@@ -32,7 +39,14 @@ type Latest = watch::Sender<Option<Bytes>>;
 #[derive(Clone)]
 pub struct FrameServer {
     port: u16,
-    sessions: Arc<Mutex<HashMap<String, (String, Latest)>>>,
+    sessions: Arc<Mutex<HashMap<String, Published>>>,
+}
+
+/// What one session publishes, and the secret to read it.
+struct Published {
+    secret: String,
+    frames: Latest,
+    sound: broadcast::Sender<Bytes>,
 }
 
 #[derive(serde::Deserialize)]
@@ -52,6 +66,7 @@ impl FrameServer {
         };
         let app = Router::new()
             .route("/frames", get(subscribe))
+            .route("/sound", get(subscribe_sound))
             .with_state(server.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(
@@ -72,15 +87,23 @@ impl FrameServer {
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
         let secret = hex::encode(secret);
         let (tx, _) = watch::channel(None);
+        let (sound, _) = broadcast::channel(SOUND_BACKLOG);
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(session.to_string(), (secret.clone(), tx.clone()));
+            .insert(
+                session.to_string(),
+                Published {
+                    secret: secret.clone(),
+                    frames: tx.clone(),
+                    sound: sound.clone(),
+                },
+            );
         let url = format!(
             "ws://127.0.0.1:{}/frames?session={session}&secret={secret}",
             self.port
         );
-        (url, Publisher { tx })
+        (url, Publisher { tx, sound })
     }
 
     /// Stop publishing a session (its windows' sockets close).
@@ -91,10 +114,10 @@ impl FrameServer {
             .remove(session);
     }
 
-    fn find(&self, q: &Subscribe) -> Option<watch::Receiver<Option<Bytes>>> {
+    fn find<T>(&self, q: &Subscribe, take: impl FnOnce(&Published) -> T) -> Option<T> {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        let (secret, tx) = sessions.get(&q.session)?;
-        constant_time_eq(secret.as_bytes(), q.secret.as_bytes()).then(|| tx.subscribe())
+        let published = sessions.get(&q.session)?;
+        constant_time_eq(published.secret.as_bytes(), q.secret.as_bytes()).then(|| take(published))
     }
 }
 
@@ -109,13 +132,49 @@ async fn subscribe(
     Query(q): Query<Subscribe>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    match server.find(&q) {
+    match server.find(&q, |p| p.frames.subscribe()) {
         Some(rx) => ws.on_upgrade(move |socket| forward(socket, rx)),
-        None => (
-            axum::http::StatusCode::FORBIDDEN,
-            "unknown session or secret",
-        )
-            .into_response(),
+        None => forbidden(),
+    }
+}
+
+fn forbidden() -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        "unknown session or secret",
+    )
+        .into_response()
+}
+
+async fn subscribe_sound(
+    State(server): State<FrameServer>,
+    Query(q): Query<Subscribe>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    match server.find(&q, |p| p.sound.subscribe()) {
+        Some(rx) => ws.on_upgrade(move |socket| forward_sound(socket, rx)),
+        None => forbidden(),
+    }
+}
+
+/// Every sound chunk in order; a window that fell too far behind loses the
+/// oldest ones and goes on.
+async fn forward_sound(mut socket: WebSocket, mut rx: broadcast::Receiver<Bytes>) {
+    loop {
+        match rx.recv().await {
+            Ok(chunk) => {
+                if socket.send(Message::Binary(chunk)).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::debug!(lost = n, "a viewer window fell behind the sound");
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        }
     }
 }
 
@@ -138,6 +197,7 @@ async fn forward(mut socket: WebSocket, mut rx: watch::Receiver<Option<Bytes>>) 
 #[derive(Clone)]
 pub struct Publisher {
     tx: Latest,
+    sound: broadcast::Sender<Bytes>,
 }
 
 impl Publisher {
@@ -145,6 +205,24 @@ impl Publisher {
     pub fn publish(&self, picture: &I420Frame, sequence: u32) {
         self.tx.send_replace(Some(encode(picture, sequence)));
     }
+
+    /// Publish decoded sound (interleaved 16-bit samples); no window listening is fine.
+    pub fn publish_sound(&self, rate: u32, channels: u32, samples: &[i16]) {
+        let _ = self.sound.send(encode_sound(rate, channels, samples));
+    }
+}
+
+/// The sound wire form: header (magic, rate, channels; u32 little-endian
+/// each), then the interleaved samples as i16 little-endian.
+pub fn encode_sound(rate: u32, channels: u32, samples: &[i16]) -> Bytes {
+    let mut out = Vec::with_capacity(12 + samples.len() * 2);
+    for field in [SOUND_MAGIC, rate, channels] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    Bytes::from(out)
 }
 
 /// The wire form: header (magic, width, height, format, sequence, sent;
@@ -233,5 +311,36 @@ mod tests {
             .expect("message");
         assert_eq!(msg.into_data().len(), 24 + 12);
         server.close("s1");
+    }
+
+    /// Sound goes on /sound with the same secret, every chunk in order.
+    #[tokio::test]
+    async fn sound_chunks_arrive_in_order_with_the_secret_only() {
+        use futures_util::StreamExt;
+        let server = FrameServer::start().await.expect("start");
+        let (url, publisher) = server.open("s2");
+        let sound_url = url.replace("/frames?", "/sound?");
+        let wrong = sound_url
+            .rsplit_once('=')
+            .map(|(a, _)| format!("{a}=00"))
+            .expect("url");
+        assert!(tokio_tungstenite::connect_async(wrong).await.is_err());
+        let (mut ws, _) = tokio_tungstenite::connect_async(sound_url)
+            .await
+            .expect("connect");
+        for i in 0..3i16 {
+            publisher.publish_sound(48_000, 2, &[i, -i]);
+        }
+        for i in 0..3i16 {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+                .await
+                .expect("a chunk in time")
+                .expect("open")
+                .expect("message")
+                .into_data();
+            assert_eq!(&msg[..12], &encode_sound(48_000, 2, &[])[..]);
+            assert_eq!(&msg[12..], [i.to_le_bytes(), (-i).to_le_bytes()].concat());
+        }
+        server.close("s2");
     }
 }

@@ -2,7 +2,7 @@
 //! session's feature handles directly (`session.input()`, `.clipboard()`,
 //! ...: nothing here lists the features again); here are the tasks that
 //! forward the session's events (permissions changed), decode the host's
-//! screen for the window, and end the session.
+//! screen (and its sound, with `hear_sound`) for the window, and end the session.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,6 +81,7 @@ pub async fn start(
         .video(Duration::from_secs(15))
         .await
         .map_err(AppError::from)?;
+    let publisher_for_sound = publisher.clone();
     let mut video_task = tokio::spawn(async move {
         let mut sequence = 0u32;
         loop {
@@ -94,6 +95,19 @@ pub async fn start(
             }
         }
     });
+    // The sound: its track appears with the host's first packet (only with
+    // hear_sound, and not while the host is silent), so wait as long as it takes.
+    let sound_session = session.clone();
+    let sound_publisher = publisher_for_sound;
+    let sound_task = tokio::spawn(async move {
+        use latchkey_media::sound::{CHANNELS, SAMPLE_RATE};
+        let Ok(mut sound) = sound_session.sound(Duration::from_secs(u64::MAX / 4)).await else {
+            return;
+        };
+        while let Ok(Some(chunk)) = sound.next_chunk().await {
+            sound_publisher.publish_sound(SAMPLE_RATE, CHANNELS as u32, &chunk.samples);
+        }
+    });
     let (end, mut end_rx) = mpsc::channel::<()>(1);
     let held = session.clone();
     tokio::spawn(async move {
@@ -105,6 +119,7 @@ pub async fn start(
             },
         };
         video_task.abort();
+        sound_task.abort();
         held.close().await;
         events_task.abort();
         ended(reason);

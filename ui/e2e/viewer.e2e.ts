@@ -409,6 +409,49 @@ describe('viewer', () => {
     await p2.close();
   });
 
+  it('plays the host’s sound with hear_sound, and the toolbar mutes it here', async () => {
+    interface SoundStats {
+      chunks: number;
+      badChunks: number;
+      muted: boolean;
+      state: string;
+    }
+    const soundStats = (page: Page) =>
+      page.evaluate(() => (window as unknown as { __latchkeySoundStats?: () => SoundStats | null }).__latchkeySoundStats?.() ?? null);
+    const before = frames.soundAccepted;
+    const page = await viewer();
+    await frames.sendSolid([40, 90, 160], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => frames.soundAccepted, { timeout: 5000 }).toBeGreaterThan(before);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    const toggle = toolbar.getByRole('button', { name: 'Sound on' });
+    await toggle.waitFor();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    // The click is the gesture that lets the page play sound; the chunks then play through Web Audio.
+    await page.getByTestId('screen').click();
+    await frames.sendTone(440, 400);
+    await expect.poll(async () => (await soundStats(page))?.chunks ?? 0).toBeGreaterThanOrEqual(20);
+    await expect.poll(async () => (await soundStats(page))?.state).toBe('running');
+    expect((await soundStats(page))!.badChunks).toBe(0);
+    await shot(page, 'viewer-sound-on');
+
+    await toggle.click();
+    const muted = toolbar.getByRole('button', { name: 'Sound muted' });
+    await expect(muted.getAttribute('aria-pressed')).resolves.toBe('true');
+    expect((await soundStats(page))!.muted).toBe(true);
+    await shot(page, 'viewer-sound-muted');
+    await muted.click();
+    expect((await soundStats(page))!.muted).toBe(false);
+    await page.close();
+
+    // Without the permission there is no toggle (the host sends no sound either).
+    const p2 = await viewer({ permissions: ['control_input'] });
+    await frames.sendSolid([40, 90, 160], 2, 20);
+    await expect.poll(async () => (await stats(p2))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    await expect(p2.getByRole('button', { name: /^Sound/ }).count()).resolves.toBe(0);
+    await p2.close();
+  });
+
   it('shows the end of the session announced by the backend', async () => {
     const page = await viewer({ permissions: DEFAULT_PERMS });
     await frames.sendSolid([60, 60, 60], 2, 20);

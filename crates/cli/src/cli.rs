@@ -240,6 +240,7 @@ pub struct SysinfoArgs {
 
 /// `connect ...`
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("recording").args(["record", "record_audio"]).multiple(true)))]
 pub struct ConnectArgs {
     /// The host and the login.
     #[command(flatten)]
@@ -270,8 +271,13 @@ pub struct ConnectArgs {
     /// Record the host's screen to a Y4M file (30 fps, I420) for --seconds, then leave.
     #[arg(long, value_name = "FILE.y4m")]
     pub record: Option<std::path::PathBuf>,
-    /// With --record: how long, in seconds (1 to 3600).
-    #[arg(long, value_name = "S", default_value_t = 5, requires = "record", value_parser = clap::value_parser!(u32).range(1..=3600))]
+    /// Record the host's sound to a WAV file (48 kHz, stereo, 16-bit) for
+    /// --seconds, then leave (with --record, both at once). The host sends
+    /// sound only with the permission hear_sound; without it the file is silent.
+    #[arg(long, value_name = "FILE.wav")]
+    pub record_audio: Option<std::path::PathBuf>,
+    /// With --record or --record-audio: how long, in seconds (1 to 3600).
+    #[arg(long, value_name = "S", default_value_t = 5, requires = "recording", value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub seconds: u32,
     /// Stream the host's display with this id (see --list-displays) before anything else.
     #[arg(long, value_name = "ID")]
@@ -284,7 +290,7 @@ pub struct ConnectArgs {
     /// key CODE down|up, clipboard-set TEXT, clipboard-get, displays,
     /// display ID, block-input on|off, privacy on|off, lock-on-end on|off,
     /// sync, quit.
-    #[arg(long, conflicts_with_all = ["record", "screenshot", "probe"])]
+    #[arg(long, conflicts_with_all = ["record", "record_audio", "screenshot", "probe"])]
     pub commands: bool,
     /// Do not lock the host's desktop when this session ends (a session
     /// with the permission lock_on_end otherwise does).

@@ -16,7 +16,7 @@ mod signal;
 pub use features::feature_message;
 pub use files::{secrets_file, settings_file};
 pub use handshake::{handshake_host, handshake_message};
-pub use media::{vp8_decode, vp8_rtp};
+pub use media::{opus_rtp, vp8_decode, vp8_rtp};
 pub use signal::{control_request, deep_link, rendezvous_frame};
 
 use std::fmt::Debug;
@@ -37,6 +37,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("control_request", control_request),
     ("vp8_rtp", vp8_rtp),
     ("vp8_decode", vp8_decode),
+    ("opus_rtp", opus_rtp),
 ];
 
 /// The target called `name`.

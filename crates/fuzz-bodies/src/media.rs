@@ -1,6 +1,7 @@
 //! The screen as the viewer receives it: RTP packets reassembled into VP8
 //! frames (`latchkey_session::features::vp8_rtp`, with the `rtc` crate's
-//! RTP and VP8 payload parsers), and VP8 frames through libvpx.
+//! RTP and VP8 payload parsers), and VP8 frames through libvpx; the host's
+//! sound, RTP to PCM (`latchkey_session::features::sound`, libopus).
 
 use bytes::Bytes;
 use rtc::rtp::packet::Packet;
@@ -63,5 +64,26 @@ fn decode(decoder: &mut Vp8Decoder, frame: &[u8]) -> bool {
         }
         Ok(None) => true,
         Err(_) => false,
+    }
+}
+
+/// RTP packets of the host's sound (the input's records), through the
+/// viewer's depacketizer and libopus: lost frames rebuilt, silence restarted.
+pub fn opus_rtp(data: &[u8]) {
+    use latchkey_media::sound::{CHANNELS, FRAME};
+    use latchkey_session::features::sound::{SoundDepacketizer, MAX_REBUILT};
+    let mut sound = SoundDepacketizer::new().expect("a decoder");
+    for raw in crate::records(data) {
+        let Ok(packet) = Packet::unmarshal(&mut Bytes::copy_from_slice(raw)) else {
+            continue;
+        };
+        let header = &packet.header;
+        if let Some((_, samples)) =
+            sound.push(header.sequence_number, header.timestamp, &packet.payload)
+        {
+            // Whole frames, at most the rebuilt ones and 120 ms (one packet's most).
+            assert_eq!(samples.len() % CHANNELS, 0);
+            assert!(samples.len() <= (usize::from(MAX_REBUILT) * FRAME + 5760) * CHANNELS);
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The seed corpora (fuzz/corpus/<target>/seed-*): real messages, files,
-//! links, requests and video made by the product's own code. The test that
+//! links, requests, video and sound made by the product's own code. The test that
 //! always runs checks every seed still reads as intended (so a changed wire
 //! format shows up here); the ignored one writes them:
 //! `cargo test -p latchkey-fuzz-bodies --test seeds -- --ignored`.
@@ -41,6 +41,7 @@ fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     all.insert("control_request", control_requests());
     let frames = vp8_frames();
     all.insert("vp8_rtp", rtp_streams(&frames));
+    all.insert("opus_rtp", opus_streams());
     all.insert(
         "vp8_decode",
         vec![
@@ -597,4 +598,62 @@ fn rtp_streams(frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut lossy = packets.clone();
     lossy.remove(1);
     vec![all, join_records(lossy.iter().map(Vec::as_slice))]
+}
+
+/// The host's sound as RTP: a tone with a lost packet, silence (a gap in
+/// time) and a late packet; and a stream of packets that are not Opus.
+fn opus_streams() -> Vec<Vec<u8>> {
+    use latchkey_media::sound::{OpusEncoder, CHANNELS, FRAME};
+    let mut encoder = OpusEncoder::new().expect("encoder");
+    let tone: Vec<i16> = (0..FRAME)
+        .flat_map(|i| {
+            let v =
+                (8000.0 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 48_000.0).sin()) as i16;
+            [v; CHANNELS]
+        })
+        .collect();
+    let silence = vec![0i16; FRAME * CHANNELS];
+    let mut packets = Vec::new();
+    let mut seq = 65_533u16; // wraps around inside the stream
+    for frame in 0..40u32 {
+        let pcm = if (10..25).contains(&frame) {
+            &silence
+        } else {
+            &tone
+        };
+        for p in encoder.encode(pcm).expect("encode") {
+            let packet = Packet {
+                header: Header {
+                    version: 2,
+                    marker: p.frames_back == 1,
+                    payload_type: 111,
+                    sequence_number: seq,
+                    timestamp: 960 * (frame + 1 - p.frames_back),
+                    ssrc: 0x0bad_cafe,
+                    ..Default::default()
+                },
+                payload: Bytes::from(p.data),
+            };
+            seq = seq.wrapping_add(1);
+            packets.push(packet.marshal().expect("marshal").to_vec());
+        }
+    }
+    let mut lossy = packets.clone();
+    lossy.remove(3);
+    lossy.swap(6, 7);
+    let garbage: Vec<Vec<u8>> = packets
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            for b in p.iter_mut().skip(12) {
+                *b ^= 0x5a;
+            }
+            p
+        })
+        .collect();
+    vec![
+        join_records(packets.iter().map(Vec::as_slice)),
+        join_records(lossy.iter().map(Vec::as_slice)),
+        join_records(garbage.iter().map(Vec::as_slice)),
+    ]
 }

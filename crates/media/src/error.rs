@@ -55,6 +55,20 @@ pub enum Error {
     /// The clipboard could not be read or written.
     #[error("clipboard: {0}")]
     Clipboard(String),
+    /// The sound server could not be reached or refused a request.
+    #[error("sound server: {0}")]
+    Sound(String),
+    /// libopus refused an operation.
+    #[error("opus {op}: {detail}")]
+    Opus {
+        /// The step that failed.
+        op: &'static str,
+        /// libopus's own message.
+        detail: String,
+    },
+    /// A file could not be written.
+    #[error("{0}")]
+    Io(String),
     /// Any other foreign error.
     #[error(transparent)]
     Other(Arc<dyn std::error::Error + Send + Sync>),

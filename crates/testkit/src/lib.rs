@@ -1,9 +1,11 @@
 //! Test support shared by Latchkey's crates (dev-dependency only): a private
 //! Xvfb per test, drawing RGBA pixels on it with x11rb, and a synthetic,
 //! desktop-like picture; `desk`: an Xorg dummy server and the person at its
-//! desk (a second XInput2 master).
+//! desk (a second XInput2 master); `sound`: a private PulseAudio server with a
+//! null sink, and tones played into it.
 
 pub mod desk;
+pub mod sound;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};

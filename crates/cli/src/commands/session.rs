@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use latchkey_core::permission::Permission;
 use latchkey_core::settings::SecretStoreKind;
 use latchkey_core::signal::DeviceId;
 use latchkey_core::ErrorCode;
@@ -275,7 +276,7 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         let (granted, session) = viewer::connect(config, options)
             .await
             .map_err(Shot::Connect)?;
-        let acted = match act(&session, &args).await {
+        let mut acted = match act(&session, &args).await {
             Ok(a) => a,
             Err(e) => {
                 session.close().await;
@@ -292,13 +293,41 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
                 || args.clipboard_set.is_some()
                 || args.clipboard_get
                 || args.list_displays);
-        if let Some(path) = &args.record {
-            let frames =
-                latchkey_session::features::recording::record(&session, path, args.seconds)
-                    .await
-                    .map_err(|e| Shot::Frame(e.to_string()));
+        if args.record.is_some() || args.record_audio.is_some() {
+            let frames = async {
+                match &args.record {
+                    Some(path) => {
+                        latchkey_session::features::recording::record(&session, path, args.seconds)
+                            .await
+                            .map(Some)
+                            .map_err(|e| Shot::Frame(e.to_string()))
+                    }
+                    None => Ok(None),
+                }
+            };
+            let sound = async {
+                match &args.record_audio {
+                    Some(path) => {
+                        if !session.permissions().contains(Permission::HearSound) {
+                            eprintln!(
+                                "This session has no hear_sound permission: the host sends \
+                                 no sound, and {} will be silent",
+                                path.display()
+                            );
+                        }
+                        latchkey_session::features::sound::record_wav(&session, path, args.seconds)
+                            .await
+                            .map(Some)
+                            .map_err(|e| Shot::Frame(e.to_string()))
+                    }
+                    None => Ok(None),
+                }
+            };
+            let (frames, sound) = tokio::join!(frames, sound);
             session.close().await;
-            return frames.map(|size| (granted, None, Some(size), acted));
+            let (size, sound) = (frames?, sound?);
+            acted.sound = sound;
+            return Ok((granted, None, size, acted));
         }
         if let Some(path) = &args.screenshot {
             let shot = latchkey_session::features::recording::screenshot(
@@ -338,6 +367,11 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
             v["print_queue"] = json!(queue);
             v["print_description"] = json!(description);
         }
+        if let (Some(sound), Some(path)) = (acted.sound, &args.record_audio) {
+            v["record_audio"] = json!(path.display().to_string());
+            v["sound_packets"] = json!(sound.packets);
+            v["sound_bytes"] = json!(sound.bytes);
+        }
         if let (Some((w, h)), Some(path)) = (shot, &args.record) {
             v["record"] = json!(path.display().to_string());
             v["width"] = json!(w);
@@ -370,6 +404,14 @@ pub fn connect(config: &mut Config, args: ConnectArgs) -> Result<(), CliError> {
         );
         if let (Some((w, h)), Some(path)) = (shot, &args.screenshot) {
             println!("Saved a {w}x{h} frame of its screen to {}", path.display());
+        }
+        if let (Some(sound), Some(path)) = (acted.sound, &args.record_audio) {
+            println!(
+                "Saved {} s of its sound to {} ({} packets)",
+                args.seconds,
+                path.display(),
+                sound.packets
+            );
         }
         if let Some((displays, current)) = &acted.displays {
             for d in displays {
@@ -462,6 +504,8 @@ enum Shot {
 #[derive(Default)]
 struct Acted {
     clipboard: Option<String>,
+    /// What --record-audio received.
+    sound: Option<latchkey_session::features::sound::SoundRecord>,
     displays: Option<(Vec<latchkey_media::DisplayInfo>, u32)>,
     /// The printer the host offers (its queue, its description).
     printer: Option<(String, String)>,

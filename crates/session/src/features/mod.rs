@@ -1,7 +1,7 @@
 //! What an open session carries beyond the handshake: one module per
 //! feature of `latchkey_core::feature`, each with its `host` half (run by the
 //! host's router on the feature's own data channel) and its `viewer` half
-//! (a handle of the viewer's session), plus the screen.
+//! (a handle of the viewer's session), plus the screen and the sound.
 
 pub mod clipboard;
 pub mod clipboard_files;
@@ -14,6 +14,7 @@ pub mod pointer;
 pub mod print;
 pub mod recording;
 pub mod restart;
+pub mod sound;
 pub mod system_info;
 pub mod tunnel;
 pub mod video;

@@ -59,7 +59,7 @@ fn vp8_codec() -> RTCRtpCodec {
     }
 }
 
-/// The media engine (VP8 only) and the default interceptors (NACK, RTX,
+/// The media engine (VP8, and Opus for the sound) and the default interceptors (NACK, RTX,
 /// reports), which both peers need: without them a large key frame loses
 /// packets to the loopback receive buffer (see STACK-NOTES).
 pub fn media_setup() -> Result<(MediaEngine, Registry), Error> {
@@ -71,6 +71,7 @@ pub fn media_setup() -> Result<(MediaEngine, Registry), Error> {
     engine
         .register_codec(params, RtpCodecKind::Video)
         .map_err(|e| Error::WebRtc(e.to_string()))?;
+    super::sound::register_codec(&mut engine)?;
     let registry = register_default_interceptors(Registry::new(), &mut engine)
         .map_err(|e| Error::WebRtc(e.to_string()))?;
     Ok((engine, registry))
@@ -78,8 +79,16 @@ pub fn media_setup() -> Result<(MediaEngine, Registry), Error> {
 
 /// Viewer: ask for one incoming video track (before the offer).
 pub async fn add_receiver(pc: &Arc<dyn PeerConnection>) -> Result<(), Error> {
+    receive_only(pc, RtpCodecKind::Video).await
+}
+
+/// Viewer: ask for one incoming track of `kind` (before the offer).
+pub(crate) async fn receive_only(
+    pc: &Arc<dyn PeerConnection>,
+    kind: RtpCodecKind,
+) -> Result<(), Error> {
     pc.add_transceiver_from_kind(
-        RtpCodecKind::Video,
+        kind,
         Some(RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Recvonly,
             ..Default::default()

@@ -40,6 +40,7 @@ pub async fn run(
     shared: HostShared,
     mut peer: Peer,
     video: Option<crate::features::video::VideoOut>,
+    sound: Option<crate::features::sound::SoundOut>,
     from_addr: Option<String>,
     device_key: Arc<DeviceKey>,
 ) -> Result<(), Error> {
@@ -109,7 +110,15 @@ pub async fn run(
                 permissions: grant.permissions,
                 credential: grant.credential,
             };
-            crate::host::live::run(shared.clone(), &mut peer, &control, early, video, grant).await;
+            crate::host::live::run(
+                shared.clone(),
+                &mut peer,
+                &control,
+                early,
+                (video, sound),
+                grant,
+            )
+            .await;
         }
         HostOutcome::Refused => linger(&control).await,
         HostOutcome::Failed {

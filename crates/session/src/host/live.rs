@@ -1,5 +1,5 @@
 //! An open session on the host, after the handshake granted it: the screen
-//! is streamed, and each feature's data channel is handed to the
+//! is streamed (and the sound, while the grant has `hear_sound`), and each feature's data channel is handed to the
 //! router (`host::router`), which checks every message against the
 //! session's permissions *on the host*, whatever the viewer's UI shows. The
 //! permissions in force are the grant intersected with the profile as it is
@@ -19,6 +19,7 @@ use latchkey_core::audit::AuditEvent;
 use latchkey_core::permission::{Permission, PermissionSet};
 use latchkey_store::Config;
 
+use crate::features::sound::{self, SoundCounters, SoundOut};
 use crate::features::video::{self, ScreenChoice, StreamCounters, VideoOut};
 use crate::host::desktop::Job;
 use crate::host::feature_host::{DropLog, FeatureContext, LiveGrant};
@@ -56,7 +57,7 @@ pub async fn run(
     peer: &mut Peer,
     control: &Control,
     early_channels: Vec<Arc<dyn webrtc::data_channel::DataChannel>>,
-    video: Option<VideoOut>,
+    (video, sound): (Option<VideoOut>, Option<SoundOut>),
     grant: Grant,
 ) {
     let Grant {
@@ -83,6 +84,16 @@ pub async fn run(
         permissions: granted,
         revoked: None,
     });
+    // The sound: recorded and sent only while the live grant has hear_sound.
+    let sound_counters = Arc::new(SoundCounters::default());
+    if let Some(out) = sound {
+        let (grant, stop, counters) = (grant_rx.clone(), stop.clone(), sound_counters.clone());
+        tokio::spawn(async move {
+            if let Err(e) = sound::stream_sound(out, grant, stop, counters).await {
+                tracing::warn!(error = %e, "sound streaming stopped");
+            }
+        });
+    }
     // Revocation is noticed even when the viewer sends nothing (a view-only session).
     let watcher = tokio::spawn(watch_settings(
         shared.clone(),

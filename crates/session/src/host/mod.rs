@@ -291,6 +291,13 @@ async fn answer_session(
             None
         }
     };
+    let sound = match crate::features::sound::add_sender(peer.connection()).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "no sound track");
+            None
+        }
+    };
     let answer = match peer.answer(&offer).await {
         Ok(a) => a,
         Err(e) => {
@@ -306,7 +313,7 @@ async fn answer_session(
     })
     .await
     .map_err(|_| Error::RendezvousLost("signaling loop gone".into()))?;
-    handshake::run(shared, peer, video, from_addr, key).await
+    handshake::run(shared, peer, video, sound, from_addr, key).await
 }
 
 /// Sessions held per source address (IPv6 per /64, as the throttle counts).

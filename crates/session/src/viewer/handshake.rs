@@ -35,7 +35,9 @@ struct Link {
     control: Control,
     signal: SignalSocket,
     host: String,
-    track: Option<Arc<dyn TrackRemote>>,
+    /// Media tracks announced during the handshake (the host may start
+    /// sending once it granted, before this side has read the grant).
+    tracks: Vec<Arc<dyn TrackRemote>>,
 }
 
 impl Link {
@@ -55,6 +57,7 @@ impl Link {
                 },
                 ev = self.peer.next_event() => match ev {
                     Some(PeerEvent::State(s)) if is_dead(s) => return None,
+                    Some(PeerEvent::Track(t)) => self.tracks.push(t),
                     None => return None,
                     _ => {}
                 },
@@ -86,6 +89,7 @@ pub async fn connect(
     let mut signal = SignalSocket::connect(&opts.rendezvous).await?;
     let mut peer = Peer::new().await?;
     crate::features::video::add_receiver(peer.connection()).await?;
+    crate::features::sound::add_receiver(peer.connection()).await?;
     let control = Control::new(peer.create_control().await?);
     let offer = peer.offer().await?;
     let mut session = [0u8; 16];
@@ -142,7 +146,7 @@ pub async fn connect(
         control,
         signal,
         host: host.clone(),
-        track: None,
+        tracks: Vec::new(),
     };
 
     // Wait for the channel to open, watching for the host vanishing meanwhile.
@@ -187,10 +191,10 @@ pub async fn connect(
                 peer,
                 control,
                 signal,
-                track,
+                tracks,
                 ..
             } = link;
-            let session = Session::start(peer, control, signal, track, granted.permissions);
+            let session = Session::start(peer, control, signal, tracks, granted.permissions);
             Ok((granted, session))
         }
         Err(e) => {

@@ -27,6 +27,7 @@ use crate::features::files::viewer::Files;
 use crate::features::input::viewer::Input;
 use crate::features::pointer::viewer::Pointer;
 use crate::features::print::viewer::Print;
+use crate::features::sound::SoundIn;
 use crate::features::system_info::viewer::SystemInfoHandle;
 use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
@@ -82,6 +83,8 @@ pub struct Session {
     events: broadcast::Sender<SessionEvent>,
     /// The host's screen track, once its first packet arrived.
     track: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+    /// The host's sound track, once its first packet arrived (only with `hear_sound`).
+    sound: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
     /// Tells the drive loop to close everything (taken by the first close).
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     /// The drive loop, awaited by `close` so the host notices at once.
@@ -94,7 +97,7 @@ impl Session {
         peer: Peer,
         control: Control,
         signal: SignalSocket,
-        track: Option<Arc<dyn TrackRemote>>,
+        tracks: Vec<Arc<dyn TrackRemote>>,
         permissions: PermissionSet,
     ) -> Self {
         let pc = peer.connection().clone();
@@ -103,7 +106,8 @@ impl Session {
             ..Default::default()
         });
         let (events, _) = broadcast::channel(16);
-        let (track_tx, track) = watch::channel(track);
+        let (track_tx, track) = watch::channel(None);
+        let (sound_tx, sound) = watch::channel(None);
         let (stop, stopped) = oneshot::channel();
         let driver = tokio::spawn(drive(
             peer,
@@ -111,7 +115,11 @@ impl Session {
             signal,
             state_tx,
             events.clone(),
-            track_tx,
+            Tracks {
+                video: track_tx,
+                sound: sound_tx,
+                early: tracks,
+            },
             stopped,
         ));
         let link = |spec| FeatureLink::new(spec, pc.clone(), state.clone());
@@ -133,6 +141,7 @@ impl Session {
             state,
             events,
             track,
+            sound,
             stop: std::sync::Mutex::new(Some(stop)),
             driver: Mutex::new(Some(driver)),
         }
@@ -224,20 +233,35 @@ impl Session {
 
     /// The host's screen as decoded frames; waits up to `limit` for the track.
     pub async fn video(&self, limit: Duration) -> Result<VideoIn, Error> {
-        let mut track = self.track.clone();
+        let track = self.wait_track(&self.track, limit, "waiting for the host's screen");
+        VideoIn::new(track.await?)
+    }
+
+    /// A media track once it appeared (within `limit`, while the session is open).
+    async fn wait_track(
+        &self,
+        track: &watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+        limit: Duration,
+        what: &'static str,
+    ) -> Result<Arc<dyn TrackRemote>, Error> {
+        let mut track = track.clone();
         let mut state = self.state.clone();
         let wait = async {
             tokio::select! {
-                t = track.wait_for(Option::is_some) => match t.ok().and_then(|t| t.clone()) {
-                    Some(t) => VideoIn::new(t),
-                    None => Err(Error::PeerGone),
-                },
+                t = track.wait_for(Option::is_some) => t.ok().and_then(|t| t.clone()).ok_or(Error::PeerGone),
                 _ = state.wait_for(|s| s.closed) => Err(Error::PeerGone),
             }
         };
         tokio::time::timeout(limit, wait)
             .await
-            .map_err(|_| Error::Timeout("waiting for the host's screen"))?
+            .map_err(|_| Error::Timeout(what))?
+    }
+
+    /// The host's sound, decoded; waits up to `limit` for its first packet
+    /// (the host sends only with `hear_sound`, and nothing while silent).
+    pub async fn sound(&self, limit: Duration) -> Result<SoundIn, Error> {
+        let track = self.wait_track(&self.sound, limit, "waiting for the host's sound");
+        SoundIn::new(track.await?)
     }
 
     /// Tell the drive loop to close everything.
@@ -265,6 +289,27 @@ impl Drop for Session {
     }
 }
 
+/// Where the drive loop puts the host's media tracks as they appear.
+struct Tracks {
+    video: watch::Sender<Option<Arc<dyn TrackRemote>>>,
+    sound: watch::Sender<Option<Arc<dyn TrackRemote>>>,
+    /// Those announced during the handshake.
+    early: Vec<Arc<dyn TrackRemote>>,
+}
+
+impl Tracks {
+    async fn put(&self, track: Arc<dyn TrackRemote>) {
+        match track.kind().await {
+            rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => {
+                self.sound.send_replace(Some(track));
+            }
+            _ => {
+                self.video.send_replace(Some(track));
+            }
+        }
+    }
+}
+
 /// The drive loop: the session-level messages on `control`, the peer's
 /// events, until the connection closes or the session is closed.
 async fn drive(
@@ -273,9 +318,12 @@ async fn drive(
     signal: SignalSocket,
     state: watch::Sender<SessionState>,
     events: broadcast::Sender<SessionEvent>,
-    track: watch::Sender<Option<Arc<dyn TrackRemote>>>,
+    mut tracks: Tracks,
     mut stop: oneshot::Receiver<()>,
 ) {
+    for t in std::mem::take(&mut tracks.early) {
+        tracks.put(t).await;
+    }
     let mut announced = Vec::new();
     loop {
         tokio::select! {
@@ -298,9 +346,7 @@ async fn drive(
                 ControlEvent::Open => {}
             },
             ev = peer.next_event() => match ev {
-                Some(PeerEvent::Track(t)) => {
-                    track.send_replace(Some(t));
-                }
+                Some(PeerEvent::Track(t)) => tracks.put(t).await,
                 Some(PeerEvent::DataChannel(dc)) => {
                     // One of our own feature channels, announced because it
                     // opened before the stack registered it (a race in the

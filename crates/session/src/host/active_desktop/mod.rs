@@ -23,6 +23,9 @@
 //! root X server's own `-auth` file, by root). It hands X a private copy in
 //! its config dir, so nothing can swap the file between the check and the use.
 //!
+//! The same goes for sound ([`sound`]): a root host hands libpulse the
+//! session user's sound server (`PULSE_SERVER`) and a copy of their cookie.
+//!
 //! This module decides and reports; it changes no environment variable and
 //! prints nothing, so the desktop app could use it as well as the CLI.
 
@@ -34,6 +37,7 @@ use crate::host::control_socket::auth;
 use crate::Error;
 
 pub mod logind;
+pub mod sound;
 pub mod x11;
 
 pub use logind::{active_session, parse_properties, session_from, GraphicalSession, Lookup};
@@ -122,7 +126,7 @@ pub fn follow(config_dir: &Path, own_uid: Option<u32>) -> Result<Following, Erro
                 let root_ok = root_server_auth.as_ref() == Some(&path);
                 match read_xauthority(&path, s.uid, root_ok) {
                     Ok(bytes) => {
-                        xauth = Some((private_copy(config_dir, &bytes)?, path));
+                        xauth = Some((private_copy(config_dir, XAUTHORITY_COPY, &bytes)?, path));
                         break;
                     }
                     Err(why) => report.push(format!(
@@ -149,6 +153,17 @@ pub fn follow(config_dir: &Path, own_uid: Option<u32>) -> Result<Following, Erro
                 Some((copy, _)) => EnvChange::Set("XAUTHORITY", copy),
                 None => EnvChange::Remove("XAUTHORITY"),
             });
+            // The session's sound server, for a host of another user (root).
+            if own_uid != Some(s.uid) {
+                let found = sound::sound_server(
+                    Path::new("/run/user"),
+                    config_dir,
+                    s.uid,
+                    home.as_deref().map(Path::new),
+                )?;
+                environment.extend(found.environment);
+                report.push(found.report);
+            }
             Some(s.display.clone())
         }
         (Lookup::Found(_), None) => None,
@@ -180,9 +195,10 @@ pub fn follow(config_dir: &Path, own_uid: Option<u32>) -> Result<Following, Erro
     })
 }
 
-/// Write `bytes` (an Xauthority checked by [`read_xauthority`]) to the host's
-/// own 0600 copy in `config_dir`, which X then reads.
-fn private_copy(config_dir: &Path, bytes: &[u8]) -> Result<PathBuf, Error> {
+/// Write `bytes` (an Xauthority or a cookie checked by [`read_xauthority`])
+/// to the host's own 0600 copy `name` in `config_dir`, which X (or libpulse)
+/// then reads.
+fn private_copy(config_dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
     latchkey_store::config::make_private(config_dir)?;
     if !config_dir.exists() {
         std::fs::DirBuilder::new()
@@ -191,7 +207,7 @@ fn private_copy(config_dir: &Path, bytes: &[u8]) -> Result<PathBuf, Error> {
             .create(config_dir)
             .map_err(|e| Error::Io(format!("cannot create {}: {e}", config_dir.display())))?;
     }
-    let path = config_dir.join(XAUTHORITY_COPY);
+    let path = config_dir.join(name);
     latchkey_store::atomic::write_atomic(&path, bytes, 0o600)?;
     Ok(path)
 }
@@ -307,7 +323,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("config");
-        let copy = private_copy(&dir, b"cookie").expect("copy");
+        let copy = private_copy(&dir, XAUTHORITY_COPY, b"cookie").expect("copy");
         assert_eq!(copy, dir.join(XAUTHORITY_COPY));
         assert_eq!(std::fs::read(&copy).expect("read"), b"cookie");
         let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
