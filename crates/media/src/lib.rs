@@ -28,6 +28,7 @@
 //! - [`clipboard`]: [`Clipboard`] (arboard, and [`x11_selection`] for targets of our naming).
 //! - [`x11_selection`]: owning and reading the X11 CLIPBOARD in any target (x11rb).
 //! - [`desk`]: [`desk::InputBlock`] and [`desk::Blanker`]: the person at the host's desk kept out (XI2 grabs, RandR gamma, DPMS).
+//! - [`overlay`]: [`overlay::OverlayDisplay`]: click-through shaped windows on top of everything (the whiteboard, viewers' pointers).
 //! - `vpx` (private): the only `unsafe` code, a minimal libvpx binding layer.
 //! - `platform` (private): per-OS helpers (X11 keyboard map for text entry).
 #![deny(unsafe_code)]
@@ -43,6 +44,7 @@ pub mod encode;
 pub mod error;
 pub mod frame;
 pub mod input;
+pub mod overlay;
 mod platform;
 mod vpx;
 pub mod x11_screen;

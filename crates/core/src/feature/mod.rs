@@ -21,6 +21,7 @@ pub mod input;
 pub mod pointer;
 pub mod system_info;
 pub mod tunnel;
+pub mod whiteboard;
 
 #[cfg(test)]
 mod tests;
@@ -95,6 +96,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &desk::BLOCK_INPUT,
     &desk::PRIVACY_MODE,
     &desk::LOCK_ON_END,
+    &whiteboard::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -215,6 +215,8 @@ pub enum HostOutcome {
 pub struct Grant {
     /// The viewer's proven device key.
     pub viewer: DevicePublicKey,
+    /// The name it gave (sanitized; proves nothing: shown, never trusted).
+    pub viewer_name: String,
     /// The granted profile.
     pub profile: String,
     /// The granted permissions.
@@ -584,7 +586,10 @@ impl Io {
         );
         self.send(verdict.message);
         let outcome = match verdict.grant {
-            Some(grant) => HostOutcome::Granted(grant),
+            Some(grant) => HostOutcome::Granted(Grant {
+                viewer_name: login.name.clone(),
+                ..grant
+            }),
             None => HostOutcome::Refused,
         };
         self.out.push_back(HostOutput::Done(outcome));
@@ -632,6 +637,8 @@ fn grant(
         },
         grant: Some(Grant {
             viewer,
+            // Filled in by `conclude`, which knows the login.
+            viewer_name: String::new(),
             profile: profile.clone(),
             permissions,
             credential,

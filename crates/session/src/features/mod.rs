@@ -16,3 +16,4 @@ pub mod system_info;
 pub mod tunnel;
 pub mod video;
 pub mod vp8_rtp;
+pub mod whiteboard;

@@ -35,6 +35,8 @@ pub(crate) struct FeatureContext {
     pub shared: HostShared,
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The name it gave (shown beside its pointer; proves nothing).
+    pub viewer_name: String,
     /// The granted profile (its limits, such as `tunnel_destinations`, are
     /// read from the settings as they are when used).
     pub profile: String,
@@ -53,6 +55,24 @@ pub(crate) struct FeatureContext {
     /// Whether the desktop locks when the session ends (with `lock_on_end`;
     /// the viewer may turn it off).
     pub lock_on_end: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Call `lost` whenever the live grant changes to one that is revoked or
+/// that `keeps` no longer holds (a feature half taking down what the
+/// session may no longer have); abort the task when the half goes.
+pub(crate) fn on_grant_loss(
+    mut grant: watch::Receiver<LiveGrant>,
+    keeps: impl Fn(PermissionSet) -> bool + Send + 'static,
+    lost: impl Fn() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while grant.changed().await.is_ok() {
+            let g = *grant.borrow();
+            if g.revoked.is_some() || !keeps(g.permissions) {
+                lost();
+            }
+        }
+    })
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

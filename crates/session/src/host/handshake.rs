@@ -103,6 +103,7 @@ pub async fn run(
             tracing::info!(viewer = %grant.viewer.fingerprint(), method = grant.credential.method.name(), "session granted");
             let grant = crate::host::live::Grant {
                 viewer: grant.viewer.fingerprint(),
+                viewer_name: grant.viewer_name,
                 profile: grant.profile,
                 permissions: grant.permissions,
                 credential: grant.credential,

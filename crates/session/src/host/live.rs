@@ -38,6 +38,8 @@ const ENDED_LINGER: Duration = Duration::from_secs(5);
 pub struct Grant {
     /// Fingerprint of the viewer's device key.
     pub viewer: String,
+    /// The name it gave (shown beside its pointer; proves nothing).
+    pub viewer_name: String,
     /// The granted profile.
     pub profile: String,
     /// The permissions granted at the handshake (possibly lowered by the person accepting).
@@ -57,6 +59,7 @@ pub async fn run(
 ) {
     let Grant {
         viewer,
+        viewer_name,
         profile,
         permissions: granted,
         credential,
@@ -89,6 +92,7 @@ pub async fn run(
     let mut router = Router::new(FeatureContext {
         shared: shared.clone(),
         viewer: viewer.clone(),
+        viewer_name,
         profile,
         grant: grant_rx.clone(),
         drops: drops.clone(),

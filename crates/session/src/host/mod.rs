@@ -10,6 +10,7 @@ pub(crate) mod feature_host;
 pub mod handshake;
 pub mod live;
 pub mod lock;
+pub mod overlay;
 pub mod requests;
 pub(crate) mod router;
 pub mod shared;
@@ -116,6 +117,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         desktop: crate::host::desktop::Desktop::start()?,
         desk: crate::host::desk::Desk::start(&options.config_dir)?,
         pointers,
+        overlays: crate::host::overlay::Overlays::start()?,
     };
     let desk = shared.desk.clone();
     let result = tokio::select! {

@@ -105,6 +105,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::desk::LOCK_ON_END,
         spawn::<crate::features::lock_on_end::host::LockHost>,
     ),
+    (
+        &feature::whiteboard::SPEC,
+        spawn::<crate::features::whiteboard::host::WhiteboardHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

@@ -33,6 +33,8 @@ pub struct HostShared {
     pub desk: crate::host::desk::Desk,
     /// Pointers of viewers that may show theirs but not move the host's.
     pub pointers: crate::host::requests::RemotePointers,
+    /// What is drawn on top of the screen (whiteboards, viewers' pointers).
+    pub overlays: crate::host::overlay::Overlays,
 }
 
 pub(crate) use crate::transport::peer::is_dead;

@@ -4,7 +4,8 @@
 //! a typed handle ([`Session::input`], [`Session::pointer`],
 //! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
 //! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
-//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`])
+//! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`],
+//! [`Session::whiteboard`])
 //! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -28,6 +29,7 @@ use crate::features::pointer::viewer::Pointer;
 use crate::features::system_info::viewer::SystemInfoHandle;
 use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
+use crate::features::whiteboard::viewer::Whiteboard;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
@@ -71,6 +73,8 @@ pub struct Session {
     privacy_mode: DeskSwitch,
     /// The host's desktop locked when the session ends.
     lock_on_end: DeskSwitch,
+    /// Drawing on the host's screen.
+    whiteboard: Whiteboard,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -123,6 +127,7 @@ impl Session {
             block_input: DeskSwitch::new(link(&feature::desk::BLOCK_INPUT)),
             privacy_mode: DeskSwitch::new(link(&feature::desk::PRIVACY_MODE)),
             lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
+            whiteboard: Whiteboard::new(link(&feature::whiteboard::SPEC)),
             state,
             events,
             track,
@@ -186,6 +191,11 @@ impl Session {
     /// (`lock_on_end`: on unless turned off).
     pub fn lock_on_end(&self) -> &DeskSwitch {
         &self.lock_on_end
+    }
+
+    /// Drawing on the host's screen (`whiteboard`).
+    pub fn whiteboard(&self) -> &Whiteboard {
+        &self.whiteboard
     }
 
     /// What happens to the session from now on.
