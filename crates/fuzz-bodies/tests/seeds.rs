@@ -372,6 +372,20 @@ fn feature_messages() -> Vec<Vec<u8>> {
         ),
         (13, "~/Documents/report.pdf"),
         (13, "/var/log/../x"),
+        (
+            18,
+            r#"{"type":"stroke","color":"red","points":[[100,100],[300,100]]}"#,
+        ),
+        (
+            18,
+            r##"{"type":"stroke","color":"#00ff7f","points":[[1,2],[30,40],[50,10]],"arrow":true}"##,
+        ),
+        (18, r#"{"type":"clear"}"#),
+        (19, r#"{"type":"drawn","strokes":2}"#),
+        (
+            19,
+            r#"{"type":"invalid","reason":"the board is full (clear it first)"}"#,
+        ),
     ];
     let mut out: Vec<Vec<u8>> = list
         .iter()
