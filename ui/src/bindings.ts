@@ -141,6 +141,12 @@ export const commands = {
   async setLockOnEnd(sessionId: string, on: boolean): Promise<Result<boolean, AppError>> {
     return call("set_lock_on_end", { sessionId, on });
   },
+  async draw(sessionId: string, color: string, points: Array<[number, number]>, arrow: boolean): Promise<Result<number, AppError>> {
+    return call("draw", { sessionId, color, points, arrow });
+  },
+  async clearDrawing(sessionId: string): Promise<Result<null, AppError>> {
+    return call("clear_drawing", { sessionId });
+  },
   async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
     return call("open_files_window", { sessionId });
   },
