@@ -5,21 +5,14 @@
 //! was; gone when the session ends. With `control_input` the real pointer
 //! moves instead, and without `show_pointer` nothing appears.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use latchkey_core::feature::pointer::SHOWN_COLORS;
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop::{dropped, grab, held_session, host_on, pixel, pointer, xtool};
+use latchkey_e2e::desktop::{
+    dropped, grab, held_session, host_on, password_on, pixel, pointer, until, xtool,
+};
 use latchkey_testkit::Xvfb;
-
-/// Poll `check` until it holds (panics with `what` after `limit`).
-fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The first viewer's colour.
 fn first() -> [u8; 3] {
@@ -35,12 +28,6 @@ fn arrow_at(display: &str, x: i16, y: i16) -> bool {
 /// No pixel of the first viewer's colour anywhere on the screen.
 fn no_arrow(display: &str) -> bool {
     !grab(display, 0, 0, 640, 480).contains(&first())
-}
-
-/// Unattended access with the test password on `profile` of `host`.
-fn password_on(host: &Device, profile: &str) {
-    host.set_password(profile, GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on", "--profile", profile]).ok();
 }
 
 #[test]

@@ -5,22 +5,14 @@
 //! strokes go with `draw-clear`, with the end of the session and with its
 //! drop. Without the permission the host refuses it and audits it once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use latchkey_e2e::cli::*;
 use latchkey_e2e::desktop::{
-    dropped, grab, held_session, host_on, pixel, read_png, xtool, ClickTarget,
+    assert_refused, dropped, grab, held_session, host_on, password_on, pixel, read_png, until,
+    xtool, ClickTarget,
 };
 use latchkey_testkit::Xvfb;
-
-/// Poll `check` until it holds (panics with `what` after `limit`).
-fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The whiteboard's red, near enough (a video frame blurs colours a little).
 fn reddish([r, g, b]: [u8; 3]) -> bool {
@@ -137,26 +129,16 @@ fn strokes_are_drawn_on_top_and_clicks_pass_through() {
         || line_gone(&x.display),
     );
     let r = v.command("draw red 100,100 300,100");
-    assert_eq!(
-        (r["ok"].clone(), r["refused"].clone()),
-        (false.into(), true.into()),
-        "{r}"
-    );
+    assert_refused(&r);
     v.send("quit");
     v.finish(Duration::from_secs(20));
 
     // Without `whiteboard` from the start: refused, audited once, nothing drawn.
-    host.set_password("screen_sharing", GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on", "--profile", "screen_sharing"])
-        .ok();
+    password_on(&host, "screen_sharing");
     let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "screen_sharing"]);
     for _ in 0..2 {
         let r = v.command("draw red 100,100 300,100");
-        assert_eq!(
-            (r["ok"].clone(), r["refused"].clone()),
-            (false.into(), true.into()),
-            "{r}"
-        );
+        assert_refused(&r);
     }
     assert!(line_gone(&x.display));
     v.send("quit");

@@ -36,6 +36,33 @@ pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) 
     v
 }
 
+/// Unattended access with the test password on one more of `host`'s profiles.
+pub fn password_on(host: &Device, profile: &str) {
+    host.set_password(profile, GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", profile]).ok();
+}
+
+/// Poll `check` until it holds (panics with `what` after `limit`).
+pub fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A `--commands` answer the host refused for want of a permission.
+pub fn assert_refused(answer: &serde_json::Value) {
+    assert_eq!(
+        (answer["ok"].clone(), answer["refused"].clone()),
+        (false.into(), true.into()),
+        "{answer}"
+    );
+}
+
 /// Run an X tool on `display`; its standard output.
 pub fn xtool(display: &str, args: &[&str]) -> String {
     let out = Command::new(args[0])

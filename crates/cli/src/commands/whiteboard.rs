@@ -64,19 +64,17 @@ impl Script {
     /// Carry it out; one line of JSON.
     pub(super) async fn run(self, session: &Session) -> Value {
         let board = session.whiteboard();
-        match self {
+        let strokes = match self {
             Script::Draw {
                 color,
                 points,
                 arrow,
-            } => match board.draw(&color, points, arrow).await {
-                Ok(strokes) => json!({"ok": true, "strokes": strokes}),
-                Err(e) => refused(e),
-            },
-            Script::Clear => match board.clear().await {
-                Ok(()) => json!({"ok": true, "strokes": 0}),
-                Err(e) => refused(e),
-            },
+            } => board.draw(&color, points, arrow).await,
+            Script::Clear => board.clear().await.map(|()| 0),
+        };
+        match strokes {
+            Ok(n) => json!({"ok": true, "strokes": n}),
+            Err(e) => refused(e),
         }
     }
 }

@@ -81,6 +81,11 @@ impl FeatureSpec {
             Access::AnyOf(list) => list.first().copied(),
         }
     }
+
+    /// The name of the permission a refusal names (empty for an open feature).
+    pub fn permission_name(&self) -> &'static str {
+        self.permission().map(|p| p.name()).unwrap_or_default()
+    }
 }
 
 /// Every feature, in the order the viewer's UI lists them.

@@ -101,11 +101,7 @@ pub mod host {
     pub(crate) fn refusal(spec: &FeatureSpec) -> FromHost {
         FromHost::Refused {
             what: spec.name.into(),
-            permission: spec
-                .permission()
-                .map(|p| p.name())
-                .unwrap_or_default()
-                .into(),
+            permission: spec.permission_name().into(),
         }
     }
 

@@ -160,11 +160,7 @@ pub mod host {
             let spec = &feature::whiteboard::SPEC;
             let refusal = FromHost::Refused {
                 what: spec.name.into(),
-                permission: spec
-                    .permission()
-                    .map(|p| p.name())
-                    .unwrap_or_default()
-                    .into(),
+                permission: spec.permission_name().into(),
             };
             let _ = channel.send(&refusal).await;
         }
