@@ -63,6 +63,15 @@ fn strokes_are_drawn_on_top_and_clicks_pass_through() {
     );
     assert_eq!(below.pressed(Duration::from_secs(10)), Some((200, 100)));
 
+    // A window mapped later covers the line; the line comes back on top of it.
+    let later = ClickTarget::open(&x.display);
+    until(
+        "the line above a later window",
+        Duration::from_secs(10),
+        || line_shown(&x.display),
+    );
+    drop(later);
+
     // In the video a viewer receives (a second session's screenshot).
     let shot = viewer.dir.with_file_name("shot.png");
     let run = viewer.connect(

@@ -318,6 +318,17 @@ impl OverlayDisplay {
         self.conn.flush().map_err(x_err)
     }
 
+    /// Raise a window above every other again (a window mapped later covers it).
+    pub fn raise(&mut self, window: OverlayWindow) -> Result<()> {
+        self.conn
+            .configure_window(
+                window.0,
+                &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE),
+            )
+            .map_err(x_err)?;
+        self.conn.flush().map_err(x_err)
+    }
+
     /// Hide a window (kept for later).
     pub fn hide(&mut self, window: OverlayWindow) -> Result<()> {
         self.conn.unmap_window(window.0).map_err(x_err)?;

@@ -6,10 +6,12 @@
 //! and all of them with the host (the X server removes a client's windows
 //! when its connection closes). The colours shown pointers get are handed
 //! out here too, so two viewers never share one while there are enough.
+//! Every second the overlays are raised again above windows mapped since.
 
 use std::collections::HashMap;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use latchkey_media::overlay::{Drawing, OverlayDisplay, OverlayWindow};
 use tokio::sync::oneshot;
@@ -24,6 +26,9 @@ pub(crate) enum Layer {
 }
 
 type Key = (u64, Layer);
+
+/// How often overlays are raised again above windows mapped since.
+const RAISE: Duration = Duration::from_secs(1);
 
 enum Job {
     /// Show `drawing` offset by `at` (nothing: take the window down).
@@ -129,7 +134,17 @@ struct Shown {
 
 fn overlay_thread(jobs: mpsc::Receiver<Job>) {
     let mut shown = Shown::default();
-    while let Ok(job) = jobs.recv() {
+    loop {
+        let job = match jobs.recv_timeout(RAISE) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = shown.raise_all() {
+                    tracing::debug!(error = %e, "cannot raise the overlays");
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match job {
             Job::Show {
                 key,
@@ -187,6 +202,17 @@ impl Shown {
                 Ok(())
             }
         }
+    }
+
+    /// Keep every overlay on top.
+    fn raise_all(&mut self) -> Result<(), String> {
+        let Some(display) = self.display.as_mut() else {
+            return Ok(());
+        };
+        for (window, _) in self.windows.values() {
+            display.raise(*window).map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     fn remove(&mut self, key: Key) -> Result<(), String> {
