@@ -57,6 +57,24 @@ fn a_view_only_viewer_is_shown_where_it_points_and_moves_nothing() {
     });
     assert_eq!(pointer(&x.display), (20, 30));
 
+    // A second viewer at the same time: its own colour, its own arrow.
+    let other = Device::file();
+    let mut w = held_session(&other, h.id(), &rv, &["--profile", "pointing"]);
+    assert_eq!(w.command("move 100 300")["ok"], true);
+    let second = [SHOWN_COLORS[1].0, SHOWN_COLORS[1].1, SHOWN_COLORS[1].2];
+    until(
+        "the second arrow at 100,300",
+        Duration::from_secs(10),
+        || pixel(&x.display, 103, 310) == second,
+    );
+    assert!(arrow_at(&x.display, 400, 300));
+    w.send("quit");
+    w.finish(Duration::from_secs(20));
+    until("the second arrow gone", Duration::from_secs(20), || {
+        !grab(&x.display, 0, 0, 640, 480).contains(&second)
+    });
+    assert!(arrow_at(&x.display, 400, 300));
+
     // The session ends: gone.
     v.send("quit");
     v.finish(Duration::from_secs(20));
