@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop::{dropped, held_session, host_on_display, read_png, xtool};
+use latchkey_e2e::desktop::{
+    assert_refused, dropped, held_session, host_on_display, password_on, read_png, until, xtool,
+};
 use latchkey_e2e::desktop_user::{is_root, TempUser};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::desk::{
@@ -22,21 +24,6 @@ use latchkey_testkit::{desktop, draw_rgba, Xvfb};
 /// The host's crash note (saved gamma ramps) in its config directory.
 fn note(host: &Device) -> PathBuf {
     host.dir.join("desk-state.json")
-}
-
-/// Unattended access with the test password on one more of `host`'s profiles.
-fn password_on(host: &Device, profile: &str) {
-    host.set_password(profile, GOOD_PASSWORD).ok();
-    host.run(&["unattended", "on", "--profile", profile]).ok();
-}
-
-/// Poll `check` until it holds (panics with `what` after `limit`).
-fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// An xterm over the whole screen whose shell writes what is typed to a file.
@@ -175,11 +162,7 @@ fn block_input_stops_the_desk_and_not_the_viewer() {
     let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "screen_sharing"]);
     for _ in 0..2 {
         let r = v.command("block-input on");
-        assert_eq!(
-            (r["ok"].clone(), r["refused"].clone()),
-            (false.into(), true.into()),
-            "{r}"
-        );
+        assert_refused(&r);
     }
     desk_works(&desk, &term, "desk7", Duration::from_secs(10));
     v.send("quit");
@@ -297,11 +280,7 @@ fn privacy_mode_blanks_the_monitors_and_not_the_viewers_picture() {
     let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "default"]);
     for _ in 0..2 {
         let r = v.command("privacy on");
-        assert_eq!(
-            (r["ok"].clone(), r["refused"].clone()),
-            (false.into(), true.into()),
-            "{r}"
-        );
+        assert_refused(&r);
     }
     assert_eq!(output_gammas(&x.display), before);
     v.send("quit");
@@ -464,11 +443,7 @@ fn lock_on_end_locks_the_desktop_when_the_session_ends() {
     let mut v = held_session(&viewer, h.id(), &rv, &["--profile", "screen_sharing"]);
     for _ in 0..2 {
         let r = v.command("lock-on-end off");
-        assert_eq!(
-            (r["ok"].clone(), r["refused"].clone()),
-            (false.into(), true.into()),
-            "{r}"
-        );
+        assert_refused(&r);
     }
     v.send("quit");
     v.finish(Duration::from_secs(20));

@@ -36,6 +36,33 @@ pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) 
     v
 }
 
+/// Unattended access with the test password on one more of `host`'s profiles.
+pub fn password_on(host: &Device, profile: &str) {
+    host.set_password(profile, GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", profile]).ok();
+}
+
+/// Poll `check` until it holds (panics with `what` after `limit`).
+pub fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A `--commands` answer the host refused for want of a permission.
+pub fn assert_refused(answer: &serde_json::Value) {
+    assert_eq!(
+        (answer["ok"].clone(), answer["refused"].clone()),
+        (false.into(), true.into()),
+        "{answer}"
+    );
+}
+
 /// Run an X tool on `display`; its standard output.
 pub fn xtool(display: &str, args: &[&str]) -> String {
     let out = Command::new(args[0])
@@ -93,4 +120,101 @@ pub fn read_png(path: &std::path::Path) -> latchkey_media::Frame {
     assert_eq!(info.color_type, png::ColorType::Rgba);
     buf.truncate(info.buffer_size());
     Frame::packed(info.width, info.height, PixelFormat::Rgba, buf).expect("frame")
+}
+
+/// The screen of `display` in the rectangle at (`x`, `y`), `w` by `h`, as
+/// RGB pixels row by row: what the host's capture reads (a GetImage of
+/// the root window, which shows every mapped window, overlays included).
+pub fn grab(display: &str, x: i16, y: i16, w: u16, h: u16) -> Vec<[u8; 3]> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+    let (conn, screen) = latchkey_testkit::connect(display);
+    let root = conn.setup().roots[screen].root;
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, root, x, y, w, h, !0)
+        .expect("get_image")
+        .reply()
+        .expect("get_image reply");
+    assert_eq!(image.depth, 24, "tests assume a 24-bit TrueColor screen");
+    // 32 bits per pixel, little-endian: B, G, R, pad.
+    image
+        .data
+        .chunks_exact(4)
+        .map(|p| [p[2], p[1], p[0]])
+        .collect()
+}
+
+/// The colour of one pixel of `display`'s screen.
+pub fn pixel(display: &str, x: i16, y: i16) -> [u8; 3] {
+    grab(display, x, y, 1, 1)[0]
+}
+
+/// A window over the whole screen, under anything mapped later, that
+/// records the button presses it receives (a program the person at the
+/// host clicks in). White.
+pub struct ClickTarget {
+    conn: x11rb::rust_connection::RustConnection,
+}
+
+impl ClickTarget {
+    /// Open it on `display` and wait until it is on the screen.
+    pub fn open(display: &str) -> Self {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, EventMask, WindowClass};
+        let (conn, screen) = latchkey_testkit::connect(display);
+        let s = &conn.setup().roots[screen];
+        let (root, w, h, white) = (s.root, s.width_in_pixels, s.height_in_pixels, s.white_pixel);
+        let window = conn.generate_id().expect("id");
+        conn.create_window(
+            x11rb::COPY_DEPTH_FROM_PARENT,
+            window,
+            root,
+            0,
+            0,
+            w,
+            h,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            x11rb::COPY_FROM_PARENT,
+            &CreateWindowAux::new()
+                .override_redirect(1)
+                .background_pixel(white)
+                .event_mask(EventMask::BUTTON_PRESS | EventMask::EXPOSURE),
+        )
+        .expect("create_window");
+        conn.map_window(window).expect("map");
+        conn.flush().expect("flush");
+        // Mapped and painted: its first Expose.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match conn.poll_for_event().expect("event") {
+                Some(x11rb::protocol::Event::Expose(_)) => break,
+                Some(_) => {}
+                None => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the window never showed"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        ClickTarget { conn }
+    }
+
+    /// Wait for a button press; where it landed (within `limit`, else `None`).
+    pub fn pressed(&self, limit: Duration) -> Option<(i16, i16)> {
+        use x11rb::connection::Connection;
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            match self.conn.poll_for_event().expect("event") {
+                Some(x11rb::protocol::Event::ButtonPress(e)) => {
+                    return Some((e.event_x, e.event_y))
+                }
+                Some(_) => {}
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        None
+    }
 }

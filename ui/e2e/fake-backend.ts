@@ -251,6 +251,8 @@ export class FakeBackend {
   private requests: Request[];
   private knownHosts: KnownHost[];
   private sessions = new Map<string, SessionInfo>();
+  /** Strokes each session has on the host's screen (the pen tool). */
+  private strokes = new Map<string, number>();
   private nextSession = 1;
   /** The host's clipboard text; null when it holds none. */
   clipboard: string | null = 'Text on the remote clipboard';
@@ -683,6 +685,16 @@ export class FakeBackend {
           throw appError('permission', "the host does not allow restart in this session (permission 'restart')");
         }
         return { valid_s: 600 };
+      }
+      case 'draw':
+      case 'clear_drawing': {
+        const s = this.session(args.sessionId);
+        if (!s.permissions.includes('whiteboard')) {
+          throw appError('permission', "the host does not allow whiteboard in this session (permission 'whiteboard')");
+        }
+        const n = cmd === 'draw' ? (this.strokes.get(s.session_id) ?? 0) + 1 : 0;
+        this.strokes.set(s.session_id, n);
+        return cmd === 'draw' ? n : null;
       }
       case 'open_files_window':
         this.session(args.sessionId);

@@ -308,6 +308,53 @@ describe('viewer', () => {
     await limited.close();
   });
 
+  it('draws on the host’s screen with the pen tool: colour, arrow, clear', async () => {
+    const page = await viewer({ permissions: DEFAULT_PERMS });
+    await frames.sendSolid([40, 70, 110], 2, 20);
+    await expect.poll(async () => (await stats(page))?.frames ?? 0).toBeGreaterThanOrEqual(1);
+    const toolbar = page.getByRole('toolbar', { name: 'Session' });
+    const pen = toolbar.getByRole('button', { name: 'Pen', exact: true });
+    await expect(pen.getAttribute('aria-pressed')).resolves.toBe('false');
+    await pen.click();
+    await expect.poll(() => pen.getAttribute('aria-pressed')).toBe('true');
+    await toolbar.getByRole('combobox', { name: 'Pen colour' }).selectOption('blue');
+    await toolbar.getByRole('button', { name: 'Arrow' }).click();
+    await page.getByText('Drag on the screen to draw on the remote computer’s screen').waitFor();
+    const box = (await page.getByTestId('screen').boundingBox())!;
+    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(cx - 100, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx, cy, { steps: 8 });
+    await page.mouse.move(cx + 100, cy + 40, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(async () => (await callsOf(page, 'draw')).length).toBe(1);
+    const [stroke] = (await callsOf(page, 'draw')) as { sessionId: string; color: string; points: [number, number][]; arrow: boolean }[];
+    expect([stroke.sessionId, stroke.color, stroke.arrow]).toEqual(['s9', 'blue', true]);
+    expect(stroke.points.length).toBeGreaterThanOrEqual(3);
+    expect(stroke.points[0][0]).toBeLessThan(stroke.points.at(-1)![0]);
+    expect(stroke.points.at(-1)![1]).toBeGreaterThan(stroke.points[0][1]);
+    // Drawing is not input: no button reached the host.
+    const kinds = ((await callsOf(page, 'send_input')) as { input: { type: string } }[]).map((c) => c.input.type);
+    expect(kinds).not.toContain('button_down');
+    await shot(page, 'viewer-pen-tool');
+    await toolbar.getByRole('button', { name: 'Clear drawing' }).click();
+    await page.getByText('The drawing on the remote screen is cleared.').waitFor();
+    expect(await callsOf(page, 'clear_drawing')).toEqual([{ sessionId: 's9' }]);
+    // Pen off: a click is a click again.
+    await pen.click();
+    await expect.poll(() => pen.getAttribute('aria-pressed')).toBe('false');
+    await page.mouse.click(cx, cy);
+    await expect.poll(async () => ((await callsOf(page, 'send_input')) as { input: { type: string } }[]).map((c) => c.input.type)).toContain('button_down');
+    expect((await callsOf(page, 'draw')).length).toBe(1);
+    // The owner takes whiteboard away: the pen tool goes.
+    await emitEvent(page, 'session_permissions', {
+      session_id: 's9',
+      permissions: DEFAULT_PERMS.filter((p) => p !== 'whiteboard'),
+    });
+    await expect.poll(() => pen.count()).toBe(0);
+    await page.close();
+  });
+
   it('blocks the host’s input and turns privacy mode on and off from the toolbar', async () => {
     const all: Permission[] = [...DEFAULT_PERMS, 'privacy_mode'];
     const page = await viewer({ permissions: all });

@@ -9,8 +9,8 @@ use serde::Serialize;
 use latchkey_core::feature::files::{self, HostPath};
 use latchkey_core::feature::system_info::{self, Assembly};
 use latchkey_core::feature::{
-    self, clipboard, clipboard_files, desk, displays, pointer, print, restart, tunnel, FeatureSpec,
-    WireError,
+    self, clipboard, clipboard_files, desk, displays, pointer, print, restart, tunnel, whiteboard,
+    FeatureSpec, WireError,
 };
 use latchkey_session::features::{displays::FromHost as DisplaysFromHost, input::Message};
 
@@ -21,7 +21,7 @@ pub fn feature_message(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    match which % 23 {
+    match which % 25 {
         0 => json::<Message>(&feature::input::SPEC, bytes),
         1 => json::<feature::input::FromHost>(&feature::input::SPEC, bytes),
         2 => json::<pointer::FromViewer>(&pointer::SPEC, bytes),
@@ -44,7 +44,33 @@ pub fn feature_message(data: &[u8]) {
         19 => json::<restart::FromHost>(&restart::SPEC, bytes),
         20 => json::<print::FromViewer>(&print::SPEC, bytes),
         21 => print_from_host(bytes),
-        _ => print_job_header(bytes),
+        22 => print_job_header(bytes),
+        23 => whiteboard_stroke(bytes),
+        _ => json::<whiteboard::FromHost>(&whiteboard::SPEC, bytes),
+    }
+}
+
+/// A whiteboard message as the host reads it, its stroke checked and added
+/// to a board as the host does: what is taken is within the limits.
+fn whiteboard_stroke(bytes: &[u8]) {
+    let Some(whiteboard::FromViewer::Stroke {
+        color,
+        points,
+        arrow,
+    }) = read_json::<whiteboard::FromViewer>(&whiteboard::SPEC, bytes)
+    else {
+        return;
+    };
+    let Ok(stroke) = whiteboard::Stroke::new(&color, points, arrow) else {
+        return;
+    };
+    assert!((2..=whiteboard::MAX_STROKE_POINTS).contains(&stroke.points.len()));
+    let on = |v: i32| (0..=whiteboard::MAX_COORD).contains(&v);
+    assert!(stroke.points.iter().all(|(x, y)| on(*x) && on(*y)));
+    let _ = stroke.arrow_head();
+    let mut board = whiteboard::Board::default();
+    if board.add(stroke).is_ok() {
+        assert_eq!(board.strokes().len(), 1);
     }
 }
 

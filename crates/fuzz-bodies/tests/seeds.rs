@@ -408,6 +408,20 @@ fn feature_messages() -> Vec<Vec<u8>> {
             22,
             "{\"queue\":\"Latchkey-ann_box\",\"title\":\"report.txt\",\"size\":8}\n",
         ),
+        (
+            23,
+            r#"{"type":"stroke","color":"red","points":[[100,100],[300,100]]}"#,
+        ),
+        (
+            23,
+            r##"{"type":"stroke","color":"#00ff7f","points":[[1,2],[30,40],[50,10]],"arrow":true}"##,
+        ),
+        (23, r#"{"type":"clear"}"#),
+        (24, r#"{"type":"drawn","strokes":2}"#),
+        (
+            24,
+            r#"{"type":"invalid","reason":"the board is full (clear it first)"}"#,
+        ),
     ];
     let mut out: Vec<Vec<u8>> = list
         .iter()

@@ -29,6 +29,7 @@
 //! - [`x11_selection`]: owning and reading the X11 CLIPBOARD in any target (x11rb).
 //! - [`desk`]: [`desk::InputBlock`] and [`desk::Blanker`]: the person at the host's desk kept out (XI2 grabs, RandR gamma, DPMS).
 //! - [`sound`]: [`sound::SoundCapture`] (the default sink's monitor, libpulse), [`sound::OpusEncoder`] / [`sound::OpusDecoder`] (libopus), WAV bytes.
+//! - [`overlay`]: [`overlay::OverlayDisplay`]: click-through shaped windows on top of everything (the whiteboard, viewers' pointers).
 //! - `vpx` (private): the only `unsafe` code, a minimal libvpx binding layer.
 //! - `platform` (private): per-OS helpers (X11 keyboard map for text entry).
 #![deny(unsafe_code)]
@@ -44,6 +45,7 @@ pub mod encode;
 pub mod error;
 pub mod frame;
 pub mod input;
+pub mod overlay;
 mod platform;
 pub mod sound;
 mod vpx;

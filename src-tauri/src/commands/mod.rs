@@ -17,6 +17,7 @@ mod restart;
 mod settings;
 mod system_info;
 mod viewer;
+mod whiteboard;
 
 use tauri::{AppHandle, Manager};
 
@@ -124,6 +125,8 @@ app_commands! {
     set_privacy_mode(session_id: String, on: bool) -> bool => desk::set_privacy_mode;
     set_lock_on_end(session_id: String, on: bool) -> bool => desk::set_lock_on_end;
     restart_host(session_id: String) -> restart::RestartStarted => restart::restart_host;
+    draw(session_id: String, color: String, points: Vec<(i32, i32)>, arrow: bool) -> u32 => whiteboard::draw;
+    clear_drawing(session_id: String) -> () => whiteboard::clear_drawing;
     open_files_window(session_id: String) -> () => files::open_files_window;
     local_list(path: Option<String>) -> files::FileListing => files::local_list;
     remote_list(session_id: String, path: String) -> files::FileListing => files::remote_list;

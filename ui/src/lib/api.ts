@@ -228,6 +228,11 @@ export const api = {
   /** Whether the host locks its desktop when this session ends (`lock_on_end`: on unless turned off). */
   setLockOnEnd: (sessionId: string, on: boolean) => unwrap(() => commands.setLockOnEnd(sessionId, on)),
   restartHost: (sessionId: string) => unwrap(() => commands.restartHost(sessionId)),
+  /** Draw a stroke on the host's screen (`whiteboard`); how many strokes it shows now. */
+  draw: (sessionId: string, color: string, points: [number, number][], arrow: boolean) =>
+    unwrap(() => commands.draw(sessionId, color, points, arrow)),
+  /** Remove every stroke this session drew on the host's screen. */
+  clearDrawing: (sessionId: string) => unwrap(() => commands.clearDrawing(sessionId)),
 
   // File window (opened from the viewer window's toolbar).
   openFilesWindow: (sessionId: string) => unwrap(() => commands.openFilesWindow(sessionId)),

@@ -22,6 +22,7 @@ mod system_info;
 mod tokens;
 mod tunnel;
 mod two_factor;
+mod whiteboard;
 
 use anyhow::anyhow;
 use serde::Serialize;

@@ -73,6 +73,7 @@ script_features!(
     ClipboardFiles => clipboard_files,
     Displays => displays,
     Desk => desk,
+    Whiteboard => whiteboard,
 );
 
 fn parse(line: &str) -> Result<Command, String> {

@@ -523,7 +523,7 @@ async fn act(
     let broken = |e: latchkey_session::Error| Shot::Frame(format!("session: {e}"));
     let refused = |e: SessionError| match e {
         SessionError::Refused { .. } => Shot::Refused(e.to_string()),
-        SessionError::TooLarge { .. } => Shot::Usage(e.to_string()),
+        SessionError::TooLarge { .. } | SessionError::Invalid { .. } => Shot::Usage(e.to_string()),
         SessionError::HostFailed { .. } => Shot::Frame(e.to_string()),
         SessionError::Broken(b) => Shot::Frame(format!("session: {b}")),
     };

@@ -23,6 +23,7 @@ pub mod print;
 pub mod restart;
 pub mod system_info;
 pub mod tunnel;
+pub mod whiteboard;
 
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,11 @@ impl FeatureSpec {
             Access::AnyOf(list) => list.first().copied(),
         }
     }
+
+    /// The name of the permission a refusal names (empty for an open feature).
+    pub fn permission_name(&self) -> &'static str {
+        self.permission().map(|p| p.name()).unwrap_or_default()
+    }
 }
 
 /// Every feature, in the order the viewer's UI lists them.
@@ -99,6 +105,7 @@ pub const REGISTRY: &[&FeatureSpec] = &[
     &desk::LOCK_ON_END,
     &restart::SPEC,
     &print::SPEC,
+    &whiteboard::SPEC,
 ];
 
 /// The feature whose data channel has this label.

@@ -1057,3 +1057,149 @@ fn print_job_headers_are_bounded_and_name_our_queues() {
         Err(print::HeaderError::Malformed)
     );
 }
+
+mod whiteboard_rules {
+    use super::super::whiteboard::*;
+    use crate::permission::{Permission, PermissionSet};
+
+    #[test]
+    fn needs_whiteboard_on_a_reliable_channel() {
+        assert!(!SPEC.allowed(PermissionSet::NONE));
+        assert!(SPEC.allowed(PermissionSet::from_iter([Permission::Whiteboard])));
+        assert_eq!(SPEC.channel, super::ChannelKind::ReliableOrdered);
+    }
+
+    #[test]
+    fn colours_are_named_or_hex() {
+        assert_eq!(Rgb::parse("red"), Ok(Rgb(0xe5, 0x1c, 0x23)));
+        assert_eq!(Rgb::parse("Blue"), Ok(Rgb(0x15, 0x65, 0xc0)));
+        assert_eq!(Rgb::parse("#00ff7F"), Ok(Rgb(0, 0xff, 0x7f)));
+        for bad in [
+            "",
+            "#",
+            "#12345",
+            "#1234567",
+            "#gg0000",
+            "crimson",
+            "#+1+2+3",
+            "#ﾟ12345",
+        ] {
+            assert!(
+                matches!(Rgb::parse(bad), Err(StrokeError::Color(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn strokes_are_bounded() {
+        let ok = Stroke::new("red", vec![(100, 100), (300, 100)], false).expect("stroke");
+        assert_eq!(ok.color, Rgb::parse("red").expect("red"));
+        assert_eq!(
+            Stroke::new("red", vec![(1, 1)], false),
+            Err(StrokeError::TooFewPoints)
+        );
+        let many = vec![(1, 1); MAX_STROKE_POINTS + 1];
+        assert_eq!(
+            Stroke::new("red", many, false),
+            Err(StrokeError::TooManyPoints(MAX_STROKE_POINTS + 1))
+        );
+        assert!(Stroke::new("red", vec![(1, 1); MAX_STROKE_POINTS], false).is_ok());
+        assert_eq!(
+            Stroke::new("red", vec![(0, 0), (-1, 5)], false),
+            Err(StrokeError::OffScreen(-1, 5))
+        );
+        assert_eq!(
+            Stroke::new("red", vec![(0, 0), (5, MAX_COORD + 1)], false),
+            Err(StrokeError::OffScreen(5, MAX_COORD + 1))
+        );
+        assert!(Stroke::new("red", vec![(0, 0), (MAX_COORD, MAX_COORD)], false).is_ok());
+        assert!(matches!(
+            Stroke::new("nope", vec![(0, 0), (1, 1)], false),
+            Err(StrokeError::Color(_))
+        ));
+    }
+
+    #[test]
+    fn the_board_holds_a_bounded_number_of_points() {
+        let mut board = Board::default();
+        let stroke = || Stroke::new("blue", vec![(1, 1); MAX_STROKE_POINTS], false).expect("ok");
+        for _ in 0..MAX_BOARD_POINTS / MAX_STROKE_POINTS {
+            board.add(stroke()).expect("fits");
+        }
+        assert_eq!(board.add(stroke()), Err(StrokeError::BoardFull));
+        assert_eq!(board.strokes().len(), MAX_BOARD_POINTS / MAX_STROKE_POINTS);
+        board.clear();
+        assert!(board.strokes().is_empty());
+        board.add(stroke()).expect("room again");
+    }
+
+    #[test]
+    fn arrowheads_point_along_the_last_segment() {
+        let s = Stroke::new("red", vec![(0, 0), (100, 0), (100, 0)], true).expect("ok");
+        let head = s.arrow_head().expect("arrow");
+        assert_eq!(head[0], (100, 0));
+        let size = 6 * i32::from(PEN_WIDTH);
+        assert_eq!(head[1], (100 - size, size / 2));
+        assert_eq!(head[2], (100 - size, -size / 2));
+        let plain = Stroke::new("red", vec![(0, 0), (100, 0)], false).expect("ok");
+        assert_eq!(plain.arrow_head(), None);
+        let dot = Stroke::new("red", vec![(5, 5), (5, 5)], true).expect("ok");
+        assert_eq!(dot.arrow_head(), None);
+    }
+
+    #[test]
+    fn messages_parse_strictly() {
+        let m: FromViewer = super::parse(
+            &SPEC,
+            br#"{"type":"stroke","color":"red","points":[[1,2],[3,4]]}"#,
+        )
+        .expect("stroke");
+        assert_eq!(
+            m,
+            FromViewer::Stroke {
+                color: "red".into(),
+                points: vec![(1, 2), (3, 4)],
+                arrow: false
+            }
+        );
+        let c: FromViewer = super::parse(&SPEC, br#"{"type":"clear"}"#).expect("clear");
+        assert_eq!(c, FromViewer::Clear {});
+        for bad in [
+            &br#"{"type":"clear","x":1}"#[..],
+            br#"{"type":"stroke","color":"red","points":[[1,2,3]]}"#,
+            br#"{"type":"erase"}"#,
+        ] {
+            assert!(super::parse::<FromViewer>(&SPEC, bad).is_err());
+        }
+        let big = format!(
+            r#"{{"type":"stroke","color":"red","points":[{}]}}"#,
+            vec!["[1,1]"; 3000].join(",")
+        );
+        assert!(matches!(
+            super::parse::<FromViewer>(&SPEC, big.as_bytes()),
+            Err(super::WireError::TooLarge { .. })
+        ));
+        // A full stroke of the largest coordinates fits in one message.
+        let full = FromViewer::Stroke {
+            color: "#ffffff".into(),
+            points: vec![(MAX_COORD, MAX_COORD); MAX_STROKE_POINTS],
+            arrow: true,
+        };
+        let bytes = serde_json::to_vec(&full).expect("json");
+        assert!(bytes.len() <= SPEC.max_message, "{}", bytes.len());
+    }
+}
+
+#[test]
+fn shown_pointers_get_distinct_colours_and_plain_names() {
+    use super::pointer::{pick_color, shown_name, SHOWN_COLORS};
+    assert_eq!(pick_color(&[]), 0);
+    assert_eq!(pick_color(&[0]), 1);
+    assert_eq!(pick_color(&[1, 0, 3]), 2);
+    let all: Vec<usize> = (0..SHOWN_COLORS.len()).collect();
+    assert_eq!(pick_color(&all), 0);
+    assert_eq!(shown_name("  alice@laptop "), "alice@laptop");
+    assert_eq!(shown_name("bé\u{7}b"), "b??b");
+    assert_eq!(shown_name(&"x".repeat(100)).len(), 32);
+}

@@ -234,8 +234,8 @@ pub enum HostOutcome {
 pub struct Grant {
     /// The viewer's proven device key.
     pub viewer: DevicePublicKey,
-    /// The name it gave (sanitized; proves nothing): what the host's
-    /// printer for it is called.
+    /// The name it gave (sanitized; proves nothing: shown, never trusted):
+    /// its printer's name and the label beside its pointer.
     pub viewer_name: String,
     /// The granted profile.
     pub profile: String,
@@ -666,6 +666,7 @@ fn grant(
         },
         grant: Some(Grant {
             viewer,
+            // Filled in by `conclude`, which knows the login.
             viewer_name: String::new(),
             profile: profile.clone(),
             permissions,

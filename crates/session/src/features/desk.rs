@@ -17,7 +17,7 @@ pub mod host {
 
     use super::{FromHost, FromViewer};
     use crate::host::desk::{session_id, Desk, Keep};
-    use crate::host::feature_host::{FeatureContext, FeatureHost, Gate};
+    use crate::host::feature_host::{on_grant_loss, FeatureContext, FeatureHost, Gate};
     use crate::transport::peer::Control;
 
     /// Which of the two features a half serves.
@@ -58,16 +58,12 @@ pub mod host {
         fn new(ctx: &FeatureContext) -> Self {
             let desk = ctx.shared.desk.clone();
             let session = session_id();
-            let mut grant = ctx.grant.clone();
             let watched = desk.clone();
-            let watcher = tokio::spawn(async move {
-                while grant.changed().await.is_ok() {
-                    let g = *grant.borrow();
-                    if g.revoked.is_some() || !W::SPEC.allowed(g.permissions) {
-                        watched.release(session);
-                    }
-                }
-            });
+            let watcher = on_grant_loss(
+                ctx.grant.clone(),
+                |p| W::SPEC.allowed(p),
+                move || watched.release(session),
+            );
             DeskHost {
                 desk,
                 session,
@@ -105,11 +101,7 @@ pub mod host {
     pub(crate) fn refusal(spec: &FeatureSpec) -> FromHost {
         FromHost::Refused {
             what: spec.name.into(),
-            permission: spec
-                .permission()
-                .map(|p| p.name())
-                .unwrap_or_default()
-                .into(),
+            permission: spec.permission_name().into(),
         }
     }
 

@@ -19,3 +19,4 @@ pub mod system_info;
 pub mod tunnel;
 pub mod video;
 pub mod vp8_rtp;
+pub mod whiteboard;

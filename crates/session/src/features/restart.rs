@@ -87,25 +87,30 @@ pub mod host {
                     return;
                 }
             };
-            let restarting = &self.shared.restarting;
+            let restarting = self.shared.restarting.clone();
             restarting.store(true, Ordering::SeqCst);
             if channel.send(&answer).await.is_err() {
                 restarting.store(false, Ordering::SeqCst);
                 return;
             }
-            // The credential must reach the viewer before the machine goes down.
-            channel.wait_below(0).await;
-            match tokio::task::spawn_blocking(boot::reboot).await {
-                Ok(Ok(how)) => tracing::info!(how, "the machine is restarting"),
-                Ok(Err(reason)) => {
-                    tracing::error!(%reason, "cannot restart the machine");
-                    restarting.store(false, Ordering::SeqCst);
+            // On a task of its own: the viewer may close the session as soon
+            // as it has the credential, which ends this feature's task.
+            let channel = channel.clone();
+            tokio::spawn(async move {
+                // The credential must reach the viewer before the machine goes down.
+                channel.wait_below(0).await;
+                match tokio::task::spawn_blocking(boot::reboot).await {
+                    Ok(Ok(how)) => tracing::info!(how, "the machine is restarting"),
+                    Ok(Err(reason)) => {
+                        tracing::error!(%reason, "cannot restart the machine");
+                        restarting.store(false, Ordering::SeqCst);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot restart the machine");
+                        restarting.store(false, Ordering::SeqCst);
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot restart the machine");
-                    restarting.store(false, Ordering::SeqCst);
-                }
-            }
+            });
         }
 
         async fn refused(&mut self, _: FromViewer, channel: &Control) {

@@ -39,7 +39,7 @@ pub(crate) struct FeatureContext {
     pub viewer_key: latchkey_core::identity::DevicePublicKey,
     /// What the session logged in with (a reconnect credential carries it on).
     pub credential: latchkey_core::access::SessionCredential,
-    /// The name the viewer gave (proves nothing): its printer's name.
+    /// The name the viewer gave (proves nothing): its printer's name, and shown beside its pointer.
     pub viewer_name: String,
     /// The granted profile (its limits, such as `tunnel_destinations`, are
     /// read from the settings as they are when used).
@@ -62,6 +62,24 @@ pub(crate) struct FeatureContext {
     /// The session's printer on the host, once the viewer started it
     /// (removed with the session).
     pub print: crate::features::print::host::SessionPrinter,
+}
+
+/// Call `lost` whenever the live grant changes to one that is revoked or
+/// that `keeps` no longer holds (a feature half taking down what the
+/// session may no longer have); abort the task when the half goes.
+pub(crate) fn on_grant_loss(
+    mut grant: watch::Receiver<LiveGrant>,
+    keeps: impl Fn(PermissionSet) -> bool + Send + 'static,
+    lost: impl Fn() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while grant.changed().await.is_ok() {
+            let g = *grant.borrow();
+            if g.revoked.is_some() || !keeps(g.permissions) {
+                lost();
+            }
+        }
+    })
 }
 
 /// Messages dropped in this session: counted, and audited once per kind.

@@ -11,6 +11,7 @@ pub(crate) mod feature_host;
 pub mod handshake;
 pub mod live;
 pub mod lock;
+pub mod overlay;
 pub mod requests;
 pub(crate) mod router;
 pub mod shared;
@@ -119,6 +120,7 @@ pub async fn run(options: HostOptions, shutdown: impl Future<Output = ()>) -> Re
         pointers,
         restarting: Arc::new(AtomicBool::new(false)),
         printers: crate::features::print::printers::Printers::start(&options.config_dir).await,
+        overlays: crate::host::overlay::Overlays::start()?,
     };
     let desk = shared.desk.clone();
     let printers = shared.printers.clone();

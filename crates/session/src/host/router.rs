@@ -113,6 +113,10 @@ const HOST_HALVES: &[(&FeatureSpec, Spawn)] = &[
         &feature::print::SPEC,
         spawn::<crate::features::print::host::PrintHost>,
     ),
+    (
+        &feature::whiteboard::SPEC,
+        spawn::<crate::features::whiteboard::host::WhiteboardHost>,
+    ),
 ];
 
 /// The feature tasks of one session.

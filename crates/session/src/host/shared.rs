@@ -38,6 +38,8 @@ pub struct HostShared {
     pub restarting: Arc<std::sync::atomic::AtomicBool>,
     /// The printers offered to sessions that print (`print`).
     pub printers: crate::features::print::printers::Printers,
+    /// What is drawn on top of the screen (whiteboards, viewers' pointers).
+    pub overlays: crate::host::overlay::Overlays,
 }
 
 pub(crate) use crate::transport::peer::is_dead;

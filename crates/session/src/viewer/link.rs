@@ -40,6 +40,14 @@ pub enum SessionError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The host would not take the request as it was (a stroke off the screen).
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// What was not taken.
+        what: String,
+        /// Why.
+        reason: String,
+    },
     /// The host could not carry out the request (its own failure).
     #[error("the host could not {what}: {reason}")]
     HostFailed {
@@ -59,6 +67,7 @@ impl SessionError {
         match self {
             SessionError::Refused { .. } => ErrorCode::Permission,
             SessionError::TooLarge { .. } => ErrorCode::TooLarge,
+            SessionError::Invalid { .. } => ErrorCode::BadInput,
             SessionError::HostFailed { .. } => ErrorCode::Local,
             SessionError::Broken(Error::Ended(_) | Error::PeerGone) => ErrorCode::SessionEnded,
             SessionError::Broken(_) => ErrorCode::Protocol,

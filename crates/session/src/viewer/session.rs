@@ -5,7 +5,7 @@
 //! [`Session::clipboard`], [`Session::clipboard_files`], [`Session::displays`],
 //! [`Session::system_info`], [`Session::files`], [`Session::tunnel`],
 //! [`Session::block_input`], [`Session::privacy_mode`], [`Session::lock_on_end`],
-//! [`Session::restart`], [`Session::print`])
+//! [`Session::restart`], [`Session::print`], [`Session::whiteboard`])
 //! on its own data channel, opened
 //! when the handle is first used. A handle's request reads only its own
 //! channel, so an answer is never taken from (or dropped for) another.
@@ -31,6 +31,7 @@ use crate::features::sound::SoundIn;
 use crate::features::system_info::viewer::SystemInfoHandle;
 use crate::features::tunnel::viewer::Tunnel;
 use crate::features::video::VideoIn;
+use crate::features::whiteboard::viewer::Whiteboard;
 use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
@@ -77,6 +78,8 @@ pub struct Session {
     restart: crate::features::restart::viewer::Restart,
     /// The host's printer for this viewer.
     print: Print,
+    /// Drawing on the host's screen.
+    whiteboard: Whiteboard,
     /// What the drive loop knows: permissions, ended, closed.
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
@@ -138,6 +141,7 @@ impl Session {
             lock_on_end: DeskSwitch::new(link(&feature::desk::LOCK_ON_END)),
             restart: crate::features::restart::viewer::Restart::new(link(&feature::restart::SPEC)),
             print: Print::new(link(&feature::print::SPEC)),
+            whiteboard: Whiteboard::new(link(&feature::whiteboard::SPEC)),
             state,
             events,
             track,
@@ -212,6 +216,11 @@ impl Session {
     /// The host's printer for this viewer, its jobs as PDFs (`print`).
     pub fn print(&self) -> &Print {
         &self.print
+    }
+
+    /// Drawing on the host's screen (`whiteboard`).
+    pub fn whiteboard(&self) -> &Whiteboard {
+        &self.whiteboard
     }
 
     /// What happens to the session from now on.
