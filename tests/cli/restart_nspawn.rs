@@ -72,6 +72,20 @@ fn probe_when_back(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -
     when_online(|| viewer.connect(id, rv, extra, None))
 }
 
+/// `restart ID --json` with the password and `extra` arguments.
+fn restart(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "restart",
+        id,
+        "--rendezvous",
+        &rv.url,
+        "--password-stdin",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    viewer.run_stdin(&args, format!("{GOOD_PASSWORD}\n").as_bytes())
+}
+
 /// Run `run` again while the host is offline (exit 6), for 2 minutes at
 /// most: a service that just started may not be reachable yet.
 fn when_online(mut run: impl FnMut() -> Run) -> Run {
@@ -127,20 +141,7 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // 1. restart --wait: a real reboot, back in with no password.
     let viewer = Device::file();
-    let run = when_online(|| {
-        viewer.run_stdin(
-            &[
-                "restart",
-                &id,
-                "--rendezvous",
-                &rv.url,
-                "--password-stdin",
-                "--wait",
-                "--json",
-            ],
-            format!("{GOOD_PASSWORD}\n").as_bytes(),
-        )
-    });
+    let run = when_online(|| restart(&viewer, &id, &rv, &["--wait"]));
     let lines: Vec<Value> = run
         .ok()
         .lines()
@@ -164,19 +165,7 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // 2. The credential is single use: a copy of the viewer taken before
     //    the reconnect cannot use it again.
-    let run = when_online(|| {
-        viewer.run_stdin(
-            &[
-                "restart",
-                &id,
-                "--rendezvous",
-                &rv.url,
-                "--password-stdin",
-                "--json",
-            ],
-            format!("{GOOD_PASSWORD}\n").as_bytes(),
-        )
-    });
+    let run = when_online(|| restart(&viewer, &id, &rv, &[]));
     assert_eq!(run.json()["event"], "restarting");
     let twin = Device::file();
     copy_device(&viewer, &twin);
@@ -194,36 +183,12 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     host_cli(&m, &["2fa", "confirm", &code(step)], None);
     host_cli(&m, &["2fa", "reconnect", "on"], None);
     let now_step = || latchkey_store::config::now().0 / 30;
-    let run = viewer.run_stdin(
-        &[
-            "restart",
-            &id,
-            "--rendezvous",
-            &rv.url,
-            "--password-stdin",
-            "--totp",
-            &code(now_step() + 1),
-            "--json",
-        ],
-        format!("{GOOD_PASSWORD}\n").as_bytes(),
-    );
+    let run = restart(&viewer, &id, &rv, &["--totp", &code(now_step() + 1)]);
     // The code of the next step may not be valid yet: take the current one then.
     let run = if run.code == 0 {
         run
     } else {
-        viewer.run_stdin(
-            &[
-                "restart",
-                &id,
-                "--rendezvous",
-                &rv.url,
-                "--password-stdin",
-                "--totp",
-                &code(now_step()),
-                "--json",
-            ],
-            format!("{GOOD_PASSWORD}\n").as_bytes(),
-        )
+        restart(&viewer, &id, &rv, &["--totp", &code(now_step())])
     };
     assert_eq!(run.json()["event"], "restarting");
     let no_code = probe_when_back(&viewer, &id, &rv, &[]);

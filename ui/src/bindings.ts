@@ -153,6 +153,12 @@ export const commands = {
   async restartHost(sessionId: string): Promise<Result<RestartStarted, AppError>> {
     return call("restart_host", { sessionId });
   },
+  async draw(sessionId: string, color: string, points: Array<[number, number]>, arrow: boolean): Promise<Result<number, AppError>> {
+    return call("draw", { sessionId, color, points, arrow });
+  },
+  async clearDrawing(sessionId: string): Promise<Result<null, AppError>> {
+    return call("clear_drawing", { sessionId });
+  },
   async openFilesWindow(sessionId: string): Promise<Result<null, AppError>> {
     return call("open_files_window", { sessionId });
   },

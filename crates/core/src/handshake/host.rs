@@ -407,6 +407,26 @@ fn denied(
     }
 }
 
+/// A saved credential (token, reconnect) that does not log in: the viewer
+/// hears "wrong credentials", the audit log has `reason`.
+fn wrong_credential(method: &'static str, reason: &str) -> Verdict {
+    denied(
+        DenialCode::WrongCredentials,
+        method,
+        None,
+        reason,
+        LoginOutcome::Failure,
+    )
+}
+
+/// A refusal's snake_case name, for the audit log.
+fn refusal_name(refusal: impl serde::Serialize) -> String {
+    serde_json::to_value(refusal)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn acl_denied(profile: Option<String>, method: &'static str) -> Verdict {
     denied(
         DenialCode::Denied,
@@ -885,15 +905,7 @@ impl ExpectMethod {
         settings: Settings,
         text: &str,
     ) -> HostState {
-        let refuse = |reason: &str| {
-            denied(
-                DenialCode::WrongCredentials,
-                "token",
-                None,
-                reason,
-                LoginOutcome::Failure,
-            )
-        };
+        let refuse = |reason: &str| wrong_credential("token", reason);
         let Ok(token) = Token::parse(text) else {
             return io.conclude(self.login, refuse("malformed token"), ctx.now, ctx.throttle);
         };
@@ -901,11 +913,7 @@ impl ExpectMethod {
         let profile = match access::check_token(&mut probe, &token, &self.login.viewer, ctx.now) {
             Ok(p) => p,
             Err(refusal) => {
-                let reason = serde_json::to_value(refusal)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let verdict = refuse(&format!("token: {reason}"));
+                let verdict = refuse(&format!("token: {}", refusal_name(refusal)));
                 return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
             }
         };
@@ -941,15 +949,7 @@ impl ExpectMethod {
         settings: Settings,
         text: &str,
     ) -> HostState {
-        let refuse = |reason: &str| {
-            denied(
-                DenialCode::WrongCredentials,
-                "reconnect",
-                None,
-                reason,
-                LoginOutcome::Failure,
-            )
-        };
+        let refuse = |reason: &str| wrong_credential("reconnect", reason);
         let Ok(credential) = Token::parse(text) else {
             let verdict = refuse("malformed reconnect credential");
             return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
@@ -959,11 +959,7 @@ impl ExpectMethod {
             match access::check_reconnect(&mut probe, &credential, &self.login.viewer, ctx.now) {
                 Ok(back) => back,
                 Err(refusal) => {
-                    let reason = serde_json::to_value(refusal)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    let verdict = refuse(&format!("reconnect: {reason}"));
+                    let verdict = refuse(&format!("reconnect: {}", refusal_name(refusal)));
                     return io.conclude(self.login, verdict, ctx.now, ctx.throttle);
                 }
             };
