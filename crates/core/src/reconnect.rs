@@ -142,14 +142,9 @@ impl Reconnects {
         profiles: &Profiles,
         now: UnixTime,
     ) -> Result<Reconnected, ReconnectRefusal> {
-        let hash = credential.hash();
-        let mut found = None;
-        for (i, r) in self.0.iter().enumerate() {
-            if bool::from(r.hash.as_slice().ct_eq(&hash)) {
-                found = Some(i);
-            }
-        }
-        let idx = found.ok_or(ReconnectRefusal::Unknown)?;
+        let idx = credential
+            .position_in(self.0.iter().map(|r| r.hash.as_slice()))
+            .ok_or(ReconnectRefusal::Unknown)?;
         let record = &self.0[idx];
         if !bool::from(record.device_key.0.ct_eq(&device_key.0)) {
             return Err(ReconnectRefusal::WrongDevice);

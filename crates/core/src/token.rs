@@ -59,6 +59,20 @@ impl Token {
     pub(crate) fn hash(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_ref()).into()
     }
+
+    /// Which of `hashes` is this token's, comparing against every one
+    /// without stopping early (saved-login tokens and reconnect credentials
+    /// are both kept as such hashes).
+    pub(crate) fn position_in<'a>(&self, hashes: impl Iterator<Item = &'a [u8]>) -> Option<usize> {
+        let hash = self.hash();
+        let mut found = None;
+        for (i, h) in hashes.enumerate() {
+            if bool::from(h.ct_eq(&hash)) {
+                found = Some(i);
+            }
+        }
+        found
+    }
 }
 
 impl fmt::Debug for Token {
@@ -202,14 +216,7 @@ impl Tokens {
     /// Where the record of `token` is, comparing against every record
     /// without stopping early.
     fn position(&self, token: &Token) -> Option<usize> {
-        let hash = token.hash();
-        let mut found = None;
-        for (i, r) in self.0.iter().enumerate() {
-            if bool::from(r.hash.as_slice().ct_eq(&hash)) {
-                found = Some(i);
-            }
-        }
-        found
+        token.position_in(self.0.iter().map(|r| r.hash.as_slice()))
     }
 
     /// The id of `token`'s record, if it is known.
