@@ -5,13 +5,14 @@
 //! the credential expires. If the host then asks for a 2FA code, connecting
 //! from the main window uses the same credential and asks for the code.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use ts_rs::TS;
 
 use latchkey_core::signal::DeviceId;
 use latchkey_core::ErrorCode;
+use latchkey_session::features::restart::viewer::{gone_down, Backoff};
 use latchkey_store::SecretName;
 
 use super::viewer::{connect, session_of, with_handle, ConnectRequest};
@@ -24,11 +25,6 @@ pub struct RestartStarted {
     /// Seconds the app keeps trying to log back in.
     pub valid_s: u64,
 }
-
-/// How long the host has to go down after saying it restarts.
-const GOING_DOWN: Duration = Duration::from_secs(120);
-/// The longest pause between two reconnect attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub async fn restart_host(ctx: &Ctx, session_id: String) -> AppResult<RestartStarted> {
     let session = session_of(ctx, &session_id)?;
@@ -48,11 +44,7 @@ pub async fn restart_host(ctx: &Ctx, session_id: String) -> AppResult<RestartSta
     let app = ctx.app.clone();
     tauri::async_runtime::spawn(async move {
         let asked = Instant::now();
-        // Never reconnect to the host that is going down.
-        if tokio::time::timeout(GOING_DOWN, session.closed())
-            .await
-            .is_err()
-        {
+        if !gone_down(&session).await {
             tracing::warn!("the host did not go down after saying it restarts");
             return;
         }
@@ -60,10 +52,9 @@ pub async fn restart_host(ctx: &Ctx, session_id: String) -> AppResult<RestartSta
             app,
             window: "main".into(),
         };
-        let deadline = asked + Duration::from_secs(valid_s);
-        let mut pause = Duration::from_secs(1);
+        let mut backoff = Backoff::new(asked, valid_s);
         loop {
-            tokio::time::sleep(pause).await;
+            backoff.pause().await;
             let request = ConnectRequest {
                 host_id: host.clone(),
                 profile: None,
@@ -78,11 +69,10 @@ pub async fn restart_host(ctx: &Ctx, session_id: String) -> AppResult<RestartSta
                     return;
                 }
                 Err(e)
-                    if matches!(e.code, ErrorCode::HostOffline | ErrorCode::Protocol)
-                        && Instant::now() + pause < deadline =>
-                {
-                    pause = (pause * 2).min(MAX_BACKOFF);
-                }
+                    if backoff.again(matches!(
+                        e.code,
+                        ErrorCode::HostOffline | ErrorCode::Protocol
+                    )) => {}
                 Err(e) => {
                     tracing::warn!(error = %e.message, "cannot reconnect after the restart");
                     return;

@@ -5,9 +5,10 @@
 //! host went down, then log back in with it, retrying with backoff until the
 //! host is back or the credential expires.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Args;
+use latchkey_session::features::restart::viewer::{gone_down, Backoff, GOING_DOWN};
 use latchkey_session::viewer::{self, ConnectError};
 use latchkey_store::secrets::SecretName;
 use latchkey_store::Config;
@@ -32,11 +33,6 @@ pub struct RestartArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-/// How long the host has to go down after saying it restarts.
-const GOING_DOWN: Duration = Duration::from_secs(120);
-/// The longest pause between two reconnect attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// `latchkey restart ID ...`.
 pub fn restart(config: &mut Config, args: RestartArgs) -> Result<(), CliError> {
@@ -82,47 +78,43 @@ pub fn restart(config: &mut Config, args: RestartArgs) -> Result<(), CliError> {
             return Ok(());
         }
         let asked_at = Instant::now();
-        // Never reconnect to the host that is going down.
-        if tokio::time::timeout(GOING_DOWN, session.closed()).await.is_err() {
-            session.close().await;
+        let went_down = gone_down(&session).await;
+        session.close().await;
+        if !went_down {
             return Err(CliError::Coded(
                 exit::OTHER,
                 format!("{grouped} did not go down within {} s", GOING_DOWN.as_secs()),
             ));
         }
-        session.close().await;
-        let deadline = asked_at + Duration::from_secs(valid_s);
-        let mut pause = Duration::from_secs(1);
-        loop {
-            tokio::time::sleep(pause).await;
+        let mut backoff = Backoff::new(asked_at, valid_s);
+        let (granted, session) = loop {
+            backoff.pause().await;
             match viewer::connect(config, again.clone()).await {
-                Ok((granted, session)) => {
-                    session.close().await;
-                    let seconds = asked_at.elapsed().as_secs();
-                    if args.json {
-                        print_json(&json!({
-                            "ok": true,
-                            "event": "reconnected",
-                            "id": grouped,
-                            "method": granted.method.name(),
-                            "profile": granted.profile,
-                            "seconds": seconds,
-                        }))?;
-                    } else {
-                        println!(
-                            "Reconnected to {grouped} after {seconds} s ({}, profile {}).",
-                            granted.method.name(),
-                            granted.profile
-                        );
-                    }
-                    return Ok(());
-                }
-                Err(e) if not_back_yet(&e) && Instant::now() + pause < deadline => {
+                Ok(back) => break back,
+                Err(e) if backoff.again(not_back_yet(&e)) => {
                     tracing::debug!(error = %e, "the host is not back yet");
-                    pause = (pause * 2).min(MAX_BACKOFF);
                 }
                 Err(e) => return Err(report_failure(&e, args.json)),
             }
+        };
+        session.close().await;
+        let seconds = asked_at.elapsed().as_secs();
+        if args.json {
+            print_json(&json!({
+                "ok": true,
+                "event": "reconnected",
+                "id": grouped,
+                "method": granted.method.name(),
+                "profile": granted.profile,
+                "seconds": seconds,
+            }))
+        } else {
+            println!(
+                "Reconnected to {grouped} after {seconds} s ({}, profile {}).",
+                granted.method.name(),
+                granted.profile
+            );
+            Ok(())
         }
     })
 }

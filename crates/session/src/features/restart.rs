@@ -125,10 +125,62 @@ pub mod host {
 
 /// The viewer half: `session.restart()`.
 pub mod viewer {
+    use std::time::{Duration, Instant};
+
     use latchkey_core::feature::restart::{FromHost, FromViewer};
     use zeroize::Zeroizing;
 
     use crate::viewer::link::{FeatureLink, SessionError};
+    use crate::viewer::Session;
+
+    /// How long the host has to go down after saying it restarts.
+    pub const GOING_DOWN: Duration = Duration::from_secs(120);
+    /// The first pause before a reconnect attempt; it doubles up to [`MAX_BACKOFF`].
+    const FIRST_PAUSE: Duration = Duration::from_secs(1);
+    /// The longest pause between two reconnect attempts.
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+    /// Wait until the restarting session closed, at most [`GOING_DOWN`]:
+    /// whether it did (never reconnect to the host that is going down).
+    pub async fn gone_down(session: &Session) -> bool {
+        tokio::time::timeout(GOING_DOWN, session.closed())
+            .await
+            .is_ok()
+    }
+
+    /// When to try logging back in after a restart: pauses of 1 s doubling
+    /// up to 5 s, while the credential's time has not run out. What the
+    /// CLI's `restart --wait` and the app both follow.
+    #[derive(Debug)]
+    pub struct Backoff {
+        deadline: Instant,
+        pause: Duration,
+    }
+
+    impl Backoff {
+        /// For a restart asked at `asked` whose credential is valid for `valid_s` seconds.
+        pub fn new(asked: Instant, valid_s: u64) -> Self {
+            Backoff {
+                deadline: asked + Duration::from_secs(valid_s),
+                pause: FIRST_PAUSE,
+            }
+        }
+
+        /// Sleep before the next attempt.
+        pub async fn pause(&self) {
+            tokio::time::sleep(self.pause).await;
+        }
+
+        /// After a failed attempt: whether to try again (`not_back_yet`: the
+        /// failure means the host is not back yet, not a refusal).
+        pub fn again(&mut self, not_back_yet: bool) -> bool {
+            if !not_back_yet || Instant::now() + self.pause >= self.deadline {
+                return false;
+            }
+            self.pause = (self.pause * 2).min(MAX_BACKOFF);
+            true
+        }
+    }
 
     /// Asks the host to restart.
     #[derive(Clone)]
