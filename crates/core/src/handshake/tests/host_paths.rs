@@ -500,6 +500,14 @@ fn reconnect_is_bound_to_its_device_and_dies_with_a_password_set() {
 }
 
 #[test]
+fn malformed_reconnect_credential_is_refused() {
+    let (h, v) = handshake(store(), viewer(reconnect("not a credential"), 10));
+    assert_eq!(denied(&v), DenialCode::WrongCredentials);
+    assert_eq!(reason(&h), "malformed reconnect credential");
+    assert!(v.forgot_reconnect, "the viewer drops it");
+}
+
+#[test]
 fn reconnect_after_an_accepted_session_needs_no_unattended_access() {
     let mut store = store();
     store
