@@ -29,7 +29,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::identity::DevicePublicKey;
+use crate::identity::{DeviceKey, DevicePublicKey};
 
 /// Largest frame either side accepts, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -43,6 +43,13 @@ pub fn register_message(nonce: &[u8]) -> Vec<u8> {
     let mut m = REGISTER_CONTEXT.to_vec();
     m.extend_from_slice(nonce);
     m
+}
+
+/// A host's answer to the server's `Challenge { nonce }` (hex): its signature
+/// over [`register_message`]; `None` when the nonce is not hex.
+pub fn sign_challenge(key: &DeviceKey, nonce_hex: &str) -> Option<Signature> {
+    let nonce = hex::decode(nonce_hex).ok()?;
+    Some(Signature(key.sign(&register_message(&nonce))))
 }
 
 /// An Ed25519 signature, hex on the wire.
@@ -339,6 +346,22 @@ pub fn encode<T: Serialize>(message: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signed_challenge_verifies_and_a_bad_nonce_is_refused() {
+        use rand::{rngs::StdRng, SeedableRng};
+        let key = DeviceKey::generate(&mut StdRng::seed_from_u64(3));
+        let nonce = [7u8; 32];
+        let signature = sign_challenge(&key, &hex::encode(nonce)).expect("hex nonce");
+        key.public()
+            .verify(&register_message(&nonce), &signature.0)
+            .expect("verifies");
+        assert!(sign_challenge(&key, "not hex").is_none());
+        assert!(key
+            .public()
+            .verify(&register_message(&[8u8; 32]), &signature.0)
+            .is_err());
+    }
 
     #[test]
     fn ids() {

@@ -93,9 +93,8 @@ impl SignalSocket {
             ServerMessage::Challenge { nonce } => nonce,
             other => return Err(unexpected(&other)),
         };
-        let nonce = hex::decode(&nonce)
-            .map_err(|_| Error::Rendezvous("the challenge is not hex".into()))?;
-        let signature = signal::Signature(key.sign(&signal::register_message(&nonce)));
+        let signature = signal::sign_challenge(key, &nonce)
+            .ok_or_else(|| Error::Rendezvous("the challenge is not hex".into()))?;
         self.send(&ClientMessage::Register { signature }).await?;
         match self.recv_timeout(CONNECT_TIMEOUT).await? {
             ServerMessage::Registered { id } => Ok(id),
