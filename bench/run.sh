@@ -28,3 +28,7 @@ if [ ! -x "$openssh/usr/sbin/sshd" ]; then
   rm -rf "$debs"
 fi
 "$target/file-transfer" "$target/latchkey" "$openssh" "${5:-1024}" "${6:-10000}"
+echo
+# The rendezvous under load: 1 node on SQLite, 1 on Redis, 3 on one Redis.
+cargo build --release --locked -p latchkey-load
+"$target/rendezvous-load" "$target/latchkey-rendezvous" --hosts "${8:-100000}"

@@ -143,7 +143,7 @@ impl Sshd {
         }
         let auth = dir.join("authorized_keys");
         std::fs::copy(key.with_extension("pub"), &auth).map_err(|e| fail("authorized_keys", e))?;
-        let port = free_port()?;
+        let port = latchkey_testkit::free_port()?;
         let config = dir.join("sshd_config");
         std::fs::write(
             &config,
@@ -197,13 +197,6 @@ impl Drop for Sshd {
             let _ = Command::new("userdel").arg("sshd").output();
         }
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| fail("bind", e))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| fail("port", e))
 }
 
 fn wait_port(port: u16) -> Result<(), String> {
@@ -581,7 +574,7 @@ fn main() -> Result<(), String> {
         server_cpu: cpu_of(&host_pid) - s0,
     };
     drop(tunnel);
-    let ssh_port = free_port()?;
+    let ssh_port = latchkey_testkit::free_port()?;
     let mut c = Command::new("ssh");
     sshd.ssh_args(&mut c, "-p");
     c.args([

@@ -11,7 +11,6 @@
 //! scripts/test.sh), `WebKitWebDriver` (Debian's webkit2gtk-driver), Xvfb
 //! and dbus-daemon.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,10 +19,7 @@ use latchkey_e2e::webdriver::Driver;
 use latchkey_testkit::{SessionBus, Xvfb};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    latchkey_testkit::free_port().expect("a free port")
 }
 
 /// The `latchkey` CLI built beside the app.

@@ -24,6 +24,12 @@ pub struct RendezvousArgs {
     /// else's are believed.
     #[arg(long, value_name = "CIDR")]
     pub trusted_proxy: Vec<latchkey_rendezvous::TrustedProxy>,
+    /// Simultaneous WebSocket connections served (hosts and viewers); more
+    /// get HTTP 503. Each needs a file descriptor: the server raises its own
+    /// soft limit to the hard one at start (systemd: LimitNOFILE=).
+    #[arg(long, value_name = "N", default_value_t = latchkey_rendezvous::Limits::default().max_connections,
+          value_parser = clap::value_parser!(u32).range(1..=4_000_000).map(|n| n as usize))]
+    pub max_connections: usize,
 }
 
 /// Run the server; returns the process exit code.
@@ -35,6 +41,14 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let descriptors = raise_descriptor_limit();
+        if (descriptors as usize) < args.max_connections.saturating_add(64) {
+            tracing::warn!(
+                descriptors,
+                max_connections = args.max_connections,
+                "the file-descriptor limit is below --max-connections: connections past it will fail"
+            );
+        }
         let config = latchkey_rendezvous::ServerConfig {
             db_path: args.db,
             turn: args
@@ -45,6 +59,10 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
                     ttl_s: 3600,
                 }),
             trusted_proxies: args.trusted_proxy,
+            limits: latchkey_rendezvous::Limits {
+                max_connections: args.max_connections,
+                ..Default::default()
+            },
             ..Default::default()
         };
         println!("Latchkey rendezvous listening on ws://{local}");
@@ -52,6 +70,18 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// Raise this process's soft limit on open files to its hard limit (each
+/// connection is one); returns the soft limit now in force.
+fn raise_descriptor_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the file-descriptor limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(0, |(soft, _)| soft)
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -2,9 +2,10 @@
 //! Xvfb per test, drawing RGBA pixels on it with x11rb, and a synthetic,
 //! desktop-like picture; `desk`: an Xorg dummy server and the person at its
 //! desk (a second XInput2 master); `sound`: a private PulseAudio server with a
-//! null sink, and tones played into it.
+//! null sink, and tones played into it; `redis`: a private redis-server.
 
 pub mod desk;
+pub mod redis;
 pub mod sound;
 
 use std::io::{BufRead, BufReader};
@@ -17,6 +18,14 @@ use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
 use x11rb::rust_connection::RustConnection;
 
 pub const WIDTH: u32 = 1920;
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
+}
 pub const HEIGHT: u32 = 1080;
 
 /// An Xvfb server on a free display number, killed on drop.
