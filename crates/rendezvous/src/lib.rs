@@ -61,9 +61,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cluster;
 mod connection;
 mod db;
 mod error;
+mod ids;
 mod limits;
 mod metrics;
 mod proxy;
@@ -71,6 +73,7 @@ mod server;
 mod state;
 mod turn;
 
+pub use cluster::RedisConfig;
 pub use error::Error;
 pub use limits::Limits;
 pub use proxy::{BadCidr, TrustedProxy};
