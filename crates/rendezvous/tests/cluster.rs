@@ -42,6 +42,22 @@ async fn offer(viewer: &mut Client, to: &DeviceId, session: &str) {
         .await;
 }
 
+/// `from` sends candidate `c` of `session`; `to` gets it.
+async fn relay_candidate(from: &mut Client, to: &mut Client, session: &str, c: &str) {
+    from.send(&ClientMessage::Candidate {
+        session: session.to_owned(),
+        candidate: c.into(),
+    })
+    .await;
+    assert_eq!(
+        to.recv().await,
+        ServerMessage::Candidate {
+            session: session.to_owned(),
+            candidate: c.into()
+        }
+    );
+}
+
 #[tokio::test]
 async fn one_id_per_key_whichever_node_registers_it() {
     let redis = RedisServer::start();
@@ -119,20 +135,8 @@ async fn a_viewer_on_one_node_reaches_a_host_on_another() {
             sdp: "v=0 answer".into()
         }
     );
-    for (from, to, c) in [(&mut viewer, &mut host, "v"), (&mut host, &mut viewer, "h")] {
-        from.send(&ClientMessage::Candidate {
-            session: session.clone(),
-            candidate: c.into(),
-        })
-        .await;
-        assert_eq!(
-            to.recv().await,
-            ServerMessage::Candidate {
-                session: session.clone(),
-                candidate: c.into()
-            }
-        );
-    }
+    relay_candidate(&mut viewer, &mut host, &session, "v").await;
+    relay_candidate(&mut host, &mut viewer, &session, "h").await;
     viewer
         .send(&ClientMessage::Bye {
             session: session.clone(),
