@@ -58,7 +58,10 @@ pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) 
         .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
     assert_eq!(
         (v["width"].clone(), v["height"].clone()),
-        (serde_json::Value::from(WIDTH), serde_json::Value::from(HEIGHT))
+        (
+            serde_json::Value::from(WIDTH),
+            serde_json::Value::from(HEIGHT)
+        )
     );
     let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
     read_png(&shot).psnr(&expected).expect("same size")

@@ -11,7 +11,14 @@ use crate::cli::Rendezvous;
 /// A `latchkey-rendezvous --redis` node named `name` on a free port of 127.0.0.1.
 pub fn node(redis: &RedisServer, name: &str) -> Rendezvous {
     let mut cmd = Command::new(crate::bins::rendezvous());
-    cmd.args(["--listen", "127.0.0.1:0", "--redis", &redis.url(), "--node-id", name]);
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--redis",
+        &redis.url(),
+        "--node-id",
+        name,
+    ]);
     Rendezvous::spawn(cmd)
 }
 

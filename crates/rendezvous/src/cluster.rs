@@ -339,9 +339,8 @@ impl RedisIds {
                 .invoke_async(&mut conn)
                 .await?;
             if let Some(id) = bound {
-                return DeviceId::parse(&id).ok_or_else(|| {
-                    Error::Redis(format!("stored ID '{id}' is not a 9-digit ID"))
-                });
+                return DeviceId::parse(&id)
+                    .ok_or_else(|| Error::Redis(format!("stored ID '{id}' is not a 9-digit ID")));
             }
         }
         Err(Error::Redis(format!(
@@ -418,11 +417,7 @@ pub(crate) async fn connect(
     Ok(Connected {
         cluster: Cluster {
             conn: conn.clone(),
-            link: Link {
-                node,
-                tx,
-                metrics,
-            },
+            link: Link { node, tx, metrics },
         },
         ids: RedisIds { conn },
         subscription,
@@ -519,7 +514,11 @@ fn millis(d: Duration) -> u64 {
 
 /// The writer task: sends what [`Link`] queued, in order, a pipeline at a
 /// time; ends when every [`Link`] is gone.
-async fn write(mut rx: mpsc::Receiver<Outbound>, mut conn: ConnectionManager, metrics: Arc<Metrics>) {
+async fn write(
+    mut rx: mpsc::Receiver<Outbound>,
+    mut conn: ConnectionManager,
+    metrics: Arc<Metrics>,
+) {
     while let Some(first) = rx.recv().await {
         let mut pipe = redis::pipe();
         let mut next = Some(first);
@@ -675,10 +674,16 @@ async fn heartbeat(cluster: Cluster, hub: Hub, mut shutdown: watch::Receiver<boo
     }
     let gone: Result<(), redis::RedisError> = tokio::time::timeout(
         REDIS_TIMEOUT,
-        redis::cmd("DEL").arg(node_key(&node)).query_async(&mut conn),
+        redis::cmd("DEL")
+            .arg(node_key(&node))
+            .query_async(&mut conn),
     )
     .await
-    .unwrap_or_else(|_| Err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))));
+    .unwrap_or_else(|_| {
+        Err(redis::RedisError::from(std::io::Error::from(
+            std::io::ErrorKind::TimedOut,
+        )))
+    });
     if let Err(e) = gone {
         warn!(error = %e, "cannot remove this node's liveness from Redis");
     }
@@ -737,7 +742,10 @@ mod tests {
 
     #[test]
     fn passwords_stay_out_of_logs() {
-        assert_eq!(redact("redis://:pw@127.0.0.1:6379"), "redis://***@127.0.0.1:6379");
+        assert_eq!(
+            redact("redis://:pw@127.0.0.1:6379"),
+            "redis://***@127.0.0.1:6379"
+        );
         assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }

@@ -176,9 +176,8 @@ mod tests {
             connections: 7,
         });
         assert!(text.contains("\nlatchkey_rendezvous_node{node=\"n1\",store=\"redis\"} 1\n"));
-        assert!(text.contains(
-            "\nlatchkey_rendezvous_cross_node_messages_total{direction=\"sent\"} 1\n"
-        ));
+        assert!(text
+            .contains("\nlatchkey_rendezvous_cross_node_messages_total{direction=\"sent\"} 1\n"));
         assert!(text.contains(
             "\nlatchkey_rendezvous_cross_node_messages_total{direction=\"received\"} 0\n"
         ));

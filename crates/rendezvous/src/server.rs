@@ -27,8 +27,8 @@ use crate::cluster::{self, RedisConfig};
 use crate::connection;
 use crate::db::IdStore;
 use crate::ids::IdRegistry;
-use crate::metrics::{Metrics, NodeInfo};
 use crate::limits::Limits;
+use crate::metrics::{Metrics, NodeInfo};
 use crate::proxy::{client_addr, TrustedProxy};
 use crate::state::Hub;
 use crate::turn::TurnConfig;
@@ -80,10 +80,7 @@ pub async fn serve(
         }
         (Some(redis), None) => {
             let connected = cluster::connect(&redis, counters.clone()).await?;
-            (
-                IdRegistry::Redis(connected.ids.clone()),
-                Some(connected),
-            )
+            (IdRegistry::Redis(connected.ids.clone()), Some(connected))
         }
         (None, db_path) => {
             let db = tokio::task::spawn_blocking(move || IdStore::open(db_path.as_deref()))

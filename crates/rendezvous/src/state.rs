@@ -388,9 +388,13 @@ impl Hub {
         match cluster.claim(&id, conn).await {
             Ok(Some(before)) if before.node != cluster.node() => {
                 debug!(%id, node = %before.node, "host moved here from another node");
-                cluster
-                    .link()
-                    .publish(&before.node, Envelope::Replace { conn: before.conn, id });
+                cluster.link().publish(
+                    &before.node,
+                    Envelope::Replace {
+                        conn: before.conn,
+                        id,
+                    },
+                );
                 Ok(())
             }
             Ok(_) => Ok(()),
@@ -675,7 +679,11 @@ impl Hub {
                 &session,
             ));
         };
-        tables.send(&other, from, ServerMessage::Candidate { session, candidate });
+        tables.send(
+            &other,
+            from,
+            ServerMessage::Candidate { session, candidate },
+        );
         Ok(())
     }
 
@@ -714,8 +722,7 @@ impl Hub {
             }
             debug!(session = %session, "pending session timed out");
             if let Some(ended) = tables.end_session(&session) {
-                for (party, other) in [(&ended.viewer, &ended.host), (&ended.host, &ended.viewer)]
-                {
+                for (party, other) in [(&ended.viewer, &ended.host), (&ended.host, &ended.viewer)] {
                     // A remote party is told on behalf of the party here.
                     let from = match other {
                         Party::Here(c) => *c,
@@ -827,8 +834,7 @@ impl Hub {
                     node: from.clone(),
                     conn: viewer,
                 });
-                if let Err(refusal) =
-                    self.offer_here(party, &host, session.clone(), sdp, from_addr)
+                if let Err(refusal) = self.offer_here(party, &host, session.clone(), sdp, from_addr)
                 {
                     if let Some(link) = &self.tables().link {
                         link.publish(
@@ -866,7 +872,11 @@ impl Hub {
                     );
                 }
             }
-            Envelope::Relay { to, from: sender, message } => {
+            Envelope::Relay {
+                to,
+                from: sender,
+                message,
+            } => {
                 let remote = Remote {
                     node: from,
                     conn: sender,

@@ -177,9 +177,20 @@ async fn a_viewer_on_one_node_reaches_a_host_on_another() {
         viewer.expect_error(ErrorCode::HostOffline).await,
         Some(third)
     );
-    assert!(b.metric("latchkey_rendezvous_cross_node_messages_total{direction=\"sent\"}").await >= Some(4));
-    assert!(a.metric("latchkey_rendezvous_cross_node_messages_total{direction=\"received\"}").await >= Some(4));
-    assert_eq!(a.metric("latchkey_rendezvous_redis_errors_total").await, Some(0));
+    assert!(
+        b.metric("latchkey_rendezvous_cross_node_messages_total{direction=\"sent\"}")
+            .await
+            >= Some(4)
+    );
+    assert!(
+        a.metric("latchkey_rendezvous_cross_node_messages_total{direction=\"received\"}")
+            .await
+            >= Some(4)
+    );
+    assert_eq!(
+        a.metric("latchkey_rendezvous_redis_errors_total").await,
+        Some(0)
+    );
 }
 
 #[tokio::test]
@@ -201,8 +212,10 @@ async fn registering_on_another_node_replaces_the_connection() {
         ServerMessage::Incoming { session: s, .. } => assert_eq!(s, session),
         other => panic!("expected Incoming, got {other:?}"),
     }
-    a.wait_metric("latchkey_rendezvous_connected_hosts", 0).await;
-    b.wait_metric("latchkey_rendezvous_connected_hosts", 1).await;
+    a.wait_metric("latchkey_rendezvous_connected_hosts", 0)
+        .await;
+    b.wait_metric("latchkey_rendezvous_connected_hosts", 1)
+        .await;
 }
 
 #[tokio::test]
@@ -250,7 +263,7 @@ async fn a_stopped_node_s_hosts_go_offline_and_come_back_elsewhere() {
 #[tokio::test]
 async fn the_registry_survives_a_redis_restart() {
     let mut redis = RedisServer::start();
-    let a = node(&redis, "a").await;
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
     let k = key();
     let id = a.client().await.register(&k).await;
     redis.restart();
@@ -279,6 +292,49 @@ async fn the_registry_survives_a_redis_restart() {
     assert_eq!(again, id);
     let fresh = a.client().await.register(&key()).await;
     assert_ne!(fresh, id);
+
+    // Both nodes subscribe to the bus again: an offer and its answer cross
+    // (an attempt made while a node was still resubscribing is lost: retry).
+    let mut host = a.client().await;
+    let host_id = host.register(&key()).await;
+    let mut viewer = b.client().await;
+    let deadline = tokio::time::Instant::now() + WAIT * 2;
+    let quick = Duration::from_millis(500);
+    loop {
+        if tokio::time::Instant::now() >= deadline {
+            panic!(
+                "the bus did not come back\na: {}\nb: {}\n{}",
+                a.get("/metrics").await.1,
+                b.get("/metrics").await.1,
+                redis.log()
+            );
+        }
+        let session = session_id();
+        offer(&mut viewer, &host_id, &session).await;
+        match tokio::time::timeout(quick, host.recv()).await {
+            Ok(ServerMessage::Incoming { session: s, .. }) if s == session => {}
+            _ => continue,
+        }
+        host.send(&ClientMessage::Answer {
+            session: session.clone(),
+            sdp: "v=0 answer".into(),
+        })
+        .await;
+        // Refusals of earlier attempts may come first.
+        let answered = tokio::time::timeout(quick, async {
+            loop {
+                if let ServerMessage::Answer { session: s, .. } = viewer.recv().await {
+                    if s == session {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+        if answered.is_ok() {
+            break;
+        }
+    }
 }
 
 #[tokio::test]

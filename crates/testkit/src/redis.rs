@@ -85,7 +85,9 @@ impl RedisServer {
                 let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut buf = [0u8; 64];
                 if tcp.write_all(b"PING\r\n").is_ok()
-                    && tcp.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                    && tcp
+                        .read(&mut buf)
+                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
                 {
                     return;
                 }
@@ -103,13 +105,7 @@ impl RedisServer {
 /// `redis-server` on `port`, keeping its AOF in `dir`.
 fn spawn(dir: &Path, port: u16) -> Child {
     Command::new("redis-server")
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--dir",
-        ])
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir"])
         .arg(dir)
         .args([
             "--appendonly",
