@@ -595,7 +595,7 @@ async fn read_bus(
         loop {
             tokio::select! {
                 message = messages.next() => match message {
-                    Some(m) => hub.from_bus(m.get_payload_bytes()),
+                    Some(m) => hub.on_bus_message(m.get_payload_bytes()),
                     None => break,
                 },
                 changed = shutdown.changed() => {

@@ -10,7 +10,7 @@
 //! With several nodes ([`crate::cluster`]), a party of a session may be a
 //! connection on another node ([`Party::There`]): what is for it goes on
 //! that node's bus through [`Link`], queued without blocking, and what
-//! other nodes send here arrives through [`Hub::from_bus`]. Each node keeps
+//! other nodes send here arrives through [`Hub::on_bus_message`]. Each node keeps
 //! its own copy of a session that crosses nodes.
 //!
 //! Messages for another connection go through that connection's bounded
@@ -812,7 +812,7 @@ impl Hub {
     }
 
     /// A message from another node's bus (JSON of a [`Wire`]).
-    pub(crate) fn from_bus(&self, payload: &[u8]) {
+    pub(crate) fn on_bus_message(&self, payload: &[u8]) {
         let wire: Wire = match serde_json::from_slice(payload) {
             Ok(w) => w,
             Err(e) => {
