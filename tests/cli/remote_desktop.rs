@@ -44,25 +44,7 @@ fn viewer_sees_the_hosts_screen() {
 
 /// `connect --screenshot` and the PSNR of what it saved against `expected` (RGBA, full screen).
 fn screenshot_psnr(viewer: &Device, id: &str, rv: &Rendezvous, expected: Vec<u8>) -> f64 {
-    let shot = viewer.dir.with_file_name("shot.png");
-    let run = viewer.connect(
-        id,
-        rv,
-        &[
-            "--password-stdin",
-            "--screenshot",
-            shot.to_str().expect("utf8"),
-        ],
-        Some(&pw()),
-    );
-    assert_eq!(run.code, 0, "{run:?}");
-    let v = json(&run);
-    assert_eq!(
-        (v["width"].clone(), v["height"].clone()),
-        (Value::from(WIDTH), Value::from(HEIGHT))
-    );
-    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
-    read_png(&shot).psnr(&expected).expect("same size")
+    latchkey_e2e::desktop::screenshot_psnr(viewer, id, &rv.url, expected)
 }
 
 /// A window over the whole screen that has the focus and records key presses.

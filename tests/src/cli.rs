@@ -523,6 +523,11 @@ impl Rendezvous {
             cmd.arg("--db").arg(db);
         }
         cmd.args(extra);
+        Self::spawn(cmd)
+    }
+
+    /// Spawn the server `cmd` (listening on 127.0.0.1) and wait until it listens.
+    pub fn spawn(mut cmd: Command) -> Self {
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -36,6 +36,37 @@ pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) 
     v
 }
 
+/// `connect --screenshot` through the rendezvous `url` with the test
+/// password, and the PSNR of what it saved against `expected` (RGBA, the
+/// whole testkit screen).
+pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) -> f64 {
+    use latchkey_media::{Frame, PixelFormat};
+    use latchkey_testkit::{HEIGHT, WIDTH};
+    let shot = viewer.dir.with_file_name("shot.png");
+    let run = viewer.connect_url(
+        id,
+        url,
+        &[
+            "--password-stdin",
+            "--screenshot",
+            shot.to_str().expect("utf8"),
+        ],
+        Some(&format!("{GOOD_PASSWORD}\n")),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
+    assert_eq!(
+        (v["width"].clone(), v["height"].clone()),
+        (
+            serde_json::Value::from(WIDTH),
+            serde_json::Value::from(HEIGHT)
+        )
+    );
+    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
+    read_png(&shot).psnr(&expected).expect("same size")
+}
+
 /// Unattended access with the test password on one more of `host`'s profiles.
 pub fn password_on(host: &Device, profile: &str) {
     host.set_password(profile, GOOD_PASSWORD).ok();

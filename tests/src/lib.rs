@@ -18,6 +18,7 @@
 //! - [`nspawn`]: a booted Debian container (systemd as PID 1) with the .deb installed.
 //! - [`raw_host`], [`raw_viewer`]: hand-driven sides of the handshake that
 //!   send what the real ones never would.
+//! - [`redis`]: a private `redis-server` and `latchkey-rendezvous --redis` nodes on it.
 //! - [`sound`]: a private PulseAudio server (null sink), tones, a WAV's peak frequency and level.
 //! - [`trees`]: a file's hash, a tree's files, links and modes, to compare copies.
 //! - [`webdriver`]: a minimal WebDriver client for the app.
@@ -33,6 +34,7 @@ pub mod desktop_user;
 pub mod nspawn;
 pub mod raw_host;
 pub mod raw_viewer;
+pub mod redis;
 pub mod sound;
 pub mod trees;
 pub mod webdriver;

@@ -124,14 +124,8 @@ async fn measure(o: &Options, setup: &str) -> anyhow::Result<Figures> {
     let dir = tempfile::tempdir().context("a temporary folder")?;
     let (redis, count) = match setup {
         "sqlite" => (None, 1),
-        "redis" => (
-            Some(RedisServer::start(dir.path()).map_err(anyhow::Error::msg)?),
-            1,
-        ),
-        "redis3" => (
-            Some(RedisServer::start(dir.path()).map_err(anyhow::Error::msg)?),
-            3,
-        ),
+        "redis" => (Some(RedisServer::start()), 1),
+        "redis3" => (Some(RedisServer::start()), 3),
         other => bail!("unknown set-up '{other}': sqlite, redis or redis3"),
     };
     let backend = match &redis {
@@ -150,7 +144,7 @@ async fn measure(o: &Options, setup: &str) -> anyhow::Result<Figures> {
     }
     let addrs: Vec<_> = nodes.iter().map(|n| n.addr).collect();
     let node_pids: Vec<u32> = nodes.iter().map(Node::pid).collect();
-    let redis_pids: Vec<u32> = redis.iter().filter_map(RedisServer::pid).collect();
+    let redis_pids: Vec<u32> = redis.iter().map(RedisServer::pid).collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let node_rss_before = proc_stats::total_rss(&node_pids);
     let redis_rss_before = proc_stats::total_rss(&redis_pids);

@@ -11,8 +11,15 @@ pub struct RendezvousArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: String,
     /// SQLite file keeping the ID of every host key (default: in memory, lost on restart).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "redis")]
     pub db: Option<PathBuf>,
+    /// Share IDs, presence and signaling with other nodes through this Redis,
+    /// e.g. redis://127.0.0.1:6379 (run it with appendonly yes: it keeps the IDs).
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// This node's name with --redis (1 to 64 of A-Z a-z 0-9 - _; default: random at each start).
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub node_id: Option<String>,
     /// coturn `static-auth-secret`, to hand out short-lived TURN credentials.
     #[arg(long, value_name = "S", requires = "turn_url")]
     pub turn_secret: Option<String>,
@@ -51,6 +58,10 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
         }
         let config = latchkey_rendezvous::ServerConfig {
             db_path: args.db,
+            redis: args.redis.map(|url| latchkey_rendezvous::RedisConfig {
+                url,
+                node_id: args.node_id,
+            }),
             turn: args
                 .turn_secret
                 .map(|secret| latchkey_rendezvous::TurnConfig {

@@ -212,7 +212,7 @@ impl Connection {
             ClientMessage::Hello { public_key } => return self.hello(public_key).await,
             ClientMessage::Register { signature } => return self.register(signature).await,
             ClientMessage::Lookup { id } => {
-                let online = self.hub.is_online(&id);
+                let online = self.hub.is_online(&id).await;
                 return self.send(ServerMessage::Presence { id, online }).await;
             }
             ClientMessage::Offer { to, session, sdp } => {
@@ -223,7 +223,7 @@ impl Connection {
                     ))
                 } else {
                     let from = self.client.to_canonical().to_string();
-                    match self.hub.offer(me, &to, session, sdp, from) {
+                    match self.hub.offer(me, &to, session, sdp, from).await {
                         Err(r) if r.code == ErrorCode::HostOffline => {
                             Err(offline_or_unknown(self.hub.clone(), &to, r).await)
                         }
@@ -296,23 +296,18 @@ impl Connection {
                 ))
                 .await;
         }
-        let hub = self.hub.clone();
-        let id = match tokio::task::spawn_blocking(move || hub.db().id_for_key(&key)).await {
-            Ok(Ok(id)) => id,
-            Ok(Err(e)) => {
-                error!(error = %e, "ID database");
-                return self
-                    .refuse(Refusal::new(ErrorCode::Unavailable, "ID database error"))
-                    .await;
-            }
+        let id = match self.hub.registry().id_for_key(key).await {
+            Ok(id) => id,
             Err(e) => {
-                error!(error = %e, "ID database task");
+                error!(error = %e, "ID registry");
                 return self
                     .refuse(Refusal::new(ErrorCode::Unavailable, "ID database error"))
                     .await;
             }
         };
-        self.hub.bind_host(self.mailbox.id, id.clone());
+        if let Err(refusal) = self.hub.register_host(self.mailbox.id, id.clone()).await {
+            return self.refuse(refusal).await;
+        }
         info!(conn = self.mailbox.id, %id, key = %key.fingerprint(), peer = %self.peer, "host registered");
         self.stage = Stage::Registered { id: id.clone() };
         self.send(ServerMessage::Registered { id }).await
@@ -379,20 +374,15 @@ impl Connection {
 
 /// Tell an unknown ID from a known host that is not connected.
 async fn offline_or_unknown(hub: Hub, to: &DeviceId, offline: Refusal) -> Refusal {
-    let id = to.clone();
-    match tokio::task::spawn_blocking(move || hub.db().is_known(&id)).await {
-        Ok(Ok(false)) => Refusal {
+    match hub.registry().is_known(to).await {
+        Ok(false) => Refusal {
             code: ErrorCode::UnknownId,
             message: "no host has this ID",
             ..offline
         },
-        Ok(Ok(true)) => offline,
-        Ok(Err(e)) => {
-            error!(error = %e, "ID database");
-            offline
-        }
+        Ok(true) => offline,
         Err(e) => {
-            error!(error = %e, "ID database task");
+            error!(error = %e, "ID registry");
             offline
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Hosts keep a WebSocket open to this server. Each registers by signing a
 //! fresh nonce with its Ed25519 device key; the server binds the key to a
-//! 9-digit ID for good (SQLite) and routes to that connection. Viewers look
+//! 9-digit ID for good (SQLite, or Redis shared by several nodes) and routes
+//! to that connection. Viewers look
 //! an ID up and exchange SDP offers, answers and ICE candidates with the host
 //! through the server, which relays them verbatim: it never sees a password,
 //! token or code, and logs no SDP. It also hands out short-lived TURN
@@ -25,6 +26,22 @@
 //! # }
 //! ```
 //!
+//! Several nodes share one Redis with [`ServerConfig::redis`]:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), latchkey_rendezvous::Error> {
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//! let config = latchkey_rendezvous::ServerConfig {
+//!     redis: Some(latchkey_rendezvous::RedisConfig {
+//!         url: "redis://127.0.0.1:6379".into(),
+//!         node_id: Some("node1".into()),
+//!     }),
+//!     ..Default::default()
+//! };
+//! latchkey_rendezvous::serve(listener, config, std::future::pending()).await
+//! # }
+//! ```
+//!
 //! # Layout
 //!
 //! - `server`: [`serve`] and [`ServerConfig`]: the HTTP routes (`/` and `/ws`
@@ -37,7 +54,11 @@
 //! - `state`: the routing tables shared by all connections (connected hosts,
 //!   sessions, pending deadlines) behind a `std::sync::Mutex` that is never
 //!   held across an `.await`.
+//! - `ids`: the ID registry the connections use, embedded or in Redis.
 //! - `db`: the SQLite table binding IDs to keys (`UNIQUE` both ways).
+//! - `cluster`: several nodes on one Redis ([`RedisConfig`]): the registry
+//!   there, presence (which node holds each host, with node liveness), and
+//!   the pub/sub bus that carries signaling between nodes.
 //! - `turn`: coturn `use-auth-secret` credentials, and [`TurnConfig`].
 //! - `limits`: [`Limits`] and the per-connection token bucket.
 //! - `proxy`: [`TrustedProxy`] and the client address behind a reverse proxy.
@@ -48,7 +69,7 @@
 //! # Behaviour worth knowing
 //!
 //! - A second connection registering the same key takes the ID over; the
-//!   first gets `Error { code: Replaced }` and is closed.
+//!   first gets `Error { code: Replaced }` and is closed (also across nodes).
 //! - A session is pending from the viewer's `Offer` until the host's
 //!   `Answer`; each host may have [`Limits::max_pending_per_host`] of them,
 //!   and they end after [`Limits::pending_timeout`] (both sides get `Bye`).
@@ -61,9 +82,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cluster;
 mod connection;
 mod db;
 mod error;
+mod ids;
 mod limits;
 mod metrics;
 mod proxy;
@@ -71,6 +94,7 @@ mod server;
 mod state;
 mod turn;
 
+pub use cluster::RedisConfig;
 pub use error::Error;
 pub use limits::Limits;
 pub use proxy::{BadCidr, TrustedProxy};

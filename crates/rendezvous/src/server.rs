@@ -23,9 +23,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info};
 
+use crate::cluster::{self, RedisConfig};
 use crate::connection;
 use crate::db::IdStore;
+use crate::ids::IdRegistry;
 use crate::limits::Limits;
+use crate::metrics::{Metrics, NodeInfo};
 use crate::proxy::{client_addr, TrustedProxy};
 use crate::state::Hub;
 use crate::turn::TurnConfig;
@@ -37,6 +40,9 @@ pub struct ServerConfig {
     /// The SQLite file that binds IDs to keys; `None` keeps it in memory, so
     /// every ID is forgotten when the server stops (for tests).
     pub db_path: Option<PathBuf>,
+    /// Share IDs, presence and signaling with other nodes through this
+    /// Redis (then `db_path` must be `None`); `None` runs one node alone.
+    pub redis: Option<RedisConfig>,
     /// TURN credentials to hand out; `None` answers `TurnRequest` with `NoTurn`.
     pub turn: Option<TurnConfig>,
     /// Resource limits.
@@ -58,21 +64,50 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let ServerConfig {
         db_path,
+        redis,
         turn,
         limits,
         trusted_proxies,
     } = config;
     let trusted_proxies: Arc<[TrustedProxy]> = trusted_proxies.into();
-    let db = tokio::task::spawn_blocking(move || IdStore::open(db_path.as_deref()))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let counters = Arc::new(Metrics::default());
+    let (registry, cluster) = match (redis, db_path) {
+        (Some(_), Some(path)) => {
+            return Err(Error::Config(format!(
+                "an SQLite file ({}) and Redis are two stores for the same IDs: give one",
+                path.display()
+            )))
+        }
+        (Some(redis), None) => {
+            let connected = cluster::connect(&redis, counters.clone()).await?;
+            (IdRegistry::Redis(connected.ids.clone()), Some(connected))
+        }
+        (None, db_path) => {
+            let db = tokio::task::spawn_blocking(move || IdStore::open(db_path.as_deref()))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
+            (IdRegistry::Embedded(Arc::new(db)), None)
+        }
+    };
 
     // Tells every connection (and the HTTP side) that the server is shutting down.
     let (notify_shutdown, shutdown_rx) = watch::channel(false);
     // Each connection holds a clone of the sender; `recv` returns `None`
     // once they are all dropped.
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
-    let hub = Hub::new(db, limits, turn, shutdown_rx.clone(), shutdown_complete_tx);
+    let hub = Hub::new(
+        registry,
+        cluster.as_ref().map(|c| c.cluster.clone()),
+        counters,
+        limits,
+        turn,
+        shutdown_rx.clone(),
+        shutdown_complete_tx,
+    );
+    let cluster_tasks = match cluster {
+        Some(connected) => connected.start(hub.clone(), shutdown_rx.clone()),
+        None => Vec::new(),
+    };
     let expiry = tokio::spawn(expire_sessions(hub.clone(), shutdown_rx.clone()));
 
     let app = Router::new()
@@ -121,6 +156,11 @@ pub async fn serve(
     // Every connection has ended when the last sender is gone.
     let _ = shutdown_complete_rx.recv().await;
     expiry.await.map_err(|e| Error::Internal(e.to_string()))?;
+    for task in cluster_tasks {
+        // The writer ends once nothing can queue any more; the others at
+        // the shutdown signal. None may keep `serve` waiting for long.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(6), task).await;
+    }
     info!("stopped");
     served.map_err(Error::Io)
 }
@@ -179,12 +219,17 @@ async fn healthz() -> &'static str {
 /// `GET /metrics`.
 async fn metrics(State(hub): State<Hub>) -> Response {
     let (hosts, connections) = hub.gauges();
+    let info = NodeInfo {
+        node: hub.node(),
+        hosts,
+        connections,
+    };
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        hub.metrics().render(hosts, connections),
+        hub.metrics().render(info),
     )
         .into_response()
 }

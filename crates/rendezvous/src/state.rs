@@ -5,8 +5,13 @@
 //! sit behind one `std::sync::Mutex`, not Tokio's: every critical section
 //! is a few map operations plus non-blocking `try_send`s into the other
 //! connections' outboxes, and **the lock is never held across an `.await`**.
-//! (The ID database has its own lock, see [`crate::db`], and is reached
-//! through `spawn_blocking`.)
+//! (The ID registry is [`crate::ids`].)
+//!
+//! With several nodes ([`crate::cluster`]), a party of a session may be a
+//! connection on another node ([`Party::There`]): what is for it goes on
+//! that node's bus through [`Link`], queued without blocking, and what
+//! other nodes send here arrives through [`Hub::on_bus_message`]. Each node keeps
+//! its own copy of a session that crosses nodes.
 //!
 //! Messages for another connection go through that connection's bounded
 //! outbox. A connection whose outbox is full is not reading what it is sent:
@@ -22,7 +27,8 @@ use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use crate::db::IdStore;
+use crate::cluster::{Cluster, Envelope, Link, Remote, Wire};
+use crate::ids::IdRegistry;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::turn::TurnConfig;
@@ -121,9 +127,11 @@ struct Shared {
     /// The routing tables; see the module comment for the locking rule.
     tables: Mutex<Tables>,
     /// The ID <-> key bindings.
-    db: IdStore,
+    registry: IdRegistry,
+    /// Presence and the bus, when several nodes share Redis.
+    cluster: Option<Cluster>,
     /// Counters for `/metrics`.
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     /// Resource limits.
     limits: Limits,
     /// TURN credentials to hand out, if configured.
@@ -147,12 +155,14 @@ struct Shared {
 struct Tables {
     /// Every open connection.
     conns: HashMap<ConnId, Conn>,
-    /// Registered hosts that are connected: ID -> its connection.
+    /// Registered hosts that are connected here: ID -> its connection.
     hosts: HashMap<DeviceId, ConnId>,
     /// Sessions being relayed, by session identifier.
     sessions: HashMap<String, Session>,
     /// Deadlines of pending (unanswered) sessions, earliest first.
     expirations: BTreeSet<(Instant, String)>,
+    /// To the other nodes, when there are any.
+    link: Option<Link>,
 }
 
 /// One open connection, as seen by the others.
@@ -169,43 +179,68 @@ struct Conn {
     pending: usize,
 }
 
-/// A session between a viewer connection and a host connection.
+/// One side of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Party {
+    /// A connection of this node.
+    Here(ConnId),
+    /// A connection of another node.
+    There(Remote),
+}
+
+/// A session between a viewer and a host.
 struct Session {
-    /// The connection that sent the offer.
-    viewer: ConnId,
-    /// The host's connection.
-    host: ConnId,
+    /// The side that sent the offer.
+    viewer: Party,
+    /// The host's side.
+    host: Party,
     /// While the host has not answered: when the session times out.
     pending_until: Option<Instant>,
 }
 
 impl Session {
-    /// The party that is not `me`, if `me` is a party at all.
-    fn other(&self, me: ConnId) -> Option<ConnId> {
-        if me == self.viewer {
-            Some(self.host)
-        } else if me == self.host {
-            Some(self.viewer)
+    /// The party that is not the connection `me` here, if `me` is a party.
+    fn other(&self, me: ConnId) -> Option<&Party> {
+        if self.viewer == Party::Here(me) {
+            Some(&self.host)
+        } else if self.host == Party::Here(me) {
+            Some(&self.viewer)
         } else {
             None
         }
+    }
+
+    /// Whether `to` here is a party and the other party is on `from`'s
+    /// node. (Only the node is compared: the host's node may have given the
+    /// offer to a newer connection of the same host than presence named.)
+    fn here_for(&self, from: &Remote, to: ConnId) -> bool {
+        let on_node = |p: &Party| matches!(p, Party::There(r) if r.node == from.node);
+        let to = Party::Here(to);
+        (on_node(&self.viewer) && self.host == to) || (on_node(&self.host) && self.viewer == to)
     }
 }
 
 impl Hub {
     /// Shared state for a new server.
     pub(crate) fn new(
-        db: IdStore,
+        registry: IdRegistry,
+        cluster: Option<Cluster>,
+        metrics: Arc<Metrics>,
         limits: Limits,
         turn: Option<TurnConfig>,
         shutdown: watch::Receiver<bool>,
         shutdown_complete: mpsc::Sender<()>,
     ) -> Hub {
+        let tables = Tables {
+            link: cluster.as_ref().map(|c| c.link().clone()),
+            ..Tables::default()
+        };
         Hub {
             shared: Arc::new(Shared {
-                tables: Mutex::new(Tables::default()),
-                db,
-                metrics: Metrics::default(),
+                tables: Mutex::new(tables),
+                registry,
+                cluster,
+                metrics,
                 connection_slots: Arc::new(Semaphore::new(
                     limits.max_connections.min(Semaphore::MAX_PERMITS),
                 )),
@@ -219,9 +254,9 @@ impl Hub {
         }
     }
 
-    /// The ID database.
-    pub(crate) fn db(&self) -> &IdStore {
-        &self.shared.db
+    /// The ID registry.
+    pub(crate) fn registry(&self) -> &IdRegistry {
+        &self.shared.registry
     }
 
     /// The counters.
@@ -237,6 +272,11 @@ impl Hub {
     /// The TURN configuration, if any.
     pub(crate) fn turn(&self) -> Option<&TurnConfig> {
         self.shared.turn.as_ref()
+    }
+
+    /// This node's name, when several nodes share Redis.
+    pub(crate) fn node(&self) -> Option<&str> {
+        self.shared.cluster.as_ref().map(Cluster::node)
     }
 
     /// The routing tables. A panic while they were held is a bug, but
@@ -316,6 +356,9 @@ impl Hub {
         if let Some(host_id) = &conn.host_id {
             if tables.hosts.get(host_id) == Some(&id) {
                 tables.hosts.remove(host_id);
+                if let Some(link) = &tables.link {
+                    link.release(host_id, id);
+                }
             }
         }
         for session in conn.sessions {
@@ -323,6 +366,7 @@ impl Hub {
                 if let Some(other) = ended.other(id) {
                     tables.send(
                         other,
+                        id,
                         ServerMessage::Bye {
                             session,
                             reason: Some("peer disconnected".into()),
@@ -333,9 +377,47 @@ impl Hub {
         }
     }
 
-    /// Connection `conn` is now the host for `id`. A connection that held
-    /// the ID before is told it was replaced and closed.
-    pub(crate) fn bind_host(&self, conn: ConnId, id: DeviceId) {
+    /// Connection `conn` is now the host for `id`, here and (with several
+    /// nodes) for every node. A connection that held the ID before, here or
+    /// on another node, is told it was replaced and closed.
+    pub(crate) async fn register_host(&self, conn: ConnId, id: DeviceId) -> Result<(), Refusal> {
+        self.bind_host(conn, id.clone());
+        let Some(cluster) = &self.shared.cluster else {
+            return Ok(());
+        };
+        match cluster.claim(&id, conn).await {
+            Ok(Some(before)) if before.node != cluster.node() => {
+                debug!(%id, node = %before.node, "host moved here from another node");
+                cluster.link().publish(
+                    &before.node,
+                    Envelope::Replace {
+                        conn: before.conn,
+                        id,
+                    },
+                );
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.metrics().redis_error();
+                warn!(error = %e, "cannot record a host's presence in Redis");
+                let mut tables = self.tables();
+                if tables.hosts.get(&id) == Some(&conn) {
+                    tables.hosts.remove(&id);
+                }
+                if let Some(entry) = tables.conns.get_mut(&conn) {
+                    entry.host_id = None;
+                }
+                Err(Refusal::new(
+                    ErrorCode::Unavailable,
+                    "the shared state is unavailable; try again",
+                ))
+            }
+        }
+    }
+
+    /// Connection `conn` is now the host for `id` on this node.
+    fn bind_host(&self, conn: ConnId, id: DeviceId) {
         let mut tables = self.tables();
         let Some(entry) = tables.conns.get_mut(&conn) else {
             return;
@@ -343,28 +425,37 @@ impl Hub {
         entry.host_id = Some(id.clone());
         if let Some(old) = tables.hosts.insert(id, conn) {
             if old != conn {
-                if let Some(old) = tables.conns.get(&old) {
-                    deliver(
-                        old,
-                        Outgoing::Close {
-                            code: ErrorCode::Replaced,
-                            message: "another connection registered this device key",
-                        },
-                    );
-                }
+                tables.close_replaced(old);
             }
         }
     }
 
-    /// Whether a host with `id` is connected.
-    pub(crate) fn is_online(&self, id: &DeviceId) -> bool {
-        self.tables().hosts.contains_key(id)
+    /// Whether a host with `id` is connected (to any node).
+    pub(crate) async fn is_online(&self, id: &DeviceId) -> bool {
+        if self.tables().hosts.contains_key(id) {
+            return true;
+        }
+        self.locate_elsewhere(id).await.is_some()
     }
 
-    /// Open `session` from `viewer` to the host `to` and hand it the offer.
-    /// `HostOffline` means no host with that ID is connected (the caller
-    /// tells an unknown ID apart with the database).
-    pub(crate) fn offer(
+    /// With several nodes: the host `id` on another node, if its node is alive.
+    async fn locate_elsewhere(&self, id: &DeviceId) -> Option<Remote> {
+        let cluster = self.shared.cluster.as_ref()?;
+        match cluster.locate(id).await {
+            Ok(found) => found.filter(|r| r.node != cluster.node()),
+            Err(e) => {
+                self.metrics().redis_error();
+                warn!(error = %e, "cannot look a host up in Redis");
+                None
+            }
+        }
+    }
+
+    /// Open `session` from `viewer` to the host `to` and hand it the offer,
+    /// on this node or the one holding the host. `HostOffline` means no host
+    /// with that ID is connected (the caller tells an unknown ID apart with
+    /// the registry); refusals from another node arrive later as `Error`s.
+    pub(crate) async fn offer(
         &self,
         viewer: ConnId,
         to: &DeviceId,
@@ -372,11 +463,34 @@ impl Hub {
         sdp: String,
         from_addr: String,
     ) -> Result<(), Refusal> {
+        let here = self.tables().hosts.contains_key(to);
+        if !here {
+            if let Some(remote) = self.locate_elsewhere(to).await {
+                return self.offer_there(viewer, to, remote, session, sdp, from_addr);
+            }
+        }
+        self.offer_here(Party::Here(viewer), to, session, sdp, from_addr)
+    }
+
+    /// When an offer made now times out.
+    fn pending_deadline(&self) -> Instant {
         let now = Instant::now();
         // A configured timeout too large for the clock means "never" (30 years).
-        let deadline = now
-            .checked_add(self.shared.limits.pending_timeout)
-            .unwrap_or_else(|| now + std::time::Duration::from_secs(30 * 365 * 86_400));
+        now.checked_add(self.shared.limits.pending_timeout)
+            .unwrap_or_else(|| now + std::time::Duration::from_secs(30 * 365 * 86_400))
+    }
+
+    /// The offer of `viewer` (here or on another node) to the host `to`
+    /// held here.
+    fn offer_here(
+        &self,
+        viewer: Party,
+        to: &DeviceId,
+        session: String,
+        sdp: String,
+        from_addr: String,
+    ) -> Result<(), Refusal> {
+        let deadline = self.pending_deadline();
         let max_pending = self.shared.limits.max_pending_per_host;
         let mut tables = self.tables();
         if tables.sessions.contains_key(&session) {
@@ -393,7 +507,7 @@ impl Hub {
                 &session,
             ));
         };
-        if host == viewer {
+        if viewer == Party::Here(host) {
             return Err(Refusal::about(
                 ErrorCode::Malformed,
                 "a host cannot open a session with itself",
@@ -424,24 +538,81 @@ impl Hub {
                 sdp,
             }),
         );
-        if let Some(viewer_conn) = tables.conns.get_mut(&viewer) {
-            viewer_conn.sessions.insert(session.clone());
+        if let Party::Here(viewer) = viewer {
+            if let Some(viewer_conn) = tables.conns.get_mut(&viewer) {
+                viewer_conn.sessions.insert(session.clone());
+            }
         }
-        let first = tables
-            .expirations
-            .first()
-            .is_none_or(|(earliest, _)| deadline < *earliest);
-        tables.expirations.insert((deadline, session.clone()));
+        let first = tables.add_deadline(deadline, &session);
         tables.sessions.insert(
             session,
             Session {
                 viewer,
-                host,
+                host: Party::Here(host),
                 pending_until: Some(deadline),
             },
         );
         drop(tables);
         self.shared.metrics.session_relayed();
+        if first {
+            self.shared.expiry_changed.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The offer of `viewer` here to the host `to` held by `remote`: this
+    /// node keeps its copy of the session (with the same deadline), the
+    /// host's node gets the offer.
+    fn offer_there(
+        &self,
+        viewer: ConnId,
+        to: &DeviceId,
+        remote: Remote,
+        session: String,
+        sdp: String,
+        from_addr: String,
+    ) -> Result<(), Refusal> {
+        let deadline = self.pending_deadline();
+        let mut tables = self.tables();
+        if tables.sessions.contains_key(&session) {
+            return Err(Refusal::about(
+                ErrorCode::Malformed,
+                "this session identifier is already in use",
+                &session,
+            ));
+        }
+        let Some(link) = tables.link.clone() else {
+            return Err(Refusal::about(
+                ErrorCode::HostOffline,
+                "the host is not connected",
+                &session,
+            ));
+        };
+        let Some(viewer_conn) = tables.conns.get_mut(&viewer) else {
+            // The viewer left meanwhile; nobody to answer.
+            return Ok(());
+        };
+        viewer_conn.sessions.insert(session.clone());
+        let first = tables.add_deadline(deadline, &session);
+        link.publish(
+            &remote.node,
+            Envelope::Offer {
+                viewer,
+                host: to.clone(),
+                session: session.clone(),
+                sdp,
+                from_addr,
+            },
+        );
+        tables.sessions.insert(
+            session,
+            Session {
+                viewer: Party::Here(viewer),
+                host: Party::There(remote),
+                pending_until: Some(deadline),
+            },
+        );
+        drop(tables);
         if first {
             self.shared.expiry_changed.notify_one();
         }
@@ -455,13 +626,14 @@ impl Hub {
     /// flood of offers ("host busy") must not lose its answers to real viewers.
     pub(crate) fn is_host_reply(&self, conn: ConnId, message: &ClientMessage) -> bool {
         let tables = self.tables();
+        let me = Party::Here(conn);
         match message {
             ClientMessage::Answer { session, .. } => tables
                 .sessions
                 .get(session)
-                .is_some_and(|s| s.host == conn && s.pending_until.is_some()),
+                .is_some_and(|s| s.host == me && s.pending_until.is_some()),
             ClientMessage::Bye { session, .. } => {
-                tables.sessions.get(session).is_some_and(|s| s.host == conn)
+                tables.sessions.get(session).is_some_and(|s| s.host == me)
             }
             _ => false,
         }
@@ -470,27 +642,20 @@ impl Hub {
     /// The host's answer: the session is no longer pending; the viewer gets it.
     pub(crate) fn answer(&self, host: ConnId, session: String, sdp: String) -> Result<(), Refusal> {
         let mut tables = self.tables();
-        let Tables {
-            sessions,
-            expirations,
-            conns,
-            ..
-        } = &mut *tables;
-        let Some(s) = sessions.get_mut(&session).filter(|s| s.host == host) else {
+        let Some(s) = tables
+            .sessions
+            .get(&session)
+            .filter(|s| s.host == Party::Here(host))
+        else {
             return Err(Refusal::about(
                 ErrorCode::UnknownSession,
                 "no such session offered to this host",
                 &session,
             ));
         };
-        let viewer = s.viewer;
-        if let Some(deadline) = s.pending_until.take() {
-            expirations.remove(&(deadline, session.clone()));
-            if let Some(h) = conns.get_mut(&host) {
-                h.pending = h.pending.saturating_sub(1);
-            }
-        }
-        tables.send(viewer, ServerMessage::Answer { session, sdp });
+        let viewer = s.viewer.clone();
+        tables.answered(&session);
+        tables.send(&viewer, host, ServerMessage::Answer { session, sdp });
         Ok(())
     }
 
@@ -502,14 +667,23 @@ impl Hub {
         candidate: String,
     ) -> Result<(), Refusal> {
         let tables = self.tables();
-        let Some(other) = tables.sessions.get(&session).and_then(|s| s.other(from)) else {
+        let Some(other) = tables
+            .sessions
+            .get(&session)
+            .and_then(|s| s.other(from))
+            .cloned()
+        else {
             return Err(Refusal::about(
                 ErrorCode::UnknownSession,
                 "no such session on this connection",
                 &session,
             ));
         };
-        tables.send(other, ServerMessage::Candidate { session, candidate });
+        tables.send(
+            &other,
+            from,
+            ServerMessage::Candidate { session, candidate },
+        );
         Ok(())
     }
 
@@ -521,7 +695,12 @@ impl Hub {
         reason: Option<String>,
     ) -> Result<(), Refusal> {
         let mut tables = self.tables();
-        let Some(other) = tables.sessions.get(&session).and_then(|s| s.other(from)) else {
+        let Some(other) = tables
+            .sessions
+            .get(&session)
+            .and_then(|s| s.other(from))
+            .cloned()
+        else {
             return Err(Refusal::about(
                 ErrorCode::UnknownSession,
                 "no such session on this connection",
@@ -529,7 +708,7 @@ impl Hub {
             ));
         };
         tables.end_session(&session);
-        tables.send(other, ServerMessage::Bye { session, reason });
+        tables.send(&other, from, ServerMessage::Bye { session, reason });
         Ok(())
     }
 
@@ -543,9 +722,15 @@ impl Hub {
             }
             debug!(session = %session, "pending session timed out");
             if let Some(ended) = tables.end_session(&session) {
-                for party in [ended.viewer, ended.host] {
+                for (party, other) in [(&ended.viewer, &ended.host), (&ended.host, &ended.viewer)] {
+                    // A remote party is told on behalf of the party here.
+                    let from = match other {
+                        Party::Here(c) => *c,
+                        Party::There(_) => 0,
+                    };
                     tables.send(
                         party,
+                        from,
                         ServerMessage::Bye {
                             session: session.clone(),
                             reason: Some("timed out waiting for the host".into()),
@@ -571,28 +756,265 @@ impl Hub {
         let tables = self.tables();
         (tables.hosts.len(), tables.conns.len())
     }
+
+    /// The hosts held here, to refresh their presence.
+    pub(crate) fn local_hosts(&self) -> Vec<(DeviceId, ConnId)> {
+        let tables = self.tables();
+        tables
+            .hosts
+            .iter()
+            .map(|(id, conn)| (id.clone(), *conn))
+            .collect()
+    }
+
+    /// The other nodes that sessions here go to.
+    pub(crate) fn remote_nodes(&self) -> BTreeSet<String> {
+        let tables = self.tables();
+        tables
+            .sessions
+            .values()
+            .flat_map(|s| [&s.viewer, &s.host])
+            .filter_map(|p| match p {
+                Party::There(r) => Some(r.node.clone()),
+                Party::Here(_) => None,
+            })
+            .collect()
+    }
+
+    /// `node` died: its sessions with parties here end (they get a `Bye`).
+    pub(crate) fn node_gone(&self, node: &str) {
+        let mut tables = self.tables();
+        let gone: Vec<String> = tables
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                [&s.viewer, &s.host]
+                    .into_iter()
+                    .any(|p| matches!(p, Party::There(r) if r.node == node))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for session in gone {
+            if let Some(ended) = tables.end_session(&session) {
+                for party in [&ended.viewer, &ended.host] {
+                    if let Party::Here(c) = party {
+                        tables.send_here(
+                            *c,
+                            ServerMessage::Bye {
+                                session: session.clone(),
+                                reason: Some("peer disconnected".into()),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A message from another node's bus (JSON of a [`Wire`]).
+    pub(crate) fn on_bus_message(&self, payload: &[u8]) {
+        let wire: Wire = match serde_json::from_slice(payload) {
+            Ok(w) => w,
+            Err(e) => {
+                warn!(error = %e, "ignoring a malformed message on the bus");
+                return;
+            }
+        };
+        self.metrics().cross_node_received();
+        let from = wire.from;
+        match wire.body {
+            Envelope::Offer {
+                viewer,
+                host,
+                session,
+                sdp,
+                from_addr,
+            } => {
+                let party = Party::There(Remote {
+                    node: from.clone(),
+                    conn: viewer,
+                });
+                if let Err(refusal) = self.offer_here(party, &host, session.clone(), sdp, from_addr)
+                {
+                    if let Some(link) = &self.tables().link {
+                        link.publish(
+                            &from,
+                            Envelope::Refused {
+                                viewer,
+                                session,
+                                code: refusal.code,
+                                message: refusal.message.to_owned(),
+                            },
+                        );
+                    }
+                }
+            }
+            Envelope::Refused {
+                viewer,
+                session,
+                code,
+                message,
+            } => {
+                let mut tables = self.tables();
+                let ours = tables.sessions.get(&session).is_some_and(|s| {
+                    s.viewer == Party::Here(viewer)
+                        && matches!(&s.host, Party::There(r) if r.node == from)
+                });
+                if ours {
+                    tables.end_session(&session);
+                    tables.send_here(
+                        viewer,
+                        ServerMessage::Error {
+                            code,
+                            message,
+                            session: Some(session),
+                        },
+                    );
+                }
+            }
+            Envelope::Relay {
+                to,
+                from: sender,
+                message,
+            } => {
+                let remote = Remote {
+                    node: from,
+                    conn: sender,
+                };
+                self.relayed(&remote, to, message);
+            }
+            Envelope::Replace { conn, id } => {
+                let mut tables = self.tables();
+                if tables.hosts.get(&id) == Some(&conn) {
+                    tables.hosts.remove(&id);
+                    tables.close_replaced(conn);
+                }
+            }
+        }
+    }
+
+    /// `message` of a session from `from` on another node for `to` here.
+    fn relayed(&self, from: &Remote, to: ConnId, message: ServerMessage) {
+        let session = match &message {
+            ServerMessage::Answer { session, .. }
+            | ServerMessage::Candidate { session, .. }
+            | ServerMessage::Bye { session, .. } => session.clone(),
+            _ => {
+                debug!("ignoring a relayed message that is not part of a session");
+                return;
+            }
+        };
+        let mut tables = self.tables();
+        if !tables
+            .sessions
+            .get(&session)
+            .is_some_and(|s| s.here_for(from, to))
+        {
+            debug!(session = %session, "relayed message for a session gone here");
+            return;
+        }
+        match &message {
+            ServerMessage::Answer { .. } => {
+                tables.answered(&session);
+                // Candidates go to the connection that answered.
+                if let Some(s) = tables.sessions.get_mut(&session) {
+                    if matches!(s.host, Party::There(_)) {
+                        s.host = Party::There(from.clone());
+                    }
+                }
+            }
+            ServerMessage::Bye { .. } => {
+                tables.end_session(&session);
+            }
+            _ => {}
+        }
+        tables.send_here(to, message);
+    }
 }
 
 impl Tables {
-    /// Forget `session` everywhere; the session, if it existed.
+    /// Add a pending deadline; whether it is now the earliest.
+    fn add_deadline(&mut self, deadline: Instant, session: &str) -> bool {
+        let first = self
+            .expirations
+            .first()
+            .is_none_or(|(earliest, _)| deadline < *earliest);
+        self.expirations.insert((deadline, session.to_owned()));
+        first
+    }
+
+    /// `session` got its answer: no longer pending.
+    fn answered(&mut self, session: &str) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        if let Some(deadline) = s.pending_until.take() {
+            let host = s.host.clone();
+            self.expirations.remove(&(deadline, session.to_owned()));
+            if let Party::Here(host) = host {
+                if let Some(h) = self.conns.get_mut(&host) {
+                    h.pending = h.pending.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Forget `session` everywhere here; the session, if it existed.
     fn end_session(&mut self, session: &str) -> Option<Session> {
         let ended = self.sessions.remove(session)?;
         if let Some(deadline) = ended.pending_until {
             self.expirations.remove(&(deadline, session.to_owned()));
-            if let Some(host) = self.conns.get_mut(&ended.host) {
-                host.pending = host.pending.saturating_sub(1);
+            if let Party::Here(host) = &ended.host {
+                if let Some(host) = self.conns.get_mut(host) {
+                    host.pending = host.pending.saturating_sub(1);
+                }
             }
         }
-        for party in [ended.viewer, ended.host] {
-            if let Some(conn) = self.conns.get_mut(&party) {
-                conn.sessions.remove(session);
+        for party in [&ended.viewer, &ended.host] {
+            if let Party::Here(party) = party {
+                if let Some(conn) = self.conns.get_mut(party) {
+                    conn.sessions.remove(session);
+                }
             }
         }
         Some(ended)
     }
 
-    /// Queue `message` for connection `to`, if it is still there.
-    fn send(&self, to: ConnId, message: ServerMessage) {
+    /// Tell connection `old` here that another connection took its ID.
+    fn close_replaced(&self, old: ConnId) {
+        if let Some(old) = self.conns.get(&old) {
+            deliver(
+                old,
+                Outgoing::Close {
+                    code: ErrorCode::Replaced,
+                    message: "another connection registered this device key",
+                },
+            );
+        }
+    }
+
+    /// Queue `message` for `to`: a connection here (if it is still there),
+    /// or one on another node, sent on behalf of `from` here.
+    fn send(&self, to: &Party, from: ConnId, message: ServerMessage) {
+        match to {
+            Party::Here(to) => self.send_here(*to, message),
+            Party::There(remote) => {
+                if let Some(link) = &self.link {
+                    link.publish(
+                        &remote.node,
+                        Envelope::Relay {
+                            to: remote.conn,
+                            from,
+                            message,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Queue `message` for connection `to` here, if it is still there.
+    fn send_here(&self, to: ConnId, message: ServerMessage) {
         if let Some(conn) = self.conns.get(&to) {
             deliver(conn, Outgoing::Message(message));
         }

@@ -2,7 +2,8 @@
 //! Xvfb per test, drawing RGBA pixels on it with x11rb, and a synthetic,
 //! desktop-like picture; `desk`: an Xorg dummy server and the person at its
 //! desk (a second XInput2 master); `sound`: a private PulseAudio server with a
-//! null sink, and tones played into it; `redis`: a private redis-server.
+//! null sink, and tones played into it; `redis`: a private `redis-server`
+//! with its AOF in a temporary directory.
 
 pub mod desk;
 pub mod redis;

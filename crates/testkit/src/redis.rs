@@ -1,116 +1,136 @@
-//! A private `redis-server` (Debian's) on a free loopback port, with its data
-//! (the append-only file) in a folder of the caller's, for tests and
-//! benchmarks of the rendezvous's Redis mode. Killed on drop; `restart` stops
-//! it and starts it again on the same port and data, as a crash and a
-//! restart of the real service would.
+//! A private `redis-server` for tests: on a free loopback port, its AOF
+//! (`appendonly yes`, `appendfsync always`) in a temporary directory, killed
+//! on drop. [`RedisServer::restart`] kills it hard (SIGKILL) and starts it
+//! again on the same port and directory: what it kept is what the AOF kept.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long `redis-server` may take to answer `PING` after starting.
+const READY_WITHIN: Duration = Duration::from_secs(10);
+
 /// A running `redis-server`.
 pub struct RedisServer {
-    child: Option<Child>,
-    dir: PathBuf,
-    /// Its port on 127.0.0.1.
-    pub port: u16,
+    /// The process.
+    child: Child,
+    /// Its data (the AOF) and log.
+    dir: tempfile::TempDir,
+    /// Where it listens.
+    pub addr: SocketAddr,
 }
 
 impl RedisServer {
-    /// Start one with AOF on (`appendfsync always`: every write on disk before
-    /// the answer), keeping its files in `dir`.
-    pub fn start(dir: &Path) -> Result<RedisServer, String> {
-        let mut server = RedisServer {
-            child: None,
-            dir: dir.to_path_buf(),
-            port: crate::free_port()?,
-        };
-        server.spawn()?;
-        Ok(server)
+    /// Start one on a free port of 127.0.0.1. Panics (it is a test) when
+    /// `redis-server` is missing or does not answer within 10 s.
+    pub fn start() -> RedisServer {
+        let dir = tempfile::tempdir().expect("temp dir for redis");
+        let port = crate::free_port().expect("free port");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = spawn(dir.path(), port);
+        let server = RedisServer { child, dir, addr };
+        server.wait_ready();
+        server
     }
 
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://{}", self.addr)
     }
 
     /// Its process ID (for memory and CPU readings).
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
-    /// Kill it (SIGKILL: no last save) and start it again on the same port
-    /// and files; returns once it answers.
-    pub fn restart(&mut self) -> Result<(), String> {
-        self.kill();
-        self.spawn()
-    }
-
-    fn spawn(&mut self) -> Result<(), String> {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port"])
-            .arg(self.port.to_string())
-            .arg("--dir")
-            .arg(&self.dir)
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--protected-mode",
-                "yes",
-                "--maxclients",
-                "10000",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                format!("cannot start redis-server (apt-get install redis-server): {e}")
-            })?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.ping() {
-                return Ok(());
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                return Err(format!("redis-server exited at start: {status}"));
-            }
+    /// Kill it hard and start it again on the same port, with the same AOF.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let deadline = Instant::now() + READY_WITHIN;
+        // The port is free again once the old process is reaped.
+        while TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_ok()
+            && Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!(
-            "redis-server on port {} did not answer in 20 s",
-            self.port
-        ))
+        self.child = spawn(self.dir.path(), self.addr.port());
+        self.wait_ready();
     }
 
-    /// Whether it answers `PING` with `PONG`.
-    fn ping(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let mut answer = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok()
-            && s.read_exact(&mut answer).is_ok()
-            && &answer == b"+PONG\r\n"
+    /// Send one command in RESP (inline form) and return the raw reply.
+    pub fn command(&self, line: &str) -> String {
+        let mut tcp =
+            TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).expect("redis answers");
+        tcp.set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        tcp.write_all(format!("{line}\r\n").as_bytes())
+            .expect("write");
+        let mut buf = [0u8; 4096];
+        let n = tcp.read(&mut buf).expect("reply");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+    /// Its log, for a failing test's message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    /// Wait until it answers `PING`.
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            if let Ok(mut tcp) = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200))
+            {
+                let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = [0u8; 64];
+                if tcp.write_all(b"PING\r\n").is_ok()
+                    && tcp
+                        .read(&mut buf)
+                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer within {READY_WITHIN:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
+/// `redis-server` on `port`, keeping its AOF in `dir`.
+fn spawn(dir: &Path, port: u16) -> Child {
+    Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir"])
+        .arg(dir)
+        .args([
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server (scripts/setup.sh installs it)")
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        self.kill();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -145,6 +145,9 @@ async fn serve_rendezvous(
     let limit = Arc::new(Semaphore::new(MAX_SESSIONS));
     let per_addr = AddrSlots::default();
     let mut backoff = Duration::from_secs(1);
+    // With several rendezvous nodes: the one to try first. After losing a
+    // node, the host tries the next one first (the nodes share its ID).
+    let mut node = 0;
     let report = |p: Presence| {
         if let Some(tx) = &options.presence {
             tx.send_replace(p);
@@ -152,8 +155,8 @@ async fn serve_rendezvous(
     };
     loop {
         report(Presence::Connecting);
-        match SignalSocket::connect(&options.rendezvous).await {
-            Ok(mut socket) => match socket.register(&device_key).await {
+        match SignalSocket::connect_from(&options.rendezvous, node).await {
+            Ok((mut socket, reached)) => match socket.register(&device_key).await {
                 Ok(id) => {
                     backoff = Duration::from_secs(1);
                     remember_id(config, &id)?;
@@ -163,8 +166,10 @@ async fn serve_rendezvous(
                     serve_connection(socket, &shared, &device_key, &limit, &per_addr).await;
                     tracing::warn!("lost the rendezvous; reconnecting");
                     report(Presence::Offline("lost the rendezvous server".into()));
+                    node = reached + 1;
                 }
                 Err(e) => {
+                    node = reached + 1;
                     tracing::warn!(error = %e, "registration failed");
                     report(Presence::Offline(format!("registration failed: {e}")));
                 }
