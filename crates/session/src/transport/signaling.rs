@@ -100,7 +100,9 @@ impl SignalSocket {
 
     /// Connect to one URL within `limit`.
     async fn connect_one(url: &str, limit: Duration) -> Result<Self, String> {
-        let attempt = tokio_tungstenite::connect_async(url);
+        // Nagle off: an offer and the ICE candidates right behind it are
+        // small frames that must not wait for the server's delayed ACK.
+        let attempt = tokio_tungstenite::connect_async_with_config(url, None, true);
         let (ws, _) = tokio::time::timeout(limit, attempt)
             .await
             .map_err(|_| format!("{url}: no answer within {}s", limit.as_secs()))?
