@@ -31,6 +31,7 @@ packages=(
   xinput x11-xserver-utils xterm   # tests: XInput2 masters (the person at the desk), xrandr, a terminal the desk types into
   xscreensaver                     # tests: a real locker for lock on session end (the host locks with xscreensaver-command)
   cups cups-client cups-filters poppler-utils  # remote print: a real cupsd, lp/lpstat/lpadmin, the PDF filters, pdftotext in tests
+  coturn iproute2 openssl          # tests: a real TURN relay (use-auth-secret, TLS on a test CA) and network namespaces with no default route
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 

@@ -1,11 +1,30 @@
 //! `latchkey rendezvous` and `latchkey-rendezvous`: run the ID and signaling
 //! server in the foreground until SIGINT or SIGTERM.
 
-use clap::Args;
-use std::path::PathBuf;
+use clap::{ArgGroup, Args};
+use std::path::{Path, PathBuf};
+
+/// Exit code when the TURN secret file is refused (as the CLI's USAGE: refused input).
+pub const EXIT_BAD_SECRET_FILE: u8 = 2;
+
+/// Why the server did not run, and its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// The process's exit code.
+    pub code: u8,
+    /// One line for people.
+    pub message: String,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure { code: 1, message }
+    }
+}
 
 /// Options of the rendezvous server.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("turn_source").args(["turn_secret", "turn_secret_file"])))]
 pub struct RendezvousArgs {
     /// Address to listen on, e.g. 127.0.0.1:8765 (serves ws://127.0.0.1:8765).
     #[arg(long, value_name = "ADDR")]
@@ -13,11 +32,19 @@ pub struct RendezvousArgs {
     /// SQLite file keeping the ID of every host key (default: in memory, lost on restart).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
-    /// coturn `static-auth-secret`, to hand out short-lived TURN credentials.
+    /// File holding coturn's `static-auth-secret` (read once at start; one
+    /// trailing newline ignored; must not be readable by other users), to
+    /// hand out short-lived TURN credentials.
+    #[arg(long, value_name = "FILE", requires = "turn_url")]
+    pub turn_secret_file: Option<PathBuf>,
+    /// Deprecated: the secret itself, visible to every user in the process
+    /// list. Use --turn-secret-file.
     #[arg(long, value_name = "S", requires = "turn_url")]
     pub turn_secret: Option<String>,
-    /// TURN URL given with the credentials (repeatable), e.g. turn:turn.example.org:3478.
-    #[arg(long, value_name = "URL", requires = "turn_secret")]
+    /// TURN URL given with the credentials (repeatable), e.g.
+    /// turn:turn.example.org:3478, turn:turn.example.org:3478?transport=tcp,
+    /// turns:turn.example.org:5349.
+    #[arg(long, value_name = "URL", requires = "turn_source")]
     pub turn_url: Vec<String>,
     /// A reverse proxy's address range, e.g. 127.0.0.1/32 (repeatable): its
     /// Forwarded / X-Forwarded-For headers give the client's address; nobody
@@ -26,8 +53,46 @@ pub struct RendezvousArgs {
     pub trusted_proxy: Vec<latchkey_rendezvous::TrustedProxy>,
 }
 
-/// Run the server; returns the process exit code.
-pub fn run(args: RendezvousArgs) -> Result<(), String> {
+/// The TURN secret in `path`: refused when other users may read or write
+/// the file, or when it is empty; one trailing newline is not part of it.
+pub fn read_turn_secret(path: &Path) -> Result<String, Failure> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let refuse = |message: String| Failure {
+        code: EXIT_BAD_SECRET_FILE,
+        message,
+    };
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).map_err(|e| refuse(format!("cannot read the TURN secret file {shown}: {e}")))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(refuse(format!(
+            "the TURN secret file {shown} is open to every user (mode {mode:04o}): \
+             make it private, e.g. chmod 600 {shown}"
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| refuse(format!("cannot read the TURN secret file {shown}: {e}")))?;
+    let secret = text
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&text);
+    if secret.trim().is_empty() {
+        return Err(refuse(format!("the TURN secret file {shown} is empty")));
+    }
+    Ok(secret.to_string())
+}
+
+/// Run the server until SIGINT or SIGTERM.
+pub fn run(args: RendezvousArgs) -> Result<(), Failure> {
+    let secret = match (&args.turn_secret_file, args.turn_secret) {
+        (Some(path), _) => Some(read_turn_secret(path)?),
+        (None, Some(secret)) => {
+            tracing::warn!("--turn-secret is deprecated: every user can read it in the process list; use --turn-secret-file");
+            Some(secret)
+        }
+        (None, None) => None,
+    };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async move {
@@ -37,9 +102,7 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let config = latchkey_rendezvous::ServerConfig {
             db_path: args.db,
-            turn: args
-                .turn_secret
-                .map(|secret| latchkey_rendezvous::TurnConfig {
+            turn: secret.map(|secret| latchkey_rendezvous::TurnConfig {
                     secret,
                     urls: args.turn_url,
                     ttl_s: 3600,
@@ -52,6 +115,7 @@ pub fn run(args: RendezvousArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     })
+    .map_err(Failure::from)
 }
 
 /// Resolves on SIGINT or SIGTERM.
