@@ -113,6 +113,7 @@ fn last_json(run: &Run) -> Value {
 /// A site with a host in A on an X screen, coturn serving `turn_url`, and a
 /// picture on the screen.
 struct Hosted {
+    device: Device,
     host: Proc,
     picture: Vec<u8>,
     _x: Xvfb,
@@ -133,8 +134,9 @@ fn hosted(turn_url: &str, tls: bool) -> Hosted {
     } else {
         Vec::new()
     };
-    let (_device, host) = host_in(&r.site.a, &x, &r.rv, &env);
+    let (device, host) = host_in(&r.site.a, &x, &r.rv, &env);
     Hosted {
+        device,
         host,
         picture,
         _x: x,
@@ -152,7 +154,13 @@ fn session_through(turn_url: &str, tls: bool) {
         viewer = viewer.with_env("SSL_CERT_FILE", &h.r.coturn.ca);
     }
     let (run, shot) = screenshot(&viewer, h.host.id(), &h.r.rv);
-    assert_eq!(run.code, 0, "{run:?}\ncoturn: {}", h.r.coturn.log());
+    assert_eq!(
+        run.code,
+        0,
+        "{run:?}\nhost audit: {}\ncoturn: {}",
+        h.device.run(&["audit", "--json"]).stdout,
+        h.r.coturn.log()
+    );
     let v = last_json(&run);
     let ice = &v["ice"];
     assert!(

@@ -502,6 +502,13 @@ impl VideoIn {
         }
     }
 
+    /// Ask the host for a keyframe now: when nothing came at all, no gap in
+    /// the packets ever asks for one (a first keyframe lost whole, e.g. over
+    /// a relay before the track was set up, on an idle screen).
+    pub async fn ask_keyframe(&self) {
+        Self::request_keyframe(&self.track).await;
+    }
+
     /// RTP payload bytes received so far (for bitrate figures).
     pub fn bytes_received(&self) -> u64 {
         self.bytes
