@@ -80,6 +80,9 @@ fn relayed(turn_url: &str, coturn_secret: &str, rendezvous_secret: &str) -> Rela
 /// A host in namespace A sharing `x`, a password on `default`, unattended on.
 fn host_in(ns: &Netns, x: &Xvfb, rv: &Rendezvous, env: &[(&str, &Path)]) -> (Device, Proc) {
     let mut host = Device::file().in_netns(ns);
+    if let Ok(filter) = std::env::var("TURN_TEST_LOG") {
+        host = host.with_env("LATCHKEY_LOG", filter);
+    }
     for (k, v) in env {
         host = host.with_env(k, v);
     }
@@ -145,11 +148,19 @@ fn hosted(turn_url: &str, tls: bool) -> Hosted {
 }
 
 /// The whole check: a session through coturn at `turn_url`, a relay
-/// candidate selected, the host's screen seen.
-fn session_through(turn_url: &str, tls: bool) {
+/// candidate selected, the host's screen seen. `viewer_relay_only`: the
+/// viewer offers relay candidates only (LATCHKEY_ICE_RELAY_ONLY=1), so media
+/// reaches it through its own allocation.
+fn session_through(turn_url: &str, tls: bool, viewer_relay_only: bool) {
     let started = Instant::now();
     let h = hosted(turn_url, tls);
     let mut viewer = Device::file().in_netns(&h.r.site.b);
+    if let Ok(filter) = std::env::var("TURN_TEST_LOG") {
+        viewer = viewer.with_env("LATCHKEY_LOG", filter);
+    }
+    if viewer_relay_only {
+        viewer = viewer.with_env("LATCHKEY_ICE_RELAY_ONLY", "1");
+    }
     if tls {
         viewer = viewer.with_env("SSL_CERT_FILE", &h.r.coturn.ca);
     }
@@ -157,8 +168,9 @@ fn session_through(turn_url: &str, tls: bool) {
     assert_eq!(
         run.code,
         0,
-        "{run:?}\nhost audit: {}\ncoturn: {}",
+        "{run:?}\nhost audit: {}\nhost log: {}\ncoturn: {}",
         h.device.run(&["audit", "--json"]).stdout,
+        h.host.stderr_so_far(),
         h.r.coturn.log()
     );
     let v = last_json(&run);
@@ -167,6 +179,9 @@ fn session_through(turn_url: &str, tls: bool) {
         ice["local"] == "relay" || ice["remote"] == "relay",
         "ICE did not select a relay candidate: {ice}"
     );
+    if viewer_relay_only {
+        assert_eq!(ice["local"], "relay", "{ice}");
+    }
     let expected =
         Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, h.picture.clone()).expect("frame");
     let psnr = read_png(&shot).psnr(&expected).expect("same size");
@@ -179,7 +194,14 @@ fn session_through(turn_url: &str, tls: bool) {
 
 #[test]
 fn session_forms_through_coturn_over_udp() {
-    session_through(&format!("turn:{SERVICE_IP}:{}", coturn::PORT), false);
+    session_through(&format!("turn:{SERVICE_IP}:{}", coturn::PORT), false, false);
+}
+
+/// The viewer's own relay carries the host's media to it (the path where a
+/// keyframe used to be dropped before its track was announced).
+#[test]
+fn session_forms_with_the_viewer_on_its_relay_only() {
+    session_through(&format!("turn:{SERVICE_IP}:{}", coturn::PORT), false, true);
 }
 
 #[test]
@@ -187,19 +209,21 @@ fn session_forms_through_coturn_over_tcp() {
     session_through(
         &format!("turn:{SERVICE_IP}:{}?transport=tcp", coturn::PORT),
         false,
+        true,
     );
 }
 
 #[test]
 fn session_forms_through_coturn_over_tls() {
-    session_through(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), true);
+    session_through(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), true, true);
 }
 
 /// A viewer that does not trust coturn's certificate cannot relay, and says
 /// that TLS with the TURN server failed.
 #[test]
 fn an_untrusted_turn_certificate_is_named() {
-    let h = hosted(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), true);
+    // Neither peer trusts it: no relay on either side.
+    let h = hosted(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), false);
     let viewer = Device::file().in_netns(&h.r.site.b);
     let (run, _) = screenshot(&viewer, h.host.id(), &h.r.rv);
     let v = refused(&run, "host_offline", 6);

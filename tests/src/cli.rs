@@ -248,9 +248,6 @@ impl Device {
             }
             None => Command::new(crate::bins::latchkey()),
         };
-        for (key, value) in &self.env {
-            cmd.env(key, value);
-        }
         cmd.arg("--config-dir")
             .arg(&self.dir)
             .arg("--secret-store")
@@ -261,6 +258,9 @@ impl Device {
             .env_remove("LATCHKEY_LOG");
         if let Some(bus) = &self.bus {
             cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
         }
         cmd
     }
@@ -484,6 +484,11 @@ impl Proc {
                 ),
             }
         }
+    }
+
+    /// What it wrote on stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The registered ID of a host.

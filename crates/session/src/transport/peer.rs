@@ -24,7 +24,8 @@ use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCCertificate,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceTransportPolicy, RTCPeerConnectionState,
+    RTCSessionDescription,
     SettingEngineBuilder,
 };
 
@@ -148,6 +149,13 @@ pub fn bind_addrs() -> Vec<String> {
     }
 }
 
+/// Whether ICE may use relay candidates only (`LATCHKEY_ICE_RELAY_ONLY=1`):
+/// this side's addresses are then never offered, and every path goes
+/// through the TURN server.
+fn relay_only() -> bool {
+    std::env::var("LATCHKEY_ICE_RELAY_ONLY").is_ok_and(|v| v == "1")
+}
+
 /// A certificate's DTLS fingerprint as SDP writes it: SHA-256 of its DER,
 /// lowercase hex pairs joined by colons.
 pub fn der_fingerprint(der: &[u8]) -> String {
@@ -259,10 +267,13 @@ impl Peer {
             .build();
         let (engine, registry) = crate::features::video::media_setup()?;
         let (certificate, local_fingerprint) = dtls_certificate()?;
-        let configuration = RTCConfigurationBuilder::new()
+        let mut configuration = RTCConfigurationBuilder::new()
             .with_certificates(vec![certificate])
-            .with_ice_servers(relays.as_ref().map(Relays::ice_servers).unwrap_or_default())
-            .build();
+            .with_ice_servers(relays.as_ref().map(Relays::ice_servers).unwrap_or_default());
+        if relay_only() {
+            configuration = configuration.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+        }
+        let configuration = configuration.build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration)
             .with_setting_engine(settings)

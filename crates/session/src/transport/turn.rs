@@ -30,8 +30,10 @@ use crate::Error;
 
 /// How long a bridge waits for its TCP (and TLS) connection to the server.
 const BRIDGE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Datagrams a bridge link queues while its connection comes up.
-const BRIDGE_QUEUE: usize = 256;
+/// Datagrams a bridge link queues (while its connection comes up, and for a
+/// burst: a 1080p keyframe is ~500 datagrams sent at once). About what the
+/// stack's own 4 MiB UDP buffers hold.
+const BRIDGE_QUEUE: usize = 4096;
 /// STUN error codes that mean the server did not take the credentials:
 /// 401 Unauthorized, 431 Integrity Check Failure, 441 Wrong Credentials.
 const CREDENTIALS_REFUSED: [u16; 3] = [401, 431, 441];
@@ -256,12 +258,18 @@ struct Target {
 
 impl Bridge {
     async fn start(url: &Url, tls: bool) -> Result<Self, Error> {
-        let udp = UdpSocket::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| Error::WebRtc(format!("cannot bind a TURN bridge: {e}")))?;
-        let local = udp
-            .local_addr()
-            .map_err(|e| Error::WebRtc(format!("cannot bind a TURN bridge: {e}")))?;
+        let bind_failed = |e: std::io::Error| Error::WebRtc(format!("cannot bind a TURN bridge: {e}"));
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)
+            .map_err(bind_failed)?;
+        // Room for a keyframe's burst, as the stack gives its own sockets
+        // (best effort: the kernel caps it at net.core.rmem_max).
+        let _ = socket.set_recv_buffer_size(webrtc::runtime::UDP_RECV_BUFFER);
+        socket.set_nonblocking(true).map_err(bind_failed)?;
+        socket
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .map_err(bind_failed)?;
+        let udp = UdpSocket::from_std(socket.into()).map_err(bind_failed)?;
+        let local = udp.local_addr().map_err(bind_failed)?;
         let target = Target {
             url: url.to_string(),
             host: url.host.clone(),
@@ -379,8 +387,18 @@ async fn carry<S: AsyncRead + AsyncWrite + Unpin>(
     let (mut reader, mut writer) = tokio::io::split(stream);
     let outbound = async {
         while let Some(mut datagram) = rx.recv().await {
-            pad_for_stream(&mut datagram);
-            if writer.write_all(&datagram).await.is_err() || writer.flush().await.is_err() {
+            // Everything queued goes out before one flush (one TLS write for a burst).
+            loop {
+                pad_for_stream(&mut datagram);
+                if writer.write_all(&datagram).await.is_err() {
+                    return;
+                }
+                match rx.try_recv() {
+                    Ok(next) => datagram = next,
+                    Err(_) => break,
+                }
+            }
+            if writer.flush().await.is_err() {
                 return;
             }
         }

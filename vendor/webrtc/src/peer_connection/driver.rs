@@ -2151,9 +2151,19 @@ where
             turn_messages.push(message);
         }
         if !turn_messages.is_empty() {
-            let mut core = self.inner.core.lock().await;
-            for message in turn_messages {
-                core.handle_read(message)?;
+            {
+                let mut core = self.inner.core.lock().await;
+                for message in turn_messages {
+                    core.handle_read(message)?;
+                }
+            }
+            // The events this relayed data raised come before the media it carried: a new
+            // remote track's `OnOpen` registers its `TrackRemote`, and media drained first
+            // (3.b) finds none and is dropped — a relayed viewer lost its first keyframe
+            // whole. Data read from a socket gets this order from the loop itself
+            // (`poll_events` runs before the next `poll_reads`).
+            for event in Self::drain_core_events(self.inner.clone()).await {
+                self.handle_rtc_event(event).await;
             }
         }
 
