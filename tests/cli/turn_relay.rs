@@ -123,20 +123,31 @@ struct Hosted {
     r: Relayed,
 }
 
+/// Which peer offers relay candidates only (LATCHKEY_ICE_RELAY_ONLY=1), so
+/// that its own allocation carries the session.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RelayOnly {
+    Neither,
+    Host,
+    Viewer,
+}
+
 /// `tls`: the peers trust coturn's CA (through SSL_CERT_FILE, which
 /// rustls-native-certs reads).
-fn hosted(turn_url: &str, tls: bool) -> Hosted {
+fn hosted(turn_url: &str, tls: bool, relay_only: RelayOnly) -> Hosted {
     let r = relayed(turn_url, SECRET, SECRET);
     let x = Xvfb::start();
     let (conn, screen) = latchkey_testkit::connect(&x.display);
     let picture = desktop(WIDTH, HEIGHT, 3);
     draw_rgba(&conn, screen, 0, 0, WIDTH as u16, &picture);
     let ca = r.coturn.ca.clone();
-    let env: Vec<(&str, &Path)> = if tls {
-        vec![("SSL_CERT_FILE", ca.as_path())]
-    } else {
-        Vec::new()
-    };
+    let mut env: Vec<(&str, &Path)> = Vec::new();
+    if tls {
+        env.push(("SSL_CERT_FILE", ca.as_path()));
+    }
+    if relay_only == RelayOnly::Host {
+        env.push(("LATCHKEY_ICE_RELAY_ONLY", Path::new("1")));
+    }
     let (device, host) = host_in(&r.site.a, &x, &r.rv, &env);
     Hosted {
         device,
@@ -148,17 +159,15 @@ fn hosted(turn_url: &str, tls: bool) -> Hosted {
 }
 
 /// The whole check: a session through coturn at `turn_url`, a relay
-/// candidate selected, the host's screen seen. `viewer_relay_only`: the
-/// viewer offers relay candidates only (LATCHKEY_ICE_RELAY_ONLY=1), so media
-/// reaches it through its own allocation.
-fn session_through(turn_url: &str, tls: bool, viewer_relay_only: bool) {
+/// candidate selected, the host's screen seen.
+fn session_through(turn_url: &str, tls: bool, relay_only: RelayOnly) {
     let started = Instant::now();
-    let h = hosted(turn_url, tls);
+    let h = hosted(turn_url, tls, relay_only);
     let mut viewer = Device::file().in_netns(&h.r.site.b);
     if let Ok(filter) = std::env::var("TURN_TEST_LOG") {
         viewer = viewer.with_env("LATCHKEY_LOG", filter);
     }
-    if viewer_relay_only {
+    if relay_only == RelayOnly::Viewer {
         viewer = viewer.with_env("LATCHKEY_ICE_RELAY_ONLY", "1");
     }
     if tls {
@@ -179,8 +188,10 @@ fn session_through(turn_url: &str, tls: bool, viewer_relay_only: bool) {
         ice["local"] == "relay" || ice["remote"] == "relay",
         "ICE did not select a relay candidate: {ice}"
     );
-    if viewer_relay_only {
-        assert_eq!(ice["local"], "relay", "{ice}");
+    match relay_only {
+        RelayOnly::Viewer => assert_eq!(ice["local"], "relay", "{ice}"),
+        RelayOnly::Host => assert_eq!(ice["remote"], "relay", "{ice}"),
+        RelayOnly::Neither => {}
     }
     let expected =
         Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, h.picture.clone()).expect("frame");
@@ -194,14 +205,22 @@ fn session_through(turn_url: &str, tls: bool, viewer_relay_only: bool) {
 
 #[test]
 fn session_forms_through_coturn_over_udp() {
-    session_through(&format!("turn:{SERVICE_IP}:{}", coturn::PORT), false, false);
+    session_through(
+        &format!("turn:{SERVICE_IP}:{}", coturn::PORT),
+        false,
+        RelayOnly::Neither,
+    );
 }
 
 /// The viewer's own relay carries the host's media to it (the path where a
 /// keyframe used to be dropped before its track was announced).
 #[test]
 fn session_forms_with_the_viewer_on_its_relay_only() {
-    session_through(&format!("turn:{SERVICE_IP}:{}", coturn::PORT), false, true);
+    session_through(
+        &format!("turn:{SERVICE_IP}:{}", coturn::PORT),
+        false,
+        RelayOnly::Viewer,
+    );
 }
 
 #[test]
@@ -209,13 +228,17 @@ fn session_forms_through_coturn_over_tcp() {
     session_through(
         &format!("turn:{SERVICE_IP}:{}?transport=tcp", coturn::PORT),
         false,
-        true,
+        RelayOnly::Host,
     );
 }
 
 #[test]
 fn session_forms_through_coturn_over_tls() {
-    session_through(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), true, true);
+    session_through(
+        &format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT),
+        true,
+        RelayOnly::Host,
+    );
 }
 
 /// A viewer that does not trust coturn's certificate cannot relay, and says
@@ -223,7 +246,11 @@ fn session_forms_through_coturn_over_tls() {
 #[test]
 fn an_untrusted_turn_certificate_is_named() {
     // Neither peer trusts it: no relay on either side.
-    let h = hosted(&format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT), false);
+    let h = hosted(
+        &format!("turns:{SERVICE_IP}:{}", coturn::TLS_PORT),
+        false,
+        RelayOnly::Neither,
+    );
     let viewer = Device::file().in_netns(&h.r.site.b);
     let (run, _) = screenshot(&viewer, h.host.id(), &h.r.rv);
     let v = refused(&run, "host_offline", 6);

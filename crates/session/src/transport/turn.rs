@@ -436,12 +436,12 @@ fn pad_for_stream(datagram: &mut Vec<u8>) {
 
 /// The length of the message a stream frame header starts: STUN (first two
 /// bits 00: 20-byte header + length) or ChannelData (01: 4 + length, padded to
-/// 4 on the stream). Returns (message length, bytes on the stream).
+/// 4 on a stream, RFC 8656 §12.5). Returns (message length, bytes on the stream).
 fn frame_len(header: [u8; 4]) -> Result<(usize, usize), String> {
     let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
     match header[0] >> 6 {
         0b00 => Ok((20 + length, 20 + length)),
-        0b01 => Ok((4 + length, (4 + length).div_ceil(4) * 4)),
+        0b01 => Ok((4 + length, (4 + length).next_multiple_of(4))),
         _ => Err(format!(
             "not a STUN or ChannelData frame (first byte {:#04x})",
             header[0]
@@ -449,6 +449,7 @@ fn frame_len(header: [u8; 4]) -> Result<(usize, usize), String> {
     }
 }
 
+/// The next message from the server, its padding dropped.
 async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<u8>> {
     let mut header = [0u8; 4];
     reader.read_exact(&mut header).await?;
@@ -483,18 +484,23 @@ mod tests {
 
     #[tokio::test]
     async fn frames_are_read_back_whole() {
-        let (mut a, mut b) = tokio::io::duplex(64);
-        let mut data = vec![0x40, 0x01, 0x00, 0x03, 1, 2, 3];
-        pad_for_stream(&mut data);
-        data.extend_from_slice(&[0x01, 0x01, 0x00, 0x00]);
-        data.extend_from_slice(&[7u8; 16]);
+        let (mut a, mut b) = tokio::io::duplex(256);
+        let channel_data = vec![0x40, 0x01, 0x00, 0x03, 1, 2, 3];
+        let mut padded = channel_data.clone();
+        pad_for_stream(&mut padded);
+        padded[7] = 0xee; // padding's content is unspecified
+        let stun = |last: u8| {
+            let mut m = vec![0x01, 0x17, 0x00, 0x00];
+            m.extend_from_slice(&[last; 16]);
+            m
+        };
+        let mut data = padded.clone();
+        data.extend(stun(7));
+        data.extend(padded);
         a.write_all(&data).await.expect("write");
-        assert_eq!(
-            read_message(&mut b).await.expect("channel data"),
-            vec![0x40, 0x01, 0x00, 0x03, 1, 2, 3]
-        );
-        let stun = read_message(&mut b).await.expect("stun");
-        assert_eq!((stun.len(), stun[0], stun[19]), (20, 0x01, 7));
+        assert_eq!(read_message(&mut b).await.expect("channel data"), channel_data);
+        assert_eq!(read_message(&mut b).await.expect("stun"), stun(7));
+        assert_eq!(read_message(&mut b).await.expect("channel data"), channel_data);
     }
 
     fn relays_named(pairs: &[(&str, &str)]) -> Relays {
