@@ -256,6 +256,7 @@ fn an_untrusted_turn_certificate_is_named() {
     let v = refused(&run, "host_offline", 6);
     let message = v["message"].as_str().unwrap_or("");
     assert!(message.contains("TLS with the TURN server"), "{message}");
+    eprintln!("untrusted certificate: {message}");
 }
 
 #[test]
@@ -318,7 +319,12 @@ fn the_turn_secret_file_is_checked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let start = |file: &Path| {
         let out = std::process::Command::new(latchkey_e2e::bins::latchkey())
-            .args(["rendezvous", "--listen", "127.0.0.1:0", "--turn-secret-file"])
+            .args([
+                "rendezvous",
+                "--listen",
+                "127.0.0.1:0",
+                "--turn-secret-file",
+            ])
             .arg(file)
             .args(["--turn-url", "turn:127.0.0.1:3478"])
             .stdin(std::process::Stdio::null())
@@ -340,7 +346,8 @@ fn the_turn_secret_file_is_checked() {
     assert!(run.fails_with(2).contains("is empty"), "{run:?}");
     let run = start(&dir.path().join("nothing-here"));
     assert!(
-        run.fails_with(2).contains("cannot read the TURN secret file"),
+        run.fails_with(2)
+            .contains("cannot read the TURN secret file"),
         "{run:?}"
     );
 }

@@ -40,13 +40,31 @@ fn run(cmd: &mut Command) {
 /// Returns (CA cert, server cert, server key).
 fn certificates(dir: &Path, ip: &str) -> (PathBuf, PathBuf, PathBuf) {
     let p = |name: &str| dir.join(name);
-    run(Command::new("openssl").args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"]).arg(p("ca.key")));
+    run(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(p("ca.key")));
     run(Command::new("openssl")
         .args(["req", "-x509", "-new", "-key"])
         .arg(p("ca.key"))
         .args(["-days", "2", "-subj", "/CN=Latchkey test TURN CA", "-out"])
         .arg(p("ca.pem")));
-    run(Command::new("openssl").args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"]).arg(p("server.key")));
+    run(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(p("server.key")));
     run(Command::new("openssl")
         .args(["req", "-new", "-key"])
         .arg(p("server.key"))
@@ -99,7 +117,10 @@ impl Coturn {
             ])
             .arg(format!("--cert={}", cert.display()))
             .arg(format!("--pkey={}", key.display()))
-            .arg(format!("--pidfile={}", dir.path().join("turnserver.pid").display()))
+            .arg(format!(
+                "--pidfile={}",
+                dir.path().join("turnserver.pid").display()
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,8 +128,14 @@ impl Coturn {
             .expect("turnserver (Debian package coturn) must be installed");
         let log = Arc::new(Mutex::new(String::new()));
         for pipe in [
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
         ]
         .into_iter()
         .flatten()

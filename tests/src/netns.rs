@@ -87,7 +87,16 @@ impl Netns {
     /// `theirs`/30 there (link names are local to each namespace).
     pub fn link(&self, other: &Netns, link: &str, mine: &str, theirs: &str) {
         self.ip(&[
-            "link", "add", link, "type", "veth", "peer", "name", link, "netns", &other.name,
+            "link",
+            "add",
+            link,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            link,
+            "netns",
+            &other.name,
         ]);
         self.ip(&["addr", "add", &format!("{mine}/30"), "dev", link]);
         self.ip(&["link", "set", link, "up"]);
@@ -128,8 +137,20 @@ impl Site {
         servers.ip(&["addr", "add", &format!("{SERVICE_IP}/32"), "dev", "lo"]);
         servers.link(&a, "lka", "10.77.1.1", A_IP);
         servers.link(&b, "lkb", "10.77.2.1", B_IP);
-        a.ip(&["route", "add", &format!("{SERVICE_IP}/32"), "via", "10.77.1.1"]);
-        b.ip(&["route", "add", &format!("{SERVICE_IP}/32"), "via", "10.77.2.1"]);
+        a.ip(&[
+            "route",
+            "add",
+            &format!("{SERVICE_IP}/32"),
+            "via",
+            "10.77.1.1",
+        ]);
+        b.ip(&[
+            "route",
+            "add",
+            &format!("{SERVICE_IP}/32"),
+            "via",
+            "10.77.2.1",
+        ]);
         let site = Site { servers, a, b };
         for ns in [&site.servers, &site.a, &site.b] {
             assert!(!ns.has_default_route(), "{}: {}", ns.name, ns.routes());

@@ -62,8 +62,8 @@ pub fn read_turn_secret(path: &Path) -> Result<String, Failure> {
         message,
     };
     let shown = path.display();
-    let meta =
-        std::fs::metadata(path).map_err(|e| refuse(format!("cannot read the TURN secret file {shown}: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read the TURN secret file {shown}: {e}")))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o007 != 0 {
         return Err(refuse(format!(
@@ -95,27 +95,28 @@ pub fn run(args: RendezvousArgs) -> Result<(), Failure> {
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let config = latchkey_rendezvous::ServerConfig {
-            db_path: args.db,
-            turn: secret.map(|secret| latchkey_rendezvous::TurnConfig {
+    runtime
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(&args.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            let config = latchkey_rendezvous::ServerConfig {
+                db_path: args.db,
+                turn: secret.map(|secret| latchkey_rendezvous::TurnConfig {
                     secret,
                     urls: args.turn_url,
                     ttl_s: 3600,
                 }),
-            trusted_proxies: args.trusted_proxy,
-            ..Default::default()
-        };
-        println!("Latchkey rendezvous listening on ws://{local}");
-        latchkey_rendezvous::serve(listener, config, shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())
-    })
-    .map_err(Failure::from)
+                trusted_proxies: args.trusted_proxy,
+                ..Default::default()
+            };
+            println!("Latchkey rendezvous listening on ws://{local}");
+            latchkey_rendezvous::serve(listener, config, shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .map_err(Failure::from)
 }
 
 /// Resolves on SIGINT or SIGTERM.

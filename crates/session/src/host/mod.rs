@@ -173,8 +173,7 @@ async fn serve_rendezvous(
                         current: relays,
                         early: early.into(),
                     };
-                    serve_connection(socket, turn, &shared, &device_key, &limit, &per_addr)
-                        .await;
+                    serve_connection(socket, turn, &shared, &device_key, &limit, &per_addr).await;
                     tracing::warn!("lost the rendezvous; reconnecting");
                     report(Presence::Offline("lost the rendezvous server".into()));
                 }

@@ -25,8 +25,7 @@ use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCCertificate,
     RTCConfigurationBuilder, RTCIceGatheringState, RTCIceTransportPolicy, RTCPeerConnectionState,
-    RTCSessionDescription,
-    SettingEngineBuilder,
+    RTCSessionDescription, SettingEngineBuilder,
 };
 
 use crate::transport::turn::{RelayError, Relays, TurnServers};

@@ -128,13 +128,16 @@ pub(crate) struct RelayError {
     pub text: String,
 }
 
+/// Why a bridge could not reach its server, once it knows.
+type BridgeFailure = Arc<Mutex<Option<String>>>;
+
 /// The ICE servers for one peer connection, and the bridges its TCP and TLS
 /// URLs go through (stopped when this is dropped).
 pub(crate) struct Relays {
     servers: Vec<RTCIceServer>,
     /// The URL the stack was given -> the real URL and, for a bridge, why it
     /// could not reach the server (if it could not).
-    names: HashMap<String, (String, Option<Arc<Mutex<Option<String>>>>)>,
+    names: HashMap<String, (String, Option<BridgeFailure>)>,
     _bridges: Vec<Bridge>,
 }
 
@@ -212,7 +215,10 @@ impl Relays {
                 .and_then(|(_, failure)| failure.as_ref())
                 .and_then(|f| f.lock().ok().and_then(|f| f.clone()))
         };
-        if let Some(e) = errors.iter().find(|e| CREDENTIALS_REFUSED.contains(&e.code)) {
+        if let Some(e) = errors
+            .iter()
+            .find(|e| CREDENTIALS_REFUSED.contains(&e.code))
+        {
             return Some(format!(
                 "the TURN server refused the credentials ({}: {})",
                 real(&e.url),
@@ -226,17 +232,28 @@ impl Relays {
                 e.text
             ));
         }
-        errors.first().map(|e| match bridge_failure(&e.url) {
-            Some(why) => why,
-            None => format!("the TURN server {} did not answer", real(&e.url)),
-        })
+        if let Some(e) = errors.first() {
+            return Some(match bridge_failure(&e.url) {
+                Some(why) => why,
+                None => format!("the TURN server {} did not answer", real(&e.url)),
+            });
+        }
+        // A bridge that could not connect knows at once; the stack's own
+        // allocation attempt times out much later.
+        let mut failed: Vec<String> = self
+            .names
+            .keys()
+            .filter_map(|url| bridge_failure(url))
+            .collect();
+        failed.sort();
+        failed.into_iter().next()
     }
 }
 
 /// A loopback UDP socket standing in for a TCP or TLS TURN server.
 struct Bridge {
     local: SocketAddr,
-    failure: Arc<Mutex<Option<String>>>,
+    failure: BridgeFailure,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -258,7 +275,8 @@ struct Target {
 
 impl Bridge {
     async fn start(url: &Url, tls: bool) -> Result<Self, Error> {
-        let bind_failed = |e: std::io::Error| Error::WebRtc(format!("cannot bind a TURN bridge: {e}"));
+        let bind_failed =
+            |e: std::io::Error| Error::WebRtc(format!("cannot bind a TURN bridge: {e}"));
         let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)
             .map_err(bind_failed)?;
         // Room for a keyframe's burst, as the stack gives its own sockets
@@ -307,7 +325,7 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, Error> {
 
 /// Receive the stack's datagrams; each source address (one per local ICE
 /// socket, so one allocation each) gets its own connection to the server.
-async fn run_bridge(udp: Arc<UdpSocket>, target: Target, failure: Arc<Mutex<Option<String>>>) {
+async fn run_bridge(udp: Arc<UdpSocket>, target: Target, failure: BridgeFailure) {
     let mut links: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
     let mut buf = vec![0u8; 65_536];
     loop {
@@ -343,7 +361,7 @@ async fn run_link(
     from: SocketAddr,
     target: Target,
     rx: mpsc::Receiver<Vec<u8>>,
-    failure: Arc<Mutex<Option<String>>>,
+    failure: BridgeFailure,
 ) {
     let over = if target.tls.is_some() { "TLS" } else { "TCP" };
     let fail = |why: String| {
@@ -355,8 +373,18 @@ async fn run_link(
     let connect = TcpStream::connect((target.host.as_str(), target.port));
     let tcp = match tokio::time::timeout(BRIDGE_CONNECT_TIMEOUT, connect).await {
         Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => return fail(format!("cannot reach the TURN server {} over {over}: {e}", target.url)),
-        Err(_) => return fail(format!("the TURN server {} did not accept a {over} connection in time", target.url)),
+        Ok(Err(e)) => {
+            return fail(format!(
+                "cannot reach the TURN server {} over {over}: {e}",
+                target.url
+            ))
+        }
+        Err(_) => {
+            return fail(format!(
+                "the TURN server {} did not accept a {over} connection in time",
+                target.url
+            ))
+        }
     };
     let _ = tcp.set_nodelay(true);
     match &target.tls {
@@ -364,13 +392,24 @@ async fn run_link(
         Some(connector) => {
             let name = match rustls::pki_types::ServerName::try_from(target.host.clone()) {
                 Ok(name) => name,
-                Err(e) => return fail(format!("the TURN server {} has no usable TLS name: {e}", target.url)),
+                Err(e) => {
+                    return fail(format!(
+                        "the TURN server {} has no usable TLS name: {e}",
+                        target.url
+                    ))
+                }
             };
             let handshake = connector.connect(name, tcp);
             match tokio::time::timeout(BRIDGE_CONNECT_TIMEOUT, handshake).await {
                 Ok(Ok(tls)) => carry(tls, udp, from, rx).await,
-                Ok(Err(e)) => fail(format!("TLS with the TURN server {} failed: {e}", target.url)),
-                Err(_) => fail(format!("TLS with the TURN server {} did not complete in time", target.url)),
+                Ok(Err(e)) => fail(format!(
+                    "TLS with the TURN server {} failed: {e}",
+                    target.url
+                )),
+                Err(_) => fail(format!(
+                    "TLS with the TURN server {} did not complete in time",
+                    target.url
+                )),
             }
         }
     }
@@ -428,7 +467,7 @@ async fn carry<S: AsyncRead + AsyncWrite + Unpin>(
 /// stream; STUN messages always are one.
 fn pad_for_stream(datagram: &mut Vec<u8>) {
     if datagram.first().is_some_and(|b| b >> 6 == 0b01) {
-        while datagram.len() % 4 != 0 {
+        while !datagram.len().is_multiple_of(4) {
             datagram.push(0);
         }
     }
@@ -453,8 +492,8 @@ fn frame_len(header: [u8; 4]) -> Result<(usize, usize), String> {
 async fn read_message<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<u8>> {
     let mut header = [0u8; 4];
     reader.read_exact(&mut header).await?;
-    let (length, on_stream) = frame_len(header)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let (length, on_stream) =
+        frame_len(header).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let mut frame = vec![0u8; on_stream];
     frame[..4].copy_from_slice(&header);
     reader.read_exact(&mut frame[4..]).await?;
@@ -498,9 +537,15 @@ mod tests {
         data.extend(stun(7));
         data.extend(padded);
         a.write_all(&data).await.expect("write");
-        assert_eq!(read_message(&mut b).await.expect("channel data"), channel_data);
+        assert_eq!(
+            read_message(&mut b).await.expect("channel data"),
+            channel_data
+        );
         assert_eq!(read_message(&mut b).await.expect("stun"), stun(7));
-        assert_eq!(read_message(&mut b).await.expect("channel data"), channel_data);
+        assert_eq!(
+            read_message(&mut b).await.expect("channel data"),
+            channel_data
+        );
     }
 
     fn relays_named(pairs: &[(&str, &str)]) -> Relays {
@@ -517,7 +562,10 @@ mod tests {
     #[test]
     fn refused_credentials_are_named_first_and_by_their_real_url() {
         let relays = relays_named(&[
-            ("turn:127.0.0.1:40000?transport=udp", "turn:turn.example.org:3478?transport=tcp"),
+            (
+                "turn:127.0.0.1:40000?transport=udp",
+                "turn:turn.example.org:3478?transport=tcp",
+            ),
             ("turn:10.0.0.1:3478", "turn:10.0.0.1:3478"),
         ]);
         let errors = [
@@ -533,7 +581,10 @@ mod tests {
             },
         ];
         let why = relays.explain(&errors).expect("a reason");
-        assert!(why.starts_with("the TURN server refused the credentials"), "{why}");
+        assert!(
+            why.starts_with("the TURN server refused the credentials"),
+            "{why}"
+        );
         assert!(why.contains("turn.example.org"), "{why}");
         assert_eq!(
             relays.explain(&errors[..1]).as_deref(),
