@@ -3,7 +3,8 @@
 //! The second layer of tests (the first is each crate's unit tests, such as
 //! the handshake's in `latchkey-core`): real `latchkey` processes, a real
 //! rendezvous, a real Secret Service, real X servers and the real desktop
-//! app, talking over loopback only.
+//! app, talking over loopback only (or inside network namespaces a test
+//! made for itself, [`netns`]).
 //!
 //! # Layout
 //!
