@@ -32,6 +32,7 @@ packages=(
   xscreensaver                     # tests: a real locker for lock on session end (the host locks with xscreensaver-command)
   cups cups-client cups-filters poppler-utils  # remote print: a real cupsd, lp/lpstat/lpadmin, the PDF filters, pdftotext in tests
   redis-server                     # tests: several rendezvous nodes sharing one Redis (a private redis-server per test)
+  coturn iproute2 openssl          # tests: a real TURN relay (use-auth-secret, TLS on a test CA) and network namespaces with no default route
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 

@@ -171,6 +171,10 @@ pub struct Device {
     pub dir: PathBuf,
     store: &'static str,
     bus: Option<String>,
+    /// The network namespace its commands run in (`ip netns exec`), if any.
+    netns: Option<String>,
+    /// Environment variables its commands get.
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Device {
@@ -182,7 +186,23 @@ impl Device {
             dir,
             store,
             bus,
+            netns: None,
+            env: Vec::new(),
         }
+    }
+
+    /// Run its commands inside network namespace `ns`, where ICE gathers on
+    /// the namespace's own interfaces (`LATCHKEY_ICE_BIND` is not passed on
+    /// unless given with [`Device::with_env`]).
+    pub fn in_netns(mut self, ns: &crate::netns::Netns) -> Self {
+        self.netns = Some(ns.name.clone());
+        self
+    }
+
+    /// Give its commands the environment variable `key`.
+    pub fn with_env(mut self, key: &str, value: impl Into<std::ffi::OsString>) -> Self {
+        self.env.push((key.to_string(), value.into()));
+        self
     }
 
     /// A device using the file secret store.
@@ -219,7 +239,15 @@ impl Device {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(crate::bins::latchkey());
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns]).arg(crate::bins::latchkey());
+                cmd.env_remove("LATCHKEY_ICE_BIND");
+                cmd
+            }
+            None => Command::new(crate::bins::latchkey()),
+        };
         cmd.arg("--config-dir")
             .arg(&self.dir)
             .arg("--secret-store")
@@ -230,6 +258,9 @@ impl Device {
             .env_remove("LATCHKEY_LOG");
         if let Some(bus) = &self.bus {
             cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
         }
         cmd
     }
@@ -455,6 +486,11 @@ impl Proc {
         }
     }
 
+    /// What it wrote on stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// The registered ID of a host.
     pub fn id(&self) -> &str {
         self.id.as_deref().expect("a host with an ID")
@@ -517,8 +553,20 @@ impl Rendezvous {
 
     /// Like [`Rendezvous::start`], with extra arguments (e.g. `--trusted-proxy`).
     pub fn start_with(port: u16, db: Option<&Path>, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(crate::bins::latchkey());
-        cmd.args(["rendezvous", "--listen", &format!("127.0.0.1:{port}")]);
+        Self::start_via(&[], &format!("127.0.0.1:{port}"), db, extra)
+    }
+
+    /// Listening on `listen`, run through `prefix` (e.g. `ip netns exec NS`; empty for none).
+    pub fn start_via(prefix: &[&str], listen: &str, db: Option<&Path>, extra: &[&str]) -> Self {
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(crate::bins::latchkey());
+                cmd
+            }
+            None => Command::new(crate::bins::latchkey()),
+        };
+        cmd.args(["rendezvous", "--listen", listen]);
         if let Some(db) = db {
             cmd.arg("--db").arg(db);
         }

@@ -26,8 +26,8 @@ fn main() -> ExitCode {
     match rendezvous_cmd::run(cli.args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("latchkey-rendezvous: {e}");
-            ExitCode::from(1)
+            eprintln!("latchkey-rendezvous: {}", e.message);
+            ExitCode::from(e.code)
         }
     }
 }

@@ -37,8 +37,7 @@ use crate::exit::CliError;
 /// Run one parsed command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Rendezvous(args) = cli.command {
-        return crate::rendezvous_cmd::run(args)
-            .map_err(|e| CliError::Coded(crate::exit::OTHER, e));
+        return crate::rendezvous_cmd::run(args).map_err(|e| CliError::Coded(e.code, e.message));
     }
     if let Command::FilesHelper { home } = &cli.command {
         // A root host's file operations, with the desktop user's rights: no configuration.

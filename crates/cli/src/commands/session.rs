@@ -467,7 +467,9 @@ pub(super) fn report_failure(e: &ConnectError, json: bool) -> CliError {
     let code = match e {
         ConnectError::Denied { .. } => exit::AUTH,
         ConnectError::HostKeyChanged { .. } => exit::HOST_KEY,
-        ConnectError::HostOffline(_) | ConnectError::UnknownId(_) => exit::OFFLINE,
+        ConnectError::HostOffline(_) | ConnectError::UnknownId(_) | ConnectError::NoPath { .. } => {
+            exit::OFFLINE
+        }
         ConnectError::Local(latchkey_session::Error::RendezvousUnreachable(_)) => exit::OFFLINE,
         ConnectError::Local(latchkey_session::Error::Store(
             latchkey_store::Error::SecretStoreUnavailable { .. },

@@ -24,6 +24,18 @@ async fn frame_within(video: &mut VideoIn, secs: u64) -> Result<Option<Frame>, E
     }
 }
 
+/// The first decoded frame within `secs`, asking the host for a keyframe
+/// after each second without one.
+async fn first_frame_within(video: &mut VideoIn, secs: u64) -> Result<Option<Frame>, Error> {
+    for _ in 0..secs {
+        if let Some(frame) = frame_within(video, 1).await? {
+            return Ok(Some(frame));
+        }
+        video.ask_keyframe().await;
+    }
+    Ok(None)
+}
+
 /// Save the host's screen as PNG once the picture settled (at least `n` frames in); returns its size.
 pub async fn screenshot(session: &Session, path: &Path, n: u32) -> Result<(u32, u32), Error> {
     let fail = Error::Io;
@@ -35,7 +47,12 @@ pub async fn screenshot(session: &Session, path: &Path, n: u32) -> Result<(u32, 
     let mut last = None;
     let mut count = 0usize;
     loop {
-        match frame_within(&mut video, if count == 0 { 15 } else { 1 }).await? {
+        let next = if count == 0 {
+            first_frame_within(&mut video, 15).await?
+        } else {
+            frame_within(&mut video, 1).await?
+        };
+        match next {
             Some(frame) => {
                 last = Some(frame);
                 count += 1;
@@ -59,7 +76,7 @@ pub async fn record(session: &Session, path: &Path, seconds: u32) -> Result<(u32
     use std::io::Write;
     let fail = Error::Io;
     let mut video = open_video(session).await?;
-    let first = frame_within(&mut video, 15)
+    let first = first_frame_within(&mut video, 15)
         .await?
         .ok_or_else(|| fail("no frame from the host within 15 s".into()))?;
     let (w, h) = (first.width(), first.height());

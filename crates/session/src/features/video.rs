@@ -256,6 +256,7 @@ pub async fn stream_screen(
                 let any = p.as_any();
                 let now_ms = started.elapsed().as_millis() as u64;
                 let changed = if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
+                    tracing::debug!("the viewer asks for a keyframe");
                     rtcp_keyframe.store(true, Ordering::Relaxed);
                     None
                 } else if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
@@ -492,7 +493,9 @@ impl VideoIn {
     /// Ask the sender for a keyframe (PLI). Takes the track, not `self`, so
     /// the decoder (not `Sync`) is never borrowed across the wait.
     async fn request_keyframe(track: &Arc<dyn TrackRemote>) {
-        if let Some(ssrc) = track.ssrcs().await.first().copied() {
+        let ssrc = track.ssrcs().await.first().copied();
+        tracing::debug!(?ssrc, "asking the host for a keyframe");
+        if let Some(ssrc) = ssrc {
             let pli =
                 rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication {
                     sender_ssrc: 0,
@@ -500,6 +503,13 @@ impl VideoIn {
                 };
             let _ = track.write_rtcp(vec![Box::new(pli)]).await;
         }
+    }
+
+    /// Ask the host for a keyframe now: when nothing came at all, no gap in
+    /// the packets ever asks for one (a first keyframe lost whole, e.g. over
+    /// a relay before the track was set up, on an idle screen).
+    pub async fn ask_keyframe(&self) {
+        Self::request_keyframe(&self.track).await;
     }
 
     /// RTP payload bytes received so far (for bitrate figures).

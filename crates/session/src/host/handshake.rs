@@ -60,8 +60,20 @@ pub async fn run(
             }
         }
     })
-    .await
-    .map_err(|_| Error::Timeout("waiting for the viewer's control channel"))??;
+    .await;
+    let control = match control {
+        Ok(Ok(control)) => Ok(control),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::Timeout("waiting for the viewer's control channel")),
+    };
+    let control = control.inspect_err(|_| {
+        if let Some(why) = peer.relay_failure() {
+            tracing::warn!(%why, "no path to the viewer");
+        }
+    })?;
+    if let Some(path) = peer.selected_path().await {
+        tracing::info!(local = %path.local, remote = %path.remote, "ICE selected a candidate pair");
+    }
 
     // The transcript names the DTLS certificates this connection really
     // authenticated, never what SDP text claims (a rendezvous could rewrite it).

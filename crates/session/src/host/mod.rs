@@ -35,6 +35,7 @@ use latchkey_store::Config;
 use crate::host::requests::Requests;
 use crate::transport::peer::Peer;
 use crate::transport::signaling::SignalSocket;
+use crate::transport::turn::{self, TurnServers};
 use crate::Error;
 use shared::HostShared;
 
@@ -161,9 +162,21 @@ async fn serve_rendezvous(
                     backoff = Duration::from_secs(1);
                     remember_id(config, &id)?;
                     shared.device_id = Some(id.clone());
+                    // Before announcing: the first viewers already get a relay.
+                    let (relays, early) = match turn::request(&mut socket).await {
+                        Ok(answer) => answer,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "no TURN credentials");
+                            (None, Vec::new())
+                        }
+                    };
                     announce(&id);
                     report(Presence::Online(id.clone()));
-                    serve_connection(socket, &shared, &device_key, &limit, &per_addr).await;
+                    let turn = Relay {
+                        current: relays,
+                        early: early.into(),
+                    };
+                    serve_connection(socket, turn, &shared, &device_key, &limit, &per_addr).await;
                     tracing::warn!("lost the rendezvous; reconnecting");
                     report(Presence::Offline("lost the rendezvous server".into()));
                     node = reached + 1;
@@ -203,8 +216,36 @@ fn announce(id: &DeviceId) {
     let _ = out.flush();
 }
 
+/// The TURN credentials the host holds, and what the rendezvous sent while
+/// they were asked for (handled first).
+struct Relay {
+    current: Option<TurnServers>,
+    early: std::collections::VecDeque<ServerMessage>,
+}
+
+impl Relay {
+    /// When to ask for fresh credentials: at three quarters of their life.
+    fn refresh_in(&self) -> Option<Duration> {
+        self.current
+            .as_ref()
+            .map(|t| Duration::from_secs((t.ttl_s.saturating_mul(3) / 4).max(30)))
+    }
+}
+
+/// The next message: one that arrived early, else the next from the socket.
+async fn next_message(
+    early: &mut std::collections::VecDeque<ServerMessage>,
+    socket: &mut SignalSocket,
+) -> Result<Option<ServerMessage>, Error> {
+    match early.pop_front() {
+        Some(m) => Ok(Some(m)),
+        None => socket.recv().await,
+    }
+}
+
 async fn serve_connection(
     mut socket: SignalSocket,
+    mut relay: Relay,
     shared: &HostShared,
     device_key: &Arc<latchkey_core::identity::DeviceKey>,
     limit: &Arc<Semaphore>,
@@ -214,9 +255,10 @@ async fn serve_connection(
     let (out_tx, mut out_rx) = mpsc::channel::<ClientMessage>(64);
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut live: HashSet<String> = HashSet::new();
+    let mut refresh = relay.refresh_in().map(|d| tokio::time::Instant::now() + d);
     loop {
         tokio::select! {
-            msg = socket.recv() => match msg {
+            msg = next_message(&mut relay.early, &mut socket) => match msg {
                 Ok(Some(ServerMessage::Incoming { session, from_addr, sdp })) => {
                     if shared.restarting.load(std::sync::atomic::Ordering::SeqCst) {
                         // A reconnect must reach the host after the restart, not this one.
@@ -232,10 +274,11 @@ async fn serve_connection(
                     let shared = shared.clone();
                     let key = device_key.clone();
                     let out = out_tx.clone();
+                    let turn = relay.current.clone();
                     tokio::spawn(async move {
                         let _permit = (permit, slot);
                         let mut reason = None;
-                        if let Err(e) = answer_session(shared, key, session.clone(), from_addr, sdp, out.clone()).await {
+                        if let Err(e) = answer_session(shared, key, session.clone(), from_addr, sdp, turn, out.clone()).await {
                             tracing::info!(error = %e, "session ended");
                             if matches!(e, Error::TranscriptMismatch(_)) {
                                 reason = Some(e.to_string());
@@ -246,6 +289,15 @@ async fn serve_connection(
                 }
                 Ok(Some(ServerMessage::Bye { session, .. })) => {
                     live.remove(&session);
+                }
+                Ok(Some(m @ ServerMessage::Turn { .. })) => {
+                    relay.current = TurnServers::from_message(&m);
+                    refresh = relay.refresh_in().map(|d| tokio::time::Instant::now() + d);
+                }
+                Ok(Some(ServerMessage::Error { code: latchkey_core::signal::ErrorCode::NoTurn, .. })) => {
+                    tracing::info!("the rendezvous no longer hands out TURN credentials");
+                    relay.current = None;
+                    refresh = None;
                 }
                 Ok(Some(ServerMessage::Error { code, message, .. })) => {
                     if code == latchkey_core::signal::ErrorCode::UnknownSession {
@@ -278,6 +330,13 @@ async fn serve_connection(
                     return;
                 }
             }
+            _ = tokio::time::sleep_until(refresh.unwrap_or_else(tokio::time::Instant::now)), if refresh.is_some() => {
+                // Asked again later unless the answer sets a new time.
+                refresh = Some(tokio::time::Instant::now() + Duration::from_secs(60));
+                if socket.send(&ClientMessage::TurnRequest).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -288,9 +347,10 @@ async fn answer_session(
     session: String,
     from_addr: Option<String>,
     offer: String,
+    turn: Option<TurnServers>,
     out: mpsc::Sender<ClientMessage>,
 ) -> Result<(), Error> {
-    let mut peer = Peer::new().await?;
+    let mut peer = Peer::with_turn(turn.as_ref()).await?;
     let video = match crate::features::video::add_sender(peer.connection()).await {
         Ok(v) => Some(v),
         Err(e) => {

@@ -3,3 +3,4 @@
 
 pub mod peer;
 pub mod signaling;
+pub mod turn;

@@ -10,21 +10,25 @@
 //! handshake authenticated ([`Peer::authenticated_fingerprints`]). SDP text is
 //! only checked against them, never trusted: a rendezvous could rewrite it. ICE binds the addresses in
 //! `LATCHKEY_ICE_BIND` (comma-separated IPs; default: every interface). Tests
-//! set it to `127.0.0.1` so nothing leaves the loopback.
+//! set it to `127.0.0.1` so nothing leaves the loopback. With TURN credentials
+//! from the rendezvous ([`Peer::with_turn`]) ICE also gathers relay candidates,
+//! used when no direct path works; a relay that refused us is remembered so a
+//! failed connection can say why ([`Peer::relay_failure`]).
 
 use bytes::BytesMut;
 use rtc::peer_connection::certificate::CertificateParams;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCCertificate,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
-    SettingEngineBuilder,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceTransportPolicy, RTCPeerConnectionState,
+    RTCSessionDescription, SettingEngineBuilder,
 };
 
+use crate::transport::turn::{RelayError, Relays, TurnServers};
 use crate::Error;
 
 /// Label of the reliable, ordered channel for the handshake and control messages.
@@ -59,6 +63,7 @@ impl std::fmt::Debug for PeerEvent {
 struct Handler {
     events: mpsc::UnboundedSender<PeerEvent>,
     gathered: mpsc::UnboundedSender<()>,
+    relay_errors: Arc<Mutex<Vec<RelayError>>>,
 }
 
 #[async_trait::async_trait]
@@ -66,6 +71,25 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
         if state == RTCIceGatheringState::Complete {
             let _ = self.gathered.send(());
+        }
+    }
+
+    async fn on_ice_candidate_error(
+        &self,
+        event: webrtc::peer_connection::RTCPeerConnectionIceErrorEvent,
+    ) {
+        tracing::warn!(
+            url = %event.url,
+            code = event.error_code,
+            error = %event.error_text,
+            "a TURN server could not be used"
+        );
+        if let Ok(mut errors) = self.relay_errors.lock() {
+            errors.push(RelayError {
+                url: event.url,
+                code: event.error_code,
+                text: event.error_text,
+            });
         }
     }
 
@@ -90,6 +114,20 @@ pub struct Peer {
     local_fingerprint: String,
     events: mpsc::UnboundedReceiver<PeerEvent>,
     gathered: mpsc::UnboundedReceiver<()>,
+    /// The relays given to ICE (and the bridges they need, kept running).
+    relays: Option<Relays>,
+    /// What the TURN servers answered when they could not be used.
+    relay_errors: Arc<Mutex<Vec<RelayError>>>,
+}
+
+/// The candidate types of the pair ICE selected: `host`, `srflx`, `prflx` or
+/// `relay` on each side.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IcePath {
+    /// This side's candidate type.
+    pub local: String,
+    /// The other side's candidate type.
+    pub remote: String,
 }
 
 /// The addresses ICE binds: `LATCHKEY_ICE_BIND` or every interface.
@@ -108,6 +146,13 @@ pub fn bind_addrs() -> Vec<String> {
             .collect(),
         _ => vec!["0.0.0.0:0".to_string()],
     }
+}
+
+/// Whether ICE may use relay candidates only (`LATCHKEY_ICE_RELAY_ONLY=1`):
+/// this side's addresses are then never offered, and every path goes
+/// through the TURN server.
+fn relay_only() -> bool {
+    std::env::var("LATCHKEY_ICE_RELAY_ONLY").is_ok_and(|v| v == "1")
 }
 
 /// A certificate's DTLS fingerprint as SDP writes it: SHA-256 of its DER,
@@ -194,8 +239,23 @@ impl Peer {
         Self::bound_to(bind_addrs()).await
     }
 
+    /// A new peer connection, binding [`bind_addrs`], that may also relay
+    /// through the TURN servers in `turn`.
+    pub async fn with_turn(turn: Option<&TurnServers>) -> Result<Self, Error> {
+        Self::build(bind_addrs(), turn).await
+    }
+
     /// A new peer connection binding these `IP:port` addresses.
     pub async fn bound_to(addrs: Vec<String>) -> Result<Self, Error> {
+        Self::build(addrs, None).await
+    }
+
+    async fn build(addrs: Vec<String>, turn: Option<&TurnServers>) -> Result<Self, Error> {
+        let relays = match turn {
+            Some(turn) => Some(Relays::prepare(turn).await),
+            None => None,
+        };
+        let relay_errors = Arc::new(Mutex::new(Vec::new()));
         let (etx, erx) = mpsc::unbounded_channel();
         let (gtx, grx) = mpsc::unbounded_channel();
         // ICE checks every 50 ms instead of 200 ms (same 1.4 s budget per
@@ -206,9 +266,13 @@ impl Peer {
             .build();
         let (engine, registry) = crate::features::video::media_setup()?;
         let (certificate, local_fingerprint) = dtls_certificate()?;
-        let configuration = RTCConfigurationBuilder::new()
+        let mut configuration = RTCConfigurationBuilder::new()
             .with_certificates(vec![certificate])
-            .build();
+            .with_ice_servers(relays.as_ref().map(Relays::ice_servers).unwrap_or_default());
+        if relay_only() {
+            configuration = configuration.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+        }
+        let configuration = configuration.build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration)
             .with_setting_engine(settings)
@@ -217,6 +281,7 @@ impl Peer {
             .with_handler(Arc::new(Handler {
                 events: etx,
                 gathered: gtx,
+                relay_errors: relay_errors.clone(),
             }))
             .with_udp_addrs(addrs)
             .build()
@@ -227,6 +292,31 @@ impl Peer {
             local_fingerprint,
             events: erx,
             gathered: grx,
+            relays,
+            relay_errors,
+        })
+    }
+
+    /// Why the TURN relays could not be used, if one was given and failed
+    /// (e.g. "the TURN server refused the credentials (...)").
+    pub fn relay_failure(&self) -> Option<String> {
+        let relays = self.relays.as_ref()?;
+        let errors = self.relay_errors.lock().ok()?;
+        relays.explain(&errors)
+    }
+
+    /// The candidate pair ICE selected, once it has one.
+    pub async fn selected_path(&self) -> Option<IcePath> {
+        let sctp = self.pc.sctp().await?;
+        let pair = sctp
+            .transport()
+            .ice_transport()
+            .get_selected_candidate_pair()
+            .await
+            .ok()??;
+        Some(IcePath {
+            local: pair.local().typ.to_string(),
+            remote: pair.remote().typ.to_string(),
         })
     }
 

@@ -26,6 +26,7 @@ use super::{ConnectError, ConnectOptions, Granted, Session, STEP};
 use crate::machine_clock::MachineClock;
 use crate::transport::peer::{is_dead, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
+use crate::transport::turn;
 use crate::Error;
 
 /// Everything the handshake waits on at once: a message from the host, the
@@ -87,7 +88,9 @@ pub async fn connect(
     let host = opts.host_id.grouped();
     let device_key = config.device_key().map_err(Error::from)?;
     let mut signal = SignalSocket::connect(&opts.rendezvous).await?;
-    let mut peer = Peer::new().await?;
+    // Nothing else is addressed to this connection before its offer.
+    let (relays, _) = turn::request(&mut signal).await?;
+    let mut peer = Peer::with_turn(relays.as_ref()).await?;
     crate::features::video::add_receiver(peer.connection()).await?;
     crate::features::sound::add_receiver(peer.connection()).await?;
     let control = Control::new(peer.create_control().await?);
@@ -150,23 +153,43 @@ pub async fn connect(
     };
 
     // Wait for the channel to open, watching for the host vanishing meanwhile.
-    tokio::time::timeout(STEP, async {
+    // No path (ICE failed or never got through) names the relay's refusal, if any.
+    let no_path = |peer: &Peer| match peer.relay_failure() {
+        Some(why) => ConnectError::NoPath {
+            host: host.clone(),
+            why,
+        },
+        None => ConnectError::HostOffline(host.clone()),
+    };
+    let opened = tokio::time::timeout(STEP, async {
         loop {
             tokio::select! {
                 ev = link.control.next() => match ev {
                     ControlEvent::Open => return Ok(()),
-                    ControlEvent::Closed => return Err(ConnectError::HostOffline(host.clone())),
-                    ControlEvent::Message(_) => return Err(ConnectError::Protocol("message before hello".into())),
+                    ControlEvent::Closed => return Err(None),
+                    ControlEvent::Message(_) => return Err(Some(ConnectError::Protocol("message before hello".into()))),
                 },
                 m = link.signal.recv() => if let Ok(Some(ServerMessage::Bye { .. })) | Ok(None) | Err(_) = m {
-                    return Err(ConnectError::HostOffline(host.clone()));
+                    return Err(Some(ConnectError::HostOffline(host.clone())));
                 },
-                ev = link.peer.next_event() => if let Some(PeerEvent::State(s)) = ev { if is_dead(s) { return Err(ConnectError::HostOffline(host.clone())); } },
+                ev = link.peer.next_event() => if let Some(PeerEvent::State(s)) = ev { if is_dead(s) { return Err(None); } },
             }
         }
     })
-    .await
-    .map_err(|_| ConnectError::HostOffline(host.clone()))??;
+    .await;
+    match opened {
+        Ok(Ok(())) => {}
+        Ok(Err(Some(e))) => return Err(e),
+        Ok(Err(None)) | Err(_) => {
+            let e = no_path(&link.peer);
+            link.close().await;
+            return Err(e);
+        }
+    }
+    let ice = link.peer.selected_path().await;
+    if let Some(path) = &ice {
+        tracing::info!(local = %path.local, remote = %path.remote, "ICE selected a candidate pair");
+    }
 
     // Hellos, over the DTLS certificates this connection really authenticated.
     let (local_fp, remote_fp) = match link.peer.authenticated_fingerprints().await {
@@ -186,7 +209,8 @@ pub async fn connect(
     };
     let mut machine = ViewerHandshake::new(params, &device_key, now());
     match drive(&mut machine, config, &opts, &mut link).await {
-        Ok(granted) => {
+        Ok(mut granted) => {
+            granted.ice = ice;
             let Link {
                 peer,
                 control,
@@ -275,6 +299,7 @@ async fn drive(
                             profile: g.profile,
                             permissions: g.permissions,
                             token_saved: g.token_saved,
+                            ice: None,
                         }),
                         ViewerOutcome::Denied {
                             code,

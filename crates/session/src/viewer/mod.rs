@@ -72,6 +72,9 @@ pub struct Granted {
     pub permissions: PermissionSet,
     /// Whether a new saved-login token was stored.
     pub token_saved: bool,
+    /// The candidate types of the path ICE selected (`relay` when through TURN).
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub ice: Option<crate::transport::peer::IcePath>,
 }
 
 /// Why a connection did not come about.
@@ -101,6 +104,15 @@ pub enum ConnectError {
         /// Fingerprint presented.
         got: String,
     },
+    /// No network path to the host came up, and a TURN relay says why
+    /// (e.g. it refused the credentials).
+    #[error("cannot reach host {host}: {why}")]
+    NoPath {
+        /// The host's ID.
+        host: String,
+        /// What the relay answered.
+        why: String,
+    },
     /// The host broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -114,7 +126,7 @@ impl ConnectError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ConnectError::Denied { code, .. } => ErrorCode::from(*code),
-            ConnectError::HostOffline(_) => ErrorCode::HostOffline,
+            ConnectError::HostOffline(_) | ConnectError::NoPath { .. } => ErrorCode::HostOffline,
             ConnectError::UnknownId(_) => ErrorCode::UnknownId,
             ConnectError::HostKeyChanged { .. } => ErrorCode::HostKeyChanged,
             ConnectError::Protocol(_) => ErrorCode::Protocol,

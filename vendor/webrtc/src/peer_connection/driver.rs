@@ -641,8 +641,18 @@ where
         self.mdns_socket = None;
         self.tcp_transport = RTCTcpTransport::new(HashMap::new());
 
+        // mDNS is best effort: it only resolves (or hides) host candidates. On a network with no
+        // route for 224.0.0.251 — an isolated network with no default route — joining the group
+        // fails with ENODEV, and that must not stop the connection from being built: it can still
+        // connect over IP host candidates and relays.
         if self.mdns_mode != MulticastDnsMode::Disabled {
-            self.mdns_socket = Some(runtime.wrap_udp_socket(MulticastSocket::new().into_std()?)?);
+            match MulticastSocket::new()
+                .into_std()
+                .and_then(|socket| runtime.wrap_udp_socket(socket))
+            {
+                Ok(socket) => self.mdns_socket = Some(socket),
+                Err(err) => warn!("mDNS disabled: cannot open the multicast socket: {err}"),
+            }
         }
 
         // Resolve here, not at construction: this runs again on every ICE-restart rebind, which
@@ -1256,6 +1266,9 @@ where
                 if let Err(err) = core.add_local_candidate(candidate) {
                     error!("Failed to add relay local candidate: {}", err);
                 }
+            }
+            RTCTurnRelayEventOut::CandidateError(event) => {
+                self.inner.handler.on_ice_candidate_error(event).await;
             }
             RTCTurnRelayEventOut::TurnGatheringComplete => {
                 self.turn_gathering_complete = true;
@@ -2138,9 +2151,19 @@ where
             turn_messages.push(message);
         }
         if !turn_messages.is_empty() {
-            let mut core = self.inner.core.lock().await;
-            for message in turn_messages {
-                core.handle_read(message)?;
+            {
+                let mut core = self.inner.core.lock().await;
+                for message in turn_messages {
+                    core.handle_read(message)?;
+                }
+            }
+            // The events this relayed data raised come before the media it carried: a new
+            // remote track's `OnOpen` registers its `TrackRemote`, and media drained first
+            // (3.b) finds none and is dropped — a relayed viewer lost its first keyframe
+            // whole. Data read from a socket gets this order from the loop itself
+            // (`poll_events` runs before the next `poll_reads`).
+            for event in Self::drain_core_events(self.inner.clone()).await {
+                self.handle_rtc_event(event).await;
             }
         }
 

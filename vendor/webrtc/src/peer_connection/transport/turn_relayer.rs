@@ -5,6 +5,7 @@ use log::{debug, error, trace, warn};
 use rtc::crypto::RTCCryptoProvider;
 use rtc::ice::url::SchemeType;
 use rtc::peer_connection::configuration::{RTCIceServer, RTCIceTransportPolicy};
+use rtc::peer_connection::event::RTCPeerConnectionIceErrorEvent;
 use rtc::peer_connection::state::RTCIceGatheringState;
 use rtc::peer_connection::transport::{
     CandidateConfig, CandidateRelayConfig, RTCIceCandidate, RTCIceCandidateInit,
@@ -35,7 +36,39 @@ pub(crate) enum RTCTurnRelayEventIn {
 #[derive(Debug)]
 pub(crate) enum RTCTurnRelayEventOut {
     LocalIceCandidate(RTCIceCandidateInit),
+    /// A TURN server could not be used (W3C `icecandidateerror`): it refused the allocation
+    /// (`error_code` is its STUN error code, e.g. 401 for refused credentials) or never
+    /// answered (701).
+    CandidateError(RTCPeerConnectionIceErrorEvent),
     TurnGatheringComplete,
+}
+
+/// The W3C `errorCode` for a server that did not answer (no STUN error code applies).
+const ERROR_CODE_NO_RESPONSE: u16 = 701;
+
+/// The STUN error code in an allocation error's text: the TURN client reports an error
+/// response as `"<message type> (error <code>: <reason>)"`; 0 when it names none.
+fn stun_error_code(text: &str) -> u16 {
+    text.split_once("(error ")
+        .and_then(|(_, rest)| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .filter(|code| (300..700).contains(code))
+        .unwrap_or(0)
+}
+
+fn candidate_error(
+    local_addr: SocketAddr,
+    url: &str,
+    error_code: u16,
+    error_text: String,
+) -> RTCTurnRelayEventOut {
+    RTCTurnRelayEventOut::CandidateError(RTCPeerConnectionIceErrorEvent {
+        address: local_addr.ip().to_string(),
+        port: local_addr.port(),
+        url: url.to_owned(),
+        error_code,
+        error_text,
+    })
 }
 
 #[derive(Debug)]
@@ -696,6 +729,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
             let mut pending_flush: Vec<(SocketAddr, SocketAddr)> = vec![];
             let mut pending_drop: Vec<(SocketAddr, SocketAddr)> = vec![];
             let mut read_msgs: Vec<TaggedBytesMut> = vec![];
+            let mut errors: Vec<RTCTurnRelayEventOut> = vec![];
 
             if let Some(managed_client) = self.clients.get_mut(&four_tuple) {
                 while let Some(event) = managed_client.client.poll_event() {
@@ -720,6 +754,13 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                 "TURN allocation failed from {} to {}: {}",
                                 four_tuple.local_addr, four_tuple.peer_addr, err
                             );
+                            let text = err.to_string();
+                            errors.push(candidate_error(
+                                managed_client.local_addr,
+                                &managed_client.url,
+                                stun_error_code(&text),
+                                text,
+                            ));
                             managed_client.gather_finished = true;
                             gathered_complete = true;
                         }
@@ -759,6 +800,12 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                     .remove(&(pending.relay_addr, pending.peer_addr));
                                 pending_drop.push((pending.relay_addr, pending.peer_addr));
                             } else if tid == managed_client.allocate_tid {
+                                errors.push(candidate_error(
+                                    managed_client.local_addr,
+                                    &managed_client.url,
+                                    ERROR_CODE_NO_RESPONSE,
+                                    "the TURN server did not answer the allocation".to_owned(),
+                                ));
                                 managed_client.gather_finished = true;
                                 gathered_complete = true;
                             }
@@ -780,6 +827,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
             for msg in read_msgs {
                 self.routs.push_back(msg);
             }
+            self.events.extend(errors);
             if let Some(candidate_result) = local_candidate {
                 match candidate_result {
                     Ok(candidate) => {
