@@ -1,6 +1,7 @@
 //! `latchkey rendezvous` and `latchkey-rendezvous`: run the ID and signaling
 //! server in the foreground until SIGINT or SIGTERM.
 
+use clap::builder::TypedValueParser as _;
 use clap::{ArgGroup, Args};
 use std::path::{Path, PathBuf};
 
