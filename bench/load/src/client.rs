@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{self, ClientMessage, DeviceId, ServerMessage};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -29,9 +30,14 @@ pub async fn connect(node: SocketAddr, from: Ipv4Addr) -> anyhow::Result<Ws> {
         .with_context(|| format!("bind {from}"))?;
     let tcp = socket.connect(node).await.context("connect")?;
     tcp.set_nodelay(true).context("nodelay")?;
-    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{node}/ws"), tcp)
-        .await
-        .context("WebSocket upgrade")?;
+    // Thousands of mostly idle connections: small buffers, as on the node.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(format!("ws://{node}/ws"), tcp, Some(config))
+            .await
+            .context("WebSocket upgrade")?;
     Ok(ws)
 }
 
