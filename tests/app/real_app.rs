@@ -778,8 +778,10 @@ fn unlocked_keyring(home: &Path, bus: &SessionBus) {
     }
     let _ = daemon.wait();
     // The daemon forks and may still be making the login keyring when
-    // the command returns: wait until the collection is there, unlocked.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // the command returns: wait until the collection is there, unlocked
+    // (it derives the keyring's key from the password: on a loaded
+    // machine that took over 10 s once).
+    let deadline = Instant::now() + Duration::from_secs(60);
     while keyring_state(bus) != Some(false) {
         assert!(
             Instant::now() < deadline,
