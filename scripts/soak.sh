@@ -65,10 +65,10 @@ url="ws://127.0.0.1:$port"
 for _ in $(seq 100); do grep -q listening "$work/rendezvous.log" && break; sleep 0.1; done
 
 lk_host() { "$bin" --config-dir "$work/host" --secret-store file "$@"; }
-lk_viewer() { "$bin" --config-dir "$work/viewer" --secret-store file "$@"; }
 printf '%s\n' "$password" | lk_host password set >/dev/null
 lk_host unattended on >/dev/null
-lk_host host --rendezvous "$url" --display "$display" >"$work/host.log" 2>&1 &
+# Started directly (not through the functions) so that $! is the process itself.
+"$bin" --config-dir "$work/host" --secret-store file host --rendezvous "$url" --display "$display" >"$work/host.log" 2>&1 &
 host_pid=$!
 pids+=("$host_pid")
 id=""
@@ -80,7 +80,7 @@ done
 [ -n "$id" ] || { echo "soak: the host did not register (see $work/host.log)" >&2; exit 1; }
 
 mkfifo "$work/commands"
-lk_viewer connect "$id" --rendezvous "$url" --password-stdin --commands --json \
+"$bin" --config-dir "$work/viewer" --secret-store file connect "$id" --rendezvous "$url" --password-stdin --commands --json \
   <"$work/commands" >"$work/answers.jsonl" 2>"$work/viewer.log" &
 viewer_pid=$!
 pids+=("$viewer_pid")
