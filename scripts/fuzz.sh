@@ -2,7 +2,7 @@
 # Fuzz every decoder of outside input: scripts/fuzz.sh SECONDS [TARGET...]
 #
 # Runs each target (all of them, or those named) for SECONDS, one after the
-# other, one process each (the machine is shared). Needs nightly Rust and
+# other (or FUZZ_JOBS at once), one process each. Needs nightly Rust and
 # cargo-fuzz (installed here if missing). What a target finds new goes to a
 # scratch corpus under fuzz/target/ (the committed corpus in fuzz/corpus/ is
 # read, not grown); a crash lands in fuzz/artifacts/<target>/ and makes this
@@ -44,13 +44,23 @@ fi
 echo "== building ${#targets[@]} fuzz targets"
 cargo +nightly fuzz build "${build_opts[@]}"
 
-status=0
-summary=()
-for t in "${targets[@]}"; do
-  scratch="fuzz/target/corpus-run/$t"
+# FUZZ_JOBS=N runs N targets at once (each still for SECONDS of wall time;
+# each gets a share of the cores, so fewer executions than alone).
+jobs="${FUZZ_JOBS:-1}"
+if ! [[ "$jobs" =~ ^[0-9]+$ ]] || [ "$jobs" -lt 1 ]; then
+  echo "fuzz.sh: FUZZ_JOBS must be a positive number" >&2
+  exit 2
+fi
+
+# One target's run; its one-line result goes to fuzz/target/result-<target>.
+run_one() {
+  local t="$1"
+  local scratch="fuzz/target/corpus-run/$t"
+  local log="fuzz/target/fuzz-$t.log"
+  local result="fuzz/target/result-$t"
   mkdir -p "$scratch" "fuzz/artifacts/$t"
-  log="fuzz/target/fuzz-$t.log"
   echo "== $t: ${seconds}s"
+  local start rc took execs
   start=$(date +%s)
   set +e
   # libFuzzer stops itself at -max_total_time; `timeout` bounds a hang anyway.
@@ -63,13 +73,32 @@ for t in "${targets[@]}"; do
   took=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   if [ "$rc" -ne 0 ]; then
-    status=1
     echo "!! $t failed (exit $rc); the end of $log:"
     tail -40 "$log"
-    summary+=("$t: FAILED after ${took}s, ${execs:-?} executions (see $log, fuzz/artifacts/$t)")
+    echo "FAILED $t: FAILED after ${took}s, ${execs:-?} executions (see $log, fuzz/artifacts/$t)" >"$result"
   else
-    summary+=("$t: ${took}s, ${execs:-?} executions, $(ls "$scratch" | wc -l) inputs in its scratch corpus")
+    echo "ok $t: ${took}s, ${execs:-?} executions, $(ls "$scratch" | wc -l) inputs in its scratch corpus" >"$result"
   fi
+}
+
+running=0
+for t in "${targets[@]}"; do
+  rm -f "fuzz/target/result-$t"
+  run_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  line="$(cat "fuzz/target/result-$t" 2>/dev/null || echo "FAILED $t: no result")"
+  case "$line" in FAILED*) status=1 ;; esac
+  summary+=("${line#* }")
 done
 
 echo "== summary"
