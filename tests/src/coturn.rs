@@ -40,31 +40,25 @@ fn run(cmd: &mut Command) {
 /// Returns (CA cert, server cert, server key).
 fn certificates(dir: &Path, ip: &str) -> (PathBuf, PathBuf, PathBuf) {
     let p = |name: &str| dir.join(name);
-    run(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(p("ca.key")));
+    let new_key = |path: PathBuf| {
+        run(Command::new("openssl")
+            .args([
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+            ])
+            .arg(path))
+    };
+    new_key(p("ca.key"));
     run(Command::new("openssl")
         .args(["req", "-x509", "-new", "-key"])
         .arg(p("ca.key"))
         .args(["-days", "2", "-subj", "/CN=Latchkey test TURN CA", "-out"])
         .arg(p("ca.pem")));
-    run(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(p("server.key")));
+    new_key(p("server.key"));
     run(Command::new("openssl")
         .args(["req", "-new", "-key"])
         .arg(p("server.key"))

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{key, session_id, Client, TestServer, WAIT};
+use common::{end_session, key, session_id, Client, TestServer, WAIT};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{ClientMessage, DeviceId, ErrorCode, ServerMessage};
 use latchkey_rendezvous::{Limits, RedisConfig, ServerConfig};
@@ -137,26 +137,8 @@ async fn a_viewer_on_one_node_reaches_a_host_on_another() {
     );
     relay_candidate(&mut viewer, &mut host, &session, "v").await;
     relay_candidate(&mut host, &mut viewer, &session, "h").await;
-    viewer
-        .send(&ClientMessage::Bye {
-            session: session.clone(),
-            reason: Some("done".into()),
-        })
-        .await;
-    assert_eq!(
-        host.recv().await,
-        ServerMessage::Bye {
-            session: session.clone(),
-            reason: Some("done".into())
-        }
-    );
-    // The session is gone on both nodes.
-    host.send(&ClientMessage::Candidate {
-        session: session.clone(),
-        candidate: "late".into(),
-    })
-    .await;
-    host.expect_error(ErrorCode::UnknownSession).await;
+    // Ended, the session is gone on both nodes.
+    end_session(&mut viewer, &mut host, &session).await;
 
     // A second session; the host leaving ends it for the viewer over there.
     let second = session_id();

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{key, session_id, Client, TestServer};
+use common::{end_session, key, session_id, Client, TestServer};
 use latchkey_core::signal::{ClientMessage, DeviceId, ErrorCode, ServerMessage};
 use latchkey_rendezvous::{Limits, ServerConfig};
 
@@ -98,30 +98,8 @@ async fn offer_answer_candidates_and_bye_are_relayed() {
         }
     );
 
-    viewer
-        .send(&ClientMessage::Bye {
-            session: session.clone(),
-            reason: Some("done".into()),
-        })
-        .await;
-    assert_eq!(
-        host.recv().await,
-        ServerMessage::Bye {
-            session: session.clone(),
-            reason: Some("done".into())
-        }
-    );
-
-    // The session is forgotten.
-    host.send(&ClientMessage::Candidate {
-        session: session.clone(),
-        candidate: "late".into(),
-    })
-    .await;
-    assert_eq!(
-        host.expect_error(ErrorCode::UnknownSession).await,
-        Some(session)
-    );
+    // Ended, the session is forgotten.
+    end_session(&mut viewer, &mut host, &session).await;
     viewer.expect_silence(Duration::from_millis(100)).await;
     server.stop().await.expect("clean shutdown");
 }

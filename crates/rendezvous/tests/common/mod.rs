@@ -312,3 +312,32 @@ impl Client {
         let _ = tokio::time::timeout(WAIT, self.ws.close(None)).await;
     }
 }
+
+/// The viewer ends `session` with `Bye`: the host gets it, and the session
+/// is forgotten (a late candidate from the host is `UnknownSession`).
+pub async fn end_session(viewer: &mut Client, host: &mut Client, session: &str) {
+    viewer
+        .send(&ClientMessage::Bye {
+            session: session.to_owned(),
+            reason: Some("done".into()),
+        })
+        .await;
+    assert_eq!(
+        host.recv().await,
+        ServerMessage::Bye {
+            session: session.to_owned(),
+            reason: Some("done".into())
+        }
+    );
+    host.send(&ClientMessage::Candidate {
+        session: session.to_owned(),
+        candidate: "late".into(),
+    })
+    .await;
+    assert_eq!(
+        host.expect_error(ErrorCode::UnknownSession)
+            .await
+            .as_deref(),
+        Some(session)
+    );
+}
