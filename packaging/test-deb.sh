@@ -56,6 +56,10 @@ grep -q '^ExecStart=/usr/bin/latchkey ' "$root/lib/systemd/system/latchkey.servi
 in_root systemd-analyze verify /lib/systemd/system/latchkey.service /lib/systemd/system/latchkey-rendezvous.service \
   || fail "systemd-analyze verify on the installed system units"
 in_root getent group latchkey >/dev/null || fail "postinst did not create the latchkey group"
+# postinst enables the system service (it waits quietly until set up).
+wants="$root/etc/systemd/system/multi-user.target.wants/latchkey.service"
+[ "$(readlink "$wants" 2>/dev/null)" = /lib/systemd/system/latchkey.service ] \
+  || fail "postinst did not enable latchkey.service"
 backend="$root/usr/lib/cups/backend/latchkey"
 [ "$(stat -c '%a %U %G' "$backend" 2>/dev/null)" = "700 root root" ] \
   || fail "postinst did not install the CUPS backend as root's, mode 0700"
@@ -71,4 +75,6 @@ echo "latchkey:// is handled by $desktop: $(grep '^Exec=' "$file")"
 in_root dpkg -r latchkey >/dev/null 2>&1 || fail "dpkg -r"
 [ ! -e "$root/usr/bin/latchkey" ] || fail "/usr/bin/latchkey is still there after dpkg -r"
 [ ! -e "$backend" ] || fail "the CUPS backend is still there after dpkg -r"
+[ "$(readlink "$root/etc/systemd/system/latchkey.service" 2>/dev/null)" = /dev/null ] \
+  || fail "postrm did not mask latchkey.service after dpkg -r (its enable link stays for a reinstall)"
 echo "test-deb: ok (installed into a clean $suite root with its dependencies, checked, removed)"

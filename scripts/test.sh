@@ -4,8 +4,9 @@
 # Service, which they start themselves), the UI's checks, unit and
 # end-to-end tests in Chromium, the real app under Xvfb, the README's
 # headless run line on a fresh HOME, and the .deb
-# (built, installed on this machine, checked, removed), and the restart
-# with reconnect in a booted container holding the .deb. Installs system
+# (built, installed on this machine, checked, removed), and, in a booted
+# container holding the .deb, the restart with reconnect and the system
+# service under a real systemd. Installs system
 # packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,3 +48,9 @@ bash packaging/test-deb.sh "$deb"
 
 echo "== restart with reconnect on a booted machine: the .deb in a systemd-nspawn container"
 LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test restart_nspawn -- --ignored
+
+echo "== the system service under a real systemd: enabled by the package, its sandbox, across a reboot"
+LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test systemd_nspawn -- --ignored --nocapture
+
+echo "== the login screen: the system service shares LightDM's greeter and follows the user who logs in"
+LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test login_screen_nspawn -- --ignored

@@ -15,56 +15,17 @@
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::nspawn::{Machine, Root};
+use latchkey_e2e::nspawn::{when_online, Machine, Root};
 use serde_json::Value;
-
-/// `latchkey ARGS` inside, on the system service's configuration.
-fn host_cli(m: &Machine, args: &[&str], stdin: Option<&str>) -> String {
-    let mut full = vec![
-        "latchkey",
-        "--config-dir",
-        "/var/lib/latchkey",
-        "--secret-store",
-        "file",
-    ];
-    full.extend_from_slice(args);
-    m.exec_ok(&full, stdin)
-}
 
 /// The host's audit log, as JSON.
 fn audit(m: &Machine) -> Vec<Value> {
-    let text = host_cli(m, &["audit", "--json"], None);
+    let text = m.latchkey(&["audit", "--json"], None);
     serde_json::from_str::<Value>(&text)
         .expect("audit JSON")
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-/// The host's ID once its service registered (2 minutes at most).
-fn registered_id(m: &Machine) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let out = m.exec(
-            &[
-                "latchkey",
-                "--config-dir",
-                "/var/lib/latchkey",
-                "--secret-store",
-                "file",
-                "id",
-            ],
-            None,
-        );
-        if out.status.success() {
-            return String::from_utf8_lossy(&out.stdout)
-                .replace(' ', "")
-                .trim()
-                .to_string();
-        }
-        assert!(Instant::now() < deadline, "the service never registered");
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 /// `connect ID --probe --json`, tried until the host is back (2 minutes).
@@ -84,19 +45,6 @@ fn restart(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -> Run {
     ];
     args.extend_from_slice(extra);
     viewer.run_stdin(&args, format!("{GOOD_PASSWORD}\n").as_bytes())
-}
-
-/// Run `run` again while the host is offline (exit 6), for 2 minutes at
-/// most: a service that just started may not be reachable yet.
-fn when_online(mut run: impl FnMut() -> Run) -> Run {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = run();
-        if r.code != 6 || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// A copy of a viewer's configuration (same device key, same secrets).
@@ -120,12 +68,11 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // The owner sets it up as the README says: a password, unattended
     // access, the system service with our rendezvous.
-    host_cli(
-        &m,
+    m.latchkey(
         &["password", "set", "--profile", "default"],
         Some(&format!("{GOOD_PASSWORD}\n")),
     );
-    host_cli(&m, &["unattended", "on", "--profile", "default"], None);
+    m.latchkey(&["unattended", "on", "--profile", "default"], None);
     m.exec_ok(
         &[
             "latchkey",
@@ -137,7 +84,7 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
         ],
         None,
     );
-    let id = registered_id(&m);
+    let id = m.registered_id();
 
     // 1. restart --wait: a real reboot, back in with no password.
     let viewer = Device::file();
@@ -153,7 +100,7 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     assert_eq!(lines[1]["method"], "reconnect");
     assert!(m.boots() >= 2, "the container rebooted");
     m.wait_booted(2);
-    assert_eq!(registered_id(&m), id, "same ID after the reboot");
+    assert_eq!(m.registered_id(), id, "same ID after the reboot");
     let events = audit(&m);
     assert!(events.iter().any(|e| e["event"] == "restart_requested"));
     assert!(
@@ -177,11 +124,11 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
     assert!(again.stdout.contains("wrong_credentials"), "{again:?}");
 
     // 3. 2FA with the reconnect exemption off: the reconnect asks for a code.
-    let secret = secret_from_enroll(&host_cli(&m, &["2fa", "enroll"], None));
+    let secret = secret_from_enroll(&m.latchkey(&["2fa", "enroll"], None));
     let step = latchkey_store::config::now().0 / 30;
     let code = |s: u64| secret.code_at_step(s).expect("code");
-    host_cli(&m, &["2fa", "confirm", &code(step)], None);
-    host_cli(&m, &["2fa", "reconnect", "on"], None);
+    m.latchkey(&["2fa", "confirm", &code(step)], None);
+    m.latchkey(&["2fa", "reconnect", "on"], None);
     let now_step = || latchkey_store::config::now().0 / 30;
     let run = restart(&viewer, &id, &rv, &["--totp", &code(now_step() + 1)]);
     // The code of the next step may not be valid yet: take the current one then.

@@ -240,6 +240,7 @@ fn syntax_check(unit: &Path) -> Vec<String> {
         "ProtectSystem",
         "ReadWritePaths",
         "PrivateTmp",
+        "PrivateMounts",
         "BindReadOnlyPaths",
         "ProtectHome",
         "ProtectKernelTunables",
@@ -256,6 +257,7 @@ fn syntax_check(unit: &Path) -> Vec<String> {
         "MemoryDenyWriteExecute",
         "SystemCallArchitectures",
         "SystemCallFilter",
+        "SystemCallErrorNumber",
         "CapabilityBoundingSet",
         "AmbientCapabilities",
         "DynamicUser",
@@ -366,11 +368,13 @@ const SYSTEM_UNIT_LINES: &[&str] = &[
     "RestartSec=2",
     "NoNewPrivileges=yes",
     "ProtectSystem=strict",
-    "ReadWritePaths=/var/lib/latchkey /run/latchkey",
+    "ReadWritePaths=/var/lib/latchkey /run/latchkey -/home -/tmp -/var/tmp -/media -/mnt -/srv -/run/media",
     "RuntimeDirectory=latchkey",
     "Environment=LATCHKEY_CONTROL_SOCKET=/run/latchkey/control.sock",
-    "PrivateTmp=yes",
-    "ProtectHome=read-only",
+    "PrivateDevices=yes",
+    "MemoryDenyWriteExecute=yes",
+    "SystemCallFilter=@system-service",
+    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
     "ProtectKernelTunables=yes",
     "ProtectKernelModules=yes",
     "ProtectControlGroups=yes",
@@ -426,7 +430,8 @@ fn install_uninstall_and_status_with_a_unit_dir() {
             "file",
             "host",
             "--display",
-            "auto"
+            "auto",
+            "--wait-for-rendezvous"
         ]
     );
     for line in SYSTEM_UNIT_LINES {
@@ -499,7 +504,8 @@ fn install_uninstall_and_status_with_a_unit_dir() {
             "file",
             "host",
             "--display",
-            "auto"
+            "auto",
+            "--wait-for-rendezvous"
         ]
     );
     assert!(unit.contains("\nWantedBy=default.target\n"), "{unit}");
@@ -925,6 +931,65 @@ fn service_host_survives_sigkill_mid_session_20_times() {
     );
     assert!(last.stdout.contains("\"method\":\"token\""), "{last:?}");
     println!("20 SIGKILL/restart rounds in {:?}", started.elapsed());
+}
+
+/// The service's host before anyone set it up (the package enables the
+/// unit): with no rendezvous configured, `--wait-for-rendezvous` keeps it
+/// running quietly (no exit, so no restart loop), a stop while it waits is a
+/// clean exit, and it starts and registers as soon as a rendezvous is
+/// configured. Without the option, no rendezvous is still a usage error.
+#[test]
+fn an_unconfigured_service_host_waits_for_a_rendezvous() {
+    let rv = Rendezvous::start(0, None);
+    let logind = FakeLogind::new();
+    let env = env_with(&logind.bin());
+    let envs = env_refs(&env);
+    let host = Device::file();
+    let args = ["host", "--display", "auto", "--wait-for-rendezvous"];
+    let waiting = |l: &str| l.contains("No rendezvous server is configured");
+
+    let run = host.run_env(&["host", "--display", "auto"], &envs, None);
+    assert!(
+        run.fails_with(2).contains("no rendezvous server"),
+        "{run:?}"
+    );
+
+    // SIGTERM (systemctl stop) while waiting: exit 0.
+    let mut h = host.spawn_piped_env(&args, &envs);
+    h.wait_line(waiting, Duration::from_secs(30));
+    let pid = h.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let run = h.finish(Duration::from_secs(15));
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // Still waiting after a few reads of the settings; then configured: it starts.
+    let mut h = host.spawn_piped_env(&args, &envs);
+    h.wait_line(waiting, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(
+        h.child.try_wait().expect("try_wait").is_none(),
+        "it kept waiting"
+    );
+    let units = tempfile::tempdir().expect("tempdir");
+    let run = host.run(&[
+        "service",
+        "install",
+        "--user",
+        "--unit-dir",
+        units.path().to_str().expect("utf8"),
+        "--rendezvous",
+        &rv.url,
+    ]);
+    assert_eq!(run.code, NOT_ENABLED, "{run:?}");
+    h.wait_line(
+        |l| l.contains("Rendezvous server configured"),
+        Duration::from_secs(30),
+    );
+    h.wait_line(|l| l.contains("host ready: ID"), Duration::from_secs(30));
 }
 
 // ---------------------------------------------------------------------------

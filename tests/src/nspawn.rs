@@ -78,6 +78,12 @@ impl Root {
     /// A minimal root with systemd, D-Bus and `deb` installed by apt (with
     /// the dependencies it declares). Takes a couple of minutes.
     pub fn with_package(deb: &Path) -> Root {
+        Root::with_packages(deb, &[])
+    }
+
+    /// [`Root::with_package`], with `extra` packages of the release installed
+    /// by the same apt run (e.g. a display manager).
+    pub fn with_packages(deb: &Path, extra: &[&str]) -> Root {
         let dir = tempfile::Builder::new()
             .prefix("latchkey-nspawn-")
             .tempdir_in("/var/tmp")
@@ -98,12 +104,12 @@ impl Root {
                 .arg("-D")
                 .arg(root.path())
                 .args(["--register=no", "--keep-unit", "-q", "--pipe"])
-                .args([
-                    "sh",
-                    "-c",
+                .args(["sh", "-c"])
+                .arg(format!(
                     "export DEBIAN_FRONTEND=noninteractive; apt-get -qq update && \
-                     apt-get install -y -qq --no-install-recommends /var/tmp/latchkey.deb",
-                ]),
+                     apt-get install -y -qq --no-install-recommends /var/tmp/latchkey.deb {}",
+                    extra.join(" ")
+                )),
             "apt-get install of the .deb inside the container",
         );
         root
@@ -114,9 +120,39 @@ impl Root {
         self.dir.path()
     }
 
+    /// Run a shell script inside it before it boots (no systemd running:
+    /// add users, edit configuration); asserts it succeeded.
+    pub fn run_script(&self, script: &str) {
+        run_ok(
+            Command::new("systemd-nspawn")
+                .arg("-D")
+                .arg(self.path())
+                .args(["--register=no", "--keep-unit", "-q", "--pipe"])
+                .args(["sh", "-c", script]),
+            script,
+        );
+    }
+
+    /// Write a file inside it (parents made), with mode `mode`.
+    pub fn write(&self, path: &str, text: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let at = self.path().join(path.trim_start_matches('/'));
+        if let Some(dir) = at.parent() {
+            std::fs::create_dir_all(dir).expect("parent directories in the root");
+        }
+        std::fs::write(&at, text).unwrap_or_else(|e| panic!("{}: {e}", at.display()));
+        std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
     /// Boot it; it boots again whenever it reboots, until dropped.
     pub fn boot(&self) -> Machine {
-        Machine::boot(self.path().to_path_buf())
+        self.boot_with(&[])
+    }
+
+    /// [`Root::boot`] with extra `systemd-nspawn` options (e.g. a capability).
+    pub fn boot_with(&self, options: &[&str]) -> Machine {
+        let options = options.iter().map(|o| o.to_string()).collect();
+        Machine::boot(self.path().to_path_buf(), options)
     }
 }
 
@@ -129,7 +165,7 @@ pub struct Machine {
     keeper: Option<std::thread::JoinHandle<()>>,
 }
 
-fn spawn_nspawn(root: &Path) -> Child {
+fn spawn_nspawn(root: &Path, options: &[String]) -> Child {
     Command::new("systemd-nspawn")
         .arg("-D")
         .arg(root)
@@ -140,6 +176,7 @@ fn spawn_nspawn(root: &Path) -> Child {
             "--console=passive",
             "-q",
         ])
+        .args(options)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -148,8 +185,8 @@ fn spawn_nspawn(root: &Path) -> Child {
 }
 
 impl Machine {
-    fn boot(root: PathBuf) -> Machine {
-        let state = Arc::new(Mutex::new(Some(spawn_nspawn(&root))));
+    fn boot(root: PathBuf, options: Vec<String>) -> Machine {
+        let state = Arc::new(Mutex::new(Some(spawn_nspawn(&root, &options))));
         let boots = Arc::new(AtomicU32::new(1));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, b, st) = (state.clone(), boots.clone(), stop.clone());
@@ -161,7 +198,7 @@ impl Machine {
                 let Some(child) = guard.as_mut() else { return };
                 match child.try_wait() {
                     Ok(Some(status)) if status.code() == Some(REBOOTED) => {
-                        *guard = Some(spawn_nspawn(&root));
+                        *guard = Some(spawn_nspawn(&root, &options));
                         b.fetch_add(1, Ordering::SeqCst);
                     }
                     Ok(Some(_)) => return,
@@ -258,6 +295,67 @@ impl Machine {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
+
+/// The system service's configuration, as its unit names it.
+const SERVICE_CONFIG: [&str; 4] = [
+    "--config-dir",
+    "/var/lib/latchkey",
+    "--secret-store",
+    "file",
+];
+
+impl Machine {
+    /// `latchkey ARGS` inside, on the system service's configuration; its
+    /// standard output (asserts it succeeded).
+    pub fn latchkey(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut full = vec!["latchkey"];
+        full.extend_from_slice(&SERVICE_CONFIG);
+        full.extend_from_slice(args);
+        self.exec_ok(&full, stdin)
+    }
+
+    /// The system service's ID once its host registered (2 minutes at most).
+    pub fn registered_id(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut args = vec!["latchkey"];
+        args.extend_from_slice(&SERVICE_CONFIG);
+        args.push("id");
+        loop {
+            let out = self.exec(&args, None);
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout)
+                    .replace(' ', "")
+                    .trim()
+                    .to_string();
+            }
+            assert!(Instant::now() < deadline, "the service never registered");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// `systemctl show UNIT -p PROPERTY --value` inside.
+    pub fn unit_property(&self, unit: &str, property: &str) -> String {
+        self.exec_ok(
+            &["systemctl", "show", unit, "-p", property, "--value"],
+            None,
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+/// Run `run` again while the host is offline (exit 6), for 2 minutes at
+/// most: a service that just started may not be reachable yet.
+pub fn when_online(mut run: impl FnMut() -> crate::cli::Run) -> crate::cli::Run {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = run();
+        if r.code != 6 || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 

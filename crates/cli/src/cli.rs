@@ -116,6 +116,12 @@ pub enum Command {
         /// session's, asked from logind, followed across logout and login.
         #[arg(long, value_name = ":N|auto")]
         display: Option<String>,
+        /// With no rendezvous server configured, wait (stay running, checking
+        /// the configuration every few seconds) until one is, instead of
+        /// exiting with code 2: the services use it, so that an enabled
+        /// service not yet set up waits quietly.
+        #[arg(long)]
+        wait_for_rendezvous: bool,
     },
     /// Pending incoming requests on the running host.
     Requests(JsonFlag),

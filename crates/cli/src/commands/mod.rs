@@ -88,10 +88,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Host {
             rendezvous,
             display,
+            wait_for_rendezvous,
         } => {
             // `--display auto` (or a root service with no $DISPLAY) follows logind.
             let display = service::host_display(display, &dir)?;
-            session::host(&mut config, &dir, store, rendezvous, display)
+            let options = session::HostArgs {
+                rendezvous,
+                display,
+                wait_for_rendezvous,
+            };
+            session::host(&mut config, &dir, store, options)
         }
         Command::Requests(_)
         | Command::Accept { .. }

@@ -376,8 +376,8 @@ fn install(
         None => {
             if let Ok(None) = configured_rendezvous(&dir, store) {
                 println!(
-                    "Note: no rendezvous server is configured in {} yet; install again with \
-                     --rendezvous URL, or the service will stop with exit code 2",
+                    "Note: no rendezvous server is configured in {} yet: the service waits \
+                     for one; install again with --rendezvous URL to set it",
                     dir.display()
                 );
             }
@@ -415,8 +415,11 @@ fn install(
             ),
         ));
     }
+    // Restart rather than start: a host already running (the package enables
+    // and starts the system service) takes the new unit and rendezvous now.
     let enabled = systemctl(scope, &["daemon-reload"])
-        .and_then(|_| systemctl(scope, &["enable", "--now", UNIT]));
+        .and_then(|_| systemctl(scope, &["enable", UNIT]))
+        .and_then(|_| systemctl(scope, &["restart", UNIT]));
     if let Err(why) = enabled {
         return Err(CliError::Coded(
             exit::NOT_ENABLED,
@@ -427,7 +430,7 @@ fn install(
         ));
     }
     println!(
-        "Enabled and started {UNIT} ({}); see '{} status {UNIT}' and 'latchkey service status'",
+        "Enabled and (re)started {UNIT} ({}); see '{} status {UNIT}' and 'latchkey service status'",
         scope.name(),
         scope.systemctl_text()
     );
@@ -743,7 +746,7 @@ mod tests {
     fn templates_render_with_the_binary_and_options() {
         let unit = render(SYSTEM_TEMPLATE, Path::new("/opt/lk/bin/latchkey"), &[]).expect("render");
         assert!(unit.contains(
-            "\nExecStart=/opt/lk/bin/latchkey --config-dir /var/lib/latchkey --secret-store file host --display auto\n"
+            "\nExecStart=/opt/lk/bin/latchkey --config-dir /var/lib/latchkey --secret-store file host --display auto --wait-for-rendezvous\n"
         ));
         assert!(!unit.contains(PACKAGED_BINARY));
         let words = exec_start(&unit);
@@ -770,7 +773,8 @@ mod tests {
                 "/home/a/lk",
                 "host",
                 "--display",
-                "auto"
+                "auto",
+                "--wait-for-rendezvous"
             ]
         );
         assert_eq!(option_value(&words, "--secret-store"), None);

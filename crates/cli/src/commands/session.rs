@@ -73,27 +73,50 @@ pub fn id(config: &Config) -> Result<(), CliError> {
     }
 }
 
-/// `latchkey host [--rendezvous URL] [--display :N]`.
+/// How often a host waiting for its rendezvous server reads its settings again.
+const RENDEZVOUS_POLL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// `latchkey host`'s own arguments.
+pub struct HostArgs {
+    /// `--rendezvous URL`.
+    pub rendezvous: Option<String>,
+    /// The display to share (`--display`, or the one `--display auto` found).
+    pub display: Option<String>,
+    /// `--wait-for-rendezvous`.
+    pub wait_for_rendezvous: bool,
+}
+
+/// `latchkey host [--rendezvous URL] [--display :N] [--wait-for-rendezvous]`.
 pub fn host(
     config: &mut Config,
     dir: &Path,
     store: Option<SecretStoreKind>,
-    rendezvous: Option<String>,
-    display: Option<String>,
+    args: HostArgs,
 ) -> Result<(), CliError> {
-    let url = rendezvous_url(config, rendezvous)?;
-    if let Some(d) = display {
+    if let Some(d) = args.display {
         if !d.contains(':') {
             return Err(CliError::Usage(format!(
                 "'{d}' is not an X display (like :0)"
             )));
         }
-        // Capture and input read DISPLAY; set it before any thread starts.
-        // xcap would prefer a Wayland session it finds in the environment.
+        // Capture and input read DISPLAY; set it before any thread starts
+        // (the runtime below starts some). xcap would prefer a Wayland
+        // session it finds in the environment.
         std::env::set_var("DISPLAY", d);
         std::env::remove_var("WAYLAND_DISPLAY");
         std::env::remove_var("XDG_SESSION_TYPE");
     }
+    let rt = runtime()?;
+    let url = match args.rendezvous {
+        None if args.wait_for_rendezvous && config.settings().rendezvous.is_none() => {
+            match rt.block_on(wait_for_rendezvous(config))? {
+                Some(url) => url,
+                // Stopped while waiting: a clean exit.
+                None => return Ok(()),
+            }
+        }
+        given => rendezvous_url(config, given)?,
+    };
     let options = latchkey_session::host::HostOptions {
         config_dir: dir.to_path_buf(),
         store,
@@ -101,12 +124,38 @@ pub fn host(
         window_open: Default::default(),
         presence: None,
     };
-    runtime()?
-        .block_on(latchkey_session::host::run(
-            options,
-            crate::rendezvous_cmd::shutdown_signal(),
-        ))
-        .map_err(session_err)
+    rt.block_on(latchkey_session::host::run(
+        options,
+        crate::rendezvous_cmd::shutdown_signal(),
+    ))
+    .map_err(session_err)
+}
+
+/// Wait until a rendezvous server is configured (read again every
+/// [`RENDEZVOUS_POLL`]): its URL, or `None` when asked to stop first. A
+/// service enabled before anyone set it up waits here quietly instead of
+/// failing and being started again and again.
+async fn wait_for_rendezvous(config: &mut Config) -> Result<Option<String>, CliError> {
+    println!(
+        "No rendezvous server is configured in {}: waiting for one (set it with \
+         'latchkey service install --rendezvous URL', with sudo and --system for the system \
+         service); the host starts as soon as it is set",
+        config.dir().display()
+    );
+    let shutdown = crate::rendezvous_cmd::shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(None),
+            _ = tokio::time::sleep(RENDEZVOUS_POLL) => {}
+        }
+        config.reload()?;
+        if let Some(url) = config.settings().rendezvous.clone() {
+            latchkey_session::transport::signaling::check_url(&url).map_err(session_err)?;
+            println!("Rendezvous server configured: {url}; starting the host");
+            return Ok(Some(url));
+        }
+    }
 }
 
 fn control(
