@@ -296,7 +296,9 @@ pub async fn stream_screen(
             .write_sample(&sample)
             .await
         {
-            tracing::warn!(error = %e, "cannot send video");
+            // The crate's error can carry the whole packet: keep its start.
+            let error: String = e.to_string().chars().take(160).collect();
+            tracing::warn!(%error, "cannot send video");
             break;
         }
     }
