@@ -139,7 +139,6 @@ pub fn run(args: RendezvousArgs) -> Result<(), Failure> {
                     max_connections: args.max_connections,
                     ..Default::default()
                 },
-                ..Default::default()
             };
             println!("Latchkey rendezvous listening on ws://{local}");
             latchkey_rendezvous::serve(listener, config, shutdown_signal())
