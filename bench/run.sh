@@ -31,4 +31,4 @@ fi
 echo
 # The rendezvous under load: 1 node on SQLite, 1 on Redis, 3 on one Redis.
 cargo build --release --locked -p latchkey-load
-"$target/rendezvous-load" "$target/latchkey-rendezvous" --hosts "${8:-100000}"
+"$target/rendezvous-load" --hosts "${8:-100000}"

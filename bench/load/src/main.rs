@@ -6,8 +6,8 @@
 //! host's answer -> bye) at a fixed rate with their p50/p99 latency and the
 //! CPU they cost. Prints figures and ratios; asserts nothing.
 //!
-//! Usage: rendezvous-load LATCHKEY_RENDEZVOUS [--hosts N] [--rate R]
-//!        [--seconds S] [--setups sqlite,redis,redis3]
+//! Usage: rendezvous-load [--hosts N] [--rate R] [--seconds S]
+//!        [--setups sqlite,redis,redis3]
 //! (`--hosts` is per node; default 100000, rate 1000/s for 10 s).
 
 mod client;
@@ -17,7 +17,6 @@ mod proc_stats;
 mod stats;
 mod viewers;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +46,6 @@ struct Figures {
 }
 
 struct Options {
-    bin: PathBuf,
     hosts_per_node: usize,
     rate: u32,
     seconds: u64,
@@ -56,10 +54,8 @@ struct Options {
 
 fn options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: rendezvous-load LATCHKEY_RENDEZVOUS [--hosts N] [--rate R] [--seconds S] [--setups sqlite,redis,redis3]";
-    let bin = PathBuf::from(args.next().context(usage)?);
+    let usage = "usage: rendezvous-load [--hosts N] [--rate R] [--seconds S] [--setups sqlite,redis,redis3]";
     let mut o = Options {
-        bin,
         hosts_per_node: 100_000,
         rate: 1000,
         seconds: 10,
@@ -84,7 +80,12 @@ fn options() -> anyhow::Result<Options> {
 }
 
 fn main() {
-    if let Err(e) = run() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("node") => nodes::serve(&args[1..]),
+        _ => run(),
+    };
+    if let Err(e) = outcome {
         eprintln!("rendezvous-load: {e:#}");
         std::process::exit(2);
     }
@@ -135,7 +136,6 @@ async fn measure(o: &Options, setup: &str) -> anyhow::Result<Figures> {
     let mut nodes = Vec::new();
     for i in 0..count {
         nodes.push(Node::start(
-            &o.bin,
             &backend,
             dir.path(),
             i,
