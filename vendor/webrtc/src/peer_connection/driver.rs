@@ -1603,11 +1603,19 @@ where
                     // packet to shed — belongs in the jitter buffer (#846), which knows
                     // playout deadlines; deciding it here would discard packets NACK had
                     // just recovered.
-                    if let Err(err) = evt_tx.0.try_send(TrackRemoteEvent::OnRtpPacket(packet)) {
-                        error!(
-                            "Failed to send RtpPacket to track remote {}: {:?}",
-                            track_id, err
-                        );
+                    if evt_tx.0.try_send(TrackRemoteEvent::OnRtpPacket(packet)).is_err() {
+                        // Logged without the packet (its Debug form is the whole
+                        // payload), and only the 1st and every 1000th drop: a
+                        // track nobody reads must not flood the log.
+                        static DROPPED: std::sync::atomic::AtomicU64 =
+                            std::sync::atomic::AtomicU64::new(0);
+                        let n = DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if n == 1 || n % 1000 == 0 {
+                            warn!(
+                                "RTP packets dropped for track remote {}: its queue is full ({} so far)",
+                                track_id, n
+                            );
+                        }
                     }
                 } else {
                     error!("Failed to get track_remote: {} for RtpPacket", track_id);
