@@ -98,6 +98,13 @@ fn run() -> anyhow::Result<()> {
         "rendezvous load on loopback: up to {} hosts per node, {} exchanges/s for {} s; {} file descriptors",
         o.hosts_per_node, o.rate, o.seconds, descriptors
     );
+    let needed = (o.hosts_per_node * 3 + o.rate as usize + 1_000) as u64;
+    if descriptors < needed {
+        println!(
+            "warning: this process may open {descriptors} files and cannot raise it (the hard limit): \
+             the set-ups with more hosts than that will stop there (lower --hosts)"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new().context("the async runtime")?;
     let mut all = Vec::new();
     for setup in &o.setups {
