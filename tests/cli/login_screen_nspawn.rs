@@ -241,24 +241,7 @@ fn the_service_shares_the_login_screen_and_follows_the_user_who_logs_in() {
     let (greeter, display) = wait_active_session(&m, "greeter", Duration::from_secs(60));
 
     // The owner sets the service up; it follows the greeter.
-    m.latchkey(
-        &["password", "set", "--profile", "default"],
-        Some(&pw(GOOD_PASSWORD)),
-    );
-    m.latchkey(&["unattended", "on", "--profile", "default"], None);
-    m.latchkey(&["save-login", "on"], None);
-    m.exec_ok(
-        &[
-            "latchkey",
-            "service",
-            "install",
-            "--system",
-            "--rendezvous",
-            &rv.url,
-        ],
-        None,
-    );
-    let id = m.registered_id();
+    let id = m.owner_sets_up(&rv.url, true);
     let line = wait_journal(&m, "Following the graphical session in front", 1);
     assert!(
         line.contains(&format!("display {display} of lightdm (session {greeter})"))

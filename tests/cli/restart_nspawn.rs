@@ -68,23 +68,7 @@ fn restart_reboots_the_container_and_the_viewer_gets_back_in_without_a_password(
 
     // The owner sets it up as the README says: a password, unattended
     // access, the system service with our rendezvous.
-    m.latchkey(
-        &["password", "set", "--profile", "default"],
-        Some(&format!("{GOOD_PASSWORD}\n")),
-    );
-    m.latchkey(&["unattended", "on", "--profile", "default"], None);
-    m.exec_ok(
-        &[
-            "latchkey",
-            "service",
-            "install",
-            "--system",
-            "--rendezvous",
-            &rv.url,
-        ],
-        None,
-    );
-    let id = m.registered_id();
+    let id = m.owner_sets_up(&rv.url, false);
 
     // 1. restart --wait: a real reboot, back in with no password.
     let viewer = Device::file();

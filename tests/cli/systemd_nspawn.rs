@@ -116,24 +116,7 @@ fn the_package_runs_the_host_under_systemd_and_it_comes_back_after_a_reboot() {
     );
 
     // 3. The owner sets it up: a password, unattended access, saved logins, the rendezvous.
-    m.latchkey(
-        &["password", "set", "--profile", "default"],
-        Some(&pw(GOOD_PASSWORD)),
-    );
-    m.latchkey(&["unattended", "on", "--profile", "default"], None);
-    m.latchkey(&["save-login", "on"], None);
-    m.exec_ok(
-        &[
-            "latchkey",
-            "service",
-            "install",
-            "--system",
-            "--rendezvous",
-            &rv.url,
-        ],
-        None,
-    );
-    let id = m.registered_id();
+    let id = m.owner_sets_up(&rv.url, true);
 
     // 4. A viewer outside logs in with the password and saves a token.
     let viewer = Device::file();

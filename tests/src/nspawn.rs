@@ -316,6 +316,34 @@ impl Machine {
         self.exec_ok(&full, stdin)
     }
 
+    /// The owner sets the system service up as the README says: the test
+    /// password on `default`, unattended access on, saved logins on when
+    /// `save_login`, then `service install --system --rendezvous URL`;
+    /// returns its ID once it registered.
+    pub fn owner_sets_up(&self, rendezvous: &str, save_login: bool) -> String {
+        let password = crate::cli::pw(crate::cli::GOOD_PASSWORD);
+        self.latchkey(
+            &["password", "set", "--profile", "default"],
+            Some(&password),
+        );
+        self.latchkey(&["unattended", "on", "--profile", "default"], None);
+        if save_login {
+            self.latchkey(&["save-login", "on"], None);
+        }
+        self.exec_ok(
+            &[
+                "latchkey",
+                "service",
+                "install",
+                "--system",
+                "--rendezvous",
+                rendezvous,
+            ],
+            None,
+        );
+        self.registered_id()
+    }
+
     /// The system service's ID once its host registered (2 minutes at most).
     pub fn registered_id(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(120);
