@@ -46,11 +46,14 @@ echo "== .deb: build it with Tauri's bundler, install it, check it, remove it"
 deb="$(bash scripts/package.sh | tail -1)"
 bash packaging/test-deb.sh "$deb"
 
+# The container suites are selected with --workspace --test NAME, not -p:
+# the same package selection as `cargo test --workspace` above, so the same
+# features and no second build of every dependency (~15 min when cold).
 echo "== restart with reconnect on a booted machine: the .deb in a systemd-nspawn container"
-LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test restart_nspawn -- --ignored
+LATCHKEY_DEB="$(realpath "$deb")" cargo test --workspace --locked --test restart_nspawn -- --ignored
 
 echo "== the system service under a real systemd: enabled by the package, its sandbox, across a reboot"
-LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test systemd_nspawn -- --ignored --nocapture
+LATCHKEY_DEB="$(realpath "$deb")" cargo test --workspace --locked --test systemd_nspawn -- --ignored --nocapture
 
 echo "== the login screen: the system service shares LightDM's greeter and follows the user who logs in"
-LATCHKEY_DEB="$(realpath "$deb")" cargo test -p latchkey-e2e --locked --test login_screen_nspawn -- --ignored
+LATCHKEY_DEB="$(realpath "$deb")" cargo test --workspace --locked --test login_screen_nspawn -- --ignored
