@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{end_session, key, session_id, Client, TestServer, WAIT};
+use common::{end_session, expect_incoming, key, session_id, Client, TestServer, WAIT};
 use latchkey_core::identity::DeviceKey;
 use latchkey_core::signal::{ClientMessage, DeviceId, ErrorCode, ServerMessage};
 use latchkey_rendezvous::{Limits, RedisConfig, ServerConfig};
@@ -70,13 +70,7 @@ async fn one_id_per_key_whichever_node_registers_it() {
         let k = DeviceKey::from_secret_bytes(&k.to_secret_bytes()).expect("same key");
         tasks.push(tokio::spawn(async move {
             let mut c = Client::connect(&url).await;
-            let nonce = c.hello(&k).await;
-            c.send(&ClientMessage::Register {
-                signature: latchkey_core::signal::Signature(
-                    k.sign(&latchkey_core::signal::register_message(&nonce)),
-                ),
-            })
-            .await;
+            c.send_register(&k).await;
             // Later registrations replace earlier ones: the first message is
             // `Registered`, whatever follows.
             match c.recv().await {
@@ -111,18 +105,7 @@ async fn a_viewer_on_one_node_reaches_a_host_on_another() {
     assert!(viewer.lookup(&id).await, "online seen from the other node");
     let session = session_id();
     offer(&mut viewer, &id, &session).await;
-    match host.recv().await {
-        ServerMessage::Incoming {
-            session: s,
-            from_addr,
-            sdp,
-        } => {
-            assert_eq!(s, session);
-            assert_eq!(from_addr.as_deref(), Some("127.0.0.1"));
-            assert_eq!(sdp, format!("v=0 offer {session}"));
-        }
-        other => panic!("expected Incoming, got {other:?}"),
-    }
+    expect_incoming(&mut host, &session).await;
     host.send(&ClientMessage::Answer {
         session: session.clone(),
         sdp: "v=0 answer".into(),
@@ -253,13 +236,7 @@ async fn the_registry_survives_a_redis_restart() {
     let deadline = tokio::time::Instant::now() + WAIT * 2;
     let again = loop {
         let mut c = a.client().await;
-        let nonce = c.hello(&k).await;
-        c.send(&ClientMessage::Register {
-            signature: latchkey_core::signal::Signature(
-                k.sign(&latchkey_core::signal::register_message(&nonce)),
-            ),
-        })
-        .await;
+        c.send_register(&k).await;
         match c.recv().await {
             ServerMessage::Registered { id } => break id,
             ServerMessage::Error {

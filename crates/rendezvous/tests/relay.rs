@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{end_session, key, session_id, Client, TestServer};
+use common::{end_session, expect_incoming, key, session_id, Client, TestServer};
 use latchkey_core::signal::{ClientMessage, DeviceId, ErrorCode, ServerMessage};
 use latchkey_rendezvous::{Limits, ServerConfig};
 
@@ -18,22 +18,6 @@ async fn offer(viewer: &mut Client, to: &DeviceId, session: &str) {
             sdp: format!("v=0 offer {session}"),
         })
         .await;
-}
-
-/// Host expects the `Incoming` for `session`.
-async fn expect_incoming(host: &mut Client, session: &str) {
-    match host.recv().await {
-        ServerMessage::Incoming {
-            session: s,
-            from_addr,
-            sdp,
-        } => {
-            assert_eq!(s, session);
-            assert_eq!(from_addr.as_deref(), Some("127.0.0.1"));
-            assert_eq!(sdp, format!("v=0 offer {session}"));
-        }
-        other => panic!("expected Incoming, got {other:?}"),
-    }
 }
 
 /// An ID that is not `taken`.

@@ -269,13 +269,18 @@ impl Client {
         }
     }
 
-    /// Register as host with `key`; the ID.
-    pub async fn register(&mut self, key: &DeviceKey) -> DeviceId {
+    /// Hello, then the signed `Register`; the server's answer is left to read.
+    pub async fn send_register(&mut self, key: &DeviceKey) {
         let nonce = self.hello(key).await;
         self.send(&ClientMessage::Register {
             signature: Signature(key.sign(&register_message(&nonce))),
         })
         .await;
+    }
+
+    /// Register as host with `key`; the ID.
+    pub async fn register(&mut self, key: &DeviceKey) -> DeviceId {
+        self.send_register(key).await;
         match self.recv().await {
             ServerMessage::Registered { id } => id,
             other => panic!("expected Registered, got {other:?}"),
@@ -340,4 +345,21 @@ pub async fn end_session(viewer: &mut Client, host: &mut Client, session: &str) 
             .as_deref(),
         Some(session)
     );
+}
+
+/// The host gets the `Incoming` for `session` (from 127.0.0.1, the SDP the
+/// tests' `offer` sends).
+pub async fn expect_incoming(host: &mut Client, session: &str) {
+    match host.recv().await {
+        ServerMessage::Incoming {
+            session: s,
+            from_addr,
+            sdp,
+        } => {
+            assert_eq!(s, session);
+            assert_eq!(from_addr.as_deref(), Some("127.0.0.1"));
+            assert_eq!(sdp, format!("v=0 offer {session}"));
+        }
+        other => panic!("expected Incoming, got {other:?}"),
+    }
 }
