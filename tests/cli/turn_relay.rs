@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use latchkey_e2e::cli::*;
 use latchkey_e2e::coturn::{self, Coturn};
-use latchkey_e2e::desktop::read_png;
+use latchkey_e2e::desktop::{read_png, screenshot};
 use latchkey_e2e::netns::{Netns, Site, A_IP, B_IP, SERVICE_IP};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
@@ -92,22 +92,6 @@ fn host_in(ns: &Netns, x: &Xvfb, rv: &Rendezvous, env: &[(&str, &Path)]) -> (Dev
     (host, proc)
 }
 
-/// `connect --screenshot` from the viewer: its run and the screenshot path.
-fn screenshot(viewer: &Device, id: &str, rv: &Rendezvous) -> (Run, PathBuf) {
-    let shot = viewer.dir.with_file_name("shot.png");
-    let run = viewer.connect(
-        id,
-        rv,
-        &[
-            "--password-stdin",
-            "--screenshot",
-            shot.to_str().expect("utf8"),
-        ],
-        Some(&format!("{GOOD_PASSWORD}\n")),
-    );
-    (run, shot)
-}
-
 fn last_json(run: &Run) -> Value {
     serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
@@ -173,7 +157,7 @@ fn session_through(turn_url: &str, tls: bool, relay_only: RelayOnly) {
     if tls {
         viewer = viewer.with_env("SSL_CERT_FILE", &h.r.coturn.ca);
     }
-    let (run, shot) = screenshot(&viewer, h.host.id(), &h.r.rv);
+    let (run, shot) = screenshot(&viewer, h.host.id(), &h.r.rv.url);
     assert_eq!(
         run.code,
         0,
@@ -252,7 +236,7 @@ fn an_untrusted_turn_certificate_is_named() {
         RelayOnly::Neither,
     );
     let viewer = Device::file().in_netns(&h.r.site.b);
-    let (run, _) = screenshot(&viewer, h.host.id(), &h.r.rv);
+    let (run, _) = screenshot(&viewer, h.host.id(), &h.r.rv.url);
     let v = refused(&run, "host_offline", 6);
     let message = v["message"].as_str().unwrap_or("");
     assert!(message.contains("TLS with the TURN server"), "{message}");
@@ -270,7 +254,7 @@ fn wrong_turn_credentials_are_named_as_such() {
     let (_host, h) = host_in(&r.site.a, &x, &r.rv, &[]);
     let viewer = Device::file().in_netns(&r.site.b);
     let started = Instant::now();
-    let (run, _) = screenshot(&viewer, h.id(), &r.rv);
+    let (run, _) = screenshot(&viewer, h.id(), &r.rv.url);
     assert_eq!(run.code, 6, "{run:?}");
     let v = last_json(&run);
     let message = v["message"].as_str().unwrap_or("");

@@ -36,12 +36,9 @@ pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) 
     v
 }
 
-/// `connect --screenshot` through the rendezvous `url` with the test
-/// password, and the PSNR of what it saved against `expected` (RGBA, the
-/// whole testkit screen).
-pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) -> f64 {
-    use latchkey_media::{Frame, PixelFormat};
-    use latchkey_testkit::{HEIGHT, WIDTH};
+/// `connect --screenshot` from `viewer` to `id` at `url` with the test
+/// password: its run and where the screenshot goes.
+pub fn screenshot(viewer: &Device, id: &str, url: &str) -> (crate::cli::Run, std::path::PathBuf) {
     let shot = viewer.dir.with_file_name("shot.png");
     let run = viewer.connect_url(
         id,
@@ -53,6 +50,16 @@ pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) 
         ],
         Some(&format!("{GOOD_PASSWORD}\n")),
     );
+    (run, shot)
+}
+
+/// `connect --screenshot` through the rendezvous `url` with the test
+/// password, and the PSNR of what it saved against `expected` (RGBA, the
+/// whole testkit screen).
+pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) -> f64 {
+    use latchkey_media::{Frame, PixelFormat};
+    use latchkey_testkit::{HEIGHT, WIDTH};
+    let (run, shot) = screenshot(viewer, id, url);
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
