@@ -165,6 +165,20 @@ struct Tables {
     link: Option<Link>,
 }
 
+impl Tables {
+    /// Refuses a session identifier that another session already uses.
+    fn session_unused(&self, session: &str) -> Result<(), Refusal> {
+        if self.sessions.contains_key(session) {
+            return Err(Refusal::about(
+                ErrorCode::Malformed,
+                "this session identifier is already in use",
+                session,
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One open connection, as seen by the others.
 struct Conn {
     /// Where messages for it go.
@@ -493,13 +507,7 @@ impl Hub {
         let deadline = self.pending_deadline();
         let max_pending = self.shared.limits.max_pending_per_host;
         let mut tables = self.tables();
-        if tables.sessions.contains_key(&session) {
-            return Err(Refusal::about(
-                ErrorCode::Malformed,
-                "this session identifier is already in use",
-                &session,
-            ));
-        }
+        tables.session_unused(&session)?;
         let Some(&host) = tables.hosts.get(to) else {
             return Err(Refusal::about(
                 ErrorCode::HostOffline,
@@ -574,13 +582,7 @@ impl Hub {
     ) -> Result<(), Refusal> {
         let deadline = self.pending_deadline();
         let mut tables = self.tables();
-        if tables.sessions.contains_key(&session) {
-            return Err(Refusal::about(
-                ErrorCode::Malformed,
-                "this session identifier is already in use",
-                &session,
-            ));
-        }
+        tables.session_unused(&session)?;
         let Some(link) = tables.link.clone() else {
             return Err(Refusal::about(
                 ErrorCode::HostOffline,
