@@ -4,7 +4,9 @@
 //! go of every key when a session drops.
 
 use latchkey_e2e::cli::*;
-use latchkey_e2e::desktop::{clipboard, dropped, held_session, host_on, pointer, read_png};
+use latchkey_e2e::desktop::{
+    clipboard, dropped, held_session, held_session_env, host_on, pointer, read_png,
+};
 use latchkey_media::{Frame, PixelFormat};
 use latchkey_testkit::{desktop, draw_rgba, Xvfb, HEIGHT, WIDTH};
 use serde_json::Value;
@@ -670,4 +672,49 @@ fn no_log_level_shows_typed_text_keys_or_the_clipboard() {
             );
         }
     }
+}
+
+/// A viewer that reads no picture (`--commands`, input and clipboard only)
+/// still reads the host's screen track: with the screen changing for
+/// seconds, the WebRTC stack never finds the track's queue full (it drops
+/// packets and warns "RTP packets dropped" when nobody reads it).
+#[test]
+fn a_viewer_that_takes_no_picture_still_reads_the_screen_track() {
+    let x = Xvfb::start();
+    let (conn, screen) = latchkey_testkit::connect(&x.display);
+    draw_rgba(
+        &conn,
+        screen,
+        0,
+        0,
+        WIDTH as u16,
+        &desktop(WIDTH, HEIGHT, 0),
+    );
+    let rv = Rendezvous::start(0, None);
+    let (_host, h) = host_on(&x, &rv, "default");
+    let viewer = Device::file();
+    let log = std::ffi::OsStr::new("error,webrtc=warn");
+    let mut v = held_session_env(&viewer, h.id(), &rv, &[], &[("LATCHKEY_LOG", log)]);
+    // ~8 s of a changing screen (a new picture every 100 ms, each several
+    // packets): far more than the stack's queue of 256 packets holds.
+    for variant in 1..=80u32 {
+        draw_rgba(
+            &conn,
+            screen,
+            0,
+            0,
+            WIDTH as u16,
+            &desktop(WIDTH, HEIGHT, variant),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        if variant % 10 == 0 {
+            assert_eq!(v.command("sync")["ok"], true);
+        }
+    }
+    let stderr = v.stderr_so_far();
+    assert!(
+        !stderr.contains("RTP packets dropped"),
+        "the viewer left its screen track unread:\n{stderr}"
+    );
+    assert_eq!(v.command("quit")["ok"], true);
 }

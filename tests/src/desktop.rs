@@ -26,10 +26,21 @@ pub fn host_on_display(display: &str, rv: &Rendezvous, profile: &str) -> (Device
 /// `connect --commands --json` with the password and `extra` arguments
 /// (e.g. `--profile NAME`): the session stays open and takes commands one by one.
 pub fn held_session(viewer: &Device, id: &str, rv: &Rendezvous, extra: &[&str]) -> Proc {
+    held_session_env(viewer, id, rv, extra, &[])
+}
+
+/// [`held_session`] with `env` set for the viewer (e.g. `LATCHKEY_LOG`).
+pub fn held_session_env(
+    viewer: &Device,
+    id: &str,
+    rv: &Rendezvous,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Proc {
     let mut args = vec!["connect", id, "--rendezvous", &rv.url];
     args.extend_from_slice(extra);
     args.extend(["--password-stdin", "--commands", "--json"]);
-    let mut v = viewer.spawn_piped(&args);
+    let mut v = viewer.spawn_piped_env(&args, env);
     v.send(GOOD_PASSWORD);
     let line = v.wait_line(|l| l.starts_with('{'), Duration::from_secs(30));
     assert!(line.contains("\"ok\":true"), "{line}");

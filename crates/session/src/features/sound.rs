@@ -41,6 +41,7 @@ use latchkey_media::sound::{
 };
 
 use crate::host::feature_host::LiveGrant;
+use crate::viewer::track_drain::TrackClaim;
 use crate::Error;
 
 /// Payload type we offer Opus under.
@@ -374,6 +375,8 @@ impl SoundDepacketizer {
 /// The viewer's incoming sound: RTP in, decoded PCM out.
 pub struct SoundIn {
     track: Arc<dyn TrackRemote>,
+    /// Keeps the session's drain off the track while this reads it.
+    _claim: TrackClaim,
     depacketizer: SoundDepacketizer,
     /// RTP payload bytes received so far.
     bytes: u64,
@@ -382,10 +385,11 @@ pub struct SoundIn {
 }
 
 impl SoundIn {
-    /// Wrap a remote audio track.
-    pub fn new(track: Arc<dyn TrackRemote>) -> Result<Self, Error> {
+    /// Wrap a remote audio track this reader holds (`claim`).
+    pub(crate) fn new(track: Arc<dyn TrackRemote>, claim: TrackClaim) -> Result<Self, Error> {
         Ok(SoundIn {
             track,
+            _claim: claim,
             depacketizer: SoundDepacketizer::new()?,
             bytes: 0,
             packets: 0,

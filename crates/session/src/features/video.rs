@@ -34,6 +34,7 @@ use latchkey_media::{
 };
 
 use super::vp8_rtp::{Assembled, Vp8Assembler};
+use crate::viewer::track_drain::TrackClaim;
 use crate::Error;
 
 /// Payload type we offer VP8 under.
@@ -474,6 +475,8 @@ fn capture_loop(
 /// The viewer's incoming video: RTP in, decoded frames out.
 pub struct VideoIn {
     track: Arc<dyn TrackRemote>,
+    /// Keeps the session's drain off the track while this reads it.
+    _claim: TrackClaim,
     decoder: Vp8Decoder,
     assembler: Vp8Assembler,
     /// RTP payload bytes received so far.
@@ -481,11 +484,12 @@ pub struct VideoIn {
 }
 
 impl VideoIn {
-    /// Wrap a remote track.
-    pub fn new(track: Arc<dyn TrackRemote>) -> Result<Self, Error> {
+    /// Wrap a remote track this reader holds (`claim`).
+    pub(crate) fn new(track: Arc<dyn TrackRemote>, claim: TrackClaim) -> Result<Self, Error> {
         let decoder = Vp8Decoder::new(2).map_err(|e| Error::Io(format!("decoder: {e}")))?;
         Ok(VideoIn {
             track,
+            _claim: claim,
             decoder,
             assembler: Vp8Assembler::default(),
             bytes: 0,

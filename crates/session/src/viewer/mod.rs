@@ -7,6 +7,7 @@ use serde::Serialize;
 mod handshake;
 pub(crate) mod link;
 pub mod session;
+pub(crate) mod track_drain;
 
 pub use handshake::connect;
 pub use link::SessionError;

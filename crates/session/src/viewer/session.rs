@@ -36,6 +36,7 @@ use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
 use crate::viewer::link::{FeatureLink, SessionState};
+use crate::viewer::track_drain::DrainedTrack;
 use crate::Error;
 
 /// What happened to the session as a whole.
@@ -84,10 +85,11 @@ pub struct Session {
     state: watch::Receiver<SessionState>,
     /// Where the drive loop announces what happens; subscribers come and go.
     events: broadcast::Sender<SessionEvent>,
-    /// The host's screen track, once its first packet arrived.
-    track: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+    /// The host's screen track, once its first packet arrived (drained
+    /// while nothing reads it).
+    track: watch::Receiver<Option<DrainedTrack>>,
     /// The host's sound track, once its first packet arrived (only with `hear_sound`).
-    sound: watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+    sound: watch::Receiver<Option<DrainedTrack>>,
     /// Tells the drive loop to close everything (taken by the first close).
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     /// The drive loop, awaited by `close` so the host notices at once.
@@ -243,16 +245,22 @@ impl Session {
     /// The host's screen as decoded frames; waits up to `limit` for the track.
     pub async fn video(&self, limit: Duration) -> Result<VideoIn, Error> {
         let track = self.wait_track(&self.track, limit, "waiting for the host's screen");
-        VideoIn::new(track.await?)
+        let (track, claim, missed) = track.await?.claim();
+        let video = VideoIn::new(track, claim)?;
+        if missed {
+            // What came before was discarded: the next keyframe is needed now.
+            video.ask_keyframe().await;
+        }
+        Ok(video)
     }
 
     /// A media track once it appeared (within `limit`, while the session is open).
     async fn wait_track(
         &self,
-        track: &watch::Receiver<Option<Arc<dyn TrackRemote>>>,
+        track: &watch::Receiver<Option<DrainedTrack>>,
         limit: Duration,
         what: &'static str,
-    ) -> Result<Arc<dyn TrackRemote>, Error> {
+    ) -> Result<DrainedTrack, Error> {
         let mut track = track.clone();
         let mut state = self.state.clone();
         let wait = async {
@@ -270,7 +278,8 @@ impl Session {
     /// (the host sends only with `hear_sound`, and nothing while silent).
     pub async fn sound(&self, limit: Duration) -> Result<SoundIn, Error> {
         let track = self.wait_track(&self.sound, limit, "waiting for the host's sound");
-        SoundIn::new(track.await?)
+        let (track, claim, _) = track.await?.claim();
+        SoundIn::new(track, claim)
     }
 
     /// Tell the drive loop to close everything.
@@ -300,8 +309,8 @@ impl Drop for Session {
 
 /// Where the drive loop puts the host's media tracks as they appear.
 struct Tracks {
-    video: watch::Sender<Option<Arc<dyn TrackRemote>>>,
-    sound: watch::Sender<Option<Arc<dyn TrackRemote>>>,
+    video: watch::Sender<Option<DrainedTrack>>,
+    sound: watch::Sender<Option<DrainedTrack>>,
     /// Those announced during the handshake.
     early: Vec<Arc<dyn TrackRemote>>,
 }
@@ -310,10 +319,10 @@ impl Tracks {
     async fn put(&self, track: Arc<dyn TrackRemote>) {
         match track.kind().await {
             rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => {
-                self.sound.send_replace(Some(track));
+                self.sound.send_replace(Some(DrainedTrack::start(track)));
             }
             _ => {
-                self.video.send_replace(Some(track));
+                self.video.send_replace(Some(DrainedTrack::start(track)));
             }
         }
     }
