@@ -195,6 +195,12 @@ impl VirtualInput {
     /// Moves the pointer to (`x`, `y`) in output pixels (the coordinates of a
     /// captured frame); positions outside the output are clamped to its edge.
     pub fn move_to(&mut self, x: u32, y: u32) -> Result<()> {
+        // The output's latest mode (events since connecting may have changed it).
+        if let Ok((_, info)) = self.display.output(Some(&self.output.name)) {
+            if info.width > 0 && info.height > 0 {
+                self.output = info;
+            }
+        }
         let (w, h) = (self.output.width, self.output.height);
         let time = self.time();
         self.pointer

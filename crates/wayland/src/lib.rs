@@ -11,6 +11,10 @@
 //!   keymap, so keys by name and text work whatever the desk's layout. It
 //!   releases what it holds when dropped.
 //!
+//! Frames are the output's buffer as the compositor renders it (an output's
+//! rotation is not undone), and a plain [`Screencopy::capture`] waits for the
+//! compositor's next frame (about 15 ms on a 60 Hz output).
+//!
 //! A compositor without these protocols (GNOME, KDE) gives
 //! [`Error::MissingProtocol`] naming the one it lacks. Every wait on the
 //! compositor has a deadline ([`Error::Timeout`]).
@@ -42,3 +46,16 @@ pub use error::{Error, Result};
 pub use input::{Button, VirtualInput, MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES};
 pub use keymap::key_names;
 pub use screencopy::{Frame, PixelFormat, Screencopy};
+
+#[cfg(test)]
+mod tests {
+    /// A host captures and injects from threads of its own.
+    #[test]
+    fn capture_and_input_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<super::Screencopy>();
+        send::<super::VirtualInput>();
+        send::<super::Frame>();
+        send::<super::Error>();
+    }
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rustix::fs::MemfdFlags;
 use wayland_client::protocol::{wl_buffer, wl_shm, wl_shm_pool};
-use wayland_client::WEnum;
+use wayland_client::{Proxy, WEnum};
 use wayland_protocols_wlr::screencopy::v1::client::{
     zwlr_screencopy_frame_v1, zwlr_screencopy_manager_v1,
 };
@@ -202,8 +202,6 @@ impl std::fmt::Debug for Screencopy {
             .finish_non_exhaustive()
     }
 }
-
-use wayland_client::Proxy;
 
 impl Screencopy {
     /// Connects to the display named by the environment (`WAYLAND_DISPLAY`).
