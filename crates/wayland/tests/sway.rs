@@ -454,7 +454,9 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
 
     // Keyboard: text (capitals through Shift, a character outside ASCII through a
     // spare keycode), then keys by name with a held modifier.
-    let text = "Hello, World! 123 ~{}|é";
+    // Longer than one batch between round trips (64 characters).
+    let text = "Hello, World! 123 ~{}|é€ The quick brown fox jumps over the lazy dog; \
+                THE QUICK BROWN FOX @#$%^&*()_+-=[]<>?/\\'\"`";
     input.type_text(text).expect("type");
     wev.wait("the typed text", |e| {
         let typed: String = e
@@ -493,6 +495,13 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
         input.type_text("bell\u{7}"),
         Err(Error::UntypableText)
     ));
+
+    println!(
+        "wev got {} pointer positions, {} button events, {} key events",
+        wev.events.motions.len(),
+        wev.events.buttons.len(),
+        wev.events.keys.len()
+    );
 
     // Dropping the input lets go of what it holds.
     let before = wev.events.keys.len();
