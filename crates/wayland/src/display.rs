@@ -35,7 +35,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// The one the environment names: `WAYLAND_DISPLAY`, relative to
-    /// `XDG_RUNTIME_DIR` unless absolute (as libwayland resolves it).
+    /// `XDG_RUNTIME_DIR` unless absolute (as libwayland resolves it;
+    /// `WAYLAND_SOCKET`, an inherited descriptor, is not used).
     Env,
     /// A socket by name (`wayland-1`, resolved against `XDG_RUNTIME_DIR`) or by absolute path.
     Socket(PathBuf),
@@ -463,5 +464,17 @@ impl Dispatch<zwlr_screencopy_frame_v1::ZwlrScreencopyFrameV1, u64> for State {
         _: &QueueHandle<Self>,
     ) {
         state.frame.handle(*serial, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absolute_socket_path_is_used_as_it_is() {
+        let p = PathBuf::from("/run/user/1000/wayland-1");
+        assert_eq!(Target::Socket(p.clone()).socket_path().expect("path"), p);
+        assert_eq!(Target::from(p.as_path()), Target::Socket(p));
     }
 }
