@@ -33,6 +33,8 @@ packages=(
   cups cups-client cups-filters poppler-utils  # remote print: a real cupsd, lp/lpstat/lpadmin, the PDF filters, pdftotext in tests
   redis-server                     # tests: several rendezvous nodes sharing one Redis (a private redis-server per test)
   coturn iproute2 openssl          # tests: a real TURN relay (use-auth-secret, TLS on a test CA) and network namespaces with no default route
+  sway swaybg wev                  # crates/wayland tests: a headless wlroots compositor, its background, a client that prints input events
+  weston                           # crates/wayland tests: a compositor without the wlr protocols (the clear error)
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 
