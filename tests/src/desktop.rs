@@ -70,6 +70,18 @@ pub fn screenshot(viewer: &Device, id: &str, url: &str) -> (crate::cli::Run, std
 pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) -> f64 {
     use latchkey_media::{Frame, PixelFormat};
     use latchkey_testkit::{HEIGHT, WIDTH};
+    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
+    screenshot_psnr_of(viewer, id, url, &expected)
+}
+
+/// [`screenshot_psnr`] against a frame of any size and pixel format: the
+/// screenshot must have its size.
+pub fn screenshot_psnr_of(
+    viewer: &Device,
+    id: &str,
+    url: &str,
+    expected: &latchkey_media::Frame,
+) -> f64 {
     let (run, shot) = screenshot(viewer, id, url);
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap_or(""))
@@ -77,12 +89,11 @@ pub fn screenshot_psnr(viewer: &Device, id: &str, url: &str, expected: Vec<u8>) 
     assert_eq!(
         (v["width"].clone(), v["height"].clone()),
         (
-            serde_json::Value::from(WIDTH),
-            serde_json::Value::from(HEIGHT)
+            serde_json::Value::from(expected.width()),
+            serde_json::Value::from(expected.height())
         )
     );
-    let expected = Frame::packed(WIDTH, HEIGHT, PixelFormat::Rgba, expected).expect("frame");
-    read_png(&shot).psnr(&expected).expect("same size")
+    read_png(&shot).psnr(expected).expect("same size")
 }
 
 /// Unattended access with the test password on one more of `host`'s profiles.

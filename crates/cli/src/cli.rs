@@ -63,7 +63,8 @@ pub struct ProfileArg {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show this device's fingerprint, access settings and profiles.
+    /// Show this device's fingerprint, access settings and profiles, and which
+    /// capture and input paths the running host opened (X11, wlroots, portal).
     Status(JsonFlag),
     /// Unattended-access passwords (read from stdin, never from the command line).
     #[command(subcommand)]

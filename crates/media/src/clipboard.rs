@@ -8,6 +8,11 @@
 //! message: content set through a `Clipboard` that is then dropped disappears
 //! unless a clipboard manager takes it over (arboard offers it to one on drop,
 //! waiting briefly; Xvfb has none). Like capture, it talks to the process's `DISPLAY`.
+//!
+//! In a wlroots session ([`crate::session::detect`]) the text goes through the
+//! compositor's wlr-data-control instead (`latchkey_wayland::Clipboard`, the
+//! same rule: it serves what it set while it lives); images and targets of our
+//! own naming are not offered there yet.
 
 use crate::error::{Error, Result};
 
@@ -28,9 +33,22 @@ fn cb_err(e: arboard::Error) -> Error {
 
 /// A long-lived handle on the system clipboard (see the module docs for why it must live on).
 pub struct Clipboard {
-    inner: arboard::Clipboard,
+    inner: Inner,
     /// What we offer in targets of our own naming, while we do.
     offer: Option<crate::x11_selection::SelectionOffer>,
+}
+
+enum Inner {
+    X11(arboard::Clipboard),
+    Wlroots(latchkey_wayland::Clipboard),
+}
+
+fn wl_err(e: latchkey_wayland::Error) -> Error {
+    Error::Clipboard(format!("Wayland: {e}"))
+}
+
+fn not_on_wayland(what: &str) -> Error {
+    Error::Clipboard(format!("{what} is not offered on Wayland (wlroots) yet"))
 }
 
 impl std::fmt::Debug for Clipboard {
@@ -42,15 +60,28 @@ impl std::fmt::Debug for Clipboard {
 impl Clipboard {
     /// Connects to the clipboard of the current display.
     pub fn new() -> Result<Self> {
-        Ok(Self {
-            inner: arboard::Clipboard::new().map_err(cb_err)?,
-            offer: None,
-        })
+        let inner = if crate::session::detect().kind == crate::session::SessionKind::Wlroots {
+            Inner::Wlroots(latchkey_wayland::Clipboard::connect().map_err(wl_err)?)
+        } else {
+            Inner::X11(arboard::Clipboard::new().map_err(cb_err)?)
+        };
+        Ok(Self { inner, offer: None })
+    }
+
+    fn x11(&mut self, what: &str) -> Result<&mut arboard::Clipboard> {
+        match &mut self.inner {
+            Inner::X11(cb) => Ok(cb),
+            Inner::Wlroots(_) => Err(not_on_wayland(what)),
+        }
     }
 
     /// The clipboard's text, or `None` when it is empty or holds no text.
     pub fn get_text(&mut self) -> Result<Option<String>> {
-        match self.inner.get_text() {
+        let cb = match &mut self.inner {
+            Inner::X11(cb) => cb,
+            Inner::Wlroots(cb) => return cb.get_text().map_err(wl_err),
+        };
+        match cb.get_text() {
             Ok(t) => Ok(Some(t)),
             Err(arboard::Error::ContentNotAvailable) => Ok(None),
             Err(e) => Err(cb_err(e)),
@@ -60,12 +91,15 @@ impl Clipboard {
     /// Replaces the clipboard with `text`; served for as long as `self` lives.
     pub fn set_text(&mut self, text: &str) -> Result<()> {
         self.offer = None;
-        self.inner.set_text(text).map_err(cb_err)
+        match &mut self.inner {
+            Inner::X11(cb) => cb.set_text(text).map_err(cb_err),
+            Inner::Wlroots(cb) => cb.set_text(text).map_err(wl_err),
+        }
     }
 
     /// The clipboard's image, or `None` when it holds none.
     pub fn get_image(&mut self) -> Result<Option<ClipboardImage>> {
-        match self.inner.get_image() {
+        match self.x11("a clipboard image")?.get_image() {
             Ok(img) => Ok(Some(ClipboardImage {
                 width: img.width,
                 height: img.height,
@@ -90,7 +124,7 @@ impl Clipboard {
                 image.rgba.len()
             )));
         }
-        self.inner
+        self.x11("a clipboard image")?
             .set_image(arboard::ImageData {
                 width: image.width,
                 height: image.height,
@@ -104,6 +138,7 @@ impl Clipboard {
     /// another program takes the clipboard).
     pub fn offer(&mut self, targets: Vec<(String, Vec<u8>)>) -> Result<()> {
         self.offer = None;
+        self.x11("a file list on the clipboard")?;
         self.offer = Some(crate::x11_selection::SelectionOffer::start(targets)?);
         Ok(())
     }
@@ -111,6 +146,7 @@ impl Clipboard {
     /// The clipboard's value in the first of `targets` it offers, and
     /// which (`None`: empty, or none of them offered).
     pub fn read(&mut self, targets: &[&str]) -> Result<Option<(String, Vec<u8>)>> {
+        self.x11("a file list on the clipboard")?;
         crate::x11_selection::read_selection(targets)
     }
 }

@@ -91,11 +91,23 @@ pub const MAX_WHEEL_NOTCHES: i32 = 50;
 /// Largest [`InputEvent::Text`] accepted at once, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
 
+/// One table, three columns: the DOM code a viewer sends, the `rdev` key
+/// (X11/XTest) and the X keysym name of the key at that position on a US
+/// layout, which the wlroots virtual keyboard types (see
+/// `latchkey_wayland::key_names`; its keymap has no keypad, so keypad keys
+/// name the main block's).
 macro_rules! key_table {
-    ($($code:literal => $key:expr),* $(,)?) => {
+    ($($code:literal / $xname:literal => $key:expr),* $(,)?) => {
         fn key_for(code: &str) -> Option<(&'static str, Key)> {
             match code {
                 $($code => Some(($code, $key)),)*
+                _ => None,
+            }
+        }
+        /// The X keysym name for a DOM code (the wlroots virtual keyboard's key names).
+        fn x_name_for(code: &str) -> Option<&'static str> {
+            match code {
+                $($code => Some($xname),)*
                 _ => None,
             }
         }
@@ -117,40 +129,40 @@ const CONTEXT_MENU: Key = Key::Unknown(135);
 const CONTEXT_MENU: Key = Key::Unknown(0x5d);
 
 key_table! {
-    "KeyA" => Key::KeyA, "KeyB" => Key::KeyB, "KeyC" => Key::KeyC, "KeyD" => Key::KeyD,
-    "KeyE" => Key::KeyE, "KeyF" => Key::KeyF, "KeyG" => Key::KeyG, "KeyH" => Key::KeyH,
-    "KeyI" => Key::KeyI, "KeyJ" => Key::KeyJ, "KeyK" => Key::KeyK, "KeyL" => Key::KeyL,
-    "KeyM" => Key::KeyM, "KeyN" => Key::KeyN, "KeyO" => Key::KeyO, "KeyP" => Key::KeyP,
-    "KeyQ" => Key::KeyQ, "KeyR" => Key::KeyR, "KeyS" => Key::KeyS, "KeyT" => Key::KeyT,
-    "KeyU" => Key::KeyU, "KeyV" => Key::KeyV, "KeyW" => Key::KeyW, "KeyX" => Key::KeyX,
-    "KeyY" => Key::KeyY, "KeyZ" => Key::KeyZ,
-    "Digit0" => Key::Num0, "Digit1" => Key::Num1, "Digit2" => Key::Num2, "Digit3" => Key::Num3,
-    "Digit4" => Key::Num4, "Digit5" => Key::Num5, "Digit6" => Key::Num6, "Digit7" => Key::Num7,
-    "Digit8" => Key::Num8, "Digit9" => Key::Num9,
-    "Enter" => Key::Return, "Escape" => Key::Escape, "Backspace" => Key::Backspace,
-    "Tab" => Key::Tab, "Space" => Key::Space, "Minus" => Key::Minus, "Equal" => Key::Equal,
-    "BracketLeft" => Key::LeftBracket, "BracketRight" => Key::RightBracket,
-    "Backslash" => Key::BackSlash, "Semicolon" => Key::SemiColon, "Quote" => Key::Quote,
-    "Backquote" => Key::BackQuote, "Comma" => Key::Comma, "Period" => Key::Dot,
-    "Slash" => Key::Slash, "IntlBackslash" => Key::IntlBackslash, "CapsLock" => Key::CapsLock,
-    "F1" => Key::F1, "F2" => Key::F2, "F3" => Key::F3, "F4" => Key::F4, "F5" => Key::F5,
-    "F6" => Key::F6, "F7" => Key::F7, "F8" => Key::F8, "F9" => Key::F9, "F10" => Key::F10,
-    "F11" => Key::F11, "F12" => Key::F12,
-    "PrintScreen" => Key::PrintScreen, "ScrollLock" => Key::ScrollLock, "Pause" => Key::Pause,
-    "Insert" => Key::Insert, "Home" => Key::Home, "PageUp" => Key::PageUp,
-    "Delete" => Key::Delete, "End" => Key::End, "PageDown" => Key::PageDown,
-    "ArrowRight" => Key::RightArrow, "ArrowLeft" => Key::LeftArrow,
-    "ArrowDown" => Key::DownArrow, "ArrowUp" => Key::UpArrow,
-    "NumLock" => Key::NumLock, "NumpadDivide" => Key::KpDivide,
-    "NumpadMultiply" => Key::KpMultiply, "NumpadSubtract" => Key::KpMinus,
-    "NumpadAdd" => Key::KpPlus, "NumpadEnter" => Key::KpReturn, "NumpadDecimal" => Key::KpDelete,
-    "Numpad0" => Key::Kp0, "Numpad1" => Key::Kp1, "Numpad2" => Key::Kp2, "Numpad3" => Key::Kp3,
-    "Numpad4" => Key::Kp4, "Numpad5" => Key::Kp5, "Numpad6" => Key::Kp6, "Numpad7" => Key::Kp7,
-    "Numpad8" => Key::Kp8, "Numpad9" => Key::Kp9,
-    "ControlLeft" => Key::ControlLeft, "ControlRight" => Key::ControlRight,
-    "ShiftLeft" => Key::ShiftLeft, "ShiftRight" => Key::ShiftRight,
-    "AltLeft" => Key::Alt, "AltRight" => Key::AltGr,
-    "MetaLeft" => Key::MetaLeft, "MetaRight" => META_RIGHT, "ContextMenu" => CONTEXT_MENU,
+    "KeyA" / "a" => Key::KeyA, "KeyB" / "b" => Key::KeyB, "KeyC" / "c" => Key::KeyC, "KeyD" / "d" => Key::KeyD,
+    "KeyE" / "e" => Key::KeyE, "KeyF" / "f" => Key::KeyF, "KeyG" / "g" => Key::KeyG, "KeyH" / "h" => Key::KeyH,
+    "KeyI" / "i" => Key::KeyI, "KeyJ" / "j" => Key::KeyJ, "KeyK" / "k" => Key::KeyK, "KeyL" / "l" => Key::KeyL,
+    "KeyM" / "m" => Key::KeyM, "KeyN" / "n" => Key::KeyN, "KeyO" / "o" => Key::KeyO, "KeyP" / "p" => Key::KeyP,
+    "KeyQ" / "q" => Key::KeyQ, "KeyR" / "r" => Key::KeyR, "KeyS" / "s" => Key::KeyS, "KeyT" / "t" => Key::KeyT,
+    "KeyU" / "u" => Key::KeyU, "KeyV" / "v" => Key::KeyV, "KeyW" / "w" => Key::KeyW, "KeyX" / "x" => Key::KeyX,
+    "KeyY" / "y" => Key::KeyY, "KeyZ" / "z" => Key::KeyZ,
+    "Digit0" / "0" => Key::Num0, "Digit1" / "1" => Key::Num1, "Digit2" / "2" => Key::Num2, "Digit3" / "3" => Key::Num3,
+    "Digit4" / "4" => Key::Num4, "Digit5" / "5" => Key::Num5, "Digit6" / "6" => Key::Num6, "Digit7" / "7" => Key::Num7,
+    "Digit8" / "8" => Key::Num8, "Digit9" / "9" => Key::Num9,
+    "Enter" / "Return" => Key::Return, "Escape" / "Escape" => Key::Escape, "Backspace" / "BackSpace" => Key::Backspace,
+    "Tab" / "Tab" => Key::Tab, "Space" / "space" => Key::Space, "Minus" / "minus" => Key::Minus, "Equal" / "equal" => Key::Equal,
+    "BracketLeft" / "bracketleft" => Key::LeftBracket, "BracketRight" / "bracketright" => Key::RightBracket,
+    "Backslash" / "backslash" => Key::BackSlash, "Semicolon" / "semicolon" => Key::SemiColon, "Quote" / "apostrophe" => Key::Quote,
+    "Backquote" / "grave" => Key::BackQuote, "Comma" / "comma" => Key::Comma, "Period" / "period" => Key::Dot,
+    "Slash" / "slash" => Key::Slash, "IntlBackslash" / "less" => Key::IntlBackslash, "CapsLock" / "Caps_Lock" => Key::CapsLock,
+    "F1" / "F1" => Key::F1, "F2" / "F2" => Key::F2, "F3" / "F3" => Key::F3, "F4" / "F4" => Key::F4, "F5" / "F5" => Key::F5,
+    "F6" / "F6" => Key::F6, "F7" / "F7" => Key::F7, "F8" / "F8" => Key::F8, "F9" / "F9" => Key::F9, "F10" / "F10" => Key::F10,
+    "F11" / "F11" => Key::F11, "F12" / "F12" => Key::F12,
+    "PrintScreen" / "Print" => Key::PrintScreen, "ScrollLock" / "Scroll_Lock" => Key::ScrollLock, "Pause" / "Pause" => Key::Pause,
+    "Insert" / "Insert" => Key::Insert, "Home" / "Home" => Key::Home, "PageUp" / "Page_Up" => Key::PageUp,
+    "Delete" / "Delete" => Key::Delete, "End" / "End" => Key::End, "PageDown" / "Page_Down" => Key::PageDown,
+    "ArrowRight" / "Right" => Key::RightArrow, "ArrowLeft" / "Left" => Key::LeftArrow,
+    "ArrowDown" / "Down" => Key::DownArrow, "ArrowUp" / "Up" => Key::UpArrow,
+    "NumLock" / "Num_Lock" => Key::NumLock, "NumpadDivide" / "slash" => Key::KpDivide,
+    "NumpadMultiply" / "asterisk" => Key::KpMultiply, "NumpadSubtract" / "minus" => Key::KpMinus,
+    "NumpadAdd" / "plus" => Key::KpPlus, "NumpadEnter" / "KP_Enter" => Key::KpReturn, "NumpadDecimal" / "period" => Key::KpDelete,
+    "Numpad0" / "0" => Key::Kp0, "Numpad1" / "1" => Key::Kp1, "Numpad2" / "2" => Key::Kp2, "Numpad3" / "3" => Key::Kp3,
+    "Numpad4" / "4" => Key::Kp4, "Numpad5" / "5" => Key::Kp5, "Numpad6" / "6" => Key::Kp6, "Numpad7" / "7" => Key::Kp7,
+    "Numpad8" / "8" => Key::Kp8, "Numpad9" / "9" => Key::Kp9,
+    "ControlLeft" / "Control_L" => Key::ControlLeft, "ControlRight" / "Control_R" => Key::ControlRight,
+    "ShiftLeft" / "Shift_L" => Key::ShiftLeft, "ShiftRight" / "Shift_R" => Key::ShiftRight,
+    "AltLeft" / "Alt_L" => Key::Alt, "AltRight" / "Alt_R" => Key::AltGr,
+    "MetaLeft" / "Super_L" => Key::MetaLeft, "MetaRight" / "Super_R" => META_RIGHT, "ContextMenu" / "Menu" => CONTEXT_MENU,
 }
 
 fn rdev_button(b: MouseButton) -> Button {
@@ -177,17 +189,32 @@ fn send(event: &EventType) -> Result<()> {
     })
 }
 
+/// Where an [`Injector`] sends events, chosen on first use by
+/// [`crate::session::detect`].
+enum Backend {
+    /// XTest through `rdev`, into the X server of `DISPLAY` (also what is tried
+    /// on desktops with no input path of their own yet).
+    X11,
+    /// The wlr virtual pointer and keyboard of the compositor of `WAYLAND_DISPLAY`.
+    Wlroots(Box<latchkey_wayland::VirtualInput>),
+}
+
 /// Injects [`InputEvent`]s and remembers which keys and buttons it holds.
 ///
 /// One `Injector` per session: dropping it (or [`Injector::release_all`])
 /// releases everything the session pressed and undoes any keyboard-map change
-/// made for text entry.
+/// made for text entry. On its first event it picks X11 (XTest) or, in a
+/// wlroots session, the compositor's virtual pointer and keyboard (pointer
+/// positions are then in the compositor's layout, as [`crate::WlrScreen`]
+/// describes its outputs; the pointer moves on the first output).
 #[derive(Default)]
 pub struct Injector {
     /// Keys pressed by this injector and not yet released (canonical code names).
     held_keys: BTreeSet<&'static str>,
     /// Buttons pressed by this injector and not yet released.
     held_buttons: BTreeSet<MouseButton>,
+    /// `None` until the first event.
+    backend: Option<Backend>,
     /// Opened on the first text event; remembers spare keycodes it bound.
     #[cfg(target_os = "linux")]
     keymap: Option<crate::platform::linux::Keymap>,
@@ -198,8 +225,33 @@ impl std::fmt::Debug for Injector {
         f.debug_struct("Injector")
             .field("held_keys", &self.held_keys)
             .field("held_buttons", &self.held_buttons)
+            .field(
+                "wlroots",
+                &matches!(self.backend, Some(Backend::Wlroots(_))),
+            )
             .finish_non_exhaustive()
     }
+}
+
+fn wl_button(b: MouseButton) -> latchkey_wayland::Button {
+    match b {
+        MouseButton::Left => latchkey_wayland::Button::Left,
+        MouseButton::Middle => latchkey_wayland::Button::Middle,
+        MouseButton::Right => latchkey_wayland::Button::Right,
+    }
+}
+
+fn wl_err(e: latchkey_wayland::Error) -> Error {
+    // The Wayland crate's messages carry no key names or text either.
+    Error::Inject(format!("Wayland: {e}"))
+}
+
+/// Whether a failure of the virtual input means its connection is gone.
+fn connection_lost(e: &latchkey_wayland::Error) -> bool {
+    !matches!(
+        e,
+        latchkey_wayland::Error::UnknownKey | latchkey_wayland::Error::UntypableText
+    )
 }
 
 impl Injector {
@@ -218,12 +270,120 @@ impl Injector {
         self.held_buttons.iter().copied()
     }
 
+    /// The backend, chosen (and recorded for `status`) on first use.
+    fn backend(&mut self) -> &mut Backend {
+        self.backend.get_or_insert_with(|| {
+            let detected = crate::session::detect();
+            if detected.kind == crate::session::SessionKind::Wlroots {
+                match latchkey_wayland::VirtualInput::connect(None) {
+                    Ok(vi) => {
+                        tracing::info!(output = %vi.output().name, "input through the wlr virtual pointer and keyboard");
+                        crate::session::record_input("wlroots", &detected.note);
+                        return Backend::Wlroots(Box::new(vi));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no wlr virtual input; trying XTest");
+                    }
+                }
+            }
+            let path = match detected.kind {
+                crate::session::SessionKind::X11 => "x11",
+                _ => "x11 (XTest; no input path for this desktop yet)",
+            };
+            crate::session::record_input(path, &detected.note);
+            Backend::X11
+        })
+    }
+
     /// Injects one event.
     ///
     /// A key or button release for something this injector does not hold is
     /// ignored (so a viewer cannot release keys the local user holds). An
     /// unknown key code is [`Error::UnknownKeyCode`] and injects nothing.
     pub fn apply(&mut self, event: &InputEvent) -> Result<()> {
+        if let InputEvent::KeyDown { code } | InputEvent::KeyUp { code } = event {
+            key_for(code).ok_or_else(|| Error::UnknownKeyCode(code.clone()))?;
+        }
+        match self.backend() {
+            Backend::X11 => self.apply_x11(event),
+            Backend::Wlroots(_) => {
+                let result = self.apply_wlroots(event);
+                if let Err(e) = &result {
+                    if connection_lost(e) {
+                        // The compositor went away: what was held went with it; the
+                        // next event connects again.
+                        tracing::warn!(error = %e, "the wlr virtual input failed; reconnecting on the next event");
+                        self.backend = None;
+                        self.held_keys.clear();
+                        self.held_buttons.clear();
+                    }
+                }
+                result.map_err(wl_err)
+            }
+        }
+    }
+
+    fn apply_wlroots(
+        &mut self,
+        event: &InputEvent,
+    ) -> std::result::Result<(), latchkey_wayland::Error> {
+        let Some(Backend::Wlroots(vi)) = self.backend.as_mut() else {
+            return Ok(());
+        };
+        match event {
+            InputEvent::PointerMove { x, y } => {
+                let out = vi.output();
+                let to_output = |v: i32, origin: i32| {
+                    u32::try_from(i64::from(v) - i64::from(origin)).unwrap_or(0)
+                };
+                let (ox, oy) = (out.x, out.y);
+                vi.move_to(to_output(*x, ox), to_output(*y, oy))
+            }
+            InputEvent::ButtonDown { button } => {
+                vi.button(wl_button(*button), true)?;
+                self.held_buttons.insert(*button);
+                Ok(())
+            }
+            InputEvent::ButtonUp { button } => {
+                if self.held_buttons.remove(button) {
+                    vi.button(wl_button(*button), false)?;
+                }
+                Ok(())
+            }
+            InputEvent::Wheel { dx, dy } => {
+                if *dx == 0 && *dy == 0 {
+                    return Ok(());
+                }
+                // Both use the DOM's signs (dy > 0 scrolls down); the crate clamps.
+                vi.scroll(*dx, *dy)
+            }
+            InputEvent::KeyDown { code } => {
+                let (Some((name, _)), Some(x_name)) = (key_for(code), x_name_for(code)) else {
+                    return Ok(());
+                };
+                vi.key(x_name, true)?;
+                self.held_keys.insert(name);
+                Ok(())
+            }
+            InputEvent::KeyUp { code } => {
+                let (Some((name, _)), Some(x_name)) = (key_for(code), x_name_for(code)) else {
+                    return Ok(());
+                };
+                if self.held_keys.remove(name) {
+                    vi.key(x_name, false)?;
+                }
+                Ok(())
+            }
+            InputEvent::Text { text } => {
+                if text.chars().count() > MAX_TEXT_CHARS {
+                    return Err(latchkey_wayland::Error::UntypableText);
+                }
+                vi.type_text(text)
+            }
+        }
+    }
+
+    fn apply_x11(&mut self, event: &InputEvent) -> Result<()> {
         match event {
             InputEvent::PointerMove { x, y } => send(&EventType::MouseMove {
                 x: f64::from(*x),
@@ -317,6 +477,26 @@ impl Injector {
     /// Releases every key and button this injector holds and restores the
     /// keyboard map. Tries everything even if one step fails, then reports the first error.
     pub fn release_all(&mut self) -> Result<()> {
+        if let Some(Backend::Wlroots(vi)) = self.backend.as_mut() {
+            let mut first_err: Option<latchkey_wayland::Error> = None;
+            for name in std::mem::take(&mut self.held_keys) {
+                if let Some(x_name) = x_name_for(name) {
+                    if let Err(e) = vi.key(x_name, false) {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            for b in std::mem::take(&mut self.held_buttons) {
+                if let Err(e) = vi.button(wl_button(b), false) {
+                    first_err.get_or_insert(e);
+                }
+            }
+            // Anything else it holds (a lock it turned on), and wait for the compositor.
+            if let Err(e) = vi.release_all() {
+                first_err.get_or_insert(e);
+            }
+            return first_err.map_or(Ok(()), |e| Err(wl_err(e)));
+        }
         let mut first_err: Option<Error> = None;
         for name in std::mem::take(&mut self.held_keys) {
             if let Some((_, key)) = key_for(name) {
@@ -402,6 +582,19 @@ mod tests {
         }
         assert!(!is_key_code("KeyÄ"));
         assert!(!is_key_code(""));
+    }
+
+    /// Every key a viewer can press has a name the wlroots virtual keyboard knows.
+    #[test]
+    fn every_code_has_a_wayland_key_name() {
+        let names = latchkey_wayland::key_names();
+        for code in key_codes() {
+            let x_name = x_name_for(code).expect("every row has a name");
+            assert!(names.contains(&x_name), "{code} -> {x_name}");
+        }
+        assert_eq!(x_name_for("KeyA"), Some("a"));
+        assert_eq!(x_name_for("ShiftLeft"), Some("Shift_L"));
+        assert_eq!(x_name_for("Enter"), Some("Return"));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! text goes through a long-lived [`Clipboard`]. Values are handed over, never
 //! callbacks, so the caller owns threads and timing.
 //!
-//! Platform: Linux with X11 for now (tests run under Xvfb). Capture, input and
+//! Platform: Linux with X11 (tests run under Xvfb), and wlroots Wayland
+//! compositors (sway) for capture and input through `latchkey-wayland`. Capture, input and
 //! clipboard use the X server named by the process's `DISPLAY` variable, as
 //! `xcap`, `rdev` and `arboard` read it themselves; a process that serves a
 //! given display sets `DISPLAY` before starting threads (or is started with it).
@@ -21,10 +22,12 @@
 //! - [`frame`]: owned [`Frame`] (RGBA/BGRA) and [`I420Frame`] values, PSNR.
 //! - [`capture`]: [`list_displays`] and [`Capturer`] (xcap; the Wayland path).
 //! - [`x11_screen`]: [`X11Screen`], damage-driven grabs of one X11 monitor (the host's path on X11).
+//! - [`wlr_screen`]: [`WlrScreen`], damage-aware captures of one output of a wlroots compositor (sway).
+//! - [`session`]: which kind of desktop this is ([`session::detect`]) and what the host opened on it.
 //! - [`damage`]: [`DamageTracker`], tile-based change detection.
 //! - [`convert`]: RGBA/BGRA <-> I420 with SIMD (yuvutils-rs).
 //! - [`encode`] / [`decode`]: [`Vp8Encoder`] and [`Vp8Decoder`] (libvpx).
-//! - [`input`]: [`InputEvent`], [`Injector`] (rdev/XTest), physical key codes.
+//! - [`input`]: [`InputEvent`], [`Injector`] (rdev/XTest, or the wlr virtual pointer and keyboard on sway), physical key codes.
 //! - [`clipboard`]: [`Clipboard`] (arboard, and [`x11_selection`] for targets of our naming).
 //! - [`x11_selection`]: owning and reading the X11 CLIPBOARD in any target (x11rb).
 //! - [`desk`]: [`desk::InputBlock`] and [`desk::Blanker`]: the person at the host's desk kept out (XI2 grabs, RandR gamma, DPMS).
@@ -47,8 +50,10 @@ pub mod frame;
 pub mod input;
 pub mod overlay;
 mod platform;
+pub mod session;
 pub mod sound;
 mod vpx;
+pub mod wlr_screen;
 pub mod x11_screen;
 pub mod x11_selection;
 
@@ -60,6 +65,7 @@ pub use encode::{EncodedPacket, EncoderConfig, Vp8Encoder};
 pub use error::{Error, Result};
 pub use frame::{Frame, I420Frame, PixelFormat};
 pub use input::{Injector, InputEvent, MouseButton};
+pub use wlr_screen::WlrScreen;
 pub use x11_screen::X11Screen;
 
 #[cfg(test)]

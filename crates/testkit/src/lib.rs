@@ -3,11 +3,13 @@
 //! desktop-like picture; `desk`: an Xorg dummy server and the person at its
 //! desk (a second XInput2 master); `sound`: a private PulseAudio server with a
 //! null sink, and tones played into it; `redis`: a private `redis-server`
-//! with its AOF in a temporary directory.
+//! with its AOF in a temporary directory; `sway`: a headless sway (or weston)
+//! run by the test, Wayland clients in it, and wev's report parsed.
 
 pub mod desk;
 pub mod redis;
 pub mod sound;
+pub mod sway;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};

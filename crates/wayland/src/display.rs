@@ -74,6 +74,19 @@ impl From<&Path> for Target {
     }
 }
 
+/// The interfaces of the globals the display `target` names offers (one
+/// connection, two round trips, then closed): how a host tells a wlroots
+/// compositor (`zwlr_screencopy_manager_v1`) from others.
+pub fn globals(target: &Target) -> Result<Vec<String>> {
+    let display = Display::connect(target, DEFAULT_TIMEOUT)?;
+    Ok(display
+        .state
+        .globals
+        .iter()
+        .map(|g| g.interface.clone())
+        .collect())
+}
+
 /// What the compositor says about one output (a monitor).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputInfo {
@@ -122,6 +135,8 @@ pub(crate) struct State {
     pub synced: u64,
     /// Events of the screencopy frame in flight, if any.
     pub frame: FrameEvents,
+    /// What wlr-data-control said (offers, the selection, pastes to answer).
+    pub clip: crate::clipboard::ClipState,
 }
 
 /// A connection, its event queue and the state its events build.

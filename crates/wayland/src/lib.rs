@@ -10,6 +10,9 @@
 //!   virtual keyboard (`zwp_virtual_keyboard_manager_v1`) that carries its own
 //!   keymap, so keys by name and text work whatever the desk's layout. It
 //!   releases what it holds when dropped.
+//! - [`Clipboard`] reads and sets the clipboard's text with
+//!   `zwlr_data_control_manager_v1` (no window, no focus), serving pastes from a
+//!   thread of its own while it lives.
 //!
 //! Frames are the output's buffer as the compositor renders it (an output's
 //! rotation is not undone), and a plain [`Screencopy::capture`] waits for the
@@ -28,11 +31,13 @@
 //! - `screencopy`: [`Screencopy`] and [`Frame`].
 //! - `convert`: shm pixel formats to BGRA, y-invert, damage boxes (pure).
 //! - `input`: [`VirtualInput`].
+//! - `clipboard`: [`Clipboard`] (wlr-data-control).
 //! - `keymap`: the XKB keymap the virtual keyboard sends, key names, text to keystrokes (pure).
 //! - `error`: [`Error`].
 
 #![deny(missing_docs)]
 
+mod clipboard;
 mod convert;
 mod display;
 mod error;
@@ -40,8 +45,9 @@ mod input;
 mod keymap;
 mod screencopy;
 
+pub use clipboard::{Clipboard, MAX_CLIPBOARD_BYTES};
 pub use convert::Rect;
-pub use display::{OutputInfo, Target, DEFAULT_TIMEOUT};
+pub use display::{globals, OutputInfo, Target, DEFAULT_TIMEOUT};
 pub use error::{Error, Result};
 pub use input::{Button, VirtualInput, MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES};
 pub use keymap::key_names;
@@ -57,5 +63,6 @@ mod tests {
         send::<super::VirtualInput>();
         send::<super::Frame>();
         send::<super::Error>();
+        send::<super::Clipboard>();
     }
 }

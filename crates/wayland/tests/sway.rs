@@ -1,51 +1,17 @@
 //! Capture and input against a real headless sway (Debian's sway 1.7): the
 //! screenshot matches a known picture, damage-aware capture says where the
 //! screen changed, the virtual pointer and keyboard reach a Wayland client
-//! (wev), and a compositor without the wlr protocols (weston) gives a clear
+//! (wev), clipboard text goes between clients (wlr-data-control), and a compositor without the wlr protocols (weston) gives a clear
 //! error. Skips, saying why, only when sway (or, for its test, weston) is not
 //! installed.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{psnr, Client, Compositor};
+use latchkey_testkit::sway::{
+    self as common, pattern, psnr, window_rect, write_pattern_png, Compositor, Wev, HEIGHT, WIDTH,
+};
 use latchkey_wayland::Rect;
-use latchkey_wayland::{Button, Error, Frame, Screencopy, Target, VirtualInput};
-
-const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 720;
-
-/// The known picture: red grows left to right, green top to bottom, blue in an
-/// 80-pixel checkerboard, so a flipped, mirrored or channel-swapped capture
-/// cannot match it. As BGRA.
-fn pattern() -> Vec<u8> {
-    let mut out = Vec::with_capacity((WIDTH * HEIGHT * 4) as usize);
-    for y in 0..HEIGHT {
-        for x in 0..WIDTH {
-            let r = (x * 255 / (WIDTH - 1)) as u8;
-            let g = (y * 255 / (HEIGHT - 1)) as u8;
-            let b = if (x / 80 + y / 80) % 2 == 0 { 40 } else { 200 };
-            out.extend_from_slice(&[b, g, r, 255]);
-        }
-    }
-    out
-}
-
-/// Writes the pattern as an RGB PNG for swaybg.
-fn write_pattern_png(path: &std::path::Path) {
-    let bgra = pattern();
-    let rgb: Vec<u8> = bgra
-        .chunks_exact(4)
-        .flat_map(|p| [p[2], p[1], p[0]])
-        .collect();
-    let file = std::fs::File::create(path).expect("create png");
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().expect("png header");
-    writer.write_image_data(&rgb).expect("png data");
-}
+use latchkey_wayland::{Button, Clipboard, Error, Frame, Screencopy, Target, VirtualInput};
 
 fn target(sway: &Compositor) -> Target {
     Target::Socket(sway.socket.clone())
@@ -238,159 +204,6 @@ fn damage_capture_says_where_the_screen_changed_and_nothing_when_still() {
     println!("pointer motion damage (frames, changed pixels, damaged area): {steps:?}");
 }
 
-/// What wev (a Wayland client that prints every event it gets) reported, parsed
-/// from its output.
-#[derive(Default, Debug)]
-struct WevEvents {
-    /// Pointer positions in surface coordinates (enter and motion).
-    motions: Vec<(f64, f64)>,
-    /// (button code, pressed).
-    buttons: Vec<(u32, bool)>,
-    /// Vertical axis values.
-    vertical_axis: Vec<f64>,
-    /// (keysym name, pressed, utf8) per key event.
-    keys: Vec<(String, bool, String)>,
-    /// `depressed` masks of modifiers events.
-    depressed: Vec<u32>,
-    /// Whether the client holds both a pointer and a keyboard.
-    has_devices: bool,
-    /// Whether its surface has keyboard focus.
-    focused: bool,
-}
-
-/// Runs `wev` in the compositor and parses its output as it comes.
-struct Wev {
-    client: Client,
-    events: WevEvents,
-    /// The last `key:` line's state, waiting for its `sym:` line.
-    pending_key: Option<bool>,
-    /// The last line was a `modifiers:` line, waiting for `depressed:`.
-    pending_modifiers: bool,
-}
-
-impl Wev {
-    fn start(sway: &Compositor) -> Wev {
-        Wev {
-            client: sway.client(&["stdbuf", "-oL", "wev"]),
-            events: WevEvents::default(),
-            pending_key: None,
-            pending_modifiers: false,
-        }
-    }
-
-    fn parse(&mut self, line: &str) {
-        let e = &mut self.events;
-        let after = |key: &str| line.split_once(key).map(|(_, rest)| rest.trim());
-        if line.contains("wl_seat] capabilities:") {
-            e.has_devices = line.contains("pointer") && line.contains("keyboard");
-        } else if line.contains("wl_keyboard] enter:") {
-            e.focused = true;
-        } else if line.contains("wl_keyboard] leave:") {
-            e.focused = false;
-        } else if let Some(rest) = after("wl_pointer] motion:").or(after("wl_pointer] enter:")) {
-            if let Some((_, xy)) = rest.split_once("x, y:") {
-                let v: Vec<f64> = xy
-                    .split(',')
-                    .filter_map(|s| s.trim().parse().ok())
-                    .collect();
-                if let [x, y] = v[..] {
-                    e.motions.push((x, y));
-                }
-            }
-        } else if let Some(rest) = after("wl_pointer] button:") {
-            let code = rest
-                .split_once("button:")
-                .and_then(|(_, r)| r.split_whitespace().next())
-                .and_then(|c| c.parse().ok());
-            if let Some(code) = code {
-                e.buttons.push((code, rest.contains("(pressed)")));
-            }
-        } else if let Some(rest) = after("wl_pointer] axis:") {
-            if rest.contains("(vertical)") {
-                if let Some(v) = rest
-                    .split_once("value:")
-                    .and_then(|(_, v)| v.trim().parse().ok())
-                {
-                    e.vertical_axis.push(v);
-                }
-            }
-        } else if let Some(rest) = after("wl_keyboard] key:") {
-            self.pending_key = Some(rest.contains("(pressed)"));
-        } else if let Some(rest) = after("sym:") {
-            if let Some(pressed) = self.pending_key.take() {
-                let name = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                let utf8 = rest
-                    .split_once("utf8: '")
-                    .and_then(|(_, u)| u.strip_suffix('\''))
-                    .unwrap_or_default()
-                    .to_string();
-                e.keys.push((name, pressed, utf8));
-            }
-        } else if line.contains("wl_keyboard] modifiers:") {
-            self.pending_modifiers = true;
-        } else if let Some(rest) = after("depressed:") {
-            if std::mem::take(&mut self.pending_modifiers) {
-                // "00000001: Shift" (names follow a non-zero mask).
-                let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
-                if let Ok(mask) = u32::from_str_radix(&hex, 16) {
-                    e.depressed.push(mask);
-                }
-            }
-        }
-    }
-
-    /// Reads wev's output until `pred` holds on what it reported, at most 10 s.
-    fn wait(&mut self, what: &str, pred: impl Fn(&WevEvents) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !pred(&self.events) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.client.wait_line(left, |_| true);
-            match line {
-                Some(line) => self.parse(&line),
-                None => panic!(
-                    "wev did not report {what} within 10 s; it printed:\n{}",
-                    self.client.transcript()
-                ),
-            }
-        }
-    }
-
-    /// The text typed so far: the characters of pressed keys.
-    fn typed(&self) -> String {
-        self.events
-            .keys
-            .iter()
-            .filter(|(_, pressed, _)| *pressed)
-            .map(|(_, _, utf8)| utf8.as_str())
-            .collect()
-    }
-}
-
-/// The rectangle (x, y, width, height) of the window with `app_id`, from sway's tree.
-fn window_rect(sway: &Compositor, app_id: &str) -> Option<(i64, i64, i64, i64)> {
-    fn find(node: &serde_json::Value, app_id: &str) -> Option<(i64, i64, i64, i64)> {
-        if node["app_id"] == app_id {
-            let r = &node["rect"];
-            return Some((
-                r["x"].as_i64()?,
-                r["y"].as_i64()?,
-                r["width"].as_i64()?,
-                r["height"].as_i64()?,
-            ));
-        }
-        ["nodes", "floating_nodes"]
-            .iter()
-            .filter_map(|k| node[k].as_array())
-            .flatten()
-            .find_map(|n| find(n, app_id))
-    }
-    find(&sway.swaymsg("get_tree"), app_id)
-}
-
 #[test]
 fn pointer_and_keyboard_reach_a_wayland_client() {
     if !common::installed("wev") {
@@ -561,5 +374,36 @@ fn a_missing_display_is_a_clear_error() {
     match Screencopy::connect_to(&Target::Socket(path.clone())) {
         Err(Error::Connect { path: p, .. }) => assert_eq!(p, path),
         other => panic!("expected a connect error, got {other:?}"),
+    }
+}
+
+#[test]
+fn clipboard_text_goes_between_clients() {
+    let Some(sway) = Compositor::sway("") else {
+        return;
+    };
+    let a = Clipboard::connect_to(&target(&sway)).expect("clipboard a");
+    let b = Clipboard::connect_to(&target(&sway)).expect("clipboard b");
+    assert_eq!(b.get_text().expect("empty at first"), None);
+    let text = "clipboard: é€ \"quoted\"\nsecond line";
+    a.set_text(text).expect("set");
+    // b reads it through the compositor, from a's thread.
+    assert_eq!(b.get_text().expect("get").as_deref(), Some(text));
+    // A long text (more than a pipe holds at once).
+    let long: String = (0..40_000).map(|i| format!("{i:05} ")).collect();
+    b.set_text(&long).expect("set long");
+    assert_eq!(
+        a.get_text().expect("get long").as_deref(),
+        Some(long.as_str())
+    );
+    // Dropping the owner empties the clipboard (nothing serves it any more).
+    drop(b);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while a.get_text().expect("get after drop").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the clipboard kept a dropped owner's text"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

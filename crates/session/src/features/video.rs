@@ -30,7 +30,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use latchkey_core::bitrate::BitrateController;
 use latchkey_media::{
     convert, Capturer, DamageTracker, DisplayInfo, EncoderConfig, Frame, I420Frame, Vp8Decoder,
-    Vp8Encoder, X11Screen,
+    Vp8Encoder, WlrScreen, X11Screen,
 };
 
 use super::vp8_rtp::{Assembled, Vp8Assembler};
@@ -310,28 +310,43 @@ pub async fn stream_screen(
     }
 }
 
-/// Where frames come from: the X server's damage-driven grabs, or `xcap`
-/// (its Wayland/PipeWire portal) when there is no X server to ask.
+/// Where frames come from: the X server's damage-driven grabs, a wlroots
+/// compositor's damage-aware screencopy, or `xcap` (its Wayland/PipeWire
+/// portal) on other Wayland desktops. [`latchkey_media::session::detect`] decides.
 enum Screen {
     X11(Box<X11Screen>),
+    Wlroots(Box<WlrScreen>),
     Portal(Capturer, Option<Frame>),
 }
 
 impl Screen {
     fn open() -> Result<Self, latchkey_media::Error> {
-        match X11Screen::open(None) {
-            Ok(s) => Ok(Screen::X11(Box::new(s))),
-            Err(e) if std::env::var_os("WAYLAND_DISPLAY").is_some() => {
-                tracing::info!(error = %e, "no X11 screen; capturing through the Wayland portal");
-                Ok(Screen::Portal(Capturer::primary()?, None))
-            }
-            Err(e) => Err(e),
+        use latchkey_media::session::{self, SessionKind};
+        let detected = session::detect();
+        tracing::info!(kind = detected.kind.name(), note = %detected.note, "desktop session");
+        let screen = match detected.kind {
+            SessionKind::Wlroots => Screen::Wlroots(Box::new(WlrScreen::open(None)?)),
+            SessionKind::Gnome | SessionKind::Portal => Screen::Portal(Capturer::primary()?, None),
+            // X11, or nothing found: X11's error says what is missing.
+            SessionKind::X11 | SessionKind::None => Screen::X11(Box::new(X11Screen::open(None)?)),
+        };
+        session::record_capture(screen.path(), &detected.note);
+        Ok(screen)
+    }
+
+    /// The capture path's name, as `status` shows it.
+    fn path(&self) -> &'static str {
+        match self {
+            Screen::X11(_) => "x11",
+            Screen::Wlroots(_) => "wlroots",
+            Screen::Portal(..) => "portal",
         }
     }
 
     fn displays(&self) -> Result<(Vec<DisplayInfo>, DisplayInfo), latchkey_media::Error> {
         Ok(match self {
             Screen::X11(s) => (s.list_displays()?, s.display().clone()),
+            Screen::Wlroots(s) => (s.list_displays()?, s.display().clone()),
             Screen::Portal(c, _) => (vec![c.info().clone()], c.info().clone()),
         })
     }
@@ -339,6 +354,7 @@ impl Screen {
     fn select(&mut self, id: u32) -> Result<(), latchkey_media::Error> {
         match self {
             Screen::X11(s) => s.select(id),
+            Screen::Wlroots(s) => s.select(id),
             Screen::Portal(c, last) => {
                 *c = Capturer::open(id)?;
                 *last = None;
@@ -351,6 +367,8 @@ impl Screen {
     fn wait_change(&mut self, timeout: Duration) -> Result<bool, latchkey_media::Error> {
         match self {
             Screen::X11(s) => s.wait_damage(timeout),
+            // The compositor answers once the output changed: a still screen costs nothing.
+            Screen::Wlroots(s) => s.wait_damage(timeout),
             // No change notifications: look at every frame.
             Screen::Portal(..) => Ok(true),
         }
@@ -359,6 +377,7 @@ impl Screen {
     fn grab(&mut self) -> Result<&Frame, latchkey_media::Error> {
         match self {
             Screen::X11(s) => s.grab(),
+            Screen::Wlroots(s) => s.grab(),
             Screen::Portal(c, last) => Ok(last.insert(c.capture()?)),
         }
     }

@@ -6,6 +6,7 @@
 //! {"cmd":"accept","id":"9f3c…","viewer":"ABCD-…","requested_profile":"default",
 //!  "profile":null,"deny_permissions":["clipboard"]}          -> {"ok":true}
 //! {"cmd":"deny","id":"9f3c…"}                               -> {"ok":true}
+//! {"cmd":"desktop"}                                         -> {"ok":true,"desktop":{"capture":"wlroots","input":"wlroots","notes":[...]}}
 //! {"cmd":"admin","op":{"op":"set_interactive","mode":"never"}} -> {"ok":true,"result":null}
 //! {"cmd":"admin","op":{"op":"status"}}                      -> {"ok":true,"result":{...status...}}
 //! anything else                                             -> {"ok":false,"code":"...","error":"..."}

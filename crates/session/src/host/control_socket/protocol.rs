@@ -40,6 +40,8 @@ pub enum ControlRequest {
     },
     /// Pointers of viewers that may show theirs but not move the host's.
     Pointers,
+    /// Which capture and input paths the host opened on its desktop (`status`).
+    Desktop,
     /// A settings operation on the host's own configuration (the desktop
     /// app uses it as the control panel of a host it does not run).
     Admin {
@@ -54,7 +56,7 @@ impl ControlRequest {
     /// (see the module docs). No wildcard arm: a new request must be classified.
     pub fn changes_anything(&self) -> bool {
         match self {
-            ControlRequest::Requests | ControlRequest::Pointers => false,
+            ControlRequest::Requests | ControlRequest::Pointers | ControlRequest::Desktop => false,
             ControlRequest::Accept { .. } | ControlRequest::Deny { .. } => true,
             ControlRequest::Admin { op } => op.changes_anything(),
         }
@@ -72,6 +74,9 @@ pub struct ControlResponse {
     /// For `pointers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointers: Option<Vec<RemotePointer>>,
+    /// For `desktop`: the capture and input paths the host opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desktop: Option<latchkey_media::session::DesktopReport>,
     /// For `admin`: what the operation returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
@@ -88,6 +93,7 @@ pub(crate) fn failure(code: ErrorCode, error: impl Into<String>) -> ControlRespo
         ok: false,
         requests: None,
         pointers: None,
+        desktop: None,
         result: None,
         code: Some(code),
         error: Some(error.into()),
@@ -99,6 +105,7 @@ pub(crate) fn success() -> ControlResponse {
         ok: true,
         requests: None,
         pointers: None,
+        desktop: None,
         result: None,
         code: None,
         error: None,

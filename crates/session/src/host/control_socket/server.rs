@@ -83,6 +83,10 @@ pub fn handle_line_as(
             pointers: Some(pointers.list()),
             ..success()
         },
+        ControlRequest::Desktop => ControlResponse {
+            desktop: Some(latchkey_media::session::report()),
+            ..success()
+        },
         ControlRequest::Deny { id } => {
             if requests.deny(&id) {
                 success()

@@ -1,13 +1,13 @@
-//! Test harness: a real headless sway (or weston) started and stopped by the
-//! test, and Wayland clients (wev) run inside it with their output collected.
+//! Wayland test harness shared by `latchkey-wayland`'s tests and the end-to-end
+//! tests: a real headless sway (or weston) started and stopped by the test,
+//! Wayland clients run inside it with their output collected, `wev`'s report
+//! parsed ([`Wev`]), and a known picture for the background ([`pattern`]).
 //!
 //! sway refuses to run as root, so when the tests run as root the compositor
 //! runs as the user `latchkey-sway-test` (created on first use) with a 0700
 //! runtime directory of its own; the tests themselves stay root and reach the
 //! compositor's socket because root passes the directory's permission check.
 //! As any other user, the compositor simply runs as that user.
-
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -234,13 +234,22 @@ impl Compositor {
         serde_json::from_slice(&out.stdout).expect("swaymsg JSON")
     }
 
+    /// The environment a program needs to be a client of this compositor (as
+    /// root: the socket's directory does not stop root): `WAYLAND_DISPLAY`
+    /// (the socket's absolute path) and `XDG_RUNTIME_DIR`. Remove `DISPLAY` too.
+    pub fn env(&self) -> [(&'static str, &Path); 2] {
+        [
+            ("WAYLAND_DISPLAY", self.socket.as_path()),
+            ("XDG_RUNTIME_DIR", self.runtime.as_path()),
+        ]
+    }
+
     /// Starts a Wayland client in this compositor (as root: the socket's directory
     /// does not stop root), its stdout lines collected line by line.
     pub fn client(&self, program: &[&str]) -> Client {
         let mut child = Command::new(program[0])
             .args(&program[1..])
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .env("WAYLAND_DISPLAY", &self.socket)
+            .envs(self.env())
             .env_remove("DISPLAY")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -364,4 +373,197 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     }
     let mse = sum / n as f64;
     10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
+/// Width of the output [`Compositor::sway`] sets up.
+pub const WIDTH: u32 = 1280;
+/// Height of the output [`Compositor::sway`] sets up.
+pub const HEIGHT: u32 = 720;
+
+/// The known picture: red grows left to right, green top to bottom, blue in an
+/// 80-pixel checkerboard, so a flipped, mirrored or channel-swapped capture
+/// cannot match it. As BGRA.
+pub fn pattern() -> Vec<u8> {
+    let mut out = Vec::with_capacity((WIDTH * HEIGHT * 4) as usize);
+    for y in 0..HEIGHT {
+        for x in 0..WIDTH {
+            let r = (x * 255 / (WIDTH - 1)) as u8;
+            let g = (y * 255 / (HEIGHT - 1)) as u8;
+            let b = if (x / 80 + y / 80) % 2 == 0 { 40 } else { 200 };
+            out.extend_from_slice(&[b, g, r, 255]);
+        }
+    }
+    out
+}
+
+/// Writes the pattern as an RGB PNG for swaybg.
+pub fn write_pattern_png(path: &std::path::Path) {
+    let bgra = pattern();
+    let rgb: Vec<u8> = bgra
+        .chunks_exact(4)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let file = std::fs::File::create(path).expect("create png");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("png header");
+    writer.write_image_data(&rgb).expect("png data");
+}
+
+/// What wev (a Wayland client that prints every event it gets) reported, parsed
+/// from its output.
+#[derive(Default, Debug)]
+pub struct WevEvents {
+    /// Pointer positions in surface coordinates (enter and motion).
+    pub motions: Vec<(f64, f64)>,
+    /// (button code, pressed).
+    pub buttons: Vec<(u32, bool)>,
+    /// Vertical axis values.
+    pub vertical_axis: Vec<f64>,
+    /// (keysym name, pressed, utf8) per key event.
+    pub keys: Vec<(String, bool, String)>,
+    /// `depressed` masks of modifiers events.
+    pub depressed: Vec<u32>,
+    /// Whether the client holds both a pointer and a keyboard.
+    pub has_devices: bool,
+    /// Whether its surface has keyboard focus.
+    pub focused: bool,
+}
+
+/// Runs `wev` in the compositor and parses its output as it comes.
+pub struct Wev {
+    /// The wev process.
+    pub client: Client,
+    /// What it reported so far.
+    pub events: WevEvents,
+    /// The last `key:` line's state, waiting for its `sym:` line.
+    pending_key: Option<bool>,
+    /// The last line was a `modifiers:` line, waiting for `depressed:`.
+    pending_modifiers: bool,
+}
+
+impl Wev {
+    /// Starts wev in `sway`.
+    pub fn start(sway: &Compositor) -> Wev {
+        Wev {
+            client: sway.client(&["stdbuf", "-oL", "wev"]),
+            events: WevEvents::default(),
+            pending_key: None,
+            pending_modifiers: false,
+        }
+    }
+
+    /// Takes one line of wev's output into [`Wev::events`].
+    pub fn parse(&mut self, line: &str) {
+        let e = &mut self.events;
+        let after = |key: &str| line.split_once(key).map(|(_, rest)| rest.trim());
+        if line.contains("wl_seat] capabilities:") {
+            e.has_devices = line.contains("pointer") && line.contains("keyboard");
+        } else if line.contains("wl_keyboard] enter:") {
+            e.focused = true;
+        } else if line.contains("wl_keyboard] leave:") {
+            e.focused = false;
+        } else if let Some(rest) = after("wl_pointer] motion:").or(after("wl_pointer] enter:")) {
+            if let Some((_, xy)) = rest.split_once("x, y:") {
+                let v: Vec<f64> = xy
+                    .split(',')
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect();
+                if let [x, y] = v[..] {
+                    e.motions.push((x, y));
+                }
+            }
+        } else if let Some(rest) = after("wl_pointer] button:") {
+            let code = rest
+                .split_once("button:")
+                .and_then(|(_, r)| r.split_whitespace().next())
+                .and_then(|c| c.parse().ok());
+            if let Some(code) = code {
+                e.buttons.push((code, rest.contains("(pressed)")));
+            }
+        } else if let Some(rest) = after("wl_pointer] axis:") {
+            if rest.contains("(vertical)") {
+                if let Some(v) = rest
+                    .split_once("value:")
+                    .and_then(|(_, v)| v.trim().parse().ok())
+                {
+                    e.vertical_axis.push(v);
+                }
+            }
+        } else if let Some(rest) = after("wl_keyboard] key:") {
+            self.pending_key = Some(rest.contains("(pressed)"));
+        } else if let Some(rest) = after("sym:") {
+            if let Some(pressed) = self.pending_key.take() {
+                let name = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let utf8 = rest
+                    .split_once("utf8: '")
+                    .and_then(|(_, u)| u.strip_suffix('\''))
+                    .unwrap_or_default()
+                    .to_string();
+                e.keys.push((name, pressed, utf8));
+            }
+        } else if line.contains("wl_keyboard] modifiers:") {
+            self.pending_modifiers = true;
+        } else if let Some(rest) = after("depressed:") {
+            if std::mem::take(&mut self.pending_modifiers) {
+                // "00000001: Shift" (names follow a non-zero mask).
+                let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+                if let Ok(mask) = u32::from_str_radix(&hex, 16) {
+                    e.depressed.push(mask);
+                }
+            }
+        }
+    }
+
+    /// Reads wev's output until `pred` holds on what it reported, at most 10 s.
+    pub fn wait(&mut self, what: &str, pred: impl Fn(&WevEvents) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pred(&self.events) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.client.wait_line(left, |_| true);
+            match line {
+                Some(line) => self.parse(&line),
+                None => panic!(
+                    "wev did not report {what} within 10 s; it printed:\n{}",
+                    self.client.transcript()
+                ),
+            }
+        }
+    }
+
+    /// The text typed so far: the characters of pressed keys.
+    pub fn typed(&self) -> String {
+        self.events
+            .keys
+            .iter()
+            .filter(|(_, pressed, _)| *pressed)
+            .map(|(_, _, utf8)| utf8.as_str())
+            .collect()
+    }
+}
+
+/// The rectangle (x, y, width, height) of the window with `app_id`, from sway's tree.
+pub fn window_rect(sway: &Compositor, app_id: &str) -> Option<(i64, i64, i64, i64)> {
+    fn find(node: &serde_json::Value, app_id: &str) -> Option<(i64, i64, i64, i64)> {
+        if node["app_id"] == app_id {
+            let r = &node["rect"];
+            return Some((
+                r["x"].as_i64()?,
+                r["y"].as_i64()?,
+                r["width"].as_i64()?,
+                r["height"].as_i64()?,
+            ));
+        }
+        ["nodes", "floating_nodes"]
+            .iter()
+            .filter_map(|k| node[k].as_array())
+            .flatten()
+            .find_map(|n| find(n, app_id))
+    }
+    find(&sway.swaymsg("get_tree"), app_id)
 }

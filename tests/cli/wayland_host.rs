@@ -1,0 +1,180 @@
+//! A host started inside a sway session (Debian's sway 1.7, headless; no X
+//! display at all) shares it: the viewer's screenshot matches sway's
+//! background, `connect --commands` moves the pointer and types into a
+//! Wayland client (wev, which reports what it got), the clipboard goes both
+//! ways with wl-clipboard (wlr-data-control), and `latchkey status
+//! --json` names the wlroots capture and input paths the running host opened.
+//! Skips, saying why, only when sway is not installed.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use latchkey_e2e::cli::{Device, Rendezvous, GOOD_PASSWORD};
+use latchkey_e2e::desktop::{held_session, screenshot_psnr_of};
+use latchkey_media::{Frame, PixelFormat};
+use serde_json::Value;
+
+use latchkey_testkit::sway::{
+    installed, pattern, window_rect, world_readable_dir, write_pattern_png, Compositor, Wev,
+    HEIGHT, WIDTH,
+};
+
+/// A host device whose commands run inside `sway`'s session (as root, with the
+/// compositor's socket and runtime directory; `DISPLAY` is never passed).
+fn host_in(sway: &Compositor) -> Device {
+    let mut host = Device::file();
+    for (key, value) in sway.env() {
+        host = host.with_env(key, value);
+    }
+    host.set_password("default", GOOD_PASSWORD).ok();
+    host.run(&["unattended", "on", "--profile", "default"]).ok();
+    host
+}
+
+/// The clipboard's text as `wl-paste` (a client of `sway`) reads it.
+fn wl_paste(sway: &Compositor) -> String {
+    let out = Command::new("timeout")
+        .args(["10", "wl-paste", "--no-newline"])
+        .envs(sway.env())
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wl-paste");
+    assert!(out.status.success(), "wl-paste failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_host_in_sway_shares_its_screen_and_takes_input() {
+    if installed("sway") {
+        // sway without wev is a broken set-up here: scripts/setup.sh installs both.
+        assert!(
+            installed("wev"),
+            "sway is installed but wev is not (scripts/setup.sh)"
+        );
+    }
+    // swaybg runs as the compositor's user: the picture sits in a world-readable directory.
+    let files = world_readable_dir();
+    let png = files.path().join("pattern.png");
+    write_pattern_png(&png);
+    let Some(sway) = Compositor::sway(&format!(
+        "output * bg {} center #000000\n\
+         default_border none\n\
+         for_window [app_id=\"wev\"] floating enable, resize set 400 300, move position 200 150",
+        png.display()
+    )) else {
+        return;
+    };
+    let rv = Rendezvous::start(0, None);
+    let host = host_in(&sway);
+    let started = Instant::now();
+    let h = host.start_host(&rv);
+    println!("host ready in {:?}", started.elapsed());
+
+    // The screen: swaybg draws a moment after sway starts, so a few tries (bounded).
+    let expected =
+        Frame::packed(WIDTH, HEIGHT, PixelFormat::Bgra, pattern()).expect("pattern frame");
+    let viewer = Device::file();
+    let mut best = 0f64;
+    for _ in 0..5 {
+        let t = Instant::now();
+        best = best.max(screenshot_psnr_of(&viewer, h.id(), &rv.url, &expected));
+        println!("screenshot in {:?}: PSNR {best:.1} dB", t.elapsed());
+        if best >= 30.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        best >= 30.0,
+        "the screenshot does not match sway's background: PSNR {best:.1} dB"
+    );
+
+    // Input: into wev's window, floating at a known place.
+    let mut wev = Wev::start(&sway);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (wx, wy) = loop {
+        match window_rect(&sway, "wev") {
+            Some((x, y, 400, 300)) => break (x, y),
+            _ => {
+                assert!(
+                    Instant::now() < deadline,
+                    "wev's window never appeared:\n{}",
+                    sway.log()
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    let mut v = held_session(&viewer, h.id(), &rv, &[]);
+    // Output pixels (the screenshot's) land at the same place in the window.
+    assert_eq!(
+        v.command(&format!("move {} {}", wx + 57, wy + 43))["ok"],
+        true
+    );
+    assert_eq!(v.command("sync")["ok"], true);
+    wev.wait("the pointer at (57, 43)", |e| {
+        e.motions
+            .iter()
+            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
+    });
+    // The virtual keyboard comes with the host's first input: focus follows it.
+    wev.wait("a keyboard and focus", |e| e.has_devices && e.focused);
+    let text = "Hello from Latchkey, 42!";
+    assert_eq!(v.command(&format!("type {text}"))["ok"], true);
+    assert_eq!(v.command("sync")["ok"], true);
+    wev.wait("the typed text", |e| {
+        let typed: String = e
+            .keys
+            .iter()
+            .filter(|k| k.1)
+            .map(|k| k.2.as_str())
+            .collect();
+        typed.contains(text)
+    });
+    // A key by physical code (DOM name), held and released.
+    let before = wev.events.keys.len();
+    assert_eq!(v.command("key KeyQ down")["ok"], true);
+    assert_eq!(v.command("key KeyQ up")["ok"], true);
+    assert_eq!(v.command("sync")["ok"], true);
+    wev.wait("q pressed and released", |e| {
+        let keys = &e.keys[before..];
+        keys.iter().any(|k| k.0 == "q" && k.1) && keys.iter().any(|k| k.0 == "q" && !k.1)
+    });
+
+    // The clipboard, both ways, with another data-control client (wl-clipboard).
+    let from_viewer = "from the viewer: é€ \"quoted\"";
+    assert_eq!(
+        v.command(&format!("clipboard-set {from_viewer}"))["ok"],
+        true
+    );
+    assert_eq!(wl_paste(&sway), from_viewer);
+    // Serves its text until killed (when `_copier` goes).
+    let _copier = sway.client(&["wl-copy", "--foreground", "from the desk"]);
+    let mut got = Value::Null;
+    for _ in 0..50 {
+        got = v.command("clipboard-get");
+        if got["text"] == "from the desk" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(got["text"], "from the desk", "{got}");
+
+    // What the running host says it opened.
+    let status = host.status();
+    let desktop = &status["host_desktop"];
+    assert_eq!(desktop["capture"], "wlroots", "{status}");
+    assert_eq!(desktop["input"], "wlroots", "{status}");
+    let text = host.run(&["status"]);
+    assert!(
+        text.ok().contains("Screen capture:     wlroots"),
+        "{text:?}"
+    );
+    assert_eq!(v.command("quit")["ok"], true);
+    println!(
+        "wev got {} pointer positions and {} key events",
+        wev.events.motions.len(),
+        wev.events.keys.len()
+    );
+}
