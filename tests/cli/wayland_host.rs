@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use latchkey_e2e::cli::{Device, Rendezvous, GOOD_PASSWORD};
-use latchkey_e2e::desktop::{held_session, screenshot_psnr_of};
+use latchkey_e2e::desktop::{held_session, read_png, screenshot};
 use latchkey_media::{Frame, PixelFormat};
 use serde_json::Value;
 
@@ -78,7 +78,17 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
     let mut best = 0f64;
     for _ in 0..5 {
         let t = Instant::now();
-        best = best.max(screenshot_psnr_of(&viewer, h.id(), &rv.url, &expected));
+        let (run, shot) = screenshot(&viewer, h.id(), &rv.url);
+        assert_eq!(
+            run.code,
+            0,
+            "{run:?}\nthe host said:\n{}\nsway:\n{}",
+            h.stderr_so_far(),
+            sway.log()
+        );
+        let frame = read_png(&shot);
+        assert_eq!((frame.width(), frame.height()), (WIDTH, HEIGHT));
+        best = best.max(frame.psnr(&expected).expect("same size"));
         println!("screenshot in {:?}: PSNR {best:.1} dB", t.elapsed());
         if best >= 30.0 {
             break;

@@ -183,7 +183,8 @@ mod tests {
         let r = report();
         assert_eq!(r.capture.as_deref(), Some("wlroots"));
         assert_eq!(r.input.as_deref(), Some("wlroots"));
-        assert_eq!(r.notes, vec!["a note".to_string()]);
+        // Other tests of this process may have recorded too: notes are kept once.
+        assert_eq!(r.notes.iter().filter(|n| *n == "a note").count(), 1);
     }
 
     #[test]

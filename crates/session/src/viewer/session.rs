@@ -36,7 +36,7 @@ use crate::messages::HostSessionMessage;
 use crate::transport::peer::{self, Control, ControlEvent, Peer, PeerEvent};
 use crate::transport::signaling::SignalSocket;
 use crate::viewer::link::{FeatureLink, SessionState};
-use crate::viewer::track_drain::DrainedTrack;
+use crate::viewer::track_drain::{DrainedTrack, Readers};
 use crate::Error;
 
 /// What happened to the session as a whole.
@@ -90,6 +90,10 @@ pub struct Session {
     track: watch::Receiver<Option<DrainedTrack>>,
     /// The host's sound track, once its first packet arrived (only with `hear_sound`).
     sound: watch::Receiver<Option<DrainedTrack>>,
+    /// Who reads (or waits for) the screen track: the drain leaves it alone meanwhile.
+    video_readers: Readers,
+    /// Who reads (or waits for) the sound track.
+    sound_readers: Readers,
     /// Tells the drive loop to close everything (taken by the first close).
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     /// The drive loop, awaited by `close` so the host notices at once.
@@ -113,6 +117,7 @@ impl Session {
         let (events, _) = broadcast::channel(16);
         let (track_tx, track) = watch::channel(None);
         let (sound_tx, sound) = watch::channel(None);
+        let (video_readers, sound_readers) = (Readers::new(), Readers::new());
         let (stop, stopped) = oneshot::channel();
         let driver = tokio::spawn(drive(
             peer,
@@ -123,6 +128,8 @@ impl Session {
             Tracks {
                 video: track_tx,
                 sound: sound_tx,
+                video_readers: video_readers.clone(),
+                sound_readers: sound_readers.clone(),
                 early: tracks,
             },
             stopped,
@@ -148,6 +155,8 @@ impl Session {
             events,
             track,
             sound,
+            video_readers,
+            sound_readers,
             stop: std::sync::Mutex::new(Some(stop)),
             driver: Mutex::new(Some(driver)),
         }
@@ -244,8 +253,11 @@ impl Session {
 
     /// The host's screen as decoded frames; waits up to `limit` for the track.
     pub async fn video(&self, limit: Duration) -> Result<VideoIn, Error> {
+        // Held while waiting, so the drain does not eat the first keyframe.
+        let waiting = self.video_readers.hold();
         let track = self.wait_track(&self.track, limit, "waiting for the host's screen");
         let (track, claim, missed) = track.await?.claim();
+        drop(waiting);
         let video = VideoIn::new(track, claim)?;
         if missed {
             // What came before was discarded: the next keyframe is needed now.
@@ -277,8 +289,10 @@ impl Session {
     /// The host's sound, decoded; waits up to `limit` for its first packet
     /// (the host sends only with `hear_sound`, and nothing while silent).
     pub async fn sound(&self, limit: Duration) -> Result<SoundIn, Error> {
+        let waiting = self.sound_readers.hold();
         let track = self.wait_track(&self.sound, limit, "waiting for the host's sound");
         let (track, claim, _) = track.await?.claim();
+        drop(waiting);
         SoundIn::new(track, claim)
     }
 
@@ -311,6 +325,8 @@ impl Drop for Session {
 struct Tracks {
     video: watch::Sender<Option<DrainedTrack>>,
     sound: watch::Sender<Option<DrainedTrack>>,
+    video_readers: Readers,
+    sound_readers: Readers,
     /// Those announced during the handshake.
     early: Vec<Arc<dyn TrackRemote>>,
 }
@@ -319,10 +335,12 @@ impl Tracks {
     async fn put(&self, track: Arc<dyn TrackRemote>) {
         match track.kind().await {
             rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => {
-                self.sound.send_replace(Some(DrainedTrack::start(track)));
+                self.sound
+                    .send_replace(Some(DrainedTrack::start(track, &self.sound_readers)));
             }
             _ => {
-                self.video.send_replace(Some(DrainedTrack::start(track)));
+                self.video
+                    .send_replace(Some(DrainedTrack::start(track, &self.video_readers)));
             }
         }
     }

@@ -6,13 +6,34 @@
 //! packet after that is dropped inside the stack. So each track gets a drain
 //! task as soon as it appears, which reads and discards while no reader holds
 //! the track. A reader takes it over with a [`TrackClaim`]; when the last claim
-//! is dropped, the drain resumes.
+//! is dropped, the drain resumes. A reader that waits for a track not there
+//! yet holds the kind's [`Readers`] while it waits, so the drain does not eat
+//! the first packets (the host's first keyframe) before the reader gets them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+/// How many readers hold (or wait for) the tracks of one kind, shared by the
+/// session and the drains of every track of that kind.
+#[derive(Clone)]
+pub(crate) struct Readers(Arc<watch::Sender<usize>>);
+
+impl Readers {
+    pub(crate) fn new() -> Self {
+        Readers(Arc::new(watch::channel(0usize).0))
+    }
+
+    /// Keep the drains off the tracks of this kind while the claim lives.
+    pub(crate) fn hold(&self) -> TrackClaim {
+        self.0.send_modify(|n| *n += 1);
+        TrackClaim {
+            readers: self.0.clone(),
+        }
+    }
+}
 
 /// A track with its drain running.
 #[derive(Clone)]
@@ -36,13 +57,14 @@ impl Drop for TrackClaim {
 }
 
 impl DrainedTrack {
-    /// Start draining `track` (on the current tokio runtime); the task ends
-    /// with the track or once every handle on it is gone.
-    pub(crate) fn start(track: Arc<dyn TrackRemote>) -> Self {
-        let (readers, idle) = watch::channel(0usize);
+    /// Start draining `track` (on the current tokio runtime) while no reader
+    /// of `readers` holds its kind; the task ends with the track or once
+    /// every handle on it is gone.
+    pub(crate) fn start(track: Arc<dyn TrackRemote>, readers: &Readers) -> Self {
+        let idle = readers.0.subscribe();
         let drained = DrainedTrack {
             track,
-            readers: Arc::new(readers),
+            readers: readers.0.clone(),
             discarded: Arc::new(AtomicU64::new(0)),
         };
         tokio::spawn(drain(
