@@ -407,37 +407,3 @@ fn clipboard_text_goes_between_clients() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
-
-#[test]
-fn zz_probe_settled() {
-    let Some(sway) = Compositor::sway("output * bg #336699 solid_color") else {
-        return;
-    };
-    std::thread::sleep(Duration::from_secs(3));
-    let mut cap = Screencopy::connect_to(&target(&sway)).expect("connect");
-    let t = Instant::now();
-    let f = cap
-        .capture_damage(None, Duration::from_secs(3))
-        .expect("capture");
-    println!(
-        "first damage capture on a settled screen: {:?} after {:?}",
-        f.map(|f| f.damage),
-        t.elapsed()
-    );
-    let t = Instant::now();
-    let f = cap.capture(None);
-    println!(
-        "plain capture: {:?} after {:?}",
-        f.map(|f| f.width),
-        t.elapsed()
-    );
-    let t = Instant::now();
-    let f = cap
-        .capture_damage(None, Duration::from_secs(3))
-        .expect("capture");
-    println!(
-        "damage capture after: {:?} after {:?}",
-        f.map(|f| f.damage),
-        t.elapsed()
-    );
-}
