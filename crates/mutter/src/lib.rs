@@ -1,0 +1,55 @@
+//! Latchkey on GNOME's Wayland session: capture and input through Mutter's own
+//! remote desktop interfaces on the session bus, the ones gnome-remote-desktop
+//! uses (`org.gnome.Mutter.RemoteDesktop` and `org.gnome.Mutter.ScreenCast`).
+//! No xdg-desktop-portal and no "share your screen?" dialog is involved, so
+//! unattended access works.
+//!
+//! - [`MutterSession`] holds one D-Bus connection with a remote desktop session
+//!   and the screen cast of one monitor tied to it (Mutter ends both when that
+//!   connection closes): the monitor's size, the PipeWire node of its stream,
+//!   pointer, wheel and keys (X keysyms; key names and text), and the
+//!   clipboard's text through the session's selection calls. It releases what
+//!   it holds and stops the session when dropped.
+//! - [`Capture`] connects a PipeWire video stream to that node on a thread of
+//!   its own and keeps the latest frame as tightly packed BGRA.
+//!
+//! Every wait on Mutter or PipeWire has a deadline ([`Error::Timeout`]); a bus
+//! without Mutter gives [`Error::MutterAbsent`] and a refused call
+//! [`Error::Refused`] naming the method.
+//!
+//! This crate depends on no other Latchkey crate.
+//!
+//! # Layout
+//!
+//! - `session`: [`MutterSession`], the D-Bus side.
+//! - `capture`: [`Capture`] and [`Frame`], the PipeWire side.
+//! - `keysym`: key names and characters to X keysyms (pure).
+//! - `error`: [`Error`].
+
+#![deny(missing_docs)]
+
+mod capture;
+mod error;
+mod keysym;
+mod session;
+
+pub use capture::{Capture, Frame};
+pub use error::{Error, Result};
+pub use keysym::key_names;
+pub use session::{
+    Bus, Button, CursorMode, MutterSession, SessionOptions, DEFAULT_TIMEOUT, MAX_CLIPBOARD_BYTES,
+    MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES, REMOTE_DESKTOP, SCREEN_CAST,
+};
+
+#[cfg(test)]
+mod tests {
+    /// A host captures and injects from threads of its own.
+    #[test]
+    fn session_and_capture_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<super::MutterSession>();
+        send::<super::Capture>();
+        send::<super::Frame>();
+        send::<super::Error>();
+    }
+}
