@@ -553,13 +553,13 @@ pub(crate) fn to_bgra(
     let mut out = Vec::with_capacity(row * height as usize);
     for y in 0..height as usize {
         let start = offset + y * stride;
-        for px in bytes[start..start + row].chunks_exact(4) {
-            if swap {
-                out.extend_from_slice(&[px[2], px[1], px[0], 255]);
-            } else {
-                out.extend_from_slice(&[px[0], px[1], px[2], 255]);
-            }
+        out.extend_from_slice(&bytes[start..start + row]);
+    }
+    for px in out.chunks_exact_mut(4) {
+        if swap {
+            px.swap(0, 2);
         }
+        px[3] = 255;
     }
     Ok(out)
 }

@@ -17,6 +17,24 @@
 //! without Mutter gives [`Error::MutterAbsent`] and a refused call
 //! [`Error::Refused`] naming the method.
 //!
+//! What Mutter 43 offers and does not:
+//!
+//! - Input: absolute and relative pointer motion, buttons (evdev codes),
+//!   discrete and smooth wheel, keys by keysym or evdev keycode, touch. Mutter
+//!   creates the session's virtual pointer and keyboard on their first event,
+//!   and a headless Mutter has no other input devices, so Wayland clients see
+//!   a pointer and a keyboard only then; [`MutterSession::start`] makes both
+//!   at once. Text types only characters of the session's keymap.
+//! - Clipboard: `EnableClipboard`, `SetSelection`, `SelectionRead`,
+//!   `SelectionWrite`/`SelectionWriteDone` and the `SelectionOwnerChanged` and
+//!   `SelectionTransfer` signals: any mime type; this crate moves text.
+//! - Not in 43: `ConnectToEIS` (libei) and keymap calls (`SetKeymap`), which
+//!   later versions add.
+//! - Headless (`mutter --headless --wayland --no-x11 --virtual-monitor 1280x720`)
+//!   renders in software with no flag or environment needed ("surfaceless
+//!   renderer without GPU") and turns DMA-buf sharing off, so the stream
+//!   negotiates shared memory, which is all [`Capture`] asks for.
+//!
 //! This crate depends on no other Latchkey crate.
 //!
 //! # Layout

@@ -383,7 +383,7 @@ impl MutterSession {
     /// other input devices); the key press that creates the keyboard reaches
     /// no client, as focus is not set yet. So a pointer motion of zero and
     /// a press and release of `VoidSymbol` (a keysym no keymap has, so nothing
-    /// is typed) go out first.
+    /// is typed; Mutter logs that it found no key for it) go out first.
     fn create_devices(&mut self) -> Result<()> {
         self.call(
             "RemoteDesktop.Session.NotifyPointerMotionRelative",
@@ -525,6 +525,11 @@ impl MutterSession {
     /// session's keymap and adds Shift (or AltGr) as needed. `\n` types Return
     /// and `\t` Tab; other control characters, or more than
     /// [`MAX_TEXT_CHARS`], are refused before anything is typed.
+    ///
+    /// Mutter 43 types only characters its current keymap has: others (`é` or
+    /// `€` on a US layout) are dropped without an error (Mutter logs a
+    /// warning), unlike the wlroots path, whose virtual keyboard brings its own
+    /// keymap. Paste such text through the clipboard instead.
     pub fn type_text(&mut self, text: &str) -> Result<()> {
         let keysyms: Option<Vec<u32>> = text.chars().map(keysym::keysym_for_char).collect();
         let keysyms = keysyms.ok_or(Error::UntypableText)?;

@@ -158,6 +158,42 @@ fn capture_matches_a_clients_picture_with_no_dialog() {
     assert!(matches!(session.move_to(1.0, 1.0), Err(Error::Closed)));
 }
 
+#[test]
+fn the_pointer_shows_in_the_frames_when_embedded() {
+    if !common::gnome_available() {
+        return;
+    }
+    let desktop = Desktop::gnome();
+    let mut session = start_session(&desktop, CursorMode::Embedded);
+    let mut cap = capture(&desktop, &session);
+    cap.frame(Duration::from_secs(20)).expect("first frame");
+    // Bring the pointer near, and let the screen settle: no new frame for half a second.
+    session.move_to(590.0, 390.0).expect("move");
+    let mut drained = 0;
+    while cap
+        .next_frame(Duration::from_millis(500))
+        .expect("capture")
+        .is_some()
+    {
+        drained += 1;
+        assert!(drained < 100, "the screen never settled");
+    }
+    let before = cap.latest().expect("a frame");
+    session.move_to(600.0, 400.0).expect("move");
+    let after = cap
+        .next_frame(Duration::from_secs(10))
+        .expect("capture")
+        .expect("moving the pointer sends a frame");
+    let (x, y, w, h) = changed_box(&before, &after).expect("the pointer changed the picture");
+    println!("pointer drawn within {w}x{h} at ({x}, {y})");
+    // The cursor images at (590, 390) and (600, 400), drawn from their hot spots
+    // down and to the right: a small box around both.
+    assert!(
+        x <= 600 && 600 < x + w && y <= 400 && 400 < y + h && w < 100 && h < 100,
+        "the change ({x}, {y}, {w}x{h}) is not where the pointer went (600, 400)"
+    );
+}
+
 /// What wev (a Wayland client that prints every event it gets) reported, parsed
 /// from its output.
 #[derive(Default, Debug)]
@@ -497,10 +533,14 @@ fn pointer_keys_and_wheel_reach_a_wayland_client() {
 }
 
 #[test]
-fn clipboard_text_passes_between_sessions_through_mutter() {
+fn clipboard_text_passes_between_sessions_and_wayland_clients() {
     if !common::gnome_available() {
         return;
     }
+    assert!(
+        common::installed("wl-copy") && common::installed("wl-paste"),
+        "mutter is installed but wl-clipboard is not (scripts/setup.sh)"
+    );
     let desktop = Desktop::gnome();
     let mut a = start_session(&desktop, CursorMode::Hidden);
     let mut b = start_session(&desktop, CursorMode::Hidden);
@@ -521,6 +561,25 @@ fn clipboard_text_passes_between_sessions_through_mutter() {
     b.set_clipboard_text(&long).expect("set");
     assert!(a.wait_clipboard_change(changes + 1, Duration::from_secs(10)));
     assert_eq!(a.clipboard_text().expect("read"), long);
+
+    // A Wayland client pastes what the session copied, and the session reads
+    // what a Wayland client copied (wl-clipboard).
+    a.set_clipboard_text("for wl-paste").expect("set");
+    let mut paste = desktop.client(&["wl-paste", "--no-newline"]);
+    let got = paste.wait_line(Duration::from_secs(10), |_| true);
+    assert_eq!(
+        got.as_deref(),
+        Some("for wl-paste"),
+        "wl-paste printed {:?}",
+        paste.transcript()
+    );
+    let changes = a.clipboard_changes();
+    let _copy = desktop.client(&["wl-copy", "--foreground", "--", "from wl-copy"]);
+    assert!(
+        a.wait_clipboard_change(changes + 1, Duration::from_secs(10)),
+        "wl-copy never took the clipboard"
+    );
+    assert_eq!(a.clipboard_text().expect("read"), "from wl-copy");
 
     let without = SessionOptions {
         clipboard: false,
