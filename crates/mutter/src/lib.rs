@@ -13,6 +13,22 @@
 //! - [`Capture`] connects a PipeWire video stream to that node on a thread of
 //!   its own and keeps the latest frame as tightly packed BGRA.
 //!
+//! ```no_run
+//! use std::time::Duration;
+//! use latchkey_mutter::{Bus, Capture, MutterSession, SessionOptions};
+//!
+//! # fn main() -> latchkey_mutter::Result<()> {
+//! let mut session = MutterSession::start(&Bus::Session, &SessionOptions::default())?;
+//! let mut capture = Capture::connect(session.node_id(), None)?;
+//! let frame = capture.frame(Duration::from_secs(5))?;
+//! println!("{}x{} BGRA", frame.width, frame.height);
+//! session.move_to(100.0, 200.0)?;
+//! session.type_text("hello\n")?;
+//! session.set_clipboard_text("copied from the viewer")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Every wait on Mutter or PipeWire has a deadline ([`Error::Timeout`]); a bus
 //! without Mutter gives [`Error::MutterAbsent`] and a refused call
 //! [`Error::Refused`] naming the method.

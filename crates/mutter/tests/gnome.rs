@@ -590,6 +590,35 @@ fn clipboard_text_passes_between_sessions_and_wayland_clients() {
 }
 
 #[test]
+fn monitors_are_chosen_by_connector_and_refusals_are_named() {
+    if !common::gnome_available() {
+        return;
+    }
+    let desktop = Desktop::gnome();
+    // Mutter names its virtual monitors Meta-0, Meta-1, ...
+    let by_name = SessionOptions {
+        connector: Some("Meta-0".to_string()),
+        ..desktop.options()
+    };
+    let session = MutterSession::start(&desktop.bus(), &by_name)
+        .unwrap_or_else(|e| panic!("session on Meta-0: {e}\n{}", desktop.logs()));
+    assert_eq!(session.size(), (WIDTH, HEIGHT));
+    let nowhere = SessionOptions {
+        connector: Some("NOPE-7".to_string()),
+        ..desktop.options()
+    };
+    let err = MutterSession::start(&desktop.bus(), &nowhere).expect_err("no such monitor");
+    match &err {
+        Error::Refused { method, message } => {
+            assert_eq!(*method, "ScreenCast.Session.RecordMonitor");
+            println!("Mutter refused RecordMonitor: {message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(err.to_string().contains("RecordMonitor"), "{err}");
+}
+
+#[test]
 fn a_bus_without_mutter_is_named() {
     if !common::gnome_available() {
         return;
