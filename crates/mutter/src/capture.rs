@@ -589,6 +589,22 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_pipewire_daemon_is_named() {
+        let dir = std::env::temp_dir().join("latchkey-mutter-no-pipewire");
+        let err = Capture::connect(42, Some(&dir.join("pipewire-0"))).expect_err("no daemon");
+        assert!(
+            matches!(
+                err,
+                Error::PipeWire {
+                    what: "connecting to the PipeWire daemon",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn short_buffers_and_other_formats_are_refused() {
         let buf = [0u8; 15];
         assert!(to_bgra(&buf, 0, 8, 2, 2, VideoFormat::BGRx).is_err());
