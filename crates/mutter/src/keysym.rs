@@ -95,7 +95,9 @@ const PUNCTUATION: &[(char, &str)] = &[
 /// clean state, and used to tell whether Shift is held).
 pub(crate) const SHIFT_KEYSYMS: [u32; 2] = [0xffe1, 0xffe2];
 
-/// Every key name [`keysym_for_name`] accepts.
+/// Every key name [`crate::MutterSession::key`] accepts: X keysym names (`a`,
+/// `Return`, `Shift_L`, `exclam`, ...); a single printable ASCII character also
+/// names its key.
 pub fn key_names() -> Vec<&'static str> {
     const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut names: Vec<&'static str> = (0..LETTERS.len())

@@ -45,7 +45,9 @@
 //!   `SelectionWrite`/`SelectionWriteDone` and the `SelectionOwnerChanged` and
 //!   `SelectionTransfer` signals: any mime type; this crate moves text.
 //! - Not in 43: `ConnectToEIS` (libei) and keymap calls (`SetKeymap`), which
-//!   later versions add.
+//!   later versions add, and damage metadata on the stream (asked for
+//!   `SPA_META_VideoDamage`, none came): frames say nothing of where the
+//!   screen changed, but Mutter sends one only when it did.
 //! - Headless (`mutter --headless --wayland --no-x11 --virtual-monitor 1280x720`)
 //!   renders in software with no flag or environment needed ("surfaceless
 //!   renderer without GPU") and turns DMA-buf sharing off, so the stream
