@@ -10,6 +10,8 @@
 //!   pointer, wheel and keys (X keysyms; key names and text), and the
 //!   clipboard's text through the session's selection calls. It releases what
 //!   it holds and stops the session when dropped.
+//! - [`probe`] says whether Mutter's services are on a bus (and their versions)
+//!   without creating a session, for choosing the capture path.
 //! - [`Capture`] connects a PipeWire video stream to that node on a thread of
 //!   its own and keeps the latest frame as tightly packed BGRA.
 //!
@@ -73,8 +75,8 @@ pub use capture::{Capture, Frame};
 pub use error::{Error, Result};
 pub use keysym::key_names;
 pub use session::{
-    Bus, Button, CursorMode, MutterSession, SessionOptions, DEFAULT_TIMEOUT, MAX_CLIPBOARD_BYTES,
-    MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES, REMOTE_DESKTOP, SCREEN_CAST,
+    probe, Bus, Button, CursorMode, MutterInfo, MutterSession, SessionOptions, DEFAULT_TIMEOUT,
+    MAX_CLIPBOARD_BYTES, MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES, REMOTE_DESKTOP, SCREEN_CAST,
 };
 
 #[cfg(test)]

@@ -222,34 +222,79 @@ fn next_signal(
     ))
 }
 
+/// What Mutter on a bus offers (see [`probe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MutterInfo {
+    /// `org.gnome.Mutter.RemoteDesktop` API version (1 in Mutter 43).
+    pub remote_desktop_version: i32,
+    /// `org.gnome.Mutter.ScreenCast` API version (4 in Mutter 43).
+    pub screen_cast_version: i32,
+    /// Input device types sessions can use: 1 keyboard, 2 pointer, 4 touchscreen.
+    pub device_types: u32,
+}
+
+fn connect(bus: &Bus, timeout: Duration) -> Result<Connection> {
+    let builder = match bus {
+        Bus::Session => zbus::blocking::connection::Builder::session(),
+        Bus::Address(a) => zbus::blocking::connection::Builder::address(a.as_str()),
+    }
+    .map_err(Error::no_bus)?;
+    builder
+        .method_timeout(timeout)
+        .build()
+        .map_err(Error::no_bus)
+}
+
+/// Fails with [`Error::MutterAbsent`] unless Mutter's two services are on the bus.
+fn check_services(conn: &Connection) -> Result<()> {
+    let dbus = zbus::blocking::fdo::DBusProxy::new(conn).map_err(Error::bus("bus proxy"))?;
+    for service in [REMOTE_DESKTOP, SCREEN_CAST] {
+        let name = zbus::names::BusName::try_from(service)
+            .map_err(|e| Error::bus("bus name")(e.into()))?;
+        let owned = dbus
+            .name_has_owner(name)
+            .map_err(|e| Error::bus("NameHasOwner")(e.into()))?;
+        if !owned {
+            return Err(Error::MutterAbsent { service });
+        }
+    }
+    Ok(())
+}
+
+/// Whether Mutter's remote desktop and screen cast services are on `bus`, and
+/// their versions; creates no session (so nothing shows on the desktop).
+pub fn probe(bus: &Bus, timeout: Duration) -> Result<MutterInfo> {
+    let conn = connect(bus, timeout)?;
+    check_services(&conn)?;
+    let rd = proxy(
+        &conn,
+        REMOTE_DESKTOP,
+        REMOTE_DESKTOP_PATH.into(),
+        REMOTE_DESKTOP,
+    )?;
+    let sc = proxy(&conn, SCREEN_CAST, SCREEN_CAST_PATH.into(), SCREEN_CAST)?;
+    Ok(MutterInfo {
+        remote_desktop_version: rd
+            .get_property("Version")
+            .map_err(Error::call("RemoteDesktop.Version"))?,
+        screen_cast_version: sc
+            .get_property("Version")
+            .map_err(Error::call("ScreenCast.Version"))?,
+        device_types: rd
+            .get_property("SupportedDeviceTypes")
+            .map_err(Error::call("RemoteDesktop.SupportedDeviceTypes"))?,
+    })
+}
+
 impl MutterSession {
     /// Creates a remote desktop session on `bus`, a screen cast of one monitor
     /// tied to it, and starts it; returns once Mutter has named the PipeWire
     /// node of the stream ([`MutterSession::node_id`]).
     pub fn start(bus: &Bus, options: &SessionOptions) -> Result<Self> {
         let timeout = options.timeout;
-        let builder = match bus {
-            Bus::Session => zbus::blocking::connection::Builder::session(),
-            Bus::Address(a) => zbus::blocking::connection::Builder::address(a.as_str()),
-        }
-        .map_err(Error::no_bus)?;
-        let conn = builder
-            .method_timeout(timeout)
-            .build()
-            .map_err(Error::no_bus)?;
-
+        let conn = connect(bus, timeout)?;
         // Say which service is missing rather than fail on a call.
-        let dbus = zbus::blocking::fdo::DBusProxy::new(&conn).map_err(Error::bus("bus proxy"))?;
-        for service in [REMOTE_DESKTOP, SCREEN_CAST] {
-            let name = zbus::names::BusName::try_from(service)
-                .map_err(|e| Error::bus("bus name")(e.into()))?;
-            let owned = dbus
-                .name_has_owner(name)
-                .map_err(|e| Error::bus("NameHasOwner")(e.into()))?;
-            if !owned {
-                return Err(Error::MutterAbsent { service });
-            }
-        }
+        check_services(&conn)?;
 
         let rd_root = proxy(
             &conn,

@@ -595,6 +595,14 @@ fn monitors_are_chosen_by_connector_and_refusals_are_named() {
         return;
     }
     let desktop = Desktop::gnome();
+    let info = latchkey_mutter::probe(&desktop.bus(), Duration::from_secs(10)).expect("probe");
+    println!("{info:?}");
+    // Keyboard and pointer at least (Mutter 43: also touchscreen).
+    assert_eq!(info.device_types & 3, 3, "{info:?}");
+    assert!(
+        info.remote_desktop_version >= 1 && info.screen_cast_version >= 4,
+        "{info:?}"
+    );
     // Mutter names its virtual monitors Meta-0, Meta-1, ...
     let by_name = SessionOptions {
         connector: Some("Meta-0".to_string()),
@@ -634,4 +642,7 @@ fn a_bus_without_mutter_is_named() {
         err.to_string().contains("org.gnome.Mutter.RemoteDesktop"),
         "{err}"
     );
+    let err = latchkey_mutter::probe(&desktop.bus(), Duration::from_secs(10))
+        .expect_err("no Mutter on this bus");
+    assert!(matches!(err, Error::MutterAbsent { .. }), "{err:?}");
 }
