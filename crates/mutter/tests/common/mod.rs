@@ -94,7 +94,11 @@ impl Desktop {
         );
         desktop.group = child.id();
         desktop.children.push(child);
-        desktop.wait_for("the bus socket", || socket.exists());
+        // Ready once it accepts connections (the socket file appears at bind,
+        // a moment before listen).
+        desktop.wait_for("the bus", || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
         desktop
     }
 
