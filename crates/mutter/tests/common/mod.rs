@@ -110,7 +110,9 @@ impl Desktop {
         let pw = desktop.spawn("pipewire", &["pipewire"]);
         desktop.children.push(pw);
         let pw_socket = desktop.runtime.join("pipewire-0");
-        desktop.wait_for("PipeWire's socket", || pw_socket.exists());
+        desktop.wait_for("PipeWire", || {
+            std::os::unix::net::UnixStream::connect(&pw_socket).is_ok()
+        });
         let wp = desktop.spawn("wireplumber", &["wireplumber"]);
         desktop.children.push(wp);
         let monitor = format!("{WIDTH}x{HEIGHT}");
