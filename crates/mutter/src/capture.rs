@@ -7,7 +7,12 @@
 //! Mutter sends a frame when the screen changes (and one when the stream
 //! starts), so a still screen sends nothing: [`Capture::latest`] keeps the last
 //! frame, [`Capture::next_frame`] waits for a newer one.
+//!
+//! The daemon is reached by socket ([`Capture::connect`]) or through a
+//! connection already open ([`Capture::connect_fd`]: what xdg-desktop-portal's
+//! `OpenPipeWireRemote` returns, used by the `latchkey-portal` crate).
 
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -120,10 +125,26 @@ impl Capture {
     /// (`None`: `$PIPEWIRE_REMOTE`, else `pipewire-0` in `$XDG_RUNTIME_DIR`).
     /// Returns once the stream is connecting; frames follow.
     pub fn connect(node_id: u32, remote: Option<&Path>) -> Result<Self> {
+        let remote = match remote {
+            Some(p) => Remote::Named(p.to_string_lossy().into_owned()),
+            None => Remote::Default,
+        };
+        Self::start(node_id, remote)
+    }
+
+    /// Connects a video stream to PipeWire node `node_id` through an already
+    /// open connection to the PipeWire daemon: the descriptor
+    /// xdg-desktop-portal's `OpenPipeWireRemote` hands out, which can see
+    /// only the nodes the portal session shares. Returns once the stream is
+    /// connecting; frames follow.
+    pub fn connect_fd(node_id: u32, remote: OwnedFd) -> Result<Self> {
+        Self::start(node_id, Remote::Fd(remote))
+    }
+
+    fn start(node_id: u32, remote: Remote) -> Result<Self> {
         let shared = Arc::new(Shared::default());
         let (quit_tx, quit_rx) = pw::channel::channel::<()>();
         let (setup_tx, setup_rx) = std::sync::mpsc::channel::<Result<()>>();
-        let remote = remote.map(|p| p.to_string_lossy().into_owned());
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("latchkey-mutter-pipewire".to_string())
@@ -228,6 +249,16 @@ impl Drop for Capture {
     }
 }
 
+/// Where the stream thread finds the PipeWire daemon.
+enum Remote {
+    /// `$PIPEWIRE_REMOTE`, else `pipewire-0` in `$XDG_RUNTIME_DIR`.
+    Default,
+    /// A socket by name or path.
+    Named(String),
+    /// An open connection (a portal's `OpenPipeWireRemote`).
+    Fd(OwnedFd),
+}
+
 /// What the stream's callbacks keep.
 struct StreamData {
     format: VideoInfoRaw,
@@ -238,7 +269,7 @@ struct StreamData {
 /// The stream thread: sets up, reports the outcome through `setup`, runs the loop.
 fn run(
     node_id: u32,
-    remote: Option<String>,
+    remote: Remote,
     shared: Arc<Shared>,
     quit: pw::channel::Receiver<()>,
     setup: &std::sync::mpsc::Sender<Result<()>>,
@@ -253,10 +284,14 @@ fn run(
     let main_loop = pw::main_loop::MainLoopRc::new(None).map_err(pw_err("creating a main loop"))?;
     let context =
         pw::context::ContextRc::new(&main_loop, None).map_err(pw_err("creating a context"))?;
-    let props = remote.map(|r| pw::properties::properties! { *pw::keys::REMOTE_NAME => r });
-    let core = context
-        .connect_rc(props)
-        .map_err(pw_err("connecting to the PipeWire daemon"))?;
+    let core = match remote {
+        Remote::Default => context.connect_rc(None),
+        Remote::Named(r) => context.connect_rc(Some(
+            pw::properties::properties! { *pw::keys::REMOTE_NAME => r },
+        )),
+        Remote::Fd(fd) => context.connect_fd_rc(fd, None),
+    }
+    .map_err(pw_err("connecting to the PipeWire daemon"))?;
     let stream = pw::stream::StreamRc::new(
         core.clone(),
         "latchkey-mutter",

@@ -110,7 +110,7 @@ pub fn key_names() -> Vec<&'static str> {
 
 /// The keysym of the key `name` names: a letter its lower-case key, a digit or
 /// printable ASCII character its own, a keysym name (`Return`, `exclam`) its keysym.
-pub(crate) fn keysym_for_name(name: &str) -> Option<u32> {
+pub fn keysym_for_name(name: &str) -> Option<u32> {
     let mut chars = name.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
         if c.is_ascii_graphic() || c == ' ' {
@@ -127,7 +127,7 @@ pub(crate) fn keysym_for_name(name: &str) -> Option<u32> {
 /// The keysym that types `c`: Latin-1 characters are their own keysym, `\n`
 /// is Return and `\t` Tab, any other character its Unicode keysym
 /// (`0x01000000 + code point`). `None` for control characters.
-pub(crate) fn keysym_for_char(c: char) -> Option<u32> {
+pub fn keysym_for_char(c: char) -> Option<u32> {
     let cp = u32::from(c);
     match c {
         '\n' => Some(0xff0d),

@@ -73,7 +73,7 @@ mod session;
 
 pub use capture::{Capture, Frame};
 pub use error::{Error, Result};
-pub use keysym::key_names;
+pub use keysym::{key_names, keysym_for_char, keysym_for_name};
 pub use session::{
     probe, Bus, Button, CursorMode, MutterInfo, MutterSession, SessionOptions, DEFAULT_TIMEOUT,
     MAX_CLIPBOARD_BYTES, MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES, REMOTE_DESKTOP, SCREEN_CAST,

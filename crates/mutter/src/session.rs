@@ -125,7 +125,7 @@ pub enum Button {
 
 impl Button {
     /// The Linux input event code, what `NotifyPointerButton` takes.
-    fn code(self) -> i32 {
+    pub fn code(self) -> i32 {
         match self {
             Button::Left => 0x110,
             Button::Right => 0x111,
