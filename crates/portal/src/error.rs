@@ -27,8 +27,10 @@ pub enum Error {
         interface: &'static str,
     },
 
-    /// The portal is too old to remember an approval (RemoteDesktop before
-    /// version 2 has no restore tokens).
+    /// The portal is too old to remember an approval, so every session needs
+    /// the desk: RemoteDesktop before version 2 (xdg-desktop-portal before
+    /// 1.18, e.g. Debian 12's 1.16) and ScreenCast before version 4 hand out
+    /// no restore tokens.
     #[error("the portal's {interface} is version {version}; restore tokens need version {needed}")]
     PortalTooOld {
         /// The interface.
@@ -90,6 +92,10 @@ pub enum Error {
     /// The session was closed (by the portal, the desk, or [`crate::PortalSession::close`]).
     #[error("the portal session has closed")]
     Closed,
+
+    /// Input on a screen-cast (view-only) session.
+    #[error("this portal session shares the screen only (no input)")]
+    ViewOnly,
 
     /// A key name that is not known (see `latchkey_mutter::key_names`).
     #[error("unknown key name")]

@@ -53,4 +53,6 @@ pub use portal::{
     DEFAULT_TIMEOUT, MAX_TEXT_CHARS, MAX_WHEEL_NOTCHES, PORTAL, REMOTE_DESKTOP, SCREEN_CAST,
 };
 pub use store::TokenFile;
-pub use token::{AskReason, Grant, Plan, RestoreToken, StartOutcome, TokenState, Verdict};
+pub use token::{
+    AskReason, Grant, Plan, RestoreToken, SessionKind, StartOutcome, TokenState, Verdict,
+};

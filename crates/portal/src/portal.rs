@@ -24,7 +24,7 @@ use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
 
 use crate::error::{Error, Result};
 use crate::store::TokenFile;
-use crate::token::{Plan, RestoreToken, StartOutcome, TokenState, Verdict};
+use crate::token::{Plan, RestoreToken, SessionKind, StartOutcome, TokenState, Verdict};
 
 /// The portal's bus name.
 pub const PORTAL: &str = "org.freedesktop.portal.Desktop";
@@ -42,8 +42,11 @@ const KEYBOARD_AND_POINTER: u32 = 1 | 2;
 const MONITOR: u32 = 1;
 /// `persist_mode` 2: remember the approval until it is revoked.
 const PERSIST_UNTIL_REVOKED: u32 = 2;
-/// RemoteDesktop hands out restore tokens from version 2.
-const RESTORE_TOKEN_VERSION: u32 = 2;
+/// RemoteDesktop hands out restore tokens from version 2 (xdg-desktop-portal
+/// 1.18; Debian 12's 1.16 has version 1).
+const RD_RESTORE_VERSION: u32 = 2;
+/// ScreenCast hands out restore tokens from version 4 (xdg-desktop-portal 1.12).
+const SC_RESTORE_VERSION: u32 = 4;
 
 /// Largest wheel movement per call and axis, in notches.
 pub const MAX_WHEEL_NOTCHES: i32 = 50;
@@ -70,6 +73,9 @@ pub enum Approval {
 pub struct PortalOptions {
     /// The desktop, as `XDG_CURRENT_DESKTOP` names it: tokens are kept per desktop.
     pub desktop: String,
+    /// Screen and input ([`SessionKind::RemoteDesktop`]) or the screen only
+    /// ([`SessionKind::ScreenCast`], for view-only sessions).
+    pub kind: SessionKind,
     /// Whether the pointer shows in the frames.
     pub cursor: CursorMode,
     /// Whether the desk may be asked.
@@ -83,6 +89,7 @@ impl PortalOptions {
     pub fn unattended(desktop: impl Into<String>) -> Self {
         PortalOptions {
             desktop: desktop.into(),
+            kind: SessionKind::RemoteDesktop,
             cursor: CursorMode::Embedded,
             approval: Approval::RestoreOnly,
             timeout: DEFAULT_TIMEOUT,
@@ -302,6 +309,7 @@ pub struct PortalSession {
     conn: Connection,
     rd: Proxy<'static>,
     sc: Proxy<'static>,
+    kind: SessionKind,
     session: OwnedObjectPath,
     streams: Vec<Stream>,
     remembered: bool,
@@ -354,30 +362,54 @@ impl PortalSession {
     /// the outcome (the caller saves it, whatever the result: a granted Start
     /// always replaces the token).
     pub fn start(bus: &Bus, options: &PortalOptions, state: &mut TokenState) -> Result<Self> {
-        let plan = state.plan(&options.desktop);
+        let kind = options.kind;
+        let timeout = options.timeout;
+        let plan = state.plan(&options.desktop, kind);
         if let (Plan::AskOnce(reason), Approval::RestoreOnly) = (&plan, options.approval) {
             // Nobody to answer a dialog: say so without showing one.
             return Err(Error::DeskMustApproveOnce(reason.clone()));
         }
-        let timeout = options.timeout;
         let conn = connect(bus, timeout)?;
         let rd = proxy(&conn, PORTAL_PATH.into(), REMOTE_DESKTOP)?;
         let sc = proxy(&conn, PORTAL_PATH.into(), SCREEN_CAST)?;
-        let rd_version = version(&rd, REMOTE_DESKTOP, "RemoteDesktop.version")?;
-        if rd_version < RESTORE_TOKEN_VERSION {
+        let (version, needed, interface) = match kind {
+            SessionKind::RemoteDesktop => (
+                version(&rd, REMOTE_DESKTOP, "RemoteDesktop.version")?,
+                RD_RESTORE_VERSION,
+                REMOTE_DESKTOP,
+            ),
+            SessionKind::ScreenCast => (
+                version(&sc, SCREEN_CAST, "ScreenCast.version")?,
+                SC_RESTORE_VERSION,
+                SCREEN_CAST,
+            ),
+        };
+        // A portal that cannot remember can still share with the desk's
+        // approval each time; unattended, it cannot.
+        let persist = version >= needed;
+        if !persist && options.approval == Approval::RestoreOnly {
             return Err(Error::PortalTooOld {
-                interface: REMOTE_DESKTOP,
-                version: rd_version,
-                needed: RESTORE_TOKEN_VERSION,
+                interface,
+                version,
+                needed,
             });
         }
+        let main = match kind {
+            SessionKind::RemoteDesktop => &rd,
+            SessionKind::ScreenCast => &sc,
+        };
+        let step = |rd: &'static str, sc: &'static str| match kind {
+            SessionKind::RemoteDesktop => rd,
+            SessionKind::ScreenCast => sc,
+        };
 
         // CreateSession.
         let session_token = handle_token();
+        let method = step("RemoteDesktop.CreateSession", "ScreenCast.CreateSession");
         let created = request(
             &conn,
-            &rd,
-            "RemoteDesktop.CreateSession",
+            main,
+            method,
             "CreateSession",
             |token| {
                 let mut o: HashMap<&str, Value<'_>> = HashMap::new();
@@ -387,7 +419,7 @@ impl PortalSession {
             },
             timeout,
         )?;
-        let results = expect_ok(created, "RemoteDesktop.CreateSession", timeout)?;
+        let results = expect_ok(created, method, timeout)?;
         let session: OwnedObjectPath = results
             .get("session_handle")
             .and_then(|v| {
@@ -401,33 +433,42 @@ impl PortalSession {
             })
             .and_then(|s| OwnedObjectPath::try_from(s).ok())
             .ok_or_else(|| Error::Refused {
-                method: "RemoteDesktop.CreateSession",
+                method,
                 message: "no session_handle in the response".to_string(),
             })?;
         let mut session_guard = SessionGuard {
             conn: conn.clone(),
             path: Some(session.clone()),
         };
-
-        // SelectDevices: keyboard and pointer, remembered until revoked.
-        let selected = request(
-            &conn,
-            &rd,
-            "RemoteDesktop.SelectDevices",
-            "SelectDevices",
-            |token| {
-                let mut o: HashMap<&str, Value<'_>> = HashMap::new();
-                o.insert("handle_token", Value::from(token.to_string()));
-                o.insert("types", Value::from(KEYBOARD_AND_POINTER));
+        // Persistence and the token go in SelectDevices for a remote desktop
+        // session, in SelectSources for a screen cast.
+        let persist_options = |o: &mut HashMap<&str, Value<'_>>| {
+            if persist {
                 o.insert("persist_mode", Value::from(PERSIST_UNTIL_REVOKED));
                 if let Some(t) = plan.token() {
                     o.insert("restore_token", Value::from(t.as_str().to_string()));
                 }
-                (ObjectPath::from(&session), o)
-            },
-            timeout,
-        )?;
-        expect_ok(selected, "RemoteDesktop.SelectDevices", timeout)?;
+            }
+        };
+
+        if kind == SessionKind::RemoteDesktop {
+            // SelectDevices: keyboard and pointer.
+            let selected = request(
+                &conn,
+                &rd,
+                "RemoteDesktop.SelectDevices",
+                "SelectDevices",
+                |token| {
+                    let mut o: HashMap<&str, Value<'_>> = HashMap::new();
+                    o.insert("handle_token", Value::from(token.to_string()));
+                    o.insert("types", Value::from(KEYBOARD_AND_POINTER));
+                    persist_options(&mut o);
+                    (ObjectPath::from(&session), o)
+                },
+                timeout,
+            )?;
+            expect_ok(selected, "RemoteDesktop.SelectDevices", timeout)?;
+        }
 
         // SelectSources: one monitor.
         let cursor_mode: u32 = match options.cursor {
@@ -445,6 +486,9 @@ impl PortalSession {
                 o.insert("types", Value::from(MONITOR));
                 o.insert("multiple", Value::from(false));
                 o.insert("cursor_mode", Value::from(cursor_mode));
+                if kind == SessionKind::ScreenCast {
+                    persist_options(&mut o);
+                }
                 (ObjectPath::from(&session), o)
             },
             timeout,
@@ -457,13 +501,16 @@ impl PortalSession {
             Approval::AtDesk(wait) => wait,
         };
         tracing::info!(
-            restoring = plan.token().is_some(),
-            "starting a portal remote desktop session"
+            ?kind,
+            persist,
+            restoring = persist && plan.token().is_some(),
+            "starting a portal session"
         );
+        let method = step("RemoteDesktop.Start", "ScreenCast.Start");
         let started = request(
             &conn,
-            &rd,
-            "RemoteDesktop.Start",
+            main,
+            method,
             "Start",
             |token| {
                 let mut o: HashMap<&str, Value<'_>> = HashMap::new();
@@ -486,7 +533,15 @@ impl PortalSession {
             Response::Failed => (StartOutcome::Failed, HashMap::new()),
             Response::NoAnswer => (StartOutcome::NoAnswer, HashMap::new()),
         };
-        match state.on_start(&plan, &options.desktop, outcome, now) {
+        let verdict = if persist {
+            state.on_start(&plan, &options.desktop, kind, outcome, now)
+        } else {
+            // Nothing was asked to be remembered: the state is not this
+            // session's business (a token kept stays for a newer portal).
+            let mut scratch = state.clone();
+            scratch.on_start(&plan, &options.desktop, kind, outcome, now)
+        };
+        match verdict {
             Verdict::Sharing { remembered } => {
                 let streams = results
                     .get("streams")
@@ -495,15 +550,18 @@ impl PortalSession {
                 if streams.is_empty() {
                     return Err(Error::NoStream);
                 }
+                let remembered = remembered && persist;
                 tracing::info!(
+                    ?kind,
                     remembered,
                     streams = streams.len(),
-                    "portal remote desktop session started"
+                    "portal session started"
                 );
                 session_guard.path = None;
                 Ok(PortalSession {
                     rd,
                     sc,
+                    kind,
                     session,
                     streams,
                     remembered,
@@ -515,10 +573,13 @@ impl PortalSession {
             }
             Verdict::DeskMustApproveOnce(reason) => Err(Error::DeskMustApproveOnce(reason)),
             Verdict::DeclinedAtDesk => Err(Error::DeclinedAtDesk),
-            Verdict::PortalFailed => Err(Error::PortalFailed {
-                step: "RemoteDesktop.Start",
-            }),
+            Verdict::PortalFailed => Err(Error::PortalFailed { step: method }),
         }
+    }
+
+    /// What the session shares.
+    pub fn kind(&self) -> SessionKind {
+        self.kind
     }
 
     /// The screens shared (one: this crate asks for one monitor).
@@ -561,6 +622,9 @@ impl PortalSession {
     {
         if self.closed {
             return Err(Error::Closed);
+        }
+        if self.kind != SessionKind::RemoteDesktop {
+            return Err(Error::ViewOnly);
         }
         self.rd
             .call::<_, _, ()>(member, body)

@@ -185,14 +185,17 @@ impl TokenFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{Plan, RestoreToken, StartOutcome};
+    use crate::token::{Plan, RestoreToken, SessionKind, StartOutcome};
+
+    const RD: SessionKind = SessionKind::RemoteDesktop;
 
     fn granted(token: &str) -> TokenState {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
+        let plan = state.plan("KDE", RD);
         state.on_start(
             &plan,
             "KDE",
+            RD,
             StartOutcome::Granted(RestoreToken::new(token)),
             1_700_000_000,
         );
@@ -223,7 +226,7 @@ mod tests {
         let next = granted("tok-2");
         file.save(&next).expect("save");
         assert_eq!(
-            file.load().expect("load").plan("KDE"),
+            file.load().expect("load").plan("KDE", RD),
             Plan::Restore(RestoreToken::new("tok-2").expect("token"))
         );
         let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -268,7 +271,8 @@ mod tests {
         let file = TokenFile::new(&path);
         for bad in [
             &b"[]"[..],
-            b"{\"version\":1,\"grant\":{\"token\":5}}",
+            b"{\"version\":1,\"grants\":{\"remote_desktop\":{\"token\":5}}}",
+            b"{\"version\":1,\"grants\":{\"other_kind\":{}}}",
             b"{\"version\":0}",
             b"\xff\xfe",
         ] {

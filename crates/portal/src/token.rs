@@ -12,6 +12,8 @@
 //!
 //! Time is an input (`now` in Unix seconds); nothing here reads the clock.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A restore token handed out by the portal. It lets the next session start
@@ -41,11 +43,24 @@ impl std::fmt::Debug for RestoreToken {
     }
 }
 
+/// What a session shares; the portal keeps approvals for each apart (a
+/// screen cast's token restores no remote desktop session, nor the reverse).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// Screen, pointer and keys (`org.freedesktop.portal.RemoteDesktop`).
+    RemoteDesktop,
+    /// The screen only, for view-only sessions (`org.freedesktop.portal.ScreenCast`).
+    ScreenCast,
+}
+
 /// An approval the person at the desk gave, as the portal remembers it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     /// The token for the next session.
     pub token: RestoreToken,
+    /// What it approved.
+    pub kind: SessionKind,
     /// The desktop whose portal gave it (`XDG_CURRENT_DESKTOP`, e.g. `KDE`):
     /// tokens live in that desktop's portal backend and mean nothing to another.
     pub desktop: String,
@@ -147,37 +162,47 @@ pub enum Verdict {
     PortalFailed,
 }
 
-/// The restore token kept between sessions, and why it is missing when it is.
+/// The restore tokens kept between sessions (one per [`SessionKind`]), and
+/// why one is missing when it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenState {
-    grant: Option<Grant>,
-    lost: Option<AskReason>,
+    #[serde(default)]
+    grants: BTreeMap<SessionKind, Grant>,
+    #[serde(default)]
+    lost: BTreeMap<SessionKind, AskReason>,
 }
 
 impl TokenState {
-    /// The approval kept, if any.
-    pub fn grant(&self) -> Option<&Grant> {
-        self.grant.as_ref()
+    /// The approval kept for `kind`, if any.
+    pub fn grant(&self, kind: SessionKind) -> Option<&Grant> {
+        self.grants.get(&kind)
     }
 
-    /// What to ask the portal of `desktop` (`XDG_CURRENT_DESKTOP`) for.
-    pub fn plan(&self, desktop: &str) -> Plan {
-        match &self.grant {
+    /// What to ask the portal of `desktop` (`XDG_CURRENT_DESKTOP`) for, for a
+    /// session of `kind`.
+    pub fn plan(&self, desktop: &str, kind: SessionKind) -> Plan {
+        match self.grants.get(&kind) {
             Some(g) if g.desktop == desktop => Plan::Restore(g.token.clone()),
             Some(g) => Plan::AskOnce(AskReason::OtherDesktop {
                 approved_on: g.desktop.clone(),
             }),
-            None => Plan::AskOnce(self.lost.clone().unwrap_or(AskReason::NeverApproved)),
+            None => Plan::AskOnce(
+                self.lost
+                    .get(&kind)
+                    .cloned()
+                    .unwrap_or(AskReason::NeverApproved),
+            ),
         }
     }
 
-    /// Takes in how a Start that followed `plan` on `desktop` ended, at `now`
-    /// (Unix seconds); updates the token kept and says what it means. The
-    /// caller saves the state afterwards: a granted Start always changes it.
+    /// Takes in how a Start of `kind` that followed `plan` on `desktop` ended,
+    /// at `now` (Unix seconds); updates the token kept and says what it means.
+    /// The caller saves the state afterwards: a granted Start always changes it.
     pub fn on_start(
         &mut self,
         plan: &Plan,
         desktop: &str,
+        kind: SessionKind,
         outcome: StartOutcome,
         now: u64,
     ) -> Verdict {
@@ -185,25 +210,29 @@ impl TokenState {
             StartOutcome::Granted(Some(token)) => {
                 // The portal hands out a new token each time and forgets the
                 // one it was given: the old one is now worthless.
-                self.grant = Some(Grant {
-                    token,
-                    desktop: desktop.to_string(),
-                    granted_at: now,
-                });
-                self.lost = None;
+                self.grants.insert(
+                    kind,
+                    Grant {
+                        token,
+                        kind,
+                        desktop: desktop.to_string(),
+                        granted_at: now,
+                    },
+                );
+                self.lost.remove(&kind);
                 Verdict::Sharing { remembered: true }
             }
             StartOutcome::Granted(None) => {
-                self.grant = None;
-                self.lost = Some(AskReason::NotRemembered);
+                self.grants.remove(&kind);
+                self.lost.insert(kind, AskReason::NotRemembered);
                 Verdict::Sharing { remembered: false }
             }
             StartOutcome::Cancelled | StartOutcome::NoAnswer => match plan {
                 Plan::Restore(_) => {
                     // A good token restores with no dialog; a dialog (refused
                     // or unanswered) means the portal did not take it.
-                    self.grant = None;
-                    self.lost = Some(AskReason::TokenRefused);
+                    self.grants.remove(&kind);
+                    self.lost.insert(kind, AskReason::TokenRefused);
                     if outcome == StartOutcome::Cancelled {
                         Verdict::DeclinedAtDesk
                     } else {
@@ -225,17 +254,20 @@ impl TokenState {
         }
     }
 
-    /// Forgets the approval (turning unattended access off, or "forget this
-    /// computer's approval"); the next Start asks the desk again.
+    /// Forgets every approval (turning unattended access off, or "forget
+    /// this computer's approval"); the next Start asks the desk again.
     pub fn clear(&mut self) {
-        self.grant = None;
-        self.lost = None;
+        self.grants.clear();
+        self.lost.clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const RD: SessionKind = SessionKind::RemoteDesktop;
+    const SC: SessionKind = SessionKind::ScreenCast;
 
     fn token(s: &str) -> RestoreToken {
         RestoreToken::new(s).expect("non-empty")
@@ -244,96 +276,156 @@ mod tests {
     #[test]
     fn nothing_kept_asks_the_desk_once() {
         let state = TokenState::default();
-        assert_eq!(state.plan("KDE"), Plan::AskOnce(AskReason::NeverApproved));
-        assert_eq!(state.plan("KDE").token(), None);
+        assert_eq!(
+            state.plan("KDE", RD),
+            Plan::AskOnce(AskReason::NeverApproved)
+        );
+        assert_eq!(state.plan("KDE", RD).token(), None);
     }
 
     #[test]
     fn every_start_replaces_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        let v = state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 100);
+        let plan = state.plan("KDE", RD);
+        let v = state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            100,
+        );
         assert_eq!(v, Verdict::Sharing { remembered: true });
-        assert_eq!(state.plan("KDE"), Plan::Restore(token("t1")));
+        assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t1")));
 
-        let plan = state.plan("KDE");
-        let v = state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t2"))), 200);
+        let plan = state.plan("KDE", RD);
+        let v = state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t2"))),
+            200,
+        );
         assert_eq!(v, Verdict::Sharing { remembered: true });
-        assert_eq!(state.plan("KDE"), Plan::Restore(token("t2")));
-        let grant = state.grant().expect("kept");
+        assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t2")));
+        let grant = state.grant(RD).expect("kept");
         assert_eq!((grant.desktop.as_str(), grant.granted_at), ("KDE", 200));
     }
 
     #[test]
     fn a_refused_token_falls_back_to_asking_once() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 1);
-        let plan = state.plan("KDE");
-        let v = state.on_start(&plan, "KDE", StartOutcome::NoAnswer, 2);
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
+        let plan = state.plan("KDE", RD);
+        let v = state.on_start(&plan, "KDE", RD, StartOutcome::NoAnswer, 2);
         assert_eq!(v, Verdict::DeskMustApproveOnce(AskReason::TokenRefused));
-        assert_eq!(state.grant(), None);
+        assert_eq!(state.grant(RD), None);
         // The reason survives until the desk approves.
-        assert_eq!(state.plan("KDE"), Plan::AskOnce(AskReason::TokenRefused));
-        let plan = state.plan("KDE");
-        let v = state.on_start(&plan, "KDE", StartOutcome::NoAnswer, 3);
+        assert_eq!(
+            state.plan("KDE", RD),
+            Plan::AskOnce(AskReason::TokenRefused)
+        );
+        let plan = state.plan("KDE", RD);
+        let v = state.on_start(&plan, "KDE", RD, StartOutcome::NoAnswer, 3);
         assert_eq!(v, Verdict::DeskMustApproveOnce(AskReason::TokenRefused));
         // The desk approves: back to no prompts.
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t3"))), 4);
-        assert_eq!(state.plan("KDE"), Plan::Restore(token("t3")));
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t3"))),
+            4,
+        );
+        assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t3")));
     }
 
     #[test]
     fn a_dialog_refused_at_the_desk_drops_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("GNOME");
-        state.on_start(&plan, "GNOME", StartOutcome::Granted(Some(token("t1"))), 1);
-        let plan = state.plan("GNOME");
+        let plan = state.plan("GNOME", RD);
+        state.on_start(
+            &plan,
+            "GNOME",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
+        let plan = state.plan("GNOME", RD);
         assert_eq!(
-            state.on_start(&plan, "GNOME", StartOutcome::Cancelled, 2),
+            state.on_start(&plan, "GNOME", RD, StartOutcome::Cancelled, 2),
             Verdict::DeclinedAtDesk
         );
-        assert_eq!(state.plan("GNOME"), Plan::AskOnce(AskReason::TokenRefused));
+        assert_eq!(
+            state.plan("GNOME", RD),
+            Plan::AskOnce(AskReason::TokenRefused)
+        );
     }
 
     #[test]
     fn a_portal_failure_keeps_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 1);
-        let plan = state.plan("KDE");
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
+        let plan = state.plan("KDE", RD);
         assert_eq!(
-            state.on_start(&plan, "KDE", StartOutcome::Failed, 2),
+            state.on_start(&plan, "KDE", RD, StartOutcome::Failed, 2),
             Verdict::PortalFailed
         );
-        assert_eq!(state.plan("KDE"), Plan::Restore(token("t1")));
+        assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t1")));
     }
 
     #[test]
     fn approval_without_remember_is_said() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 1);
-        let plan = state.plan("KDE");
-        let v = state.on_start(&plan, "KDE", StartOutcome::Granted(None), 2);
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
+        let plan = state.plan("KDE", RD);
+        let v = state.on_start(&plan, "KDE", RD, StartOutcome::Granted(None), 2);
         assert_eq!(v, Verdict::Sharing { remembered: false });
-        assert_eq!(state.plan("KDE"), Plan::AskOnce(AskReason::NotRemembered));
+        assert_eq!(
+            state.plan("KDE", RD),
+            Plan::AskOnce(AskReason::NotRemembered)
+        );
     }
 
     #[test]
     fn a_token_from_another_desktop_is_not_used() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 1);
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
         assert_eq!(
-            state.plan("GNOME"),
+            state.plan("GNOME", RD),
             Plan::AskOnce(AskReason::OtherDesktop {
                 approved_on: "KDE".into()
             })
         );
-        let plan = state.plan("GNOME");
-        let v = state.on_start(&plan, "GNOME", StartOutcome::NoAnswer, 2);
+        let plan = state.plan("GNOME", RD);
+        let v = state.on_start(&plan, "GNOME", RD, StartOutcome::NoAnswer, 2);
         assert!(
             matches!(
                 v,
@@ -342,30 +434,75 @@ mod tests {
             "{v:?}"
         );
         // The KDE approval is still there for KDE.
-        assert_eq!(state.plan("KDE"), Plan::Restore(token("t1")));
+        assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t1")));
+    }
+
+    #[test]
+    fn screen_cast_and_remote_desktop_tokens_are_apart() {
+        let mut state = TokenState::default();
+        let plan = state.plan("GNOME", SC);
+        state.on_start(
+            &plan,
+            "GNOME",
+            SC,
+            StartOutcome::Granted(Some(token("sc1"))),
+            1,
+        );
+        assert_eq!(
+            state.plan("GNOME", RD),
+            Plan::AskOnce(AskReason::NeverApproved)
+        );
+        let plan = state.plan("GNOME", RD);
+        state.on_start(
+            &plan,
+            "GNOME",
+            RD,
+            StartOutcome::Granted(Some(token("rd1"))),
+            2,
+        );
+        assert_eq!(state.plan("GNOME", SC), Plan::Restore(token("sc1")));
+        assert_eq!(state.plan("GNOME", RD), Plan::Restore(token("rd1")));
+        // A refused screen-cast token leaves the remote desktop one alone.
+        let plan = state.plan("GNOME", SC);
+        state.on_start(&plan, "GNOME", SC, StartOutcome::NoAnswer, 3);
+        assert_eq!(
+            state.plan("GNOME", SC),
+            Plan::AskOnce(AskReason::TokenRefused)
+        );
+        assert_eq!(state.plan("GNOME", RD), Plan::Restore(token("rd1")));
     }
 
     #[test]
     fn clearing_forgets_the_approval() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
-        state.on_start(&plan, "KDE", StartOutcome::Granted(Some(token("t1"))), 1);
+        let plan = state.plan("KDE", RD);
+        state.on_start(
+            &plan,
+            "KDE",
+            RD,
+            StartOutcome::Granted(Some(token("t1"))),
+            1,
+        );
         state.clear();
         assert_eq!(state, TokenState::default());
-        assert_eq!(state.plan("KDE"), Plan::AskOnce(AskReason::NeverApproved));
+        assert_eq!(
+            state.plan("KDE", RD),
+            Plan::AskOnce(AskReason::NeverApproved)
+        );
     }
 
     #[test]
     fn tokens_never_show_in_debug_output() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE");
+        let plan = state.plan("KDE", RD);
         state.on_start(
             &plan,
             "KDE",
+            RD,
             StartOutcome::Granted(Some(token("secret-token-1234"))),
             1,
         );
-        let shown = format!("{state:?} {:?}", state.plan("KDE"));
+        let shown = format!("{state:?} {:?}", state.plan("KDE", RD));
         assert!(!shown.contains("secret-token-1234"), "{shown}");
         assert!(RestoreToken::new("").is_none());
     }

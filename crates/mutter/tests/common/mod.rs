@@ -148,6 +148,18 @@ impl Desktop {
     /// Starts `argv` in the desktop's process group with its environment, output
     /// to `DIR/NAME.log`.
     fn spawn(&self, name: &str, argv: &[&str]) -> Child {
+        self.spawn_env(name, argv, &[])
+    }
+
+    /// Starts `argv` in the desktop (its environment plus `env`, output to
+    /// `DIR/NAME.log`, killed with the desktop), e.g. a portal for the
+    /// `latchkey-portal` tests.
+    pub fn add_process(&mut self, name: &str, argv: &[&str], env: &[(&str, &str)]) {
+        let child = self.spawn_env(name, argv, env);
+        self.children.push(child);
+    }
+
+    fn spawn_env(&self, name: &str, argv: &[&str], env: &[(&str, &str)]) -> Child {
         let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).expect("log");
         let mut cmd = Command::new(argv[0]);
         cmd.args(&argv[1..])
@@ -159,6 +171,7 @@ impl Desktop {
             // Settings in memory: nothing written under the user's home, no dconf daemon.
             .env("GSETTINGS_BACKEND", "memory")
             .env("NO_AT_BRIDGE", "1")
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
@@ -169,7 +182,7 @@ impl Desktop {
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
     }
 
-    fn wait_for(&mut self, what: &str, ready: impl Fn() -> bool) {
+    pub fn wait_for(&mut self, what: &str, ready: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !ready() {
             self.check_alive();
@@ -215,6 +228,11 @@ impl Desktop {
         self.runtime.join("pipewire-0")
     }
 
+    /// The desktop's scratch directory (logs, home).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The process group's id.
     pub fn group(&self) -> u32 {
         self.group
@@ -223,7 +241,24 @@ impl Desktop {
     /// Everything the desktop's processes printed so far.
     pub fn logs(&self) -> String {
         let mut out = String::new();
-        for name in ["dbus-daemon", "pipewire", "wireplumber", "mutter"] {
+        let mut names: Vec<String> = ["dbus-daemon", "pipewire", "wireplumber", "mutter"]
+            .map(String::from)
+            .to_vec();
+        if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
+            let mut more: Vec<String> = entries
+                .flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".log")
+                        .map(String::from)
+                })
+                .filter(|n| !names.contains(n))
+                .collect();
+            more.sort();
+            names.extend(more);
+        }
+        for name in &names {
             if let Ok(text) = std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))) {
                 let tail: Vec<&str> = text.lines().rev().take(40).collect();
                 out.push_str(&format!("--- {name} (last lines)\n"));
