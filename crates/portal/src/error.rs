@@ -31,7 +31,10 @@ pub enum Error {
     /// the desk: RemoteDesktop before version 2 (xdg-desktop-portal before
     /// 1.18, e.g. Debian 12's 1.16) and ScreenCast before version 4 hand out
     /// no restore tokens.
-    #[error("the portal's {interface} is version {version}; restore tokens need version {needed}")]
+    #[error(
+        "the portal's {interface} is version {version} and cannot remember an approval \
+         (restore tokens need version {needed}); every session needs the desk's approval"
+    )]
     PortalTooOld {
         /// The interface.
         interface: &'static str,
