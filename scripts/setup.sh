@@ -37,6 +37,7 @@ packages=(
   weston                           # crates/wayland tests: a compositor without the wlr protocols (the clear error)
   mutter pipewire wireplumber      # crates/mutter tests: a headless GNOME compositor (43), the PipeWire daemon its screen cast feeds, the session manager that links streams
   wl-clipboard                     # crates/mutter tests: wl-copy/wl-paste, Wayland clients on the clipboard
+  xdg-desktop-portal xdg-desktop-portal-gnome  # crates/portal tests: the portal (1.16) and its GNOME backend (43) on the headless Mutter
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 
