@@ -36,8 +36,37 @@
 //! # }
 //! ```
 //!
+//! # What the portal can do, by version (checked on Debian 12)
+//!
+//! - **Remembering needs the frontend's support**: RemoteDesktop hands out
+//!   restore tokens from version 2 (xdg-desktop-portal 1.18), ScreenCast from
+//!   version 4 (1.12). Debian 12 has xdg-desktop-portal 1.16: ScreenCast 4,
+//!   RemoteDesktop **1**, whatever the backend (GNOME 43, KDE 5.27, wlr 0.7).
+//!   So there, view-only sessions ([`SessionKind::ScreenCast`]) work
+//!   unattended after one approval, and sessions with input need the desk's
+//!   approval every time: an unattended start fails with
+//!   [`Error::PortalTooOld`] and says so, without showing anything.
+//! - xdg-desktop-portal 1.16 handed the same screen-cast token back on every
+//!   restore; the specification calls tokens single-use and newer portals
+//!   rotate them. [`TokenState`] keeps whatever each Start returns, so both work.
+//! - A token the portal does not know brings its dialog back (it does not
+//!   fail): unattended ([`Approval::RestoreOnly`]) the session waits
+//!   [`PortalOptions::timeout`] for an answer that needs no one, then closes
+//!   (the dialog goes with it) and reports [`Error::DeskMustApproveOnce`].
+//! - xdg-desktop-portal-gnome 43 runs headless on Mutter 43 (its dialog is a
+//!   GTK window on the Wayland session, "Remember this selection" ticked by
+//!   default); the tests answer it through Mutter's own remote desktop API,
+//!   as the person at the desk would with a mouse.
+//!
 //! This crate depends on `latchkey-mutter` only (for its PipeWire capture and
 //! keysyms), on no other Latchkey crate.
+//!
+//! # Layout
+//!
+//! - `token`: [`TokenState`] and the rules (pure).
+//! - `store`: [`TokenFile`].
+//! - `portal`: [`PortalSession`], [`probe`], the D-Bus side.
+//! - `error`: [`Error`].
 
 #![deny(missing_docs)]
 

@@ -263,17 +263,6 @@ fn options(kind: SessionKind, approval: Approval) -> PortalOptions {
     }
 }
 
-#[test]
-fn debian_portal_versions() {
-    if !portals_available() {
-        return;
-    }
-    let desktop = gnome_with_portal();
-    let info = probe(&desktop.bus(), Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("probe: {e}\n{}", desktop.logs()));
-    println!("portal: {info:?}");
-}
-
 /// Screen cast (view only) with a restore token: the desk approves once,
 /// then sessions start with no dialog, each with a new token; an old or
 /// forged token falls back to asking the desk.
