@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod picture;
+pub mod wev;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
