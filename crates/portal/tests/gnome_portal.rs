@@ -2,7 +2,8 @@
 //! with xdg-desktop-portal-gnome 43 on a headless Mutter 43 (PipeWire,
 //! WirePlumber, a private session bus: crates/mutter's test harness). The
 //! test is also the person at the desk: it sees the screen and answers the
-//! portal's dialog through Mutter's own remote desktop API (latchkey-mutter).
+//! portal's dialog through Mutter's own remote desktop API (latchkey-mutter),
+//! and wev (a Wayland client) reports the input the portal session sends.
 
 #[path = "../../mutter/tests/common/mod.rs"]
 mod common;
@@ -10,6 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::wev::{window_box, Wev};
 use common::Desktop;
 use latchkey_mutter::{Button, Capture, Frame, MutterSession};
 use latchkey_portal::{
@@ -399,23 +401,6 @@ fn screen_cast_is_approved_once_then_restored_without_a_dialog() {
     println!("unknown token: {err}");
 }
 
-/// Whether the pointer shows near (`x`, `y`) in `after` and not in `before`:
-/// enough pixels of a 24x24 box below and right of the hot spot changed.
-fn pointer_drawn_at(before: &Frame, after: &Frame, x: u32, y: u32) -> bool {
-    let mut changed = 0;
-    for dy in 0..24 {
-        for dx in 0..24 {
-            let (p, q) = (before.pixel(x + dx, y + dy), after.pixel(x + dx, y + dy));
-            if let (Some(p), Some(q)) = (p, q) {
-                if (0..3).any(|c| p[c].abs_diff(q[c]) > 48) {
-                    changed += 1;
-                }
-            }
-        }
-    }
-    changed > 20
-}
-
 /// Remote desktop (screen and input) on Debian's portal: RemoteDesktop is
 /// version 1 there, which hands out no restore tokens, so unattended starts
 /// are refused with the reason and every session needs the desk. Approved at
@@ -482,31 +467,60 @@ fn remote_desktop_works_with_the_desk_and_says_why_not_unattended() {
     let frame = cap.frame(Duration::from_secs(20)).expect("a frame");
     assert_eq!((frame.width, frame.height), (common::WIDTH, common::HEIGHT));
 
-    // The portal's pointer moves the desktop's pointer (the desk sees it).
+    // Input through the portal reaches a Wayland client (wev), placed by
+    // what changed in the portal's own frames.
+    assert!(
+        common::installed("wev"),
+        "mutter is installed but wev is not (scripts/setup.sh)"
+    );
     let before = desk.settled();
-    let (x, y) = (900, 500);
-    session.move_to(f64::from(x), f64::from(y)).expect("move");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = false;
-    while !seen && Instant::now() < deadline {
-        seen = pointer_drawn_at(&before, &desk.settled(), x, y);
-    }
-    if !seen {
-        let shot = desk.look(&desktop, "pointer");
+    let mut wev = Wev::start(&desktop);
+    wev.wait("a pointer and a keyboard", |e| e.has_devices);
+    let (wx, wy, ww, wh) = window_box(&mut cap, &before).unwrap_or_else(|| {
         panic!(
-            "the pointer did not move to ({x}, {y}) (see {})",
-            shot.display()
-        );
-    }
-    // Buttons, wheel and keys are accepted by the portal (on the empty
-    // desktop background; crates/mutter's tests check what a client receives
-    // from the same Mutter calls the GNOME backend makes).
-    session.click(Button::Left).expect("click");
-    session.scroll(0, 1).expect("scroll");
-    session.type_text("ok").expect("keys");
-    session.key("Shift_L", true).expect("key down");
+            "wev's window never showed in the portal's frames:\n{}",
+            wev.client.transcript()
+        )
+    });
+    println!("wev's window in the portal's frames: {ww}x{wh} at ({wx}, {wy})");
+    assert!(ww > 100 && wh > 100, "window too small to aim at");
     session
-        .close()
-        .expect("close releases Shift and ends the session");
+        .move_to(f64::from(wx + 57), f64::from(wy + 43))
+        .expect("move");
+    wev.wait("the pointer at (57, 43)", |e| {
+        e.motions
+            .iter()
+            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
+    });
+    session.click(Button::Left).expect("click");
+    wev.wait("a left click", |e| {
+        e.buttons.contains(&(272, true)) && e.buttons.contains(&(272, false))
+    });
+    wev.wait("keyboard focus", |e| e.focused);
+    session.scroll(0, 2).expect("scroll");
+    wev.wait("the wheel turned down", |e| {
+        e.vertical_axis.iter().sum::<f64>() > 0.0
+    });
+    let text = "Hello, portal! 42";
+    session.type_text(text).expect("type");
+    wev.wait("the typed text", |e| {
+        let typed: String = e
+            .keys
+            .iter()
+            .filter(|k| k.1)
+            .map(|k| k.2.as_str())
+            .collect();
+        typed.chars().count() >= text.chars().count()
+    });
+    assert_eq!(wev.typed(), text);
+    // A held key is released when the session closes.
+    session.key("Shift_L", true).expect("key down");
+    wev.wait("Shift pressed", |e| {
+        e.keys.iter().any(|k| k.0 == "Shift_L" && k.1)
+    });
+    session.close().expect("close");
+    wev.wait("Shift released", |e| {
+        e.keys.iter().any(|k| k.0 == "Shift_L" && !k.1)
+    });
     assert!(matches!(session.move_to(1.0, 1.0), Err(Error::Closed)));
 }
