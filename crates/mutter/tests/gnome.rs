@@ -9,28 +9,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::picture::Picture;
+use common::picture::{pattern, Picture};
 use common::wev::{changed_box, window_box, Wev};
-use common::{psnr, Desktop, HEIGHT, WIDTH};
+use common::{frame_until, psnr, Desktop, HEIGHT, WIDTH};
 use latchkey_mutter::{
-    Button, Capture, CursorMode, Error, Frame, MutterSession, SessionOptions, REMOTE_DESKTOP,
+    Button, Capture, CursorMode, Error, MutterSession, SessionOptions, REMOTE_DESKTOP,
 };
-
-/// The known picture: red grows left to right, green top to bottom, blue in an
-/// 80-pixel checkerboard, so a flipped, mirrored or channel-swapped capture
-/// cannot match it. As BGRA (what wl_shm's XRGB8888 is in memory).
-fn pattern(width: u32, height: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity((width * height * 4) as usize);
-    for y in 0..height {
-        for x in 0..width {
-            let r = (x * 255 / (width - 1).max(1)) as u8;
-            let g = (y * 255 / (height - 1).max(1)) as u8;
-            let b = if (x / 80 + y / 80) % 2 == 0 { 40 } else { 200 };
-            out.extend_from_slice(&[b, g, r, 255]);
-        }
-    }
-    out
-}
 
 fn start_session(desktop: &Desktop, cursor: CursorMode) -> MutterSession {
     let options = SessionOptions {
@@ -44,28 +28,6 @@ fn start_session(desktop: &Desktop, cursor: CursorMode) -> MutterSession {
 fn capture(desktop: &Desktop, session: &MutterSession) -> Capture {
     Capture::connect(session.node_id(), Some(&desktop.pipewire_socket()))
         .unwrap_or_else(|e| panic!("capture: {e}\n{}", desktop.logs()))
-}
-
-/// Takes frames until `pred` holds for one, at most 20 s; returns the last
-/// frame and whether `pred` held.
-fn frame_until(cap: &mut Capture, pred: impl Fn(&Frame) -> bool) -> (Frame, bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut last = cap
-        .frame(Duration::from_secs(20))
-        .expect("a first frame")
-        .as_ref()
-        .clone();
-    loop {
-        if pred(&last) {
-            return (last, true);
-        }
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return (last, false);
-        };
-        if let Some(f) = cap.next_frame(left).expect("capture") {
-            last = f.as_ref().clone();
-        }
-    }
 }
 
 /// The bus names and processes of the desktop that belong to a portal.

@@ -11,8 +11,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::picture::{pattern, Picture};
 use common::wev::{window_box, Wev};
-use common::Desktop;
+use common::{frame_until, psnr, Desktop};
 use latchkey_mutter::{Button, Capture, Frame, MutterSession};
 use latchkey_portal::{
     probe, Approval, AskReason, CursorMode, Error, PortalOptions, PortalSession, SessionKind,
@@ -343,9 +344,26 @@ fn screen_cast_is_approved_once_then_restored_without_a_dialog() {
     // hands the same one back. Either way the file holds what Start returned
     // (the state's unit tests cover replacement).
     println!("token rotated on restore: {}", t1 != t2);
+    // The restored session's frames (through the portal's PipeWire fd) show
+    // what a client draws, and no dialog covers it.
     let mut cap = session.capture().expect("capture");
-    cap.frame(Duration::from_secs(20))
-        .expect("a frame after restoring");
+    let picture = Picture::show(&desktop.wayland_socket(), "latchkey picture", pattern);
+    assert!(
+        picture.wait_drawn((common::WIDTH, common::HEIGHT), Duration::from_secs(20)),
+        "the picture client was never configured full screen:\n{}",
+        desktop.logs()
+    );
+    let expected = pattern(common::WIDTH, common::HEIGHT);
+    let (frame, matched) = frame_until(&mut cap, |f| {
+        f.data.len() == expected.len() && psnr(&f.data, &expected) >= 30.0
+    });
+    let db = psnr(&frame.data, &expected);
+    assert!(
+        matched,
+        "the restored capture does not match the picture: PSNR {db:.1} dB"
+    );
+    println!("restored capture: PSNR {db:.1} dB");
+    drop(picture);
     drop(cap);
     drop(session);
 

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use latchkey_mutter::{Bus, Error, MutterSession, SessionOptions};
+use latchkey_mutter::{Bus, Capture, Error, Frame, MutterSession, SessionOptions};
 
 /// The virtual monitor's size.
 pub const WIDTH: u32 = 1280;
@@ -414,4 +414,26 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     }
     let mse = sum / n as f64;
     10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
+/// Takes frames until `pred` holds for one, at most 20 s; returns the last
+/// frame and whether `pred` held.
+pub fn frame_until(cap: &mut Capture, pred: impl Fn(&Frame) -> bool) -> (Frame, bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = cap
+        .frame(Duration::from_secs(20))
+        .expect("a first frame")
+        .as_ref()
+        .clone();
+    loop {
+        if pred(&last) {
+            return (last, true);
+        }
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            return (last, false);
+        };
+        if let Some(f) = cap.next_frame(left).expect("capture") {
+            last = f.as_ref().clone();
+        }
+    }
 }
