@@ -46,7 +46,7 @@ pub enum Error {
 
     /// Someone at the desk must approve once before unattended sessions can
     /// start ([`AskReason::explain`] says what to tell the user).
-    #[error("the person at the desk must approve once: {0:?}")]
+    #[error("the person at the desk must approve once: {0}")]
     DeskMustApproveOnce(AskReason),
 
     /// The portal's dialog was refused at the desk.

@@ -151,15 +151,17 @@ impl TokenFile {
             })?
             .to_string_lossy()
             .into_owned();
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        // Unique per process and call: two writers never share a temporary file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
                 .open(&tmp)?;
-            // A stale temporary file may have had other bits.
+            // The umask may have taken bits away, never added: make it exact.
             file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             file.write_all(&bytes)?;
             file.sync_all()?;
@@ -283,6 +285,26 @@ mod tests {
             );
             assert!(!path.exists());
         }
+    }
+
+    #[test]
+    fn writers_at_once_leave_one_whole_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = TokenFile::new(dir.path().join("t.json"));
+        let states: Vec<TokenState> = (0..8).map(|i| granted(&format!("tok-{i}"))).collect();
+        std::thread::scope(|s| {
+            for state in &states {
+                let file = file.clone();
+                s.spawn(move || file.save(state).expect("save"));
+            }
+        });
+        let read = file.load().expect("load");
+        assert!(states.contains(&read), "{read:?}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["t.json"], "no temporary file left behind");
     }
 
     #[test]

@@ -87,6 +87,22 @@ pub enum AskReason {
     NotRemembered,
 }
 
+impl std::fmt::Display for AskReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AskReason::NeverApproved => f.write_str("no approval was given here yet"),
+            AskReason::OtherDesktop { approved_on } => {
+                write!(
+                    f,
+                    "the approval kept was given on another desktop ({approved_on})"
+                )
+            }
+            AskReason::TokenRefused => f.write_str("the portal did not accept the approval kept"),
+            AskReason::NotRemembered => f.write_str("the last approval was not remembered"),
+        }
+    }
+}
+
 impl AskReason {
     /// What the app tells the user about this step.
     pub fn explain(&self) -> String {
