@@ -153,6 +153,37 @@ pub enum Error {
 }
 
 impl Error {
+    /// What the app tells the user when the error is about the desk's
+    /// approval (the step the person at the desk has to take, or why it
+    /// cannot help); `None` for other errors.
+    pub fn explain(&self) -> Option<String> {
+        match self {
+            Error::DeskMustApproveOnce(reason) => Some(reason.explain()),
+            Error::DeclinedAtDesk => Some(
+                "Screen sharing was declined at this computer. Unattended access starts \
+                 working once someone at the computer chooses Share in the desktop's dialog."
+                    .to_string(),
+            ),
+            Error::PortalTooOld { interface, .. }
+                if *interface == crate::portal::REMOTE_DESKTOP =>
+            {
+                Some(
+                    "This desktop's portal (xdg-desktop-portal before 1.18) cannot remember an \
+                 approval for control, so each remote session with mouse and keyboard must be \
+                 approved by someone at this computer. View-only sessions are approved once and \
+                 then start without asking."
+                        .to_string(),
+                )
+            }
+            Error::PortalTooOld { .. } => Some(
+                "This desktop's portal cannot remember an approval, so each remote session must \
+                 be approved by someone at this computer."
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+
     pub(crate) fn file(
         what: &'static str,
         path: &std::path::Path,
@@ -202,5 +233,26 @@ impl Error {
                 source: Box::new(other),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approval_errors_explain_the_step_others_do_not() {
+        let rd = Error::PortalTooOld {
+            interface: crate::portal::REMOTE_DESKTOP,
+            version: 1,
+            needed: 2,
+        };
+        assert!(rd.explain().is_some_and(|t| t.contains("View-only")));
+        let ask = Error::DeskMustApproveOnce(AskReason::TokenRefused);
+        assert!(ask
+            .explain()
+            .is_some_and(|t| t.contains("must approve once")));
+        assert!(Error::DeclinedAtDesk.explain().is_some());
+        assert_eq!(Error::NoStream.explain(), None);
     }
 }

@@ -21,7 +21,8 @@
 //! use latchkey_portal::{Bus, PortalOptions, PortalSession, TokenFile, Error};
 //!
 //! # fn main() -> latchkey_portal::Result<()> {
-//! let file = TokenFile::new("/var/lib/latchkey/portal-token.json");
+//! // The portal keeps approvals per user: the file lives in the user's state dir.
+//! let file = TokenFile::new("/home/alice/.local/state/latchkey/portal-token.json");
 //! let options = PortalOptions::unattended("KDE");
 //! match PortalSession::start_with_file(&Bus::Session, &options, &file) {
 //!     Ok(mut session) => {
@@ -29,7 +30,9 @@
 //!         let _frame = capture.frame(std::time::Duration::from_secs(5))?;
 //!         session.move_to(10.0, 10.0)?;
 //!     }
-//!     Err(Error::DeskMustApproveOnce(reason)) => println!("{}", reason.explain()),
+//!     Err(e @ (Error::DeskMustApproveOnce(_) | Error::PortalTooOld { .. })) => {
+//!         println!("{}", e.explain().unwrap_or_default())
+//!     }
 //!     Err(e) => return Err(e),
 //! }
 //! # Ok(())
