@@ -35,7 +35,8 @@ packages=(
   coturn iproute2 openssl          # tests: a real TURN relay (use-auth-secret, TLS on a test CA) and network namespaces with no default route
   sway swaybg wev                  # crates/wayland tests: a headless wlroots compositor, its background, a client that prints input events
   weston                           # crates/wayland tests: a compositor without the wlr protocols (the clear error)
-  wl-clipboard                     # tests: wl-copy/wl-paste, another data-control client for the clipboard on sway
+  mutter pipewire wireplumber      # crates/mutter tests: a headless GNOME compositor (43), the PipeWire daemon its screen cast feeds, the session manager that links streams
+  wl-clipboard                     # crates/mutter tests and tests/cli/wayland_host.rs: wl-copy/wl-paste, Wayland clients on the clipboard
   passwd util-linux                # tests as root: useradd/groupadd, runuser (control socket as another user), setpriv (an X server as another user)
 )
 
