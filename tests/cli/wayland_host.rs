@@ -31,6 +31,22 @@ fn host_in(sway: &Compositor) -> Device {
     host
 }
 
+/// User plus system CPU time of process `pid` so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
+    field(11) + field(12)
+}
+
 /// The clipboard's text as `wl-paste` (a client of `sway`) reads it.
 fn wl_paste(sway: &Compositor) -> String {
     let out = Command::new("timeout")
@@ -181,6 +197,12 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
         text.ok().contains("Screen capture:     wlroots"),
         "{text:?}"
     );
+    // A figure, not a check: the host's CPU time while a session watches a
+    // still screen (the compositor answers a damage-aware copy only on change).
+    let before = cpu_ticks(h.child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let idle = cpu_ticks(h.child.id()).saturating_sub(before);
+    println!("host CPU over 3 s of a still screen with a session open: {idle} ticks (1/100 s)");
     assert_eq!(v.command("quit")["ok"], true);
     println!(
         "wev got {} pointer positions and {} key events",
