@@ -92,12 +92,24 @@ impl DrainedTrack {
     }
 }
 
+/// How long a new track's packets are left for a reader before the drain reads.
+const FIRST_READ_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Read and discard `track`'s packets whenever no reader holds it.
 async fn drain(
     track: Arc<dyn TrackRemote>,
     mut readers: watch::Receiver<usize>,
     discarded: Arc<AtomicU64>,
 ) {
+    // A reader asked for right after the session starts (a screenshot, the
+    // app's window) may claim a moment after the track appeared: leave the
+    // first packets (the host's first keyframe) queued for it a little while.
+    // The stack's queue holds 256 packets, seconds of a busy screen.
+    let grace = tokio::time::sleep(FIRST_READ_GRACE);
+    tokio::select! {
+        _ = grace => {}
+        r = readers.wait_for(|n| *n > 0) => if r.is_err() { return },
+    }
     loop {
         // Every sender gone: the session is gone.
         if readers.wait_for(|n| *n == 0).await.is_err() {
