@@ -415,7 +415,21 @@ impl HostPath {
                 p => parts.push(p.to_string()),
             }
         }
-        Ok(HostPath { base, parts })
+        HostPath { base, parts }.within_limit()
+    }
+
+    /// The path, if its wire form fits [`MAX_PATH`]: a relative `a` goes on
+    /// as `~/a`, two bytes longer, and must still read back (found by fuzzing).
+    fn within_limit(self) -> Result<HostPath, PathError> {
+        let head = match self.base {
+            Base::Home => 1,
+            Base::Root => 0,
+        };
+        let wire = head + self.parts.iter().map(|p| p.len() + 1).sum::<usize>();
+        if wire.max(1) > MAX_PATH {
+            return Err(PathError::TooLong);
+        }
+        Ok(self)
     }
 
     /// Its last component (`None` for the home or the root itself).
@@ -428,10 +442,11 @@ impl HostPath {
         check_name(name)?;
         let mut parts = self.parts.clone();
         parts.push(name.to_string());
-        Ok(HostPath {
+        HostPath {
             base: self.base,
             parts,
-        })
+        }
+        .within_limit()
     }
 
     /// As the wire carries it (`~/a/b` or `/a/b`).

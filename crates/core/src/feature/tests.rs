@@ -369,6 +369,16 @@ mod files_rules {
             HostPath::parse(&"a".repeat(MAX_PATH + 1)),
             Err(PathError::TooLong)
         );
+        // The limit holds for the wire form: a relative path of MAX_PATH
+        // bytes would go on as `~/...`, two bytes more (a fuzzing finding).
+        assert_eq!(
+            HostPath::parse(&"a".repeat(MAX_PATH)),
+            Err(PathError::TooLong)
+        );
+        let longest = HostPath::parse(&"a".repeat(MAX_PATH - 2)).expect("fits as ~/a...");
+        assert_eq!(longest.to_wire().len(), MAX_PATH);
+        assert_eq!(HostPath::parse(&longest.to_wire()), Ok(longest.clone()));
+        assert_eq!(longest.join("b"), Err(PathError::TooLong));
         // A name with dots that is not `..` is a name.
         assert_eq!(HostPath::parse("..a/b.."), Ok(home(&["..a", "b.."])));
         assert!(home(&[]).join("..").is_err());
