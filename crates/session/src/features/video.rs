@@ -517,7 +517,7 @@ impl VideoIn {
 
     /// Ask the sender for a keyframe (PLI). Takes the track, not `self`, so
     /// the decoder (not `Sync`) is never borrowed across the wait.
-    async fn request_keyframe(track: &Arc<dyn TrackRemote>) {
+    pub(crate) async fn request_keyframe(track: &Arc<dyn TrackRemote>) {
         let ssrc = track.ssrcs().await.first().copied();
         tracing::debug!(?ssrc, "asking the host for a keyframe");
         if let Some(ssrc) = ssrc {

@@ -258,12 +258,13 @@ impl Session {
         let track = self.wait_track(&self.track, limit, "waiting for the host's screen");
         let (track, claim, missed) = track.await?.claim();
         drop(waiting);
-        let video = VideoIn::new(track, claim)?;
         if missed {
             // What came before was discarded: the next keyframe is needed now.
-            video.ask_keyframe().await;
+            // (Asked before the decoder exists: it is not `Sync`, so no
+            // borrow of it may live across an await of a `Send` future.)
+            VideoIn::request_keyframe(&track).await;
         }
-        Ok(video)
+        VideoIn::new(track, claim)
     }
 
     /// A media track once it appeared (within `limit`, while the session is open).
