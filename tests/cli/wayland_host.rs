@@ -149,15 +149,7 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
     let text = "Hello from Latchkey, 42!";
     assert_eq!(v.command(&format!("type {text}"))["ok"], true);
     assert_eq!(v.command("sync")["ok"], true);
-    wev.wait("the typed text", |e| {
-        let typed: String = e
-            .keys
-            .iter()
-            .filter(|k| k.1)
-            .map(|k| k.2.as_str())
-            .collect();
-        typed.contains(text)
-    });
+    wev.wait("the typed text", |e| e.typed().contains(text));
     // A key by physical code (DOM name), held and released.
     let before = wev.events.keys.len();
     assert_eq!(v.command("key KeyQ down")["ok"], true);

@@ -191,6 +191,17 @@ pub struct WevEvents {
     pub focused: bool,
 }
 
+impl WevEvents {
+    /// The text typed so far: the characters of pressed keys.
+    pub fn typed(&self) -> String {
+        self.keys
+            .iter()
+            .filter(|(_, pressed, _)| *pressed)
+            .map(|(_, _, utf8)| utf8.as_str())
+            .collect()
+    }
+}
+
 /// Runs `wev` in a compositor and parses its output as it comes.
 pub struct Wev {
     /// The wev process.
@@ -306,12 +317,7 @@ impl Wev {
 
     /// The text typed so far: the characters of pressed keys.
     pub fn typed(&self) -> String {
-        self.events
-            .keys
-            .iter()
-            .filter(|(_, pressed, _)| *pressed)
-            .map(|(_, _, utf8)| utf8.as_str())
-            .collect()
+        self.events.typed()
     }
 }
 
