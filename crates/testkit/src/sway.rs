@@ -325,3 +325,17 @@ pub fn window_rect(sway: &Compositor, app_id: &str) -> Option<(i64, i64, i64, i6
     }
     find(&sway.swaymsg("get_tree"), app_id)
 }
+
+/// Waits (at most 10 s) until the window with `app_id` shows with a rectangle
+/// (x, y, width, height) that `fits` accepts, and returns it; panics with
+/// sway's log when it does not.
+pub fn wait_window(
+    sway: &Compositor,
+    app_id: &str,
+    fits: impl Fn(&(i64, i64, i64, i64)) -> bool,
+) -> (i64, i64, i64, i64) {
+    wait_ready(&format!("{app_id} window"), Duration::from_secs(10), || {
+        Ok(window_rect(sway, app_id).filter(|r| fits(r)))
+    })
+    .unwrap_or_else(|e| panic!("{e}:\n{}", sway.log()))
+}

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use latchkey_testkit::sway::{
-    self as common, pattern, psnr, window_rect, write_pattern_png, Compositor, Wev, HEIGHT, WIDTH,
+    self as common, pattern, psnr, wait_window, write_pattern_png, Compositor, Wev, HEIGHT, WIDTH,
 };
 use latchkey_wayland::Rect;
 use latchkey_wayland::{Button, Clipboard, Error, Frame, Screencopy, Target, VirtualInput};
@@ -220,20 +220,7 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
         return;
     };
     let mut wev = Wev::start(&sway);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (wx, wy, ww, wh) = loop {
-        match window_rect(&sway, "wev") {
-            Some(r) if r.2 == 400 => break r,
-            _ => {
-                assert!(
-                    Instant::now() < deadline,
-                    "wev's window never appeared:\n{}",
-                    sway.log()
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
+    let (wx, wy, ww, wh) = wait_window(&sway, "wev", |r| r.2 == 400);
     assert_eq!((ww, wh), (400, 300));
 
     let mut input = VirtualInput::connect_to(&target(&sway), Some("HEADLESS-1")).expect("input");
