@@ -126,11 +126,7 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
         true
     );
     assert_eq!(v.command("sync")["ok"], true);
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     // The virtual keyboard comes with the host's first input: focus follows it.
     wev.wait("a keyboard and focus", |e| e.has_devices && e.focused);
     let text = "Hello from Latchkey, 42!";

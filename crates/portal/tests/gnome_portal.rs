@@ -504,11 +504,7 @@ fn remote_desktop_works_with_the_desk_and_says_why_not_unattended() {
     session
         .move_to(f64::from(wx + 57), f64::from(wy + 43))
         .expect("move");
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     session.click(Button::Left).expect("click");
     wev.wait("a left click", |e| {
         e.buttons.contains(&(272, true)) && e.buttons.contains(&(272, false))

@@ -192,6 +192,14 @@ pub struct WevEvents {
 }
 
 impl WevEvents {
+    /// Whether the pointer was reported at (`x`, `y`) in surface coordinates
+    /// (within half a pixel).
+    pub fn pointer_was_at(&self, x: f64, y: f64) -> bool {
+        self.motions
+            .iter()
+            .any(|&(mx, my)| (mx - x).abs() < 0.5 && (my - y).abs() < 0.5)
+    }
+
     /// The text typed so far: the characters of pressed keys.
     pub fn typed(&self) -> String {
         self.keys

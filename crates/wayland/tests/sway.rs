@@ -232,11 +232,7 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
     // Pointer: output pixels land at the same place in the window.
     let (x, y) = (wx as u32 + 57, wy as u32 + 43);
     input.move_to(x, y).expect("move");
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     for (button, code) in [
         (Button::Left, 272),
         (Button::Right, 273),
