@@ -15,7 +15,7 @@ use latchkey_media::{Frame, PixelFormat};
 use serde_json::Value;
 
 use latchkey_testkit::sway::{
-    installed, pattern, window_rect, world_readable_dir, write_pattern_png, Compositor, Wev,
+    installed, pattern, wait_window, world_readable_dir, write_pattern_png, Compositor, Wev,
     HEIGHT, WIDTH,
 };
 
@@ -118,20 +118,7 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
 
     // Input: into wev's window, floating at a known place.
     let mut wev = Wev::start(&sway);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (wx, wy) = loop {
-        match window_rect(&sway, "wev") {
-            Some((x, y, 400, 300)) => break (x, y),
-            _ => {
-                assert!(
-                    Instant::now() < deadline,
-                    "wev's window never appeared:\n{}",
-                    sway.log()
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
+    let (wx, wy, _, _) = wait_window(&sway, "wev", |r| (r.2, r.3) == (400, 300));
     let mut v = held_session(&viewer, h.id(), &rv, &[]);
     // Output pixels (the screenshot's) land at the same place in the window.
     assert_eq!(
@@ -139,25 +126,13 @@ fn a_host_in_sway_shares_its_screen_and_takes_input() {
         true
     );
     assert_eq!(v.command("sync")["ok"], true);
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     // The virtual keyboard comes with the host's first input: focus follows it.
     wev.wait("a keyboard and focus", |e| e.has_devices && e.focused);
     let text = "Hello from Latchkey, 42!";
     assert_eq!(v.command(&format!("type {text}"))["ok"], true);
     assert_eq!(v.command("sync")["ok"], true);
-    wev.wait("the typed text", |e| {
-        let typed: String = e
-            .keys
-            .iter()
-            .filter(|k| k.1)
-            .map(|k| k.2.as_str())
-            .collect();
-        typed.contains(text)
-    });
+    wev.wait("the typed text", |e| e.typed().contains(text));
     // A key by physical code (DOM name), held and released.
     let before = wev.events.keys.len();
     assert_eq!(v.command("key KeyQ down")["ok"], true);

@@ -837,9 +837,10 @@ fn set_nonblocking(fd: &OwnedFd) -> Result<()> {
 
 /// Waits until `fd` is ready for `flags`, or the deadline passes.
 fn wait_ready(
-    fd: &OwnedFd,
+    fd: &impl AsFd,
     flags: rustix::event::PollFlags,
     deadline: Instant,
+    timeout: Duration,
     what: &'static str,
 ) -> Result<()> {
     loop {
@@ -847,7 +848,7 @@ fn wait_ready(
             .checked_duration_since(Instant::now())
             .ok_or(Error::Timeout {
                 what,
-                after: Duration::ZERO,
+                after: timeout,
             })?;
         let timeout = rustix::event::Timespec {
             tv_sec: left.as_secs() as i64,
@@ -881,20 +882,13 @@ fn read_bounded(fd: OwnedFd, timeout: Duration) -> Result<Vec<u8>> {
                 out.extend_from_slice(&buf[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let fd = OwnedFd::from(file.try_clone().map_err(Error::io("dup"))?);
                 wait_ready(
-                    &fd,
+                    &file,
                     rustix::event::PollFlags::IN,
                     deadline,
+                    timeout,
                     "reading the clipboard",
-                )
-                .map_err(|e| match e {
-                    Error::Timeout { what, .. } => Error::Timeout {
-                        what,
-                        after: timeout,
-                    },
-                    other => other,
-                })?;
+                )?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::io("reading the clipboard")(e)),
@@ -912,23 +906,13 @@ fn write_bounded(fd: OwnedFd, data: &[u8], timeout: Duration) -> Result<()> {
         match file.write(rest) {
             Ok(n) => rest = &rest[n..],
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let fd = file
-                    .as_fd()
-                    .try_clone_to_owned()
-                    .map_err(Error::io("dup"))?;
                 wait_ready(
-                    &fd,
+                    &file,
                     rustix::event::PollFlags::OUT,
                     deadline,
+                    timeout,
                     "writing the clipboard",
-                )
-                .map_err(|e| match e {
-                    Error::Timeout { what, .. } => Error::Timeout {
-                        what,
-                        after: timeout,
-                    },
-                    other => other,
-                })?;
+                )?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::io("writing the clipboard")(e)),

@@ -187,18 +187,12 @@ fn pointer_keys_and_wheel_reach_a_wayland_client() {
     // Pointer: monitor pixels land at the same place in the window.
     let (x, y) = (wx + 57, wy + 43);
     session.move_to(f64::from(x), f64::from(y)).expect("move");
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     session
         .move_to(f64::from(x + 100), f64::from(y + 50))
         .expect("move");
     wev.wait("the pointer at (157, 93)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 157.0).abs() < 0.5 && (my - 93.0).abs() < 0.5)
+        e.pointer_was_at(157.0, 93.0)
     });
     for (button, code) in [
         (Button::Left, 272),
@@ -229,15 +223,7 @@ fn pointer_keys_and_wheel_reach_a_wayland_client() {
     let text = "Hello, World! 123 ~{}| The quick brown fox jumps over the lazy dog; \
                 THE QUICK BROWN FOX @#$%^&*()_+-=[]<>?/\\'\"`";
     session.type_text(text).expect("type");
-    wev.wait("the typed text", |e| {
-        let typed: String = e
-            .keys
-            .iter()
-            .filter(|k| k.1)
-            .map(|k| k.2.as_str())
-            .collect();
-        typed.len() >= text.len()
-    });
+    wev.wait("the typed text", |e| e.typed().len() >= text.len());
     assert_eq!(wev.typed(), text);
     assert!(
         wev.events.depressed.contains(&1),

@@ -289,6 +289,22 @@ mod tests {
         RestoreToken::new(s).expect("non-empty")
     }
 
+    fn granted(s: &str) -> StartOutcome {
+        StartOutcome::Granted(Some(token(s)))
+    }
+
+    /// A start on `desktop` as its plan says, ending in `outcome` at `now`.
+    fn start(
+        state: &mut TokenState,
+        desktop: &str,
+        kind: SessionKind,
+        outcome: StartOutcome,
+        now: u64,
+    ) -> Verdict {
+        let plan = state.plan(desktop, kind);
+        state.on_start(&plan, desktop, kind, outcome, now)
+    }
+
     #[test]
     fn nothing_kept_asks_the_desk_once() {
         let state = TokenState::default();
@@ -302,25 +318,11 @@ mod tests {
     #[test]
     fn every_start_replaces_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        let v = state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            100,
-        );
+        let v = start(&mut state, "KDE", RD, granted("t1"), 100);
         assert_eq!(v, Verdict::Sharing { remembered: true });
         assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t1")));
 
-        let plan = state.plan("KDE", RD);
-        let v = state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t2"))),
-            200,
-        );
+        let v = start(&mut state, "KDE", RD, granted("t2"), 200);
         assert_eq!(v, Verdict::Sharing { remembered: true });
         assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t2")));
         let grant = state.grant(RD).expect("kept");
@@ -330,16 +332,8 @@ mod tests {
     #[test]
     fn a_refused_token_falls_back_to_asking_once() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
-        let plan = state.plan("KDE", RD);
-        let v = state.on_start(&plan, "KDE", RD, StartOutcome::NoAnswer, 2);
+        start(&mut state, "KDE", RD, granted("t1"), 1);
+        let v = start(&mut state, "KDE", RD, StartOutcome::NoAnswer, 2);
         assert_eq!(v, Verdict::DeskMustApproveOnce(AskReason::TokenRefused));
         assert_eq!(state.grant(RD), None);
         // The reason survives until the desk approves.
@@ -347,35 +341,19 @@ mod tests {
             state.plan("KDE", RD),
             Plan::AskOnce(AskReason::TokenRefused)
         );
-        let plan = state.plan("KDE", RD);
-        let v = state.on_start(&plan, "KDE", RD, StartOutcome::NoAnswer, 3);
+        let v = start(&mut state, "KDE", RD, StartOutcome::NoAnswer, 3);
         assert_eq!(v, Verdict::DeskMustApproveOnce(AskReason::TokenRefused));
         // The desk approves: back to no prompts.
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t3"))),
-            4,
-        );
+        start(&mut state, "KDE", RD, granted("t3"), 4);
         assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t3")));
     }
 
     #[test]
     fn a_dialog_refused_at_the_desk_drops_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("GNOME", RD);
-        state.on_start(
-            &plan,
-            "GNOME",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
-        let plan = state.plan("GNOME", RD);
+        start(&mut state, "GNOME", RD, granted("t1"), 1);
         assert_eq!(
-            state.on_start(&plan, "GNOME", RD, StartOutcome::Cancelled, 2),
+            start(&mut state, "GNOME", RD, StartOutcome::Cancelled, 2),
             Verdict::DeclinedAtDesk
         );
         assert_eq!(
@@ -387,17 +365,9 @@ mod tests {
     #[test]
     fn a_portal_failure_keeps_the_token() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
-        let plan = state.plan("KDE", RD);
+        start(&mut state, "KDE", RD, granted("t1"), 1);
         assert_eq!(
-            state.on_start(&plan, "KDE", RD, StartOutcome::Failed, 2),
+            start(&mut state, "KDE", RD, StartOutcome::Failed, 2),
             Verdict::PortalFailed
         );
         assert_eq!(state.plan("KDE", RD), Plan::Restore(token("t1")));
@@ -406,16 +376,8 @@ mod tests {
     #[test]
     fn approval_without_remember_is_said() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
-        let plan = state.plan("KDE", RD);
-        let v = state.on_start(&plan, "KDE", RD, StartOutcome::Granted(None), 2);
+        start(&mut state, "KDE", RD, granted("t1"), 1);
+        let v = start(&mut state, "KDE", RD, StartOutcome::Granted(None), 2);
         assert_eq!(v, Verdict::Sharing { remembered: false });
         assert_eq!(
             state.plan("KDE", RD),
@@ -426,22 +388,14 @@ mod tests {
     #[test]
     fn a_token_from_another_desktop_is_not_used() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
+        start(&mut state, "KDE", RD, granted("t1"), 1);
         assert_eq!(
             state.plan("GNOME", RD),
             Plan::AskOnce(AskReason::OtherDesktop {
                 approved_on: "KDE".into()
             })
         );
-        let plan = state.plan("GNOME", RD);
-        let v = state.on_start(&plan, "GNOME", RD, StartOutcome::NoAnswer, 2);
+        let v = start(&mut state, "GNOME", RD, StartOutcome::NoAnswer, 2);
         assert!(
             matches!(
                 v,
@@ -456,31 +410,16 @@ mod tests {
     #[test]
     fn screen_cast_and_remote_desktop_tokens_are_apart() {
         let mut state = TokenState::default();
-        let plan = state.plan("GNOME", SC);
-        state.on_start(
-            &plan,
-            "GNOME",
-            SC,
-            StartOutcome::Granted(Some(token("sc1"))),
-            1,
-        );
+        start(&mut state, "GNOME", SC, granted("sc1"), 1);
         assert_eq!(
             state.plan("GNOME", RD),
             Plan::AskOnce(AskReason::NeverApproved)
         );
-        let plan = state.plan("GNOME", RD);
-        state.on_start(
-            &plan,
-            "GNOME",
-            RD,
-            StartOutcome::Granted(Some(token("rd1"))),
-            2,
-        );
+        start(&mut state, "GNOME", RD, granted("rd1"), 2);
         assert_eq!(state.plan("GNOME", SC), Plan::Restore(token("sc1")));
         assert_eq!(state.plan("GNOME", RD), Plan::Restore(token("rd1")));
         // A refused screen-cast token leaves the remote desktop one alone.
-        let plan = state.plan("GNOME", SC);
-        state.on_start(&plan, "GNOME", SC, StartOutcome::NoAnswer, 3);
+        start(&mut state, "GNOME", SC, StartOutcome::NoAnswer, 3);
         assert_eq!(
             state.plan("GNOME", SC),
             Plan::AskOnce(AskReason::TokenRefused)
@@ -491,14 +430,7 @@ mod tests {
     #[test]
     fn clearing_forgets_the_approval() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("t1"))),
-            1,
-        );
+        start(&mut state, "KDE", RD, granted("t1"), 1);
         state.clear();
         assert_eq!(state, TokenState::default());
         assert_eq!(
@@ -510,14 +442,7 @@ mod tests {
     #[test]
     fn tokens_never_show_in_debug_output() {
         let mut state = TokenState::default();
-        let plan = state.plan("KDE", RD);
-        state.on_start(
-            &plan,
-            "KDE",
-            RD,
-            StartOutcome::Granted(Some(token("secret-token-1234"))),
-            1,
-        );
+        start(&mut state, "KDE", RD, granted("secret-token-1234"), 1);
         let shown = format!("{state:?} {:?}", state.plan("KDE", RD));
         assert!(!shown.contains("secret-token-1234"), "{shown}");
         assert!(RestoreToken::new("").is_none());

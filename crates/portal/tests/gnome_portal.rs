@@ -164,6 +164,31 @@ impl Desk {
         self.session.click(Button::Left).expect("desk click");
     }
 
+    /// Starts a session that waits for the desk (on a thread) while the
+    /// person at the desk approves the dialog `name` ([`Desk::approve`]).
+    fn start_approved(
+        &mut self,
+        desktop: &Desktop,
+        file: &TokenFile,
+        kind: SessionKind,
+        name: &str,
+    ) -> PortalSession {
+        let bus = desktop.bus();
+        let file = file.clone();
+        let starter = std::thread::spawn(move || {
+            PortalSession::start_with_file(
+                &bus,
+                &options(kind, Approval::AtDesk(Duration::from_secs(60))),
+                &file,
+            )
+        });
+        self.approve(desktop, name);
+        starter
+            .join()
+            .expect("join")
+            .unwrap_or_else(|e| panic!("approved start: {e}\n{}", desktop.logs()))
+    }
+
     /// What the person at the desk does: finds the dialog, picks the monitor
     /// in its list, and presses Share once it is enabled. Panics (saving a
     /// screenshot) if any of that cannot be seen.
@@ -294,20 +319,7 @@ fn screen_cast_is_approved_once_then_restored_without_a_dialog() {
     assert!(find_dialog(&desk.settled()).is_none(), "a dialog showed");
 
     // Turning unattended access on, at the desk: the dialog, approved once.
-    let bus = desktop.bus();
-    let file2 = file.clone();
-    let starter = std::thread::spawn(move || {
-        PortalSession::start_with_file(
-            &bus,
-            &options(kind, Approval::AtDesk(Duration::from_secs(60))),
-            &file2,
-        )
-    });
-    desk.approve(&desktop, "screen-cast-dialog");
-    let session = starter
-        .join()
-        .expect("join")
-        .unwrap_or_else(|e| panic!("approved start: {e}\n{}", desktop.logs()));
+    let session = desk.start_approved(&desktop, &file, kind, "screen-cast-dialog");
     assert!(session.remembered(), "{session:?}");
     let first = file.load().expect("load");
     let t1 = first.grant(kind).expect("a token kept").token.clone();
@@ -463,20 +475,7 @@ fn remote_desktop_works_with_the_desk_and_says_why_not_unattended() {
     }
     assert!(find_dialog(&desk.settled()).is_none(), "a dialog showed");
 
-    let bus = desktop.bus();
-    let file2 = file.clone();
-    let starter = std::thread::spawn(move || {
-        PortalSession::start_with_file(
-            &bus,
-            &options(kind, Approval::AtDesk(Duration::from_secs(60))),
-            &file2,
-        )
-    });
-    desk.approve(&desktop, "remote-desktop-dialog");
-    let mut session = starter
-        .join()
-        .expect("join")
-        .unwrap_or_else(|e| panic!("approved start: {e}\n{}", desktop.logs()));
+    let mut session = desk.start_approved(&desktop, &file, kind, "remote-desktop-dialog");
     println!("approved: {session:?}");
     assert_eq!(session.remembered(), info.remote_desktop_version >= 2);
     let mut cap = session
@@ -505,11 +504,7 @@ fn remote_desktop_works_with_the_desk_and_says_why_not_unattended() {
     session
         .move_to(f64::from(wx + 57), f64::from(wy + 43))
         .expect("move");
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     session.click(Button::Left).expect("click");
     wev.wait("a left click", |e| {
         e.buttons.contains(&(272, true)) && e.buttons.contains(&(272, false))
@@ -522,13 +517,7 @@ fn remote_desktop_works_with_the_desk_and_says_why_not_unattended() {
     let text = "Hello, portal! 42";
     session.type_text(text).expect("type");
     wev.wait("the typed text", |e| {
-        let typed: String = e
-            .keys
-            .iter()
-            .filter(|k| k.1)
-            .map(|k| k.2.as_str())
-            .collect();
-        typed.chars().count() >= text.chars().count()
+        e.typed().chars().count() >= text.chars().count()
     });
     assert_eq!(wev.typed(), text);
     // A held key is released when the session closes.

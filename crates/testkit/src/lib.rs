@@ -4,12 +4,14 @@
 //! desk (a second XInput2 master); `sound`: a private PulseAudio server with a
 //! null sink, and tones played into it; `redis`: a private `redis-server`
 //! with its AOF in a temporary directory; `sway`: a headless sway (or weston)
-//! run by the test, Wayland clients in it, and wev's report parsed.
+//! run by the test; `wayland_client`: what every Wayland harness here shares
+//! (clients with their output read, wev's report parsed, the test picture).
 
 pub mod desk;
 pub mod redis;
 pub mod sound;
 pub mod sway;
+pub mod wayland_client;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};

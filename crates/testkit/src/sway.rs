@@ -9,20 +9,15 @@
 //! compositor's socket because root passes the directory's permission check.
 //! As any other user, the compositor simply runs as that user.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wayland_client::{end_group, wait_ready, Host};
+pub use crate::wayland_client::{installed, psnr, Client, Wev, WevEvents};
 
 /// The user compositors run as when the tests run as root.
 pub const TEST_USER: &str = "latchkey-sway-test";
-
-/// Whether `program` is on PATH.
-pub fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
 
 fn is_root() -> bool {
     Command::new("id")
@@ -177,24 +172,20 @@ impl Compositor {
             socket: PathBuf::new(),
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let waited = wait_ready("Wayland socket", Duration::from_secs(20), || {
             if let Some(socket) = find_socket(&runtime) {
-                compositor.socket = socket;
-                break;
+                return Ok(Some(socket));
             }
-            if let Ok(Some(status)) = compositor.child.try_wait() {
-                panic!(
-                    "the compositor exited ({status}) before serving a socket:\n{}",
-                    compositor.log()
-                );
+            match compositor.child.try_wait() {
+                Ok(Some(status)) => Err(format!(
+                    "the compositor exited ({status}) before serving a socket"
+                )),
+                _ => Ok(None),
             }
-            assert!(
-                Instant::now() < deadline,
-                "no Wayland socket after 20 s:\n{}",
-                compositor.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        });
+        match waited {
+            Ok(socket) => compositor.socket = socket,
+            Err(e) => panic!("{e}:\n{}", compositor.log()),
         }
         compositor
     }
@@ -211,19 +202,14 @@ impl Compositor {
 
     /// `swaymsg -t TYPE` through sway's IPC socket, parsed.
     pub fn swaymsg(&self, kind: &str) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let ipc = loop {
-            let found = std::fs::read_dir(&self.runtime).ok().and_then(|d| {
+        let ipc = wait_ready("sway IPC socket", Duration::from_secs(10), || {
+            Ok(std::fs::read_dir(&self.runtime).ok().and_then(|d| {
                 d.flatten()
                     .map(|e| e.path())
                     .find(|p| p.to_string_lossy().contains("sway-ipc."))
-            });
-            if let Some(p) = found {
-                break p;
-            }
-            assert!(Instant::now() < deadline, "no sway IPC socket");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+            }))
+        })
+        .expect("sway IPC socket");
         let out = Command::new("timeout")
             .args(["10", "swaymsg", "-r", "-s"])
             .arg(&ipc)
@@ -247,46 +233,24 @@ impl Compositor {
     /// Starts a Wayland client in this compositor (as root: the socket's directory
     /// does not stop root), its stdout lines collected line by line.
     pub fn client(&self, program: &[&str]) -> Client {
-        let mut child = Command::new(program[0])
-            .args(&program[1..])
-            .envs(self.env())
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the client");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
+        Client::spawn(
+            Command::new(program[0])
+                .args(&program[1..])
+                .envs(self.env())
+                .env_remove("DISPLAY"),
+        )
+    }
+}
+
+impl Host for Compositor {
+    fn client(&self, program: &[&str]) -> Client {
+        Compositor::client(self, program)
     }
 }
 
 impl Drop for Compositor {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
+        end_group(self.child.id(), std::slice::from_mut(&mut self.child));
     }
 }
 
@@ -316,84 +280,14 @@ fn find_socket(runtime: &Path) -> Option<PathBuf> {
     })
 }
 
-/// A client process whose stdout is read line by line; killed on drop.
-pub struct Client {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    /// Every line read so far.
-    pub seen: Vec<String>,
-}
-
-impl Client {
-    /// Reads lines until one satisfies `pred` (returning it) or `timeout` passes.
-    pub fn wait_line(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if pred(&line) {
-                        return Some(line);
-                    }
-                }
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// Everything read so far, for failure messages.
-    pub fn transcript(&self) -> String {
-        self.seen.join("\n")
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Peak signal-to-noise ratio between two BGRA images of the same size (RGB
-/// channels only), in dB; infinite when identical.
-pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len(), "images of different sizes");
-    let mut sum = 0f64;
-    let mut n = 0u64;
-    for (pa, pb) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        for c in 0..3 {
-            let d = f64::from(pa[c]) - f64::from(pb[c]);
-            sum += d * d;
-            n += 1;
-        }
-    }
-    if sum == 0.0 {
-        return f64::INFINITY;
-    }
-    let mse = sum / n as f64;
-    10.0 * (255.0f64 * 255.0 / mse).log10()
-}
-
 /// Width of the output [`Compositor::sway`] sets up.
 pub const WIDTH: u32 = 1280;
 /// Height of the output [`Compositor::sway`] sets up.
 pub const HEIGHT: u32 = 720;
 
-/// The known picture: red grows left to right, green top to bottom, blue in an
-/// 80-pixel checkerboard, so a flipped, mirrored or channel-swapped capture
-/// cannot match it. As BGRA.
+/// The known picture ([`crate::wayland_client::pattern`]) at the output's size, as BGRA.
 pub fn pattern() -> Vec<u8> {
-    let mut out = Vec::with_capacity((WIDTH * HEIGHT * 4) as usize);
-    for y in 0..HEIGHT {
-        for x in 0..WIDTH {
-            let r = (x * 255 / (WIDTH - 1)) as u8;
-            let g = (y * 255 / (HEIGHT - 1)) as u8;
-            let b = if (x / 80 + y / 80) % 2 == 0 { 40 } else { 200 };
-            out.extend_from_slice(&[b, g, r, 255]);
-        }
-    }
-    out
+    crate::wayland_client::pattern(WIDTH, HEIGHT)
 }
 
 /// Writes the pattern as an RGB PNG for swaybg.
@@ -409,142 +303,6 @@ pub fn write_pattern_png(path: &std::path::Path) {
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().expect("png header");
     writer.write_image_data(&rgb).expect("png data");
-}
-
-/// What wev (a Wayland client that prints every event it gets) reported, parsed
-/// from its output.
-#[derive(Default, Debug)]
-pub struct WevEvents {
-    /// Pointer positions in surface coordinates (enter and motion).
-    pub motions: Vec<(f64, f64)>,
-    /// (button code, pressed).
-    pub buttons: Vec<(u32, bool)>,
-    /// Vertical axis values.
-    pub vertical_axis: Vec<f64>,
-    /// (keysym name, pressed, utf8) per key event.
-    pub keys: Vec<(String, bool, String)>,
-    /// `depressed` masks of modifiers events.
-    pub depressed: Vec<u32>,
-    /// Whether the client holds both a pointer and a keyboard.
-    pub has_devices: bool,
-    /// Whether its surface has keyboard focus.
-    pub focused: bool,
-}
-
-/// Runs `wev` in the compositor and parses its output as it comes.
-pub struct Wev {
-    /// The wev process.
-    pub client: Client,
-    /// What it reported so far.
-    pub events: WevEvents,
-    /// The last `key:` line's state, waiting for its `sym:` line.
-    pending_key: Option<bool>,
-    /// The last line was a `modifiers:` line, waiting for `depressed:`.
-    pending_modifiers: bool,
-}
-
-impl Wev {
-    /// Starts wev in `sway`.
-    pub fn start(sway: &Compositor) -> Wev {
-        Wev {
-            client: sway.client(&["stdbuf", "-oL", "wev"]),
-            events: WevEvents::default(),
-            pending_key: None,
-            pending_modifiers: false,
-        }
-    }
-
-    /// Takes one line of wev's output into [`Wev::events`].
-    pub fn parse(&mut self, line: &str) {
-        let e = &mut self.events;
-        let after = |key: &str| line.split_once(key).map(|(_, rest)| rest.trim());
-        if line.contains("wl_seat] capabilities:") {
-            e.has_devices = line.contains("pointer") && line.contains("keyboard");
-        } else if line.contains("wl_keyboard] enter:") {
-            e.focused = true;
-        } else if line.contains("wl_keyboard] leave:") {
-            e.focused = false;
-        } else if let Some(rest) = after("wl_pointer] motion:").or(after("wl_pointer] enter:")) {
-            if let Some((_, xy)) = rest.split_once("x, y:") {
-                let v: Vec<f64> = xy
-                    .split(',')
-                    .filter_map(|s| s.trim().parse().ok())
-                    .collect();
-                if let [x, y] = v[..] {
-                    e.motions.push((x, y));
-                }
-            }
-        } else if let Some(rest) = after("wl_pointer] button:") {
-            let code = rest
-                .split_once("button:")
-                .and_then(|(_, r)| r.split_whitespace().next())
-                .and_then(|c| c.parse().ok());
-            if let Some(code) = code {
-                e.buttons.push((code, rest.contains("(pressed)")));
-            }
-        } else if let Some(rest) = after("wl_pointer] axis:") {
-            if rest.contains("(vertical)") {
-                if let Some(v) = rest
-                    .split_once("value:")
-                    .and_then(|(_, v)| v.trim().parse().ok())
-                {
-                    e.vertical_axis.push(v);
-                }
-            }
-        } else if let Some(rest) = after("wl_keyboard] key:") {
-            self.pending_key = Some(rest.contains("(pressed)"));
-        } else if let Some(rest) = after("sym:") {
-            if let Some(pressed) = self.pending_key.take() {
-                let name = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                let utf8 = rest
-                    .split_once("utf8: '")
-                    .and_then(|(_, u)| u.strip_suffix('\''))
-                    .unwrap_or_default()
-                    .to_string();
-                e.keys.push((name, pressed, utf8));
-            }
-        } else if line.contains("wl_keyboard] modifiers:") {
-            self.pending_modifiers = true;
-        } else if let Some(rest) = after("depressed:") {
-            if std::mem::take(&mut self.pending_modifiers) {
-                // "00000001: Shift" (names follow a non-zero mask).
-                let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
-                if let Ok(mask) = u32::from_str_radix(&hex, 16) {
-                    e.depressed.push(mask);
-                }
-            }
-        }
-    }
-
-    /// Reads wev's output until `pred` holds on what it reported, at most 10 s.
-    pub fn wait(&mut self, what: &str, pred: impl Fn(&WevEvents) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !pred(&self.events) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.client.wait_line(left, |_| true);
-            match line {
-                Some(line) => self.parse(&line),
-                None => panic!(
-                    "wev did not report {what} within 10 s; it printed:\n{}",
-                    self.client.transcript()
-                ),
-            }
-        }
-    }
-
-    /// The text typed so far: the characters of pressed keys.
-    pub fn typed(&self) -> String {
-        self.events
-            .keys
-            .iter()
-            .filter(|(_, pressed, _)| *pressed)
-            .map(|(_, _, utf8)| utf8.as_str())
-            .collect()
-    }
 }
 
 /// The rectangle (x, y, width, height) of the window with `app_id`, from sway's tree.
@@ -566,4 +324,18 @@ pub fn window_rect(sway: &Compositor, app_id: &str) -> Option<(i64, i64, i64, i6
             .find_map(|n| find(n, app_id))
     }
     find(&sway.swaymsg("get_tree"), app_id)
+}
+
+/// Waits (at most 10 s) until the window with `app_id` shows with a rectangle
+/// (x, y, width, height) that `fits` accepts, and returns it; panics with
+/// sway's log when it does not.
+pub fn wait_window(
+    sway: &Compositor,
+    app_id: &str,
+    fits: impl Fn(&(i64, i64, i64, i64)) -> bool,
+) -> (i64, i64, i64, i64) {
+    wait_ready(&format!("{app_id} window"), Duration::from_secs(10), || {
+        Ok(window_rect(sway, app_id).filter(|r| fits(r)))
+    })
+    .unwrap_or_else(|e| panic!("{e}:\n{}", sway.log()))
 }

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use latchkey_testkit::sway::{
-    self as common, pattern, psnr, window_rect, write_pattern_png, Compositor, Wev, HEIGHT, WIDTH,
+    self as common, pattern, psnr, wait_window, write_pattern_png, Compositor, Wev, HEIGHT, WIDTH,
 };
 use latchkey_wayland::Rect;
 use latchkey_wayland::{Button, Clipboard, Error, Frame, Screencopy, Target, VirtualInput};
@@ -220,20 +220,7 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
         return;
     };
     let mut wev = Wev::start(&sway);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (wx, wy, ww, wh) = loop {
-        match window_rect(&sway, "wev") {
-            Some(r) if r.2 == 400 => break r,
-            _ => {
-                assert!(
-                    Instant::now() < deadline,
-                    "wev's window never appeared:\n{}",
-                    sway.log()
-                );
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
+    let (wx, wy, ww, wh) = wait_window(&sway, "wev", |r| r.2 == 400);
     assert_eq!((ww, wh), (400, 300));
 
     let mut input = VirtualInput::connect_to(&target(&sway), Some("HEADLESS-1")).expect("input");
@@ -245,11 +232,7 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
     // Pointer: output pixels land at the same place in the window.
     let (x, y) = (wx as u32 + 57, wy as u32 + 43);
     input.move_to(x, y).expect("move");
-    wev.wait("the pointer at (57, 43)", |e| {
-        e.motions
-            .iter()
-            .any(|&(mx, my)| (mx - 57.0).abs() < 0.5 && (my - 43.0).abs() < 0.5)
-    });
+    wev.wait("the pointer at (57, 43)", |e| e.pointer_was_at(57.0, 43.0));
     for (button, code) in [
         (Button::Left, 272),
         (Button::Right, 273),
@@ -271,15 +254,7 @@ fn pointer_and_keyboard_reach_a_wayland_client() {
     let text = "Hello, World! 123 ~{}|é€ The quick brown fox jumps over the lazy dog; \
                 THE QUICK BROWN FOX @#$%^&*()_+-=[]<>?/\\'\"`";
     input.type_text(text).expect("type");
-    wev.wait("the typed text", |e| {
-        let typed: String = e
-            .keys
-            .iter()
-            .filter(|k| k.1)
-            .map(|k| k.2.as_str())
-            .collect();
-        typed.len() >= text.len()
-    });
+    wev.wait("the typed text", |e| e.typed().len() >= text.len());
     assert_eq!(wev.typed(), text);
     assert!(
         wev.events.depressed.contains(&1),

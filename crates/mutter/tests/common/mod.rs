@@ -2,30 +2,26 @@
 //! WirePlumber on a private D-Bus session bus, all started by the test in one
 //! process group with their own `XDG_RUNTIME_DIR`, and killed (the whole group)
 //! when dropped, also on panic. Wayland clients (wev, and the test's own
-//! picture client in `picture`) run inside it.
+//! picture client in `picture`) run inside it. What this shares with the sway
+//! harness (clients, wev, waits, the picture) is `latchkey_testkit::wayland_client`.
 
 #![allow(dead_code)]
 
 pub mod picture;
 pub mod wev;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use latchkey_testkit::wayland_client::{end_group, wait_ready, Host};
+pub use latchkey_testkit::wayland_client::{installed, psnr, Client};
 
 use latchkey_mutter::{Bus, Capture, Error, Frame, MutterSession, SessionOptions};
 
 /// The virtual monitor's size.
 pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 720;
-
-/// Whether `program` is on PATH.
-pub fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
 
 /// The programs a GNOME desktop here needs. `None` (reason printed) when Mutter
 /// is not installed; a panic when Mutter is but the rest is not (scripts/setup.sh
@@ -184,15 +180,15 @@ impl Desktop {
     }
 
     pub fn wait_for(&mut self, what: &str, ready: impl Fn() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !ready() {
+        let waited = wait_ready(what, Duration::from_secs(30), || {
+            if ready() {
+                return Ok(Some(()));
+            }
             self.check_alive();
-            assert!(
-                Instant::now() < deadline,
-                "no {what} after 30 s:\n{}",
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+            Ok(None)
+        });
+        if let Err(e) = waited {
+            panic!("{e}:\n{}", self.logs());
         }
     }
 
@@ -274,32 +270,20 @@ impl Desktop {
 
     /// Starts a Wayland client in this desktop, its stdout lines collected.
     pub fn client(&self, program: &[&str]) -> Client {
-        let mut child = Command::new(program[0])
-            .args(&program[1..])
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .env("WAYLAND_DISPLAY", self.wayland_socket())
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .process_group(self.group as i32)
-            .spawn()
-            .expect("start the client");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
+        Client::spawn(
+            Command::new(program[0])
+                .args(&program[1..])
+                .env("XDG_RUNTIME_DIR", &self.runtime)
+                .env("WAYLAND_DISPLAY", self.wayland_socket())
+                .env_remove("DISPLAY")
+                .process_group(self.group as i32),
+        )
+    }
+}
+
+impl Host for Desktop {
+    fn client(&self, program: &[&str]) -> Client {
+        Desktop::client(self, program)
     }
 }
 
@@ -310,27 +294,7 @@ impl Drop for Desktop {
         if self.group == 0 {
             return;
         }
-        let group = format!("-{}", self.group);
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        for child in &mut self.children {
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        for child in &mut self.children {
-            let _ = child.wait();
-        }
+        end_group(self.group, &mut self.children);
     }
 }
 
@@ -355,65 +319,6 @@ pub fn processes_in_group(group: u32) -> Vec<String> {
         }
     }
     names
-}
-
-/// A client process whose stdout is read line by line; killed on drop.
-pub struct Client {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    /// Every line read so far.
-    pub seen: Vec<String>,
-}
-
-impl Client {
-    /// Reads lines until one satisfies `pred` (returning it) or `timeout` passes.
-    pub fn wait_line(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if pred(&line) {
-                        return Some(line);
-                    }
-                }
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// Everything read so far, for failure messages.
-    pub fn transcript(&self) -> String {
-        self.seen.join("\n")
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Peak signal-to-noise ratio between two BGRA images of the same size (RGB
-/// channels only), in dB; infinite when identical.
-pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len(), "images of different sizes");
-    let mut sum = 0f64;
-    let mut n = 0u64;
-    for (pa, pb) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        for c in 0..3 {
-            let d = f64::from(pa[c]) - f64::from(pb[c]);
-            sum += d * d;
-            n += 1;
-        }
-    }
-    if sum == 0.0 {
-        return f64::INFINITY;
-    }
-    let mse = sum / n as f64;
-    10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
 /// Takes frames until `pred` holds for one, at most 20 s; returns the last

@@ -196,18 +196,4 @@ impl Picture {
     }
 }
 
-/// The known picture: red grows left to right, green top to bottom, blue in an
-/// 80-pixel checkerboard, so a flipped, mirrored or channel-swapped capture
-/// cannot match it. As BGRA (what wl_shm's XRGB8888 is in memory).
-pub fn pattern(width: u32, height: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity((width * height * 4) as usize);
-    for y in 0..height {
-        for x in 0..width {
-            let r = (x * 255 / (width - 1).max(1)) as u8;
-            let g = (y * 255 / (height - 1).max(1)) as u8;
-            let b = if (x / 80 + y / 80) % 2 == 0 { 40 } else { 200 };
-            out.extend_from_slice(&[b, g, r, 255]);
-        }
-    }
-    out
-}
+pub use latchkey_testkit::wayland_client::pattern;
