@@ -93,7 +93,7 @@ impl DrainedTrack {
 }
 
 /// How long a new track's packets are left for a reader before the drain reads.
-const FIRST_READ_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const FIRST_READ_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Read and discard `track`'s packets whenever no reader holds it.
 async fn drain(
