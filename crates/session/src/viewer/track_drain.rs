@@ -39,8 +39,8 @@ impl Readers {
 #[derive(Clone)]
 pub(crate) struct DrainedTrack {
     track: Arc<dyn TrackRemote>,
-    /// How many readers hold the track; the drain reads only at zero.
-    readers: Arc<watch::Sender<usize>>,
+    /// Who holds the tracks of its kind; the drain reads only while nobody does.
+    readers: Readers,
     /// Packets the drain discarded so far.
     discarded: Arc<AtomicU64>,
 }
@@ -64,7 +64,7 @@ impl DrainedTrack {
         let idle = readers.0.subscribe();
         let drained = DrainedTrack {
             track,
-            readers: readers.0.clone(),
+            readers: readers.clone(),
             discarded: Arc::new(AtomicU64::new(0)),
         };
         tokio::spawn(drain(
@@ -80,15 +80,9 @@ impl DrainedTrack {
     /// video reader then asks for a keyframe at once instead of waiting for
     /// the next one).
     pub(crate) fn claim(&self) -> (Arc<dyn TrackRemote>, TrackClaim, bool) {
-        self.readers.send_modify(|n| *n += 1);
+        let claim = self.readers.hold();
         let discarded = self.discarded.load(Ordering::Relaxed) > 0;
-        (
-            self.track.clone(),
-            TrackClaim {
-                readers: self.readers.clone(),
-            },
-            discarded,
-        )
+        (self.track.clone(), claim, discarded)
     }
 }
 
